@@ -1,0 +1,44 @@
+"""The project's exception hierarchy: every error we raise derives from IngestError."""
+
+from __future__ import annotations
+
+
+class IngestError(Exception):
+    """Root of every error raised by this project."""
+
+
+class ConfigurationError(IngestError):
+    """A setting is missing or has an unusable value."""
+
+
+class StackError(IngestError):
+    """The local Kafka/Postgres stack could not be started, stopped or inspected."""
+
+
+class DecodeError(IngestError):
+    """A record value could not be turned into an event (reason undecodable / unknown_schema)."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+class SchemaRegistryError(IngestError):
+    """The schema registry could not be reached (transient: retried, never a rejection)."""
+
+
+class StoreUnavailableError(IngestError):
+    """Postgres could not be reached (transient: the consumer pauses and retries)."""
+
+
+class ConcurrentWriteError(IngestError):
+    """Another consumer wrote the same (key, revision) first; the batch is redone."""
+
+
+class SupplierError(IngestError):
+    """A supplier registry operation was refused (bad id, unknown supplier...)."""
+
+
+class DurationError(IngestError, ValueError):
+    """A duration such as '26h' could not be parsed."""

@@ -1,0 +1,116 @@
+"""Vocabulary of the contract: outcomes, reason codes and the event shape (pure, no I/O)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+TOPIC_PREFIX = "triage.daily."
+SUPPLIER_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
+PRACTICE_CODE_RE = re.compile(r"^[A-Z][0-9]{5}$")
+
+# Count fields, in schema order. Later schema versions only append to this list.
+V1_COUNT_FIELDS: tuple[str, ...] = (
+    "total_requests",
+    "clinical_requests",
+    "admin_requests",
+    "other_requests",
+)
+COUNT_FIELDS: tuple[str, ...] = (
+    *V1_COUNT_FIELDS,
+    "patient_submitted_requests",
+    "staff_submitted_requests",
+)
+BREAKDOWN_FIELDS: tuple[str, ...] = ("clinical_requests", "admin_requests", "other_requests")
+
+
+class Outcome(StrEnum):
+    """What happened to one Kafka record (CONTRACT section 3)."""
+
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+    SUPERSEDED = "superseded"
+    REJECTED = "rejected"
+
+
+class Reason(StrEnum):
+    """Reason codes of rejected events (CONTRACT section 3), in order of precedence."""
+
+    UNDECODABLE = "undecodable"
+    UNKNOWN_SCHEMA = "unknown_schema"
+    UNKNOWN_SUPPLIER = "unknown_supplier"
+    SUPPLIER_MISMATCH = "supplier_mismatch"
+    INVALID_PRACTICE_CODE = "invalid_practice_code"
+    ACTIVITY_DATE_OUT_OF_RANGE = "activity_date_out_of_range"
+    NEGATIVE_COUNT = "negative_count"
+    INCONSISTENT_BREAKDOWN = "inconsistent_breakdown"
+    IMPLAUSIBLE_COUNT = "implausible_count"
+    INVALID_REVISION = "invalid_revision"
+    CONFLICTING_REVISION = "conflicting_revision"
+
+
+class FreshnessStatus(StrEnum):
+    """Freshness of a supplier's feed (CONTRACT section 4)."""
+
+    OK = "ok"
+    LATE = "late"
+    SILENT = "silent"
+    NEVER_REPORTED = "never_reported"
+
+
+def topic_for(supplier_id: str) -> str:
+    """The feed topic of a supplier: ``triage.daily.<supplier_id>``."""
+    return f"{TOPIC_PREFIX}{supplier_id}"
+
+
+def supplier_of_topic(topic: str) -> str | None:
+    """The supplier id a feed topic names, or None when the name is not a valid feed topic."""
+    if not topic.startswith(TOPIC_PREFIX):
+        return None
+    candidate = topic[len(TOPIC_PREFIX) :]
+    return candidate if SUPPLIER_ID_RE.match(candidate) else None
+
+
+EventKey = tuple[str, str, dt.date]
+Figures = tuple[int | None, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SourcePosition:
+    """Where a record came from in Kafka."""
+
+    topic: str
+    partition: int
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class DailyEvent:
+    """A decoded, valid event in the current (reader) shape."""
+
+    event_id: str
+    supplier_id: str
+    practice_code: str
+    activity_date: dt.date
+    revision: int
+    generated_at: dt.datetime
+    figures: Figures  # values of COUNT_FIELDS, in that order
+    source: SourcePosition
+
+    @property
+    def key(self) -> EventKey:
+        return (self.supplier_id, self.practice_code, self.activity_date)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A record that was refused, with the raw bytes kept so nothing is lost."""
+
+    source: SourcePosition
+    key: bytes | None
+    value: bytes | None
+    supplier_id: str | None
+    reason: Reason
+    detail: str

@@ -1,0 +1,119 @@
+"""Configuration from ``INGEST_*`` environment variables (pydantic-settings).
+
+Every setting has one documented default. With neither ``INGEST_KAFKA_BOOTSTRAP`` nor
+``INGEST_DATABASE_URL`` set, commands use the local stack started by ``ingest stack up``,
+whose addresses are kept in ``<state_dir>/stack.env``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ingest.errors import ConfigurationError
+
+STACK_ENV_FILE = "stack.env"
+
+
+class Settings(BaseSettings):
+    """All settings of the service; environment variable = ``INGEST_`` + upper-case name."""
+
+    model_config = SettingsConfigDict(env_prefix="INGEST_", extra="ignore")
+
+    # --- addresses -------------------------------------------------------------------
+    kafka_bootstrap: str | None = Field(
+        None, description="Kafka bootstrap servers; default: the local stack's broker."
+    )
+    database_url: str | None = Field(
+        None, description="Postgres URL; default: the local stack's database."
+    )
+    schema_registry_url: str | None = Field(
+        None, description="Confluent-compatible schema registry; unset = wire format refused."
+    )
+    state_dir: Path = Field(Path(".ingest"), description="Local stack state folder.")
+
+    # --- Kafka -----------------------------------------------------------------------
+    consumer_group: str = Field("triage-ingest", description="Consumer group id.")
+    topic_pattern: str = Field(
+        r"^triage\.daily\..+$", description="Regex of the feed topics subscribed to."
+    )
+    dlq_topic: str = Field("triage.dlq", description="Dead-letter topic.")
+    topic_partitions: int = Field(6, ge=1, description="Partitions of a new supplier topic.")
+    topic_replication: int = Field(1, ge=1, description="Replication factor of new topics.")
+    metadata_max_age_ms: int = Field(
+        5000, ge=100, description="How often topic metadata is refreshed (new topics seen)."
+    )
+    batch_max_records: int = Field(20000, ge=1, description="Max records per getmany batch.")
+    batch_timeout_ms: int = Field(500, ge=1, description="Max wait for a batch to fill.")
+    max_partition_fetch_bytes: int = Field(
+        2 * 1024 * 1024, ge=1024, description="Max bytes fetched per partition per request."
+    )
+    fetch_max_bytes: int = Field(
+        16 * 1024 * 1024, ge=1024, description="Max bytes of one fetch response."
+    )
+    security_protocol: str = Field(
+        "PLAINTEXT", description="PLAINTEXT or SASL_PLAINTEXT (SCRAM-SHA-512)."
+    )
+    sasl_username: str | None = Field(None, description="SASL/SCRAM user name.")
+    sasl_password: SecretStr | None = Field(None, description="SASL/SCRAM password.")
+
+    # --- validation ------------------------------------------------------------------
+    date_horizon_days: int = Field(400, ge=1, description="Oldest activity_date accepted.")
+    plausibility_cap: int = Field(100000, ge=1, description="Largest count accepted.")
+    timezone: str = Field("Europe/London", description="Time zone of 'today'.")
+
+    # --- freshness -------------------------------------------------------------------
+    default_warn_after: str = Field("26h", description="warn_after of a new supplier.")
+    default_error_after: str = Field("50h", description="error_after of a new supplier.")
+    freshness_refresh_seconds: float = Field(
+        15.0, gt=0, description="How often freshness gauges are re-read from Postgres."
+    )
+
+    # --- service ---------------------------------------------------------------------
+    metrics_port: int = Field(9108, ge=0, le=65535, description="HTTP port of /metrics etc.")
+    metrics_host: str = Field("0.0.0.0", description="HTTP bind address.")
+    db_retry_max_seconds: float = Field(
+        30.0, gt=0, description="Cap of the backoff while Postgres is unreachable."
+    )
+    shutdown_timeout_seconds: float = Field(
+        30.0, gt=0, description="Bound on a graceful shutdown."
+    )
+    log_level: str = Field("INFO", description="Logging level.")
+
+    def stack_env(self) -> dict[str, str]:
+        """Addresses written by ``ingest stack up`` (empty when the stack never ran)."""
+        path = self.state_dir / STACK_ENV_FILE
+        if not path.exists():
+            return {}
+        values: dict[str, str] = {}
+        for line in path.read_text().splitlines():
+            name, sep, value = line.partition("=")
+            if sep and name.strip():
+                values[name.strip()] = value.strip()
+        return values
+
+    def kafka(self) -> str:
+        """Kafka bootstrap servers: the setting, else the local stack's broker."""
+        return self._address(self.kafka_bootstrap, "INGEST_KAFKA_BOOTSTRAP")
+
+    def database(self) -> str:
+        """Postgres URL: the setting, else the local stack's database."""
+        return self._address(self.database_url, "INGEST_DATABASE_URL")
+
+    def _address(self, value: str | None, name: str) -> str:
+        if value:
+            return value
+        fallback = self.stack_env().get(name)
+        if fallback:
+            return fallback
+        raise ConfigurationError(
+            f"{name} is not set and no local stack is known in {self.state_dir}/; "
+            "run `ingest stack up` or set it"
+        )
+
+
+def load_settings() -> Settings:
+    """Settings from the environment."""
+    return Settings()
