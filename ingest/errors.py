@@ -42,3 +42,7 @@ class SupplierError(IngestError):
 
 class DurationError(IngestError, ValueError):
     """A duration such as '26h' could not be parsed."""
+
+
+class KafkaTopicError(IngestError):
+    """A topic could not be created or described."""

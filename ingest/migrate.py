@@ -58,7 +58,9 @@ async def apply_migrations(conn: asyncpg.Connection) -> list[int]:
             );
             """
         )
-        done = {r["version"] for r in await conn.fetch("SELECT version FROM triage.schema_migrations")}
+        done = {
+            r["version"] for r in await conn.fetch("SELECT version FROM triage.schema_migrations")
+        }
         applied = []
         for migration in discover():
             if migration.version in done:

@@ -77,9 +77,7 @@ class Settings(BaseSettings):
     db_retry_max_seconds: float = Field(
         30.0, gt=0, description="Cap of the backoff while Postgres is unreachable."
     )
-    shutdown_timeout_seconds: float = Field(
-        30.0, gt=0, description="Bound on a graceful shutdown."
-    )
+    shutdown_timeout_seconds: float = Field(30.0, gt=0, description="Bound on a graceful shutdown.")
     log_level: str = Field("INFO", description="Logging level.")
 
     def stack_env(self) -> dict[str, str]:

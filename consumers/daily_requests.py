@@ -1,0 +1,412 @@
+"""The ingestion consumer process: Kafka feed topics -> Postgres, exactly once in effect.
+
+Wires the pure core (decode, validate, resolve) to the edges (Kafka, Postgres, HTTP):
+
+* subscribes to every feed topic by pattern (new supplier topics picked up by metadata
+  refresh, no restart);
+* each ``getmany`` batch is decoded and validated off the event loop, then written in one
+  Postgres transaction together with the next offsets (the fence against replays);
+* rejections go to ``triage.rejected_events`` and, before the commit, to the DLQ;
+* Postgres or Kafka unreachable: readiness drops, the batch in hand is retried with capped
+  backoff, never skipped or rejected;
+* SIGTERM/SIGINT: stop fetching, finish the batch in hand, store offsets, leave the group.
+
+Run it with ``ingest run`` or ``python -m consumers.daily_requests``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaError
+
+from ingest.clock import Clock, local_today, system_clock
+from ingest.decoding import Decoder, confluent_schema_id
+from ingest.errors import SchemaRegistryError
+from ingest.kafka import ListenerBase, make_consumer, make_producer, send_dead_letters
+from ingest.metrics import IngestMetrics
+from ingest.migrate import apply_migrations
+from ingest.model import Rejection
+from ingest.pipeline import RawRecord, Triaged, triage
+from ingest.schema_registry import SchemaRegistryClient
+from ingest.settings import Settings, load_settings
+from ingest.store import BatchResult, Store, TopicPartitionKey
+from ingest.validation import Limits
+
+log = logging.getLogger("consumers.daily_requests")
+
+T = TypeVar("T")
+
+# Errors after which Postgres is considered unreachable (retry, never reject).
+DB_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+)
+RETRY_AGAIN: tuple[type[BaseException], ...] = (
+    asyncpg.UniqueViolationError,  # another consumer stored the same (key, revision) first
+    asyncpg.DeadlockDetectedError,
+    asyncpg.SerializationError,
+)
+
+
+@dataclass
+class Readiness:
+    """What /readyz reports: Kafka and Postgres reachable and partitions assigned."""
+
+    database: bool = False
+    kafka: bool = False
+    assigned: bool = False
+
+    @property
+    def ready(self) -> bool:
+        return self.database and self.kafka and self.assigned
+
+
+class Backoff:
+    """Capped exponential backoff."""
+
+    def __init__(self, cap: float, start: float = 0.2) -> None:
+        self._start, self._cap, self._next = start, cap, start
+
+    def reset(self) -> None:
+        self._next = self._start
+
+    def next_delay(self) -> float:
+        delay, self._next = self._next, min(self._next * 2, self._cap)
+        return delay
+
+
+class IngestService:
+    """One consumer process of the ``triage-ingest`` group."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        metrics: IngestMetrics | None = None,
+        clock: Clock = system_clock,
+    ) -> None:
+        self.settings = settings
+        self.metrics = metrics or IngestMetrics()
+        self.clock = clock
+        self.readiness = Readiness()
+        self.decoder = Decoder()
+        self.batches_committed = 0
+        self._stop = asyncio.Event()
+        self._conn: asyncpg.Connection | None = None
+        self._store: Store | None = None
+        self._consumer: AIOKafkaConsumer | None = None
+        self._producer: AIOKafkaProducer | None = None
+        self._registry = (
+            SchemaRegistryClient(settings.schema_registry_url)
+            if settings.schema_registry_url
+            else None
+        )
+
+    # --- lifecycle -----------------------------------------------------------------
+    def request_stop(self) -> None:
+        """Stop fetching; the batch in hand is finished and its offsets stored."""
+        if not self._stop.is_set():
+            log.info("stop requested: finishing the batch in hand")
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    async def run(self) -> None:
+        """Consume until asked to stop."""
+        try:
+            await self._connect_database()
+            if self.stopping:
+                return
+            await self._start_kafka()
+            while not self.stopping:
+                await self._poll_once()
+        finally:
+            await self._close()
+
+    async def _poll_once(self) -> None:
+        consumer = self._require_consumer()
+        try:
+            batch = await consumer.getmany(
+                timeout_ms=self.settings.batch_timeout_ms,
+                max_records=self.settings.batch_max_records,
+            )
+            self.readiness.kafka = True
+        except KafkaError as exc:
+            self.readiness.kafka = False
+            log.warning("Kafka fetch failed (%s); backing off", exc)
+            await self._sleep(1.0)
+            return
+        if batch:
+            await self.process(batch)
+
+    async def _close(self) -> None:
+        self.readiness = Readiness()
+        if self._consumer is not None:
+            try:
+                await asyncio.wait_for(
+                    self._consumer.stop(), self.settings.shutdown_timeout_seconds
+                )
+            except (KafkaError, TimeoutError) as exc:
+                log.warning("consumer did not leave the group cleanly: %s", exc)
+        if self._producer is not None:
+            try:
+                await asyncio.wait_for(
+                    self._producer.stop(), self.settings.shutdown_timeout_seconds
+                )
+            except (KafkaError, TimeoutError) as exc:
+                log.warning("DLQ producer did not stop cleanly: %s", exc)
+        if self._registry is not None:
+            await self._registry.close()
+        if self._conn is not None and not self._conn.is_closed():
+            await self._conn.close(timeout=5)
+        log.info("stopped after %d committed batches", self.batches_committed)
+
+    # --- Postgres ------------------------------------------------------------------
+    async def _connect_database(self) -> None:
+        backoff = Backoff(self.settings.db_retry_max_seconds)
+        while not self.stopping:
+            try:
+                conn = await asyncpg.connect(self.settings.database(), timeout=10)
+                await apply_migrations(conn)
+            except DB_UNAVAILABLE as exc:
+                self.readiness.database = False
+                delay = backoff.next_delay()
+                log.warning("Postgres unreachable (%s); retrying in %.1fs", exc, delay)
+                await self._sleep(delay)
+                continue
+            self._conn, self._store = conn, Store(conn)
+            self.readiness.database = True
+            self.metrics.set_registered(await self._store.registered_suppliers())
+            return
+
+    async def _reconnect_database(self) -> None:
+        if self._conn is not None and not self._conn.is_closed():
+            self._conn.terminate()
+        self._conn = self._store = None
+        await self._connect_database()
+
+    async def with_database(self, action: Callable[[Store], Awaitable[T]]) -> T:
+        """Run an action on the store, reconnecting with backoff while Postgres is down."""
+        backoff = Backoff(self.settings.db_retry_max_seconds)
+        while True:
+            if self._store is None:
+                await self._connect_database()
+                if self._store is None:
+                    raise asyncio.CancelledError("stopped while Postgres was unreachable")
+            try:
+                result = await action(self._store)
+            except DB_UNAVAILABLE as exc:
+                self.readiness.database = False
+                delay = backoff.next_delay()
+                log.warning("Postgres unreachable (%s); retrying in %.1fs", exc, delay)
+                await self._sleep(delay)
+                await self._reconnect_database()
+                continue
+            except RETRY_AGAIN as exc:
+                log.info("concurrent write detected (%s); redoing the batch", type(exc).__name__)
+                continue
+            self.readiness.database = True
+            return result
+
+    # --- Kafka ---------------------------------------------------------------------
+    async def _start_kafka(self) -> None:
+        backoff = Backoff(self.settings.db_retry_max_seconds)
+        while not self.stopping:
+            consumer = make_consumer(self.settings)
+            producer = make_producer(self.settings)
+            try:
+                await consumer.start()
+                await producer.start()
+            except (KafkaError, OSError) as exc:
+                self.readiness.kafka = False
+                await _quiet_stop(consumer, producer)
+                delay = backoff.next_delay()
+                log.warning("Kafka unreachable (%s); retrying in %.1fs", exc, delay)
+                await self._sleep(delay)
+                continue
+            consumer.subscribe(pattern=self.settings.topic_pattern, listener=_Listener(self))
+            self._consumer, self._producer = consumer, producer
+            self.readiness.kafka = True
+            log.info(
+                "subscribed to %s as group %s",
+                self.settings.topic_pattern,
+                self.settings.consumer_group,
+            )
+            return
+
+    def _require_consumer(self) -> AIOKafkaConsumer:
+        if self._consumer is None:
+            raise RuntimeError("Kafka consumer not started")
+        return self._consumer
+
+    async def on_assigned(self, partitions: Sequence[TopicPartition]) -> None:
+        """Seek every newly assigned partition to the offset stored in Postgres."""
+        consumer = self._require_consumer()
+        keys = [(tp.topic, tp.partition) for tp in partitions]
+        stored = await self.with_database(
+            lambda store: store.stored_offsets(self.settings.consumer_group, keys)
+        )
+        for tp in partitions:
+            offset = stored.get((tp.topic, tp.partition))
+            if offset is None:
+                await consumer.seek_to_beginning(tp)
+            else:
+                consumer.seek(tp, offset)
+        self.readiness.assigned = bool(consumer.assignment())
+        log.info("assigned %d partitions (%d with stored offsets)", len(partitions), len(stored))
+
+    # --- one batch -----------------------------------------------------------------
+    async def process(self, batch: Mapping[TopicPartition, Sequence[Any]]) -> BatchResult:
+        """Decode, validate, resolve and store one batch; retried until it is stored."""
+        records = [
+            RawRecord(tp.topic, tp.partition, m.offset, m.key, m.value)
+            for tp in sorted(batch, key=lambda t: (t.topic, t.partition))
+            for m in batch[tp]
+        ]
+        next_offsets: dict[TopicPartitionKey, int] = {
+            (tp.topic, tp.partition): msgs[-1].offset + 1 for tp, msgs in batch.items() if msgs
+        }
+        schemas = await self._registry_schemas(records)
+        result = await self.with_database(
+            lambda store: self._store_batch(store, records, next_offsets, schemas)
+        )
+        self.batches_committed += 1
+        self.metrics.observe(result.outcomes, result.reasons)
+        await self._commit_to_kafka(next_offsets)
+        return result
+
+    async def _store_batch(
+        self,
+        store: Store,
+        records: Sequence[RawRecord],
+        next_offsets: Mapping[TopicPartitionKey, int],
+        schemas: Mapping[int, dict[str, Any]],
+    ) -> BatchResult:
+        registered = await store.registered_suppliers()
+        self.metrics.set_registered(registered)
+        limits = Limits(
+            today=local_today(self.clock(), self.settings.timezone),
+            horizon_days=self.settings.date_horizon_days,
+            plausibility_cap=self.settings.plausibility_cap,
+        )
+        triaged: Triaged = await asyncio.to_thread(
+            triage, records, self.decoder, registered, limits, schemas
+        )
+        return await store.write_batch(
+            self.settings.consumer_group, triaged, next_offsets, self._send_dead_letters
+        )
+
+    async def _send_dead_letters(self, rejections: Sequence[Rejection]) -> None:
+        producer = self._producer
+        if producer is None:
+            raise RuntimeError("DLQ producer not started")
+        backoff = Backoff(self.settings.db_retry_max_seconds)
+        while True:
+            try:
+                await send_dead_letters(producer, self.settings.dlq_topic, rejections)
+                return
+            except KafkaError as exc:
+                self.readiness.kafka = False
+                delay = backoff.next_delay()
+                log.warning("DLQ produce failed (%s); retrying in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
+
+    async def _registry_schemas(self, records: Sequence[RawRecord]) -> dict[int, dict[str, Any]]:
+        if self._registry is None:
+            return {}
+        ids = {i for r in records if r.value and (i := confluent_schema_id(r.value)) is not None}
+        if not ids:
+            return {}
+        backoff = Backoff(self.settings.db_retry_max_seconds)
+        while True:
+            try:
+                return await self._registry.schemas(ids)
+            except SchemaRegistryError as exc:
+                delay = backoff.next_delay()
+                log.warning("%s; retrying in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
+
+    async def _commit_to_kafka(self, next_offsets: Mapping[TopicPartitionKey, int]) -> None:
+        """Mirror stored offsets to Kafka so lag tools work (best effort: Postgres rules)."""
+        consumer = self._require_consumer()
+        assigned = consumer.assignment()
+        offsets = {
+            tp: n for (t, p), n in next_offsets.items() if (tp := TopicPartition(t, p)) in assigned
+        }
+        if not offsets:
+            return
+        try:
+            await consumer.commit(offsets)
+        except KafkaError as exc:
+            log.info("Kafka offset commit skipped (%s); Postgres holds the offsets", exc)
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep, cut short by a stop request."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), timeout=seconds)
+
+
+class _Listener(ListenerBase):
+    def __init__(self, service: IngestService) -> None:
+        self._service = service
+
+    async def on_partitions_revoked(self, revoked: Sequence[TopicPartition]) -> None:
+        # Nothing to flush: each batch is committed with its offsets before the next fetch,
+        # and the offset rows fence any batch still in flight.
+        log.info("revoked %d partitions", len(revoked))
+
+    async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
+        await self._service.on_assigned(assigned)
+
+
+async def _quiet_stop(*clients: AIOKafkaConsumer | AIOKafkaProducer) -> None:
+    for client in clients:
+        with contextlib.suppress(KafkaError, OSError):
+            await client.stop()
+
+
+async def serve(settings: Settings, service: IngestService | None = None) -> int:
+    """Run the service with its HTTP endpoints until SIGTERM/SIGINT; returns the exit code."""
+    from ingest.http_server import start_http_server
+
+    service = service or IngestService(settings)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, service.request_stop)
+    http = await start_http_server(settings, service)
+    try:
+        await service.run()
+    finally:
+        await http.cleanup()
+    return 0
+
+
+def main() -> None:
+    settings = load_settings()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    raise SystemExit(asyncio.run(serve(settings)))
+
+
+if __name__ == "__main__":
+    main()

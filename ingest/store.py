@@ -1,0 +1,309 @@
+"""The Postgres edge of the ingestion path.
+
+One batch = one transaction: lock the partitions' offset rows, drop records another consumer
+already stored, read the stored revisions of the batch's keys, resolve (pure), COPY the new
+revisions, upsert the current rows with the revision guard, COPY the rejections, advance the
+offsets. The offset rows are the fence that makes the effect exactly-once whatever crashes or
+rebalances happen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import asyncpg
+
+from ingest.model import (
+    COUNT_FIELDS,
+    DailyEvent,
+    EventKey,
+    Figures,
+    Outcome,
+    Reason,
+    Rejection,
+)
+from ingest.pipeline import Triaged
+from ingest.resolution import Resolution, resolve
+
+log = logging.getLogger(__name__)
+
+TopicPartitionKey = tuple[str, int]
+
+_EVENT_COLUMNS = (
+    "supplier_id",
+    "practice_code",
+    "activity_date",
+    "revision",
+    *COUNT_FIELDS,
+    "event_id",
+    "generated_at",
+)
+_REVISION_COLUMNS = (*_EVENT_COLUMNS, "source_topic", "source_partition", "source_offset")
+_REJECTION_COLUMNS = (
+    "source_topic",
+    "source_partition",
+    "source_offset",
+    "key",
+    "value",
+    "supplier_id",
+    "reason",
+    "detail",
+)
+
+_SETUP_SQL = """
+CREATE TEMP TABLE IF NOT EXISTS batch_keys (
+    supplier_id text, practice_code text, activity_date date
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS batch_current
+    (LIKE triage.daily_requests INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;
+"""
+
+_UPSERT_CURRENT_SQL = f"""
+INSERT INTO triage.daily_requests AS d ({", ".join(_EVENT_COLUMNS)})
+SELECT {", ".join(_EVENT_COLUMNS)} FROM batch_current
+ON CONFLICT (supplier_id, practice_code, activity_date) DO UPDATE SET
+    {", ".join(f"{c} = EXCLUDED.{c}" for c in _EVENT_COLUMNS[3:])},
+    ingested_at = EXCLUDED.ingested_at
+WHERE d.revision < EXCLUDED.revision
+"""
+
+_STORED_REVISIONS_SQL = f"""
+SELECT r.supplier_id, r.practice_code, r.activity_date, r.revision,
+       {", ".join(f"r.{c}" for c in COUNT_FIELDS)}
+FROM (SELECT DISTINCT supplier_id, practice_code, activity_date FROM batch_keys) k
+JOIN triage.daily_request_revisions r USING (supplier_id, practice_code, activity_date)
+"""
+
+_ACTIVITY_SQL = """
+INSERT INTO triage.supplier_activity AS a (supplier_id, last_event_at, latest_activity_date)
+SELECT supplier_id, now(), latest FROM unnest($1::text[], $2::date[]) AS t(supplier_id, latest)
+WHERE supplier_id IN (SELECT supplier_id FROM triage.suppliers)
+ON CONFLICT (supplier_id) DO UPDATE SET
+    last_event_at = now(),
+    latest_activity_date = GREATEST(a.latest_activity_date, EXCLUDED.latest_activity_date)
+"""
+
+
+@dataclass
+class BatchResult:
+    """What a committed batch did, for metrics and the DLQ."""
+
+    outcomes: Counter[tuple[str, Outcome]] = field(default_factory=Counter)
+    reasons: Counter[tuple[str | None, Reason]] = field(default_factory=Counter)
+    rejections: list[Rejection] = field(default_factory=list)
+    skipped: int = 0  # records another consumer had already stored
+
+
+BeforeCommit = Callable[[Sequence[Rejection]], Awaitable[None]]
+
+
+class Store:
+    """Reads and writes of the consumer, on one connection."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+        self._ready = False
+
+    @property
+    def connection(self) -> asyncpg.Connection:
+        return self._conn
+
+    async def _setup(self) -> None:
+        if not self._ready:
+            await self._conn.execute(_SETUP_SQL)
+            self._ready = True
+
+    async def registered_suppliers(self) -> set[str]:
+        rows = await self._conn.fetch("SELECT supplier_id FROM triage.suppliers WHERE active")
+        return {r["supplier_id"] for r in rows}
+
+    async def stored_offsets(
+        self, group: str, partitions: Iterable[TopicPartitionKey]
+    ) -> dict[TopicPartitionKey, int]:
+        """Next offset to read per partition, for those the database knows."""
+        wanted = list(partitions)
+        rows = await self._conn.fetch(
+            "SELECT topic, partition, next_offset FROM triage.consumer_offsets"
+            " WHERE group_id = $1 AND (topic, partition) IN"
+            " (SELECT * FROM unnest($2::text[], $3::int[]))",
+            group,
+            [t for t, _ in wanted],
+            [p for _, p in wanted],
+        )
+        return {
+            (r["topic"], r["partition"]): r["next_offset"] for r in rows if r["next_offset"] >= 0
+        }
+
+    async def write_batch(
+        self,
+        group: str,
+        triaged: Triaged,
+        next_offsets: Mapping[TopicPartitionKey, int],
+        before_commit: BeforeCommit | None = None,
+    ) -> BatchResult:
+        """Store one batch and its offsets atomically; the DLQ hook runs before the commit."""
+        await self._setup()
+        async with self._conn.transaction():
+            fence = await self._lock_offsets(group, next_offsets)
+            valid = [e for e in triaged.valid if e.source.offset >= fence[_tp(e)]]
+            rejected = [r for r in triaged.rejections if r.source.offset >= fence[_tp(r)]]
+            result = BatchResult(
+                skipped=len(triaged.valid) + len(triaged.rejections) - len(valid) - len(rejected)
+            )
+            resolution = resolve(valid, await self._stored_revisions(valid))
+            rejected.extend(_conflict_rejections(resolution, triaged))
+            await self._write_events(resolution)
+            await self._touch_activity(valid, resolution)
+            await self._write_rejections(rejected)
+            await self._advance(group, next_offsets)
+            _count(result, valid, resolution, rejected)
+            if before_commit is not None and rejected:
+                await before_commit(rejected)
+        return result
+
+    async def _lock_offsets(
+        self, group: str, next_offsets: Mapping[TopicPartitionKey, int]
+    ) -> dict[TopicPartitionKey, int]:
+        keys = sorted(next_offsets)
+        topics, parts = [t for t, _ in keys], [p for _, p in keys]
+        await self._conn.execute(
+            "INSERT INTO triage.consumer_offsets (group_id, topic, partition, next_offset)"
+            " SELECT $1, t, p, -1 FROM unnest($2::text[], $3::int[]) AS u(t, p)"
+            " ON CONFLICT DO NOTHING",
+            group,
+            topics,
+            parts,
+        )
+        rows = await self._conn.fetch(
+            "SELECT topic, partition, next_offset FROM triage.consumer_offsets"
+            " WHERE group_id = $1 AND (topic, partition) IN"
+            " (SELECT * FROM unnest($2::text[], $3::int[]))"
+            " ORDER BY topic, partition FOR UPDATE",
+            group,
+            topics,
+            parts,
+        )
+        return {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
+
+    async def _stored_revisions(
+        self, events: Sequence[DailyEvent]
+    ) -> dict[EventKey, dict[int, Figures]]:
+        if not events:
+            return {}
+        await self._conn.copy_records_to_table(
+            "batch_keys",
+            records=[e.key for e in events],
+            columns=("supplier_id", "practice_code", "activity_date"),
+        )
+        stored: dict[EventKey, dict[int, Figures]] = {}
+        for row in await self._conn.fetch(_STORED_REVISIONS_SQL):
+            key = (row[0], row[1], row[2])
+            stored.setdefault(key, {})[row[3]] = tuple(row[4:])
+        return stored
+
+    async def _write_events(self, resolution: Resolution) -> None:
+        if resolution.new_revisions:
+            await self._conn.copy_records_to_table(
+                "daily_request_revisions",
+                schema_name="triage",
+                columns=_REVISION_COLUMNS,
+                records=[_revision_row(e) for e in resolution.new_revisions],
+            )
+        if resolution.current:
+            await self._conn.copy_records_to_table(
+                "batch_current",
+                columns=_EVENT_COLUMNS,
+                records=[_event_row(e) for e in resolution.current.values()],
+            )
+            await self._conn.execute(_UPSERT_CURRENT_SQL)
+
+    async def _touch_activity(self, valid: Sequence[DailyEvent], resolution: Resolution) -> None:
+        """Freshness: every valid event (not a conflicting one) shows the supplier reports."""
+        latest: dict[str, dt.date] = {}
+        for event, outcome in zip(valid, resolution.outcomes, strict=True):
+            if outcome is None:
+                continue
+            current = latest.get(event.supplier_id)
+            if current is None or event.activity_date > current:
+                latest[event.supplier_id] = event.activity_date
+        if latest:
+            await self._conn.execute(_ACTIVITY_SQL, list(latest), list(latest.values()))
+
+    async def _write_rejections(self, rejected: Sequence[Rejection]) -> None:
+        if rejected:
+            await self._conn.copy_records_to_table(
+                "rejected_events",
+                schema_name="triage",
+                columns=_REJECTION_COLUMNS,
+                records=[_rejection_row(r) for r in rejected],
+            )
+
+    async def _advance(self, group: str, next_offsets: Mapping[TopicPartitionKey, int]) -> None:
+        keys = sorted(next_offsets)
+        await self._conn.execute(
+            "UPDATE triage.consumer_offsets o SET next_offset = GREATEST(o.next_offset, u.n),"
+            " updated_at = now()"
+            " FROM unnest($2::text[], $3::int[], $4::bigint[]) AS u(t, p, n)"
+            " WHERE o.group_id = $1 AND o.topic = u.t AND o.partition = u.p",
+            group,
+            [t for t, _ in keys],
+            [p for _, p in keys],
+            [next_offsets[k] for k in keys],
+        )
+
+
+def _tp(item: DailyEvent | Rejection) -> TopicPartitionKey:
+    return (item.source.topic, item.source.partition)
+
+
+def _event_row(e: DailyEvent) -> tuple[object, ...]:
+    return (
+        e.supplier_id,
+        e.practice_code,
+        e.activity_date,
+        e.revision,
+        *e.figures,
+        e.event_id,
+        e.generated_at,
+    )
+
+
+def _revision_row(e: DailyEvent) -> tuple[object, ...]:
+    return (*_event_row(e), e.source.topic, e.source.partition, e.source.offset)
+
+
+def _rejection_row(r: Rejection) -> tuple[object, ...]:
+    s = r.source
+    return (s.topic, s.partition, s.offset, r.key, r.value, r.supplier_id, r.reason.value, r.detail)
+
+
+def _conflict_rejections(resolution: Resolution, triaged: Triaged) -> list[Rejection]:
+    return [
+        Rejection(
+            c.event.source,
+            *triaged.raw[c.event.source],
+            c.event.supplier_id,
+            Reason.CONFLICTING_REVISION,
+            c.detail,
+        )
+        for c in resolution.conflicts
+    ]
+
+
+def _count(
+    result: BatchResult,
+    valid: Sequence[DailyEvent],
+    resolution: Resolution,
+    rejected: Sequence[Rejection],
+) -> None:
+    for event, outcome in zip(valid, resolution.outcomes, strict=True):
+        if outcome is not None:
+            result.outcomes[(event.supplier_id, outcome)] += 1
+    for r in rejected:
+        result.outcomes[(r.supplier_id or "unknown", Outcome.REJECTED)] += 1
+        result.reasons[(r.supplier_id, r.reason)] += 1
+    result.rejections = list(rejected)
