@@ -27,10 +27,10 @@ def parse_duration(text: str) -> dt.timedelta:
 
 
 def format_duration(value: dt.timedelta) -> str:
-    """The shortest ``1h30m``-style text of a duration."""
+    """``26h``-style text of a duration, in hours, minutes and seconds."""
     remaining = int(value.total_seconds())
     parts = []
-    for unit, size in _UNIT_SECONDS.items():
+    for unit, size in (("h", 3600), ("m", 60), ("s", 1)):
         count, remaining = divmod(remaining, size)
         if count:
             parts.append(f"{count}{unit}")

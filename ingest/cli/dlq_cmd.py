@@ -1,0 +1,104 @@
+"""``ingest dlq list | replay | outcomes``: see and re-submit rejected events."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ingest.cli.common import database, run_async, settings
+from ingest.kafka import make_producer
+from ingest.model import Reason
+from ingest.replay import Replayed, ReplayFilter, replay, replay_outcomes
+
+dlq_app = typer.Typer(help="See and replay rejected events.")
+console = Console()
+
+
+@dlq_app.command("list")
+def list_rejections(
+    supplier: Annotated[str | None, typer.Option(help="Only this supplier.")] = None,
+    limit: Annotated[int, typer.Option(help="How many to show.")] = 50,
+) -> None:
+    """The latest rejected events with their reason and detail."""
+    cfg = settings()
+
+    async def go() -> list[tuple[object, ...]]:
+        async with database(cfg) as conn:
+            rows = await conn.fetch(
+                "SELECT rejected_id, received_at, source_topic, source_partition, source_offset,"
+                " supplier_id, reason, detail FROM triage.rejected_events"
+                " WHERE $1::text IS NULL OR supplier_id = $1 ORDER BY rejected_id DESC LIMIT $2",
+                supplier,
+                limit,
+            )
+            return [tuple(r) for r in rows]
+
+    table = Table("id", "received", "source", "supplier", "reason", "detail")
+    for rid, at, topic, part, off, sup, reason, detail in run_async(go()):
+        table.add_row(
+            str(rid),
+            f"{at:%Y-%m-%d %H:%M}",
+            f"{topic}[{part}]@{off}",
+            str(sup or "-"),
+            str(reason),
+            str(detail),
+        )
+    console.print(table)
+
+
+@dlq_app.command("replay")
+def replay_command(
+    reason: Annotated[Reason | None, typer.Option(help="Only rejections with this reason.")] = None,
+    supplier: Annotated[str | None, typer.Option(help="Only this supplier's events.")] = None,
+    again: Annotated[bool, typer.Option("--again", help="Include ones replayed before.")] = False,
+    limit: Annotated[int | None, typer.Option(help="At most this many.")] = None,
+) -> None:
+    """Re-submit rejected events to their original topic and record each replay."""
+    cfg = settings()
+
+    async def go() -> list[Replayed]:
+        producer = make_producer(cfg)
+        await producer.start()
+        try:
+            async with database(cfg) as conn:
+                return await replay(conn, producer, ReplayFilter(reason, supplier, again, limit))
+        finally:
+            await producer.stop()
+
+    done = run_async(go())
+    for r in done:
+        console.print(
+            f"replayed #{r.rejected_id} ({r.reason}) -> {r.topic}[{r.partition}]@{r.offset}"
+        )
+    console.print(
+        f"{len(done)} rejected events re-submitted; see `ingest dlq outcomes` once consumed"
+    )
+
+
+@dlq_app.command("outcomes")
+def outcomes(limit: Annotated[int, typer.Option(help="How many to show.")] = 50) -> None:
+    """What became of replayed events."""
+    cfg = settings()
+
+    async def go() -> list[tuple[object, ...]]:
+        async with database(cfg) as conn:
+            return [tuple(r) for r in await replay_outcomes(conn, limit)]
+
+    table = Table("replay", "rejected", "was", "now", "new reason", "detail")
+    for row in run_async(go()):
+        table.add_row(
+            str(row[0]),
+            str(row[1]),
+            str(row[2]),
+            str(row[8]),
+            str(row[9] or ""),
+            str(row[10] or ""),
+        )
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(dlq_app, name="dlq")

@@ -1,0 +1,116 @@
+"""``ingest suppliers add | update | list | remove``: the supplier registry."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ingest.cli.common import database, run_async, settings
+from ingest.durations import format_duration, parse_duration
+from ingest.kafka import ensure_topics
+from ingest.model import topic_for
+from ingest.suppliers import (
+    Supplier,
+    add_supplier,
+    check_supplier_id,
+    list_suppliers,
+    remove_supplier,
+    update_supplier,
+)
+
+suppliers_app = typer.Typer(help="Register suppliers and their freshness thresholds.")
+console = Console()
+
+WarnAfter = Annotated[str | None, typer.Option(help="Late after this silence, e.g. 26h.")]
+ErrorAfter = Annotated[str | None, typer.Option(help="Silent after this silence, e.g. 50h.")]
+
+
+def _show(supplier: Supplier, verb: str) -> None:
+    console.print(
+        f"{verb} supplier [bold]{supplier.supplier_id}[/] ({supplier.name}): topic"
+        f" {topic_for(supplier.supplier_id)}, warn after {format_duration(supplier.warn_after)},"
+        f" error after {format_duration(supplier.error_after)}, active={supplier.active}"
+    )
+
+
+@suppliers_app.command("add")
+def add(
+    supplier_id: Annotated[str, typer.Argument(help="e.g. askmygp")],
+    name: Annotated[str, typer.Option(help="Display name.")],
+    warn_after: WarnAfter = None,
+    error_after: ErrorAfter = None,
+) -> None:
+    """Register a supplier and create its topic triage.daily.<id>."""
+    cfg = settings()
+    check_supplier_id(supplier_id)
+    warn = parse_duration(warn_after or cfg.default_warn_after)
+    error = parse_duration(error_after or cfg.default_error_after)
+
+    async def go() -> Supplier:
+        created = await ensure_topics(cfg, [topic_for(supplier_id)], cfg.topic_partitions)
+        if created:
+            console.print(f"created topic {created[0]} ({cfg.topic_partitions} partitions)")
+        async with database(cfg) as conn:
+            return await add_supplier(conn, supplier_id, name, warn, error)
+
+    _show(run_async(go()), "registered")
+
+
+@suppliers_app.command("update")
+def update(
+    supplier_id: str,
+    name: Annotated[str | None, typer.Option(help="New display name.")] = None,
+    warn_after: WarnAfter = None,
+    error_after: ErrorAfter = None,
+) -> None:
+    """Change a supplier's name or thresholds."""
+    cfg = settings()
+    warn = parse_duration(warn_after) if warn_after else None
+    error = parse_duration(error_after) if error_after else None
+
+    async def go() -> Supplier:
+        async with database(cfg) as conn:
+            return await update_supplier(conn, supplier_id, name, warn, error)
+
+    _show(run_async(go()), "updated")
+
+
+@suppliers_app.command("remove")
+def remove(supplier_id: str) -> None:
+    """Deactivate a supplier (history kept; new events rejected unknown_supplier)."""
+    cfg = settings()
+
+    async def go() -> Supplier:
+        async with database(cfg) as conn:
+            return await remove_supplier(conn, supplier_id)
+
+    _show(run_async(go()), "deactivated")
+
+
+@suppliers_app.command("list")
+def list_command() -> None:
+    """List registered suppliers."""
+    cfg = settings()
+
+    async def go() -> list[Supplier]:
+        async with database(cfg) as conn:
+            return await list_suppliers(conn)
+
+    table = Table("supplier", "name", "topic", "warn after", "error after", "active")
+    for s in run_async(go()):
+        table.add_row(
+            s.supplier_id,
+            s.name,
+            topic_for(s.supplier_id),
+            format_duration(s.warn_after),
+            format_duration(s.error_after),
+            "yes" if s.active else "no",
+        )
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(suppliers_app, name="suppliers")

@@ -1,0 +1,52 @@
+"""Building supplier events for tests (shared by unit and integration suites)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from ingest.encoding import encode_single_object, record_key
+from ingest.schemas import SchemaVersion, version
+
+TODAY = dt.date(2026, 11, 25)
+
+
+def event(
+    supplier_id: str = "askmygp",
+    practice_code: str = "A81001",
+    activity_date: dt.date | None = None,
+    revision: int = 1,
+    total: int = 10,
+    clinical: int | None = None,
+    admin: int | None = None,
+    other: int | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A valid v2-shaped event (v1 writers drop the v2 fields)."""
+    return {
+        "event_id": str(extra.pop("event_id", uuid.uuid4())),
+        "supplier_id": supplier_id,
+        "practice_code": practice_code,
+        "activity_date": activity_date or dt.date.today() - dt.timedelta(days=1),
+        "revision": revision,
+        "generated_at": extra.pop("generated_at", dt.datetime.now(dt.UTC)),
+        "total_requests": total,
+        "clinical_requests": clinical,
+        "admin_requests": admin,
+        "other_requests": other,
+        "patient_submitted_requests": extra.pop("patient", None),
+        "staff_submitted_requests": extra.pop("staff", None),
+        **extra,
+    }
+
+
+def encoded(payload: dict[str, Any], schema_version: int = 1) -> bytes:
+    """Single-object encoding with a released writer version."""
+    schema: SchemaVersion = version(schema_version)
+    fields = set(schema.field_names)
+    return encode_single_object({k: v for k, v in payload.items() if k in fields}, schema)
+
+
+def key_of(payload: dict[str, Any]) -> bytes:
+    return record_key(payload["practice_code"], payload["activity_date"])

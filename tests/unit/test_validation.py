@@ -1,0 +1,145 @@
+"""Validation: every reason code of the contract, each with a detail a supplier can act on."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from ingest.decoding import Decoder
+from ingest.model import Reason, Rejection
+from ingest.pipeline import RawRecord, check_record, triage
+from ingest.validation import Limits
+from tests.events import TODAY, encoded, event, key_of
+
+LIMITS = Limits(today=TODAY, horizon_days=400, plausibility_cap=100_000)
+REGISTERED = {"askmygp", "klinik"}
+decoder = Decoder()
+
+
+def check(payload: dict[str, object], topic: str = "triage.daily.askmygp") -> Rejection:
+    record = RawRecord(topic, 0, 7, key_of(payload), encoded(payload))
+    result = check_record(record, decoder, REGISTERED, LIMITS)
+    assert isinstance(result, Rejection), f"expected a rejection, got {result}"
+    return result
+
+
+def yesterday() -> dt.date:
+    return TODAY - dt.timedelta(days=1)
+
+
+def test_a_valid_event_passes_with_its_source_position() -> None:
+    payload = event(activity_date=yesterday(), total=12, clinical=5, admin=4, other=3)
+    record = RawRecord("triage.daily.askmygp", 2, 9, key_of(payload), encoded(payload))
+    result = check_record(record, decoder, REGISTERED, LIMITS)
+    assert not isinstance(result, Rejection)
+    assert result.figures[:4] == (12, 5, 4, 3)
+    assert (result.source.partition, result.source.offset) == (2, 9)
+
+
+def test_unregistered_topic_supplier_is_unknown_supplier() -> None:
+    r = check(event(supplier_id="newco", activity_date=yesterday()), "triage.daily.newco")
+    assert r.reason == Reason.UNKNOWN_SUPPLIER
+    assert "'newco'" in r.detail
+    assert r.supplier_id is None
+
+
+def test_topic_that_names_no_supplier_is_unknown_supplier() -> None:
+    r = check(event(activity_date=yesterday()), "triage.daily.X")
+    assert r.reason == Reason.UNKNOWN_SUPPLIER
+
+
+def test_event_claiming_another_supplier_is_supplier_mismatch() -> None:
+    r = check(event(supplier_id="klinik", activity_date=yesterday()))
+    assert r.reason == Reason.SUPPLIER_MISMATCH
+    assert r.detail == "supplier_id 'klinik' differs from the topic's supplier 'askmygp'"
+    assert r.supplier_id == "askmygp"
+
+
+@pytest.mark.parametrize("code", ["a81001", "A8100", "A810011", "AB1234", "", "A81 01"])
+def test_bad_practice_code_is_invalid_practice_code(code: str) -> None:
+    r = check(event(practice_code=code, activity_date=yesterday()))
+    assert r.reason == Reason.INVALID_PRACTICE_CODE
+    assert repr(code) in r.detail
+
+
+def test_future_day_is_out_of_range_with_both_dates_in_the_detail() -> None:
+    r = check(event(activity_date=dt.date(2027, 1, 3)))
+    assert r.reason == Reason.ACTIVITY_DATE_OUT_OF_RANGE
+    assert r.detail == "activity_date 2027-01-03 is after today 2026-11-25"
+
+
+def test_today_itself_is_accepted() -> None:
+    payload = event(activity_date=TODAY)
+    record = RawRecord("triage.daily.askmygp", 0, 0, None, encoded(payload))
+    assert not isinstance(check_record(record, decoder, REGISTERED, LIMITS), Rejection)
+
+
+def test_day_beyond_the_horizon_is_out_of_range() -> None:
+    r = check(event(activity_date=TODAY - dt.timedelta(days=401)))
+    assert r.reason == Reason.ACTIVITY_DATE_OUT_OF_RANGE
+    assert "older than the 400-day horizon (oldest accepted 2025-10-21)" in r.detail
+
+
+def test_negative_part_is_negative_count() -> None:
+    r = check(event(activity_date=yesterday(), total=5, admin=-1))
+    assert r.reason == Reason.NEGATIVE_COUNT
+    assert r.detail == "admin_requests -1 is negative"
+
+
+def test_parts_not_summing_to_total_is_inconsistent_breakdown() -> None:
+    r = check(event(activity_date=yesterday(), total=10, clinical=5, admin=4, other=3))
+    assert r.reason == Reason.INCONSISTENT_BREAKDOWN
+    assert "5 + 4 + 3 = 12, not total_requests 10" in r.detail
+
+
+def test_partial_breakdown_need_not_sum() -> None:
+    payload = event(activity_date=yesterday(), total=10, clinical=5, admin=None, other=3)
+    record = RawRecord("triage.daily.askmygp", 0, 0, None, encoded(payload))
+    assert not isinstance(check_record(record, decoder, REGISTERED, LIMITS), Rejection)
+
+
+def test_count_above_the_cap_is_implausible_count() -> None:
+    r = check(event(activity_date=yesterday(), total=100_001))
+    assert r.reason == Reason.IMPLAUSIBLE_COUNT
+    assert r.detail == "total_requests 100001 is above the plausibility cap 100000"
+
+
+def test_cap_is_a_setting() -> None:
+    payload = event(activity_date=yesterday(), total=600)
+    record = RawRecord("triage.daily.askmygp", 0, 0, None, encoded(payload))
+    result = check_record(record, decoder, REGISTERED, Limits(TODAY, 400, 500))
+    assert isinstance(result, Rejection)
+    assert result.reason == Reason.IMPLAUSIBLE_COUNT
+
+
+@pytest.mark.parametrize("revision", [0, -3])
+def test_revision_below_one_is_invalid_revision(revision: int) -> None:
+    r = check(event(activity_date=yesterday(), revision=revision))
+    assert r.reason == Reason.INVALID_REVISION
+    assert f"revision {revision} is below 1" == r.detail
+
+
+def test_several_problems_take_the_first_reason_and_list_every_detail() -> None:
+    r = check(event(practice_code="bad", activity_date=yesterday(), total=-1, revision=0))
+    assert r.reason == Reason.INVALID_PRACTICE_CODE
+    assert "total_requests -1 is negative" in r.detail
+    assert "revision 0 is below 1" in r.detail
+
+
+def test_undecodable_record_keeps_its_raw_bytes() -> None:
+    record = RawRecord("triage.daily.askmygp", 1, 5, b"\xff\xfe", b"\x7fjunk")
+    r = check_record(record, decoder, REGISTERED, LIMITS)
+    assert isinstance(r, Rejection)
+    assert (r.reason, r.key, r.value) == (Reason.UNDECODABLE, b"\xff\xfe", b"\x7fjunk")
+
+
+def test_triage_keeps_order_and_splits_valid_from_rejected() -> None:
+    good = [event(activity_date=yesterday(), total=i) for i in range(3)]
+    records = [
+        RawRecord("triage.daily.askmygp", 0, i, None, encoded(p)) for i, p in enumerate(good)
+    ]
+    records.insert(1, RawRecord("triage.daily.askmygp", 0, 99, None, b"junk"))
+    result = triage(records, decoder, REGISTERED, LIMITS)
+    assert [e.figures[0] for e in result.valid] == [0, 1, 2]
+    assert [r.source.offset for r in result.rejections] == [99]
