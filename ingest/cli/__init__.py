@@ -26,6 +26,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "ingest.cli.push_cmd",
     "ingest.cli.reference_cmd",
     "ingest.cli.analytics_cmd",
+    "ingest.cli.demo_cmd",
 )
 
 
