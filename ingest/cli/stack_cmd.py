@@ -1,0 +1,97 @@
+"""``ingest stack up | down | status`` (the local Kafka + Postgres stack) and ``ingest migrate``."""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ingest import stack
+from ingest.errors import IngestError
+from ingest.migrate import discover, migrate
+from ingest.settings import load_settings
+
+_err = Console(stderr=True, highlight=False, soft_wrap=True)
+_out = Console(highlight=False, soft_wrap=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``stack`` group and the top-level ``migrate`` command to ``app``."""
+    group = typer.Typer(
+        help="The local stack: a real Kafka broker and PostgreSQL server, no Docker.",
+        no_args_is_help=True,
+    )
+    group.command("up")(stack_up)
+    group.command("down")(stack_down)
+    group.command("status")(stack_status)
+    app.add_typer(group, name="stack")
+    app.command("migrate")(migrate_command)
+
+
+def _progress(message: str) -> None:
+    _err.print(f"[dim]{message}[/dim]")
+
+
+def stack_up() -> None:
+    """Start Kafka and Postgres (idempotent), apply migrations, print the addresses."""
+    state_dir = load_settings().state_dir
+    result = asyncio.run(stack.up(state_dir, report=_progress))
+    if result.applied:
+        _progress(f"migrations applied: {', '.join(f'{v:04d}' for v in result.applied)}")
+    _progress(
+        f"stack ready in {result.seconds:.1f} s; addresses also in {result.paths.stack_env}"
+    )
+    for line in result.addresses.env_lines():
+        _out.print(line)
+
+
+def stack_down() -> None:
+    """Stop the local broker and database (data is kept for the next ``up``)."""
+    stopped = asyncio.run(stack.down(load_settings().state_dir, report=_progress))
+    _out.print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
+
+
+def stack_status() -> None:
+    """Show what runs where; exit 0 when both answer, 1 otherwise."""
+    components = asyncio.run(stack.status(load_settings().state_dir))
+    table = Table(title="local stack")
+    for column in ("component", "state", "pid", "address", "log"):
+        table.add_column(column, overflow="fold")
+    for item in components:
+        state = "[green]ready[/green]" if item.ready else (
+            "[yellow]running, not answering[/yellow]" if item.running else "[red]stopped[/red]"
+        )
+        table.add_row(item.name, state, str(item.pid or "-"), item.address or "-", str(item.log))
+    _out.print(table)
+    if not all(item.ready for item in components):
+        raise typer.Exit(1)
+
+
+def migrate_command() -> None:
+    """Apply pending SQL migrations to the configured database."""
+    url = load_settings().database()
+    try:
+        applied = asyncio.run(migrate(url))
+    except (OSError, asyncpg.PostgresError) as exc:
+        raise IngestError(
+            f"cannot migrate {_redact(url)}: {exc}; is the database up (`ingest stack up`) "
+            "and INGEST_DATABASE_URL right?"
+        ) from exc
+    names = {m.version: m.name for m in discover()}
+    for version in applied:
+        _out.print(f"applied {version:04d}_{names.get(version, '?')}")
+    if not applied:
+        _out.print(f"{_redact(url)}: up to date ({len(names)} migrations), nothing applied")
+
+
+def _redact(url: str) -> str:
+    """The URL without its password, fit for printing."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
