@@ -568,3 +568,34 @@ def fingerprint(records: Iterable[Record]) -> str:
         digest.update(line.encode())
         digest.update(b"\x1e")
     return digest.hexdigest()
+
+
+def parse_reference(kind: ReferenceKind, data: bytes) -> list[Record]:
+    """Parse the bytes of a reference file of the given kind."""
+    text = decode_text(data)
+    parsers: dict[ReferenceKind, Callable[[str], Sequence[Record]]] = {
+        ReferenceKind.PRACTICES: parse_epraccur,
+        ReferenceKind.MEMBERSHIPS: parse_memberships,
+        ReferenceKind.SUB_ICBS: parse_sub_icbs,
+        ReferenceKind.LIST_SIZES: parse_list_sizes,
+    }
+    return list(parsers[kind](text))
+
+
+RECORD_TYPES: dict[ReferenceKind, type[Record]] = {
+    ReferenceKind.PRACTICES: Practice,
+    ReferenceKind.MEMBERSHIPS: Membership,
+    ReferenceKind.SUB_ICBS: SubIcb,
+    ReferenceKind.LIST_SIZES: ListSize,
+}
+
+
+def merge_list_sizes(current: Iterable[ListSize], new: Iterable[ListSize]) -> list[ListSize]:
+    """``current`` with ``new`` added; for the same practice and extract date ``new`` wins.
+
+    Lets monthly list-size files be loaded one at a time while each load is still a complete,
+    versioned set (the merged set becomes the new current load).
+    """
+    merged = {(s.practice_code, s.extract_date): s for s in current}
+    merged.update({(s.practice_code, s.extract_date): s for s in new})
+    return sorted(merged.values(), key=lambda s: (s.practice_code, s.extract_date))

@@ -1,0 +1,172 @@
+"""Exports of the boundary-consistent daily series as CSV, streamed with COPY TO STDOUT.
+
+The query is built here (pure); the rows never pass through Python as objects: Postgres
+formats the CSV and asyncpg hands over the COPY data chunk by chunk to a writer, so memory
+stays constant whatever the date range. The export runs in one read-only, repeatable-read
+transaction (a consistent snapshot) with ``DateStyle`` ISO so dates are ``YYYY-MM-DD``.
+
+Only the ``triage.*_daily`` functions are used, which ``triage_reader`` may EXECUTE: an analyst
+can export with their own login role.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+import asyncpg
+
+from ingest.errors import IngestError
+
+
+class AnalyticsError(IngestError):
+    """An export could not be produced."""
+
+
+class Level(StrEnum):
+    """Aggregation level of an export (``ingest export --by``)."""
+
+    PRACTICE = "practice"
+    SUB_ICB = "sub-icb"
+    ICB = "icb"
+    NATIONAL = "national"
+
+
+# The CSV columns of each level, in order (part of the export's interface: add, never rename).
+EXPORT_COLUMNS: dict[Level, tuple[str, ...]] = {
+    Level.PRACTICE: (
+        "activity_date",
+        "practice_code",
+        "practice_name",
+        "sub_icb_code",
+        "sub_icb_name",
+        "icb_code",
+        "icb_name",
+        "mapping_basis",
+        "suppliers",
+        "total_requests",
+        "clinical_requests",
+        "admin_requests",
+        "other_requests",
+        "registered_patients",
+        "requests_per_1000",
+    ),
+    Level.SUB_ICB: (
+        "activity_date",
+        "sub_icb_code",
+        "sub_icb_name",
+        "icb_code",
+        "icb_name",
+        "practices",
+        "total_requests",
+        "clinical_requests",
+        "admin_requests",
+        "other_requests",
+        "practices_with_list_size",
+        "registered_patients",
+        "requests_per_1000",
+    ),
+    Level.ICB: (
+        "activity_date",
+        "icb_code",
+        "icb_name",
+        "sub_icbs",
+        "practices",
+        "total_requests",
+        "clinical_requests",
+        "admin_requests",
+        "other_requests",
+        "practices_with_list_size",
+        "registered_patients",
+        "requests_per_1000",
+    ),
+    Level.NATIONAL: (
+        "activity_date",
+        "practices",
+        "total_requests",
+        "clinical_requests",
+        "admin_requests",
+        "other_requests",
+        "practices_with_list_size",
+        "registered_patients",
+        "requests_per_1000",
+    ),
+}
+
+_SOURCES: dict[Level, tuple[str, str]] = {
+    # level -> (function call, ORDER BY)
+    Level.PRACTICE: ("triage.practice_daily($1, $2, $3)", "activity_date, practice_code"),
+    Level.SUB_ICB: ("triage.sub_icb_daily($1, $2, $3)", "activity_date, sub_icb_code NULLS LAST"),
+    Level.ICB: ("triage.icb_daily($1, $2, $3)", "activity_date, icb_code NULLS LAST"),
+    Level.NATIONAL: ("triage.national_daily($1, $2)", "activity_date"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRequest:
+    """What to export; ``vintage`` is the boundary date the whole series is attributed under."""
+
+    level: Level
+    start: dt.date
+    end: dt.date
+    vintage: dt.date
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise AnalyticsError(f"--to {self.end} is before --from {self.start}")
+
+
+@dataclass(frozen=True, slots=True)
+class ExportStats:
+    """What an export produced: data rows (header excluded), bytes and COPY chunks written."""
+
+    rows: int
+    bytes: int
+    chunks: int
+    largest_chunk: int
+
+
+def export_query(request: ExportRequest) -> tuple[str, tuple[dt.date, ...]]:
+    """The SELECT (with $n parameters) behind an export, and its arguments."""
+    call, order = _SOURCES[request.level]
+    columns = ", ".join(EXPORT_COLUMNS[request.level])
+    query = f"SELECT {columns} FROM {call} ORDER BY {order}"
+    if request.level is Level.NATIONAL:
+        return query, (request.start, request.end)
+    return query, (request.start, request.end, request.vintage)
+
+
+Writer = Callable[[bytes], Awaitable[None]]
+
+
+async def export_csv(
+    conn: asyncpg.Connection, request: ExportRequest, write: Writer
+) -> ExportStats:
+    """Stream the export as CSV (header row first) to ``write``, one COPY chunk per call."""
+    query, args = export_query(request)
+    total = chunks = largest = 0
+
+    async def sink(chunk: bytes) -> None:
+        nonlocal total, chunks, largest
+        total += len(chunk)
+        chunks += 1
+        largest = max(largest, len(chunk))
+        await write(chunk)
+
+    try:
+        async with conn.transaction(isolation="repeatable_read", readonly=True):
+            await conn.execute("SET LOCAL DateStyle = 'ISO, YMD'")
+            status: str = await conn.copy_from_query(
+                query, *args, output=sink, format="csv", header=True
+            )
+    except (asyncpg.UndefinedFunctionError, asyncpg.UndefinedTableError) as exc:
+        raise AnalyticsError(
+            f"the analytics functions are missing ({exc}); apply the migrations first"
+        ) from exc
+    except asyncpg.InsufficientPrivilegeError as exc:
+        raise AnalyticsError(
+            f"permission denied ({exc}); connect as a member of triage_reader"
+        ) from exc
+    return ExportStats(int(status.rsplit(maxsplit=1)[-1]), total, chunks, largest)
