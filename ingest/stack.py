@@ -669,12 +669,25 @@ async def _ensure_kafka_libs(paths: StackPaths, report: Report) -> None:
            f"-DoutputDirectory={staging}", "-DincludeScope=runtime"]
     code = await _run_logged(cmd, paths.mvn_log, MVN_TIMEOUT_S)
     if code != 0 or not any(staging.glob("kafka_2.13-*.jar")):
-        cause = _last_matching(paths.mvn_log, r"\[ERROR\]") or f"exit code {code}"
+        cause = _mvn_error(paths.mvn_log) or f"exit code {code}"
         raise StackError(
             f"mvn could not fetch the Kafka jars ({cause}); check network access to Maven "
             f"Central (proxy settings in ~/.m2/settings.xml) and see {paths.mvn_log}"
         )
     await asyncio.to_thread(_install_libs, paths, staging)
+
+
+def _mvn_error(log_file: Path) -> str | None:
+    """The first [ERROR] line that says what went wrong (not Maven's boilerplate)."""
+    boilerplate = re.compile(
+        r"^\s*(re-run|to see the full|for more information|\[help \d+\]|$)", re.IGNORECASE
+    )
+    for line in _tail(log_file):
+        text = re.sub(r"\x1b\[[0-9;]*m|\[\d+m", "", line)
+        _, found, message = text.partition("[ERROR]")
+        if found and not boilerplate.search(message):
+            return message.replace("-> [Help 1]", "").strip()[:300]
+    return None
 
 
 def _install_libs(paths: StackPaths, staging: Path) -> None:
