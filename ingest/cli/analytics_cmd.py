@@ -1,0 +1,114 @@
+"""``ingest export`` (boundary-consistent daily series as CSV) and ``ingest quality-report``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, BinaryIO
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+
+from ingest.analytics import ExportRequest, ExportStats, Level, export_csv
+from ingest.cli.common import database, run_async, settings
+from ingest.quality_report import ReportFormat, collect, render
+
+_err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _iso_date(value: str, option: str) -> dt.date:
+    try:
+        if len(value) != 10:
+            raise ValueError(value)
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{value!r} is not a date YYYY-MM-DD", param_hint=option) from exc
+
+
+def _part_path(out: Path) -> Path:
+    return out.with_name(f".{out.name}.part")
+
+
+def export(
+    by: Annotated[Level, typer.Option("--by", help="Aggregation level.")],
+    from_: Annotated[str, typer.Option("--from", help="First activity date (YYYY-MM-DD).")],
+    to: Annotated[str, typer.Option("--to", help="Last activity date (YYYY-MM-DD).")],
+    vintage: Annotated[
+        str | None,
+        typer.Option(
+            help="Boundary date: the whole series is attributed to sub-ICBs/ICBs as they stood "
+            "that day. Default: today.",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="CSV file to write (default: standard output).")
+    ] = None,
+) -> None:
+    """Stream daily totals as CSV (header row, ISO dates), summing suppliers."""
+    cfg = settings()
+    start, end = _iso_date(from_, "--from"), _iso_date(to, "--to")
+    today = dt.datetime.now(ZoneInfo(cfg.timezone)).date()
+    boundary = _iso_date(vintage, "--vintage") if vintage else today
+    request = ExportRequest(by, start, end, boundary)
+
+    async def go(sink: BinaryIO) -> ExportStats:
+        async def write(chunk: bytes) -> None:
+            sink.write(chunk)
+
+        async with database(cfg) as conn:
+            return await export_csv(conn, request, write)
+
+    if out is None:
+        stats = run_async(go(sys.stdout.buffer))
+        sys.stdout.buffer.flush()
+        target = "standard output"
+    else:
+        part = _part_path(out)
+        try:
+            with part.open("wb") as sink:
+                stats = run_async(go(sink))
+            os.replace(part, out)
+        finally:
+            part.unlink(missing_ok=True)
+        target = str(out)
+    _err.print(
+        f"exported {stats.rows:,} rows ({stats.bytes:,} bytes) by {by.value}, "
+        f"{start} to {end}, vintage {boundary}, to {target}"
+    )
+
+
+def quality_report(
+    supplier: Annotated[str, typer.Option(help="Supplier id.")],
+    out: Annotated[Path, typer.Option(help="File to write.")],
+    days: Annotated[int, typer.Option(min=1, max=3660, help="Days covered, ending today.")] = 30,
+    fmt: Annotated[
+        ReportFormat | None,
+        typer.Option("--format", help="html or md (default: from --out's suffix, else html)."),
+    ] = None,
+) -> None:
+    """Write a supplier's data-quality report: self-contained HTML, or Markdown for email."""
+    cfg = settings()
+    chosen = fmt or (ReportFormat.MARKDOWN if out.suffix.lower() == ".md" else ReportFormat.HTML)
+
+    async def go() -> str:
+        async with database(cfg) as conn:
+            data = await collect(conn, supplier, days=days, timezone=cfg.timezone)
+        return render(data, chosen)
+
+    text = run_async(go())
+    part = _part_path(out)
+    try:
+        part.write_text(text, encoding="utf-8")
+        os.replace(part, out)
+    finally:
+        part.unlink(missing_ok=True)
+    _err.print(f"wrote the {chosen.value} quality report of {supplier} ({days} days) to {out}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the top-level ``export`` and ``quality-report`` commands to ``app``."""
+    app.command("export")(export)
+    app.command("quality-report")(quality_report)

@@ -1,0 +1,122 @@
+"""``ingest reference practices | memberships | sub-icbs | list-sizes | history``.
+
+Each load command makes its file the current version of that kind of reference data
+(the previous version is kept as history); loading the same content again changes nothing.
+File layouts: ``ingest.reference`` and docs/analytics.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ingest.cli.common import database, run_async, settings
+from ingest.reference import ReferenceKind
+from ingest.reference_store import LoadInfo, LoadResult, load_file, load_history
+
+_out = Console(highlight=False, soft_wrap=True)
+
+FileArg = Annotated[
+    Path,
+    typer.Argument(exists=True, dir_okay=False, readable=True, help="The file to load."),
+]
+
+
+def _load(kind: ReferenceKind, path: Path, *, merge: bool = False) -> LoadResult:
+    cfg = settings()
+
+    async def go() -> LoadResult:
+        async with database(cfg) as conn:
+            return await load_file(conn, kind, path, merge=merge)
+
+    result = run_async(go())
+    if result.created:
+        replaced = (
+            f" (supersedes load {result.replaced_load_id})" if result.replaced_load_id else ""
+        )
+        _out.print(
+            f"{kind.value}: loaded {result.row_count:,} rows from {path.name} "
+            f"as load {result.load_id}{replaced}"
+        )
+    else:
+        _out.print(
+            f"{kind.value}: unchanged: {path.name} has the same content as current load "
+            f"{result.load_id} ({result.row_count:,} rows)"
+        )
+    return result
+
+
+def practices(file: FileArg) -> None:
+    """Load the NHS ODS GP practices file (epraccur.csv: 27 columns, no header)."""
+    _load(ReferenceKind.PRACTICES, file)
+
+
+def memberships(file: FileArg) -> None:
+    """Load practice -> sub-ICB memberships (CSV with header:
+    practice_code,commissioner_code,effective_from,effective_to)."""
+    _load(ReferenceKind.MEMBERSHIPS, file)
+
+
+def sub_icbs(file: FileArg) -> None:
+    """Load sub-ICB -> ICB mappings (CSV with header:
+    sub_icb_code,sub_icb_name,icb_code,icb_name,effective_from,effective_to)."""
+    _load(ReferenceKind.SUB_ICBS, file)
+
+
+def list_sizes(
+    file: FileArg,
+    merge: Annotated[
+        bool,
+        typer.Option(
+            "--merge",
+            help="Add the file's extracts to the current list sizes instead of replacing "
+            "them (for monthly files).",
+        ),
+    ] = False,
+) -> None:
+    """Load registered-patient list sizes (practice_code,extract_date,registered_patients,
+    or the NHS Digital 'Patients Registered at a GP Practice' totals file)."""
+    _load(ReferenceKind.LIST_SIZES, file, merge=merge)
+
+
+def history(
+    kind: Annotated[ReferenceKind | None, typer.Option(help="Only this kind.")] = None,
+) -> None:
+    """Every reference load, newest first (current ones marked)."""
+    cfg = settings()
+
+    async def go() -> list[LoadInfo]:
+        async with database(cfg) as conn:
+            return await load_history(conn, kind)
+
+    table = Table("load", "kind", "source", "rows", "loaded at", "by", "current", "sha256")
+    for info in run_async(go()):
+        table.add_row(
+            str(info.load_id),
+            info.kind,
+            info.source_name,
+            f"{info.row_count:,}",
+            f"{info.loaded_at:%Y-%m-%d %H:%M:%S}",
+            info.loaded_by,
+            "yes" if info.is_current else f"until {info.superseded_at:%Y-%m-%d %H:%M}",
+            info.content_sha256[:12],
+        )
+    _out.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``reference`` group to ``app``."""
+    group = typer.Typer(
+        help="Load reference data: ODS practices, memberships, sub-ICB -> ICB, list sizes.",
+        no_args_is_help=True,
+    )
+    group.command("practices")(practices)
+    group.command("memberships")(memberships)
+    group.command("sub-icbs")(sub_icbs)
+    group.command("list-sizes")(list_sizes)
+    group.command("history")(history)
+    app.add_typer(group, name="reference")
