@@ -379,18 +379,34 @@ async def _quiet_stop(*clients: AIOKafkaConsumer | AIOKafkaProducer) -> None:
 
 
 async def serve(settings: Settings, service: IngestService | None = None) -> int:
-    """Run the service with its HTTP endpoints until SIGTERM/SIGINT; returns the exit code."""
+    """Run the service with its HTTP endpoints until SIGTERM/SIGINT; returns the exit code.
+
+    Beside the consumer, a freshness refresher (ingest/refresher.py) derives the freshness,
+    missing-practice, unknown-practice and lag gauges from Postgres at start-up and every
+    ``freshness_refresh_seconds``, on a pool of its own, and feeds the status page ``/``.
+    """
     from ingest.http_server import start_http_server
+    from ingest.refresher import FreshnessRefresher, kafka_lag
 
     service = service or IngestService(settings)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, service.request_stop)
-    http = await start_http_server(settings, service)
+    refresher = FreshnessRefresher(
+        settings,
+        service.metrics,
+        service.clock,
+        lag_source=lambda: kafka_lag(service._consumer),
+    )
+    refresher.start()
+    http = await start_http_server(settings, service, refresher)
     try:
         await service.run()
     finally:
         await http.cleanup()
+        await refresher.close()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
     return 0
 
 

@@ -72,10 +72,9 @@ class FreshnessRefresher:
     async def close(self) -> None:
         """Stop the timer and close the pool."""
         self._stop.set()
-        self._wake.set()
         if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            self._task.cancel()  # a refresh waiting on an unreachable Postgres ends now
+            await asyncio.wait([self._task])  # never re-raises the task's cancellation
             self._task = None
         if self._pool is not None:
             pool, self._pool = self._pool, None
