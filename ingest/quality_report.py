@@ -389,7 +389,7 @@ def _value_preview(sample: RejectionSample) -> str:
     if sample.value_head is None:
         return "(none)"
     more = (sample.value_length or 0) > len(sample.value_head)
-    return f"{sample.value_head.hex(' ')}{' …' if more else ''} ({sample.value_length} bytes)"
+    return f"{show_bytes(sample.value_head)}{' …' if more else ''} ({sample.value_length} bytes)"
 
 
 def _pct(value: float | None) -> str:
@@ -531,12 +531,13 @@ h1{font-size:22px;margin-bottom:4px}h2{font-size:18px;margin-top:28px;border-bot
 #005eb8;padding-bottom:4px}table{border-collapse:collapse;margin:8px 0;font-size:13px}
 th,td{border:1px solid #d8dde0;padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#f0f4f5}td.num{text-align:right}code{font-family:Consolas,monospace;
-font-size:12px;word-break:break-all}.muted{color:#4c6272;font-size:13px}
+font-size:12px;overflow-wrap:anywhere}.muted{color:#4c6272;font-size:13px}
 """
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: set[int]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    thead = f"<thead><tr>{head}</tr></thead>" if any(headers) else ""
     body = "".join(
         "<tr>"
         + "".join(
@@ -546,7 +547,7 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: set[i
         + "</tr>"
         for row in rows
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f"<table>{thead}<tbody>{body}</tbody></table>"
 
 
 def render_html(data: QualityData) -> str:
@@ -696,8 +697,15 @@ def render_html(data: QualityData) -> str:
 
 
 def _md(text: str) -> str:
-    """Text safe inside a Markdown table cell."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("`", "'")
+    """Text safe inside a Markdown table cell (no pipes, no raw HTML, one line)."""
+    return (
+        text.replace("\\", "\\\\")
+        .replace("|", "\\|")
+        .replace("\n", " ")
+        .replace("`", "'")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+    )
 
 
 def _md_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
