@@ -25,6 +25,14 @@ class AnalyticsError(IngestError):
     """An export could not be produced."""
 
 
+# What asyncpg raises when the migrations have not been applied to the database.
+MISSING_SCHEMA_ERRORS: tuple[type[Exception], ...] = (
+    asyncpg.InvalidSchemaNameError,
+    asyncpg.UndefinedTableError,
+    asyncpg.UndefinedFunctionError,
+)
+
+
 class Level(StrEnum):
     """Aggregation level of an export (``ingest export --by``)."""
 
@@ -161,7 +169,7 @@ async def export_csv(
             status: str = await conn.copy_from_query(
                 query, *args, output=sink, format="csv", header=True
             )
-    except (asyncpg.UndefinedFunctionError, asyncpg.UndefinedTableError) as exc:
+    except MISSING_SCHEMA_ERRORS as exc:
         raise AnalyticsError(
             f"the analytics functions are missing ({exc}); apply the migrations first"
         ) from exc

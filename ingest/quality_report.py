@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from ingest.analytics import MISSING_SCHEMA_ERRORS
 from ingest.errors import IngestError
 from ingest.model import Reason, topic_for
 
@@ -165,6 +166,34 @@ async def collect(
     samples_per_reason: int = SAMPLES_PER_REASON,
 ) -> QualityData:
     """Read everything the report shows, in one consistent snapshot."""
+    try:
+        return await _collect(
+            conn,
+            supplier_id,
+            days=days,
+            timezone=timezone,
+            now=now,
+            samples_per_reason=samples_per_reason,
+        )
+    except MISSING_SCHEMA_ERRORS as exc:
+        raise QualityReportError(
+            f"the triage tables are missing ({exc}); apply the migrations first"
+        ) from exc
+    except asyncpg.InsufficientPrivilegeError as exc:
+        raise QualityReportError(
+            f"permission denied ({exc}); the report needs the ingest role, not triage_reader"
+        ) from exc
+
+
+async def _collect(
+    conn: asyncpg.Connection,
+    supplier_id: str,
+    *,
+    days: int = 30,
+    timezone: str = "Europe/London",
+    now: dt.datetime | None = None,
+    samples_per_reason: int = SAMPLES_PER_REASON,
+) -> QualityData:
     if days < 1:
         raise QualityReportError("--days must be at least 1")
     tz = ZoneInfo(timezone)

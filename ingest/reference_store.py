@@ -23,6 +23,7 @@ from pathlib import Path
 
 import asyncpg
 
+from ingest.analytics import MISSING_SCHEMA_ERRORS
 from ingest.errors import IngestError
 from ingest.reference import (
     RECORD_TYPES,
@@ -126,7 +127,7 @@ async def load_records(
                 columns=["load_id", *columns_of(record_type)],
                 records=[(load_id, *as_row(r)) for r in records],
             )
-    except (asyncpg.UndefinedTableError, asyncpg.UndefinedFunctionError) as exc:
+    except MISSING_SCHEMA_ERRORS as exc:
         raise ReferenceStoreError(
             f"the reference tables are missing ({exc}); apply the migrations first"
         ) from exc
@@ -168,9 +169,14 @@ async def load_file(
 
 async def current_list_sizes(conn: asyncpg.Connection) -> list[ListSize]:
     """The list sizes of the current load."""
-    rows = await conn.fetch(
-        "SELECT practice_code, extract_date, registered_patients FROM triage.current_list_sizes"
-    )
+    try:
+        rows = await conn.fetch(
+            "SELECT practice_code, extract_date, registered_patients FROM triage.current_list_sizes"
+        )
+    except MISSING_SCHEMA_ERRORS as exc:
+        raise ReferenceStoreError(
+            f"the reference tables are missing ({exc}); apply the migrations first"
+        ) from exc
     return [ListSize(r["practice_code"], r["extract_date"], r["registered_patients"]) for r in rows]
 
 
@@ -178,10 +184,15 @@ async def load_history(
     conn: asyncpg.Connection, kind: ReferenceKind | None = None
 ) -> list[LoadInfo]:
     """Every load (newest first), optionally of one kind."""
-    rows = await conn.fetch(
-        "SELECT load_id, kind, source_name, content_sha256, row_count, loaded_at, loaded_by, "
-        "superseded_at, is_current FROM triage.reference_load_history "
-        "WHERE $1::text IS NULL OR kind = $1 ORDER BY load_id DESC",
-        None if kind is None else kind.value,
-    )
+    try:
+        rows = await conn.fetch(
+            "SELECT load_id, kind, source_name, content_sha256, row_count, loaded_at, loaded_by, "
+            "superseded_at, is_current FROM triage.reference_load_history "
+            "WHERE $1::text IS NULL OR kind = $1 ORDER BY load_id DESC",
+            None if kind is None else kind.value,
+        )
+    except MISSING_SCHEMA_ERRORS as exc:
+        raise ReferenceStoreError(
+            f"the reference tables are missing ({exc}); apply the migrations first"
+        ) from exc
     return [LoadInfo(**dict(r)) for r in rows]
