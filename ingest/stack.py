@@ -15,6 +15,20 @@ the state folder (``Settings.state_dir``, default ``.ingest/``)::
     postgres/data/   PGDATA (owned by the system user ``embedded_postgres`` when run as root,
                      since PostgreSQL refuses to run as root)
 
+``up --secure`` (``up(..., secure=True)``) starts the broker with authentication and
+authorization instead (see :mod:`ingest.acl`): its client listener is SASL_PLAINTEXT with
+SCRAM-SHA-512, the controller listener SASL_PLAINTEXT with PLAIN (KRaft controllers cannot use
+SCRAM), ``authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer`` with
+``allow.everyone.if.no.acl.found=false``, super users ``triage-admin`` (bootstrapped into the
+KRaft metadata with ``StorageTool format --add-scram``) and ``controller``, and the consumer's
+own principal ``triage-ingest`` with its ACLs. Passwords are generated once and kept in
+``secrets/`` (mode 0700, files 0600; ``server.properties`` is 0600 too); they are never
+printed nor logged (the format command is logged with the password masked). Secure mode needs
+storage formatted in secure mode: a broker whose data was formatted plain refuses to switch.
+
+    secrets/         admin.env (triage-admin), consumer.env (triage-ingest), controller.password
+    kafka/mode       "secure" or "plain": how the running broker was configured
+
 Ports are free ones picked on the first ``up``; ``INGEST_STACK_KAFKA_PORT`` and
 ``INGEST_STACK_POSTGRES_PORT`` pin them instead (start-up then fails if the port is taken).
 Durability settings stay at PostgreSQL's defaults (fsync and synchronous_commit on).
@@ -48,6 +62,7 @@ import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
+from ingest import acl
 from ingest.errors import StackError
 from ingest.migrate import migrate
 from ingest.settings import STACK_ENV_FILE, Settings
@@ -71,6 +86,7 @@ KAFKA_READY_TIMEOUT_S = 120.0
 KAFKA_STOP_TIMEOUT_S = 60.0
 PG_TIMEOUT_S = 60
 MVN_TIMEOUT_S = 900.0
+MIGRATE_TIMEOUT_S = 120.0
 PORT_PIN_ENV = {"kafka": "INGEST_STACK_KAFKA_PORT", "postgres": "INGEST_STACK_POSTGRES_PORT"}
 _PORT_OWNER = {"kafka": "kafka", "controller": "kafka", "postgres": "postgres"}
 
@@ -158,6 +174,31 @@ class StackPaths:
         return self.logs / "mvn.log"
 
     @property
+    def kafka_mode(self) -> Path:
+        return self.kafka / "mode"
+
+    @property
+    def kafka_secure_marker(self) -> Path:
+        """Written into the data folder when it was formatted with the admin SCRAM user."""
+        return self.kafka_data / "triage-secure-format"
+
+    @property
+    def secrets(self) -> Path:
+        return acl.secrets_dir(self.root)
+
+    @property
+    def admin_env(self) -> Path:
+        return self.secrets / acl.ADMIN_ENV
+
+    @property
+    def consumer_env(self) -> Path:
+        return self.secrets / acl.CONSUMER_ENV
+
+    @property
+    def controller_password(self) -> Path:
+        return self.secrets / "controller.password"
+
+    @property
     def pg(self) -> Path:
         return self.root / "postgres"
 
@@ -201,6 +242,24 @@ class StackAddresses:
 
 
 @dataclass(frozen=True)
+class KafkaSecurity:
+    """Credentials of a secure broker (``up --secure``); passwords are SecretStr."""
+
+    admin: acl.Credentials  # super user
+    consumer: acl.Credentials  # the ingestion consumer's principal
+
+
+@dataclass(frozen=True)
+class KafkaUp:
+    """What ``kafka_up`` did."""
+
+    bootstrap: str
+    started: bool
+    security: KafkaSecurity | None  # None: a plain (PLAINTEXT, no ACLs) broker
+    paths: StackPaths
+
+
+@dataclass(frozen=True)
 class UpResult:
     """What ``up`` did."""
 
@@ -209,6 +268,7 @@ class UpResult:
     applied: tuple[int, ...]  # migration versions applied by this call
     seconds: float
     paths: StackPaths
+    security: KafkaSecurity | None = None  # set when the broker runs in secure mode
 
 
 @dataclass(frozen=True)
@@ -244,8 +304,13 @@ class _RunAs:
 # --------------------------------------------------------------------------------------
 
 
-async def up(state_dir: Path | None = None, *, report: Report = _no_report) -> UpResult:
-    """Start whatever is not running, wait until both answer, apply migrations."""
+async def up(
+    state_dir: Path | None = None, *, report: Report = _no_report, secure: bool = False
+) -> UpResult:
+    """Start whatever is not running, wait until both answer, apply migrations.
+
+    ``secure``: start the broker with SASL/SCRAM and ACLs (a running plain broker is refused;
+    a running secure broker stays secure whatever ``secure`` says)."""
     began = time.monotonic()
     paths = StackPaths.of(state_dir)
     await asyncio.to_thread(_make_dirs, paths)
@@ -253,15 +318,41 @@ async def up(state_dir: Path | None = None, *, report: Report = _no_report) -> U
         running = {name for name, pid in _running_pids(paths).items() if pid is not None}
         ports = await asyncio.to_thread(_resolve_ports, paths, running, report)
         results = await asyncio.gather(
-            _kafka_up(paths, ports, report), _postgres_up(paths, ports, report),
+            _kafka_up(paths, ports, report, secure), _postgres_up(paths, ports, report),
             return_exceptions=True,
         )
         _raise_first(results)
         addresses = _addresses(paths, ports)
-        applied = await _migrate(addresses.database_url)
-        await asyncio.to_thread(_write_env, paths, addresses)
+    applied = await _migrate(addresses.database_url)  # advisory-locked on its own
+    await asyncio.to_thread(_write_env, paths, addresses)
     started = tuple(n for n, r in zip(("kafka", "postgres"), results, strict=True) if r is True)
-    return UpResult(addresses, started, tuple(applied), time.monotonic() - began, paths)
+    return UpResult(
+        addresses, started, tuple(applied), time.monotonic() - began, paths,
+        _security(paths) if _kafka_mode(paths) == "secure" else None,
+    )
+
+
+async def kafka_up(
+    state_dir: Path, *, report: Report = _no_report, secure: bool = False
+) -> KafkaUp:
+    """Start only the broker of a state folder (e.g. a second, secure broker for tests)."""
+    paths = StackPaths.of(state_dir)
+    await asyncio.to_thread(_make_dirs, paths)
+    async with _locked(paths):
+        running = {name for name, pid in _running_pids(paths).items() if pid is not None}
+        ports = await asyncio.to_thread(_resolve_ports, paths, running, report)
+        started = await _kafka_up(paths, ports, report, secure)
+    security = _security(paths) if _kafka_mode(paths) == "secure" else None
+    return KafkaUp(f"{HOST}:{ports.kafka}", started, security, paths)
+
+
+async def kafka_down(state_dir: Path, *, report: Report = _no_report) -> bool:
+    """Stop only the broker of a state folder; True when one was running."""
+    paths = StackPaths.of(state_dir)
+    if not paths.root.exists():
+        return False
+    async with _locked(paths):
+        return await _kafka_down(paths, report)
 
 
 async def down(state_dir: Path | None = None, *, report: Report = _no_report) -> list[str]:
@@ -286,8 +377,9 @@ async def status(state_dir: Path | None = None) -> list[ComponentStatus]:
     kafka_addr = f"{HOST}:{ports.kafka}" if ports else None
     pg_port = _postmaster_port(paths) or (ports.postgres if ports else None)
     pg_url = _database_url(pg_port) if pg_port else None
+    admin = acl.local_admin(paths.root) if _kafka_mode(paths) == "secure" else None
     kafka_ok, pg_ok = await asyncio.gather(
-        kafka_ready(kafka_addr) if pids["kafka"] and kafka_addr else _false(),
+        kafka_ready(kafka_addr, credentials=admin) if pids["kafka"] and kafka_addr else _false(),
         postgres_ready(pg_url) if pids["postgres"] and pg_url else _false(),
     )
     return [
@@ -304,13 +396,28 @@ def read_addresses(state_dir: Path | None = None) -> StackAddresses | None:
     return StackAddresses(bootstrap, url) if bootstrap and url else None
 
 
-async def kafka_ready(bootstrap: str, within: float = 5.0, *, coordinator: bool = False) -> bool:
-    """True when the broker answers a metadata request (and, optionally, FindCoordinator)."""
+async def kafka_ready(
+    bootstrap: str,
+    within: float = 5.0,
+    *,
+    coordinator: bool = False,
+    credentials: acl.Credentials | None = None,
+) -> bool:
+    """True when the broker answers a metadata request (and, optionally, FindCoordinator);
+    ``credentials``: authenticate with SASL/SCRAM-SHA-512 (a secure broker)."""
     host, _, port = bootstrap.rpartition(":")
     if not await _tcp_open(host, int(port), within):
         return False
+    sasl: dict[str, Any] = {}
+    if credentials is not None:
+        sasl = {
+            "security_protocol": "SASL_PLAINTEXT",
+            "sasl_mechanism": acl.SCRAM_MECHANISM,
+            "sasl_plain_username": credentials.username,
+            "sasl_plain_password": credentials.password.get_secret_value(),
+        }
     admin = AIOKafkaAdminClient(
-        bootstrap_servers=bootstrap, request_timeout_ms=int(within * 1000)
+        bootstrap_servers=bootstrap, request_timeout_ms=int(within * 1000), **sasl
     )
     with _quiet("aiokafka"):
         try:
@@ -460,11 +567,13 @@ def _last_matching(path: Path, pattern: str) -> str | None:
 
 
 async def _run_logged(
-    cmd: list[str], log_file: Path, within: float, **kwargs: Any
+    cmd: list[str], log_file: Path, within: float, *, shown: list[str] | None = None,
+    **kwargs: Any,
 ) -> int:
-    """Run a command with its output appended to ``log_file``; its exit code (-1: timeout)."""
+    """Run a command with its output appended to ``log_file``; its exit code (-1: timeout).
+    ``shown`` is what the log says was run (the command with its secrets masked)."""
     with log_file.open("ab") as out:
-        out.write(f"\n$ {shlex.join(cmd)}\n".encode())
+        out.write(f"\n$ {shlex.join(shown or cmd)}\n".encode())
         out.flush()
         proc = await asyncio.create_subprocess_exec(
             *cmd, stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=out, **kwargs
@@ -576,7 +685,15 @@ def _write_env(paths: StackPaths, addresses: StackAddresses) -> None:
 
 async def _migrate(database_url: str) -> list[int]:
     try:
-        return await migrate(database_url)
+        async with asyncio.timeout(MIGRATE_TIMEOUT_S):
+            return await migrate(database_url)
+    except TimeoutError:
+        blockers = await _open_transactions(database_url)
+        raise StackError(
+            f"migrations did not finish within {MIGRATE_TIMEOUT_S:.0f} s, blocked by "
+            f"{blockers or 'another session'} holding locks on triage tables; end it "
+            "(SELECT pg_terminate_backend(<pid>)) and run `ingest stack up` again"
+        ) from None
     except (OSError, asyncpg.PostgresError) as exc:
         raise StackError(
             f"applying migrations to the local database failed: {exc}; fix the migration "
@@ -584,27 +701,119 @@ async def _migrate(database_url: str) -> list[int]:
         ) from exc
 
 
+async def _open_transactions(database_url: str) -> str:
+    """Sessions idle in a transaction for over 10 s: the usual blockers of a migration."""
+    try:
+        conn = await asyncpg.connect(database_url, timeout=5)
+    except (OSError, asyncpg.PostgresError, TimeoutError):
+        return ""
+    try:
+        rows = await conn.fetch(
+            "SELECT pid, now() - xact_start AS age FROM pg_stat_activity "
+            "WHERE datname = current_database() AND state LIKE 'idle in transaction%' "
+            "AND now() - xact_start > interval '10 seconds' ORDER BY xact_start"
+        )
+    finally:
+        await conn.close()
+    return ", ".join(
+        f"pid {r['pid']} (idle in transaction for {r['age'].total_seconds():.0f} s)" for r in rows
+    )
+
+
 # --------------------------------------------------------------------------------------
 # Kafka
 # --------------------------------------------------------------------------------------
 
 
-async def _kafka_up(paths: StackPaths, ports: Ports, report: Report) -> bool:
+async def _kafka_up(paths: StackPaths, ports: Ports, report: Report, secure: bool = False) -> bool:
     """Ensure the broker runs and answers; True when this call started it."""
     bootstrap = f"{HOST}:{ports.kafka}"
     pid = _running_pids(paths)["kafka"]
     started = pid is None
     if pid is None:
+        if secure:
+            await asyncio.to_thread(_check_secure_storage, paths)
+            await asyncio.to_thread(_ensure_secrets, paths)
         java = await _java()
         await _ensure_kafka_libs(paths, report)
-        await asyncio.to_thread(_write_kafka_config, paths, ports)
-        await _format_kafka_storage(java, paths)
+        await asyncio.to_thread(_write_kafka_config, paths, ports, secure)
+        await _format_kafka_storage(java, paths, secure)
         pid = await _launch_kafka(java, paths)
-        report(f"kafka: started broker pid {pid} on {bootstrap} (log: {paths.kafka_log})")
+        mode = "secure (SASL/SCRAM-SHA-512, ACLs)" if secure else "plain"
+        report(f"kafka: started {mode} broker pid {pid} on {bootstrap} (log: {paths.kafka_log})")
     else:
-        report(f"kafka: already running, pid {pid} on {bootstrap}")
-    await _wait_kafka(paths, pid, bootstrap, ports)
+        running_mode = _kafka_mode(paths)
+        if secure and running_mode != "secure":
+            raise StackError(
+                f"the running broker (pid {pid}) is not secure; run `ingest stack down`, then "
+                "`ingest stack up --secure`"
+            )
+        report(f"kafka: already running ({running_mode}), pid {pid} on {bootstrap}")
+    admin = acl.local_admin(paths.root) if _kafka_mode(paths) == "secure" else None
+    await _wait_kafka(paths, pid, bootstrap, ports, admin)
+    if admin is not None:
+        await _grant_consumer(paths, bootstrap, admin, report)
     return started
+
+
+def _kafka_mode(paths: StackPaths) -> str:
+    """How the broker of this state folder was last started: "secure" or "plain"."""
+    try:
+        return paths.kafka_mode.read_text().strip() or "plain"
+    except OSError:
+        return "plain"
+
+
+def _check_secure_storage(paths: StackPaths) -> None:
+    formatted = (paths.kafka_data / "meta.properties").exists()
+    if formatted and not paths.kafka_secure_marker.exists():
+        raise StackError(
+            f"the broker data in {paths.kafka_data} was formatted without --secure, so it has no "
+            "admin SCRAM user; use another state folder (INGEST_STATE_DIR=.ingest-secure) or "
+            f"`ingest stack down` and `rm -rf {paths.kafka_data}` (deletes every topic)"
+        )
+
+
+def _ensure_secrets(paths: StackPaths) -> None:
+    """Passwords of the admin, consumer and controller: generated once, kept 0600."""
+    paths.secrets.mkdir(parents=True, exist_ok=True)
+    paths.secrets.chmod(0o700)
+    users = ((paths.admin_env, acl.ADMIN_USER), (paths.consumer_env, acl.CONSUMER_USER))
+    for env_file, user in users:
+        if acl.read_env_file(env_file) is None:
+            acl.write_env_file(env_file, acl.Credentials(user, acl.new_password()))
+    if not paths.controller_password.exists():
+        fd = os.open(paths.controller_password, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(acl.new_password().get_secret_value() + "\n")
+
+
+def _security(paths: StackPaths) -> KafkaSecurity:
+    admin = acl.read_env_file(paths.admin_env)
+    consumer = acl.read_env_file(paths.consumer_env)
+    if admin is None or consumer is None:
+        raise StackError(f"the secure broker's credentials are missing from {paths.secrets}")
+    return KafkaSecurity(admin, consumer)
+
+
+async def _grant_consumer(
+    paths: StackPaths, bootstrap: str, admin: acl.Credentials, report: Report
+) -> None:
+    """The consumer's SCRAM user and ACLs (idempotent: run on every secure ``up``)."""
+    consumer = acl.read_env_file(paths.consumer_env)
+    if consumer is None:
+        raise StackError(f"{paths.consumer_env} is missing: `ingest stack down` then `up --secure`")
+    base = Settings(kafka_bootstrap=bootstrap, state_dir=paths.root)
+    try:
+        await acl.create_consumer_credentials(
+            admin.settings(base), consumer, prefixed_group_and_dlq=True
+        )
+    except (acl.AclError, KafkaError) as exc:
+        raise StackError(f"cannot create the consumer's user and ACLs: {exc}") from None
+    report(
+        f"kafka: consumer principal User:{consumer.username} may read triage.daily.* and its "
+        f"group, write triage.dlq (credentials: {paths.consumer_env})"
+    )
 
 
 async def _java() -> str:
@@ -704,13 +913,52 @@ def _cluster_id(paths: StackPaths) -> str:
     return value
 
 
-def _write_kafka_config(paths: StackPaths, ports: Ports) -> None:
+def _write_kafka_config(paths: StackPaths, ports: Ports, secure: bool = False) -> None:
     paths.kafka_data.mkdir(parents=True, exist_ok=True)
-    paths.kafka_config.write_text(_server_properties(paths, ports))
+    text = _server_properties(paths, ports, secure)
+    tmp = paths.kafka_config.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if secure else 0o644)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    tmp.chmod(0o600 if secure else 0o644)
+    tmp.replace(paths.kafka_config)
     paths.kafka_log4j.write_text(_log4j2_properties(paths))
+    paths.kafka_mode.write_text("secure\n" if secure else "plain\n")
 
 
-def _server_properties(paths: StackPaths, ports: Ports) -> str:
+def _secure_properties(paths: StackPaths, ports: Ports) -> dict[str, str]:
+    """SASL listeners (client: SCRAM-SHA-512; controller: PLAIN) and the StandardAuthorizer."""
+    admin = acl.read_env_file(paths.admin_env)
+    if admin is None:
+        raise StackError(f"{paths.admin_env} is missing")
+    controller = paths.controller_password.read_text().strip()
+    scram_login = "org.apache.kafka.common.security.scram.ScramLoginModule"
+    plain_login = "org.apache.kafka.common.security.plain.PlainLoginModule"
+    admin_password = admin.password.get_secret_value()
+    return {
+        "listeners": f"CLIENT://{HOST}:{ports.kafka},CONTROLLER://{HOST}:{ports.controller}",
+        "advertised.listeners": f"CLIENT://{HOST}:{ports.kafka}",
+        "inter.broker.listener.name": "CLIENT",
+        "listener.security.protocol.map": "CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
+        "sasl.enabled.mechanisms": acl.SCRAM_MECHANISM,
+        "sasl.mechanism.inter.broker.protocol": acl.SCRAM_MECHANISM,
+        "listener.name.client.sasl.enabled.mechanisms": acl.SCRAM_MECHANISM,
+        "listener.name.client.scram-sha-512.sasl.jaas.config": (
+            f'{scram_login} required username="{admin.username}" password="{admin_password}";'
+        ),
+        "sasl.mechanism.controller.protocol": "PLAIN",
+        "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+        "listener.name.controller.plain.sasl.jaas.config": (
+            f'{plain_login} required username="controller" password="{controller}"'
+            f' user_controller="{controller}";'
+        ),
+        "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "super.users": f"User:{admin.username};User:controller",
+        "allow.everyone.if.no.acl.found": "false",
+    }
+
+
+def _server_properties(paths: StackPaths, ports: Ports, secure: bool = False) -> str:
     settings = {
         "process.roles": "broker,controller",
         "node.id": "1",
@@ -737,6 +985,8 @@ def _server_properties(paths: StackPaths, ports: Ports) -> str:
         "num.network.threads": "3",
         "num.io.threads": "4",
     }
+    if secure:
+        settings.update(_secure_properties(paths, ports))
     lines = [f"{key}={value}" for key, value in settings.items()]
     return "# written by `ingest stack up`; edits are overwritten\n" + "\n".join(lines) + "\n"
 
@@ -777,14 +1027,25 @@ def _java_cmd(java: str, paths: StackPaths, main: str, *args: str) -> list[str]:
     ]
 
 
-async def _format_kafka_storage(java: str, paths: StackPaths) -> None:
-    """Format the KRaft log directory once (static quorum, fixed cluster id)."""
+async def _format_kafka_storage(java: str, paths: StackPaths, secure: bool = False) -> None:
+    """Format the KRaft log directory once (static quorum, fixed cluster id); in secure mode
+    the admin's SCRAM credential goes into the bootstrap metadata (KIP-900)."""
     if (paths.kafka_data / "meta.properties").exists():
         return
     cluster_id = await asyncio.to_thread(_cluster_id, paths)
     cmd = _java_cmd(java, paths, "kafka.tools.StorageTool", "format", "-t", cluster_id,
                     "-c", str(paths.kafka_config), "--ignore-formatted")
-    code = await _run_logged(cmd, paths.kafka_format_log, 120.0, cwd=paths.kafka)
+    shown = list(cmd)
+    if secure:
+        admin = acl.read_env_file(paths.admin_env)
+        if admin is None:
+            raise StackError(f"{paths.admin_env} is missing")
+        scram = f"{acl.SCRAM_MECHANISM}=[name={admin.username},password={{}}]"
+        cmd += ["--add-scram", scram.format(admin.password.get_secret_value())]
+        shown += ["--add-scram", scram.format("***")]
+    code = await _run_logged(cmd, paths.kafka_format_log, 120.0, shown=shown, cwd=paths.kafka)
+    if code == 0 and secure:
+        paths.kafka_secure_marker.write_text("formatted with the admin SCRAM user\n")
     if code != 0:
         cause = _tail(paths.kafka_format_log, 1) or [f"exit code {code}"]
         raise StackError(
@@ -800,10 +1061,13 @@ async def _launch_kafka(java: str, paths: StackPaths) -> int:
     return pid
 
 
-async def _wait_kafka(paths: StackPaths, pid: int, bootstrap: str, ports: Ports) -> None:
+async def _wait_kafka(
+    paths: StackPaths, pid: int, bootstrap: str, ports: Ports,
+    credentials: acl.Credentials | None = None,
+) -> None:
     """Poll until a metadata request and FindCoordinator succeed; explain a dead broker."""
     deadline = time.monotonic() + KAFKA_READY_TIMEOUT_S
-    while not await kafka_ready(bootstrap, 5.0, coordinator=True):
+    while not await kafka_ready(bootstrap, 5.0, coordinator=True, credentials=credentials):
         if not _pid_alive(pid, str(paths.kafka_config)):
             raise StackError(_kafka_died(paths, ports))
         if time.monotonic() > deadline:
