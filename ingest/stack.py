@@ -305,9 +305,14 @@ class _RunAs:
 
 
 async def up(
-    state_dir: Path | None = None, *, report: Report = _no_report, secure: bool = False
+    state_dir: Path | None = None,
+    *,
+    report: Report = _no_report,
+    secure: bool = False,
+    apply_migrations: bool = True,
 ) -> UpResult:
-    """Start whatever is not running, wait until both answer, apply migrations.
+    """Start whatever is not running, wait until both answer, apply migrations (to database
+    ``triage``; ``apply_migrations=False`` leaves that to the caller, e.g. the test suite).
 
     ``secure``: start the broker with SASL/SCRAM and ACLs (a running plain broker is refused;
     a running secure broker stays secure whatever ``secure`` says)."""
@@ -323,7 +328,7 @@ async def up(
         )
         _raise_first(results)
         addresses = _addresses(paths, ports)
-    applied = await _migrate(addresses.database_url)  # advisory-locked on its own
+    applied = await _migrate(addresses.database_url) if apply_migrations else []
     await asyncio.to_thread(_write_env, paths, addresses)
     started = tuple(n for n, r in zip(("kafka", "postgres"), results, strict=True) if r is True)
     return UpResult(

@@ -81,7 +81,8 @@ async def stack() -> local_stack.StackAddresses:
     state_dir = Settings().state_dir
     if "INGEST_STATE_DIR" not in os.environ:
         state_dir = REPO_ROOT / state_dir  # the checkout's .ingest/, wherever pytest runs
-    result = await local_stack.up(state_dir)  # idempotent: reuses a running stack
+    # idempotent: reuses a running stack; tests migrate their own session database
+    result = await local_stack.up(state_dir, apply_migrations=False)
     return result.addresses
 
 
