@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Annotated
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -36,10 +37,26 @@ def _progress(message: str) -> None:
     _err.print(f"[dim]{message}[/dim]")
 
 
-def stack_up() -> None:
+def stack_up(
+    secure: Annotated[
+        bool,
+        typer.Option(
+            "--secure",
+            help="Kafka with SASL/SCRAM-SHA-512 and ACLs (StandardAuthorizer); credentials in"
+            " <state_dir>/secrets/.",
+        ),
+    ] = False,
+) -> None:
     """Start Kafka and Postgres (idempotent), apply migrations, print the addresses."""
     state_dir = load_settings().state_dir
-    result = asyncio.run(stack.up(state_dir, report=_progress))
+    result = asyncio.run(stack.up(state_dir, report=_progress, secure=secure))
+    if result.security is not None:
+        paths = result.paths
+        _progress(
+            f"secure broker: super user {result.security.admin.username} ({paths.admin_env}),"
+            f" consumer {result.security.consumer.username} ({paths.consumer_env}); run the"
+            f" consumer with `set -a; . {paths.consumer_env}; set +a; ingest run`"
+        )
     if result.applied:
         _progress(f"migrations applied: {', '.join(f'{v:04d}' for v in result.applied)}")
     _progress(
