@@ -279,10 +279,19 @@ class AlterUserScramCredentialsRequest(Request[AlterUserScramCredentialsRequest_
 # --------------------------------------------------------------------------------------
 
 
+_SECURITY_DISABLED = 54  # SecurityDisabledError: the broker has no authorizer
+
+
 def _raise_for(code: int, message: str | None, what: str) -> None:
     if code:
         error = for_code(code)
-        raise AclError(f"{what}: {error.__name__}{f' ({message})' if message else ''}")
+        hint = (
+            "; the broker runs without an authorizer (a plain local stack? use"
+            " `ingest stack up --secure`)"
+            if code == _SECURITY_DISABLED
+            else ""
+        )
+        raise AclError(f"{what}: {error.__name__}{f' ({message})' if message else ''}{hint}")
 
 
 class SecurityAdmin:

@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ingest.acl import Credentials, admin_settings, create_supplier_credentials
 from ingest.cli.common import database, run_async, settings
 from ingest.durations import format_duration, parse_duration
 from ingest.kafka import ensure_topics
@@ -42,21 +43,46 @@ def add(
     name: Annotated[str, typer.Option(help="Display name.")],
     warn_after: WarnAfter = None,
     error_after: ErrorAfter = None,
+    credentials: Annotated[
+        bool,
+        typer.Option(
+            "--credentials",
+            help="Also create the supplier's Kafka user (SASL/SCRAM-SHA-512) allowed to write"
+            " its own topic only, and print its new password once.",
+        ),
+    ] = False,
 ) -> None:
     """Register a supplier and create its topic triage.daily.<id>."""
     cfg = settings()
     check_supplier_id(supplier_id)
     warn = parse_duration(warn_after or cfg.default_warn_after)
     error = parse_duration(error_after or cfg.default_error_after)
+    admin_cfg = admin_settings(cfg)
 
-    async def go() -> Supplier:
-        created = await ensure_topics(cfg, [topic_for(supplier_id)], cfg.topic_partitions)
+    async def go() -> tuple[Supplier, Credentials | None]:
+        created = await ensure_topics(admin_cfg, [topic_for(supplier_id)], cfg.topic_partitions)
         if created:
             console.print(f"created topic {created[0]} ({cfg.topic_partitions} partitions)")
         async with database(cfg) as conn:
-            return await add_supplier(conn, supplier_id, name, warn, error)
+            supplier = await add_supplier(conn, supplier_id, name, warn, error)
+        made = await create_supplier_credentials(admin_cfg, supplier_id) if credentials else None
+        return supplier, made
 
-    _show(run_async(go()), "registered")
+    supplier, made = run_async(go())
+    _show(supplier, "registered")
+    if made is not None:
+        _show_credentials(supplier_id, made)
+
+
+def _show_credentials(supplier_id: str, made: Credentials) -> None:
+    """The new password, printed once (never logged, not stored by us)."""
+    console.print(
+        f"Kafka user [bold]{made.username}[/] may write {topic_for(supplier_id)} and nothing"
+        " else. Its password is shown this once and stored nowhere: hand it to the supplier"
+        " through a secret store. Their environment for `ingest push` or the Python producer:"
+    )
+    for line in made.env_lines():
+        console.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
 
 
 @suppliers_app.command("update")
