@@ -22,6 +22,7 @@ from typing import Protocol
 
 import asyncpg
 
+from ingest.analytics_metrics import fetch_unknown_practice_counts
 from ingest.clock import Clock, local_today, system_clock
 from ingest.freshness import StatusSnapshot, SupplierFreshness, coverage_days
 from ingest.freshness_store import fetch_freshness, fetch_missing_counts, fetch_status_snapshot
@@ -145,9 +146,17 @@ class FreshnessRefresher:
         """The analytics gauge ``triage_unknown_practices`` (ingest/analytics_metrics.py);
         its failure never holds the freshness gauges back."""
         try:
-            await self.metrics.unknown_practices.refresh(conn)
+            counts = await fetch_unknown_practice_counts(conn)
         except DATABASE_ERRORS as exc:  # e.g. analytics views not migrated yet
             log.info("triage_unknown_practices not refreshed: %s", exc)
+            return
+        # Label safety: only the active suppliers of this refresh (a deactivated supplier's
+        # codes fold into `unknown`, and its series disappears).
+        active: dict[str, int] = {}
+        for supplier, n in counts.items():
+            label = self.metrics.label(supplier)
+            active[label] = active.get(label, 0) + n
+        self.metrics.unknown_practices.set_counts(active)
 
     async def _refresh_lag(self) -> None:
         if self._lag_source is None:
