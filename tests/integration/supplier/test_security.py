@@ -1,0 +1,239 @@
+"""Per-supplier security on a real SASL/SCRAM-SHA-512 broker with the StandardAuthorizer (a
+second broker of this session, see ``secure_broker``): a supplier writes its own topic and
+nothing else, an event claiming another supplier is rejected, and passwords never leak."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import re
+from pathlib import Path
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import GroupAuthorizationFailedError, TopicAuthorizationFailedError
+from pydantic import SecretStr
+
+from ingest.acl import Credentials, create_supplier_credentials, supplier_user
+from ingest.kafka import client_options, ensure_topics, make_producer
+from ingest.model import topic_for
+from ingest.producer import DailyCounts, DeliveryStatus, ProducerError, SupplierProducer
+from ingest.settings import Settings
+from tests.events import encoded, event, key_of
+
+from .conftest import SecureBroker, cli_env, consumer, register, run_cli, wait_for
+
+
+def on_secure(settings: Settings, broker: SecureBroker) -> Settings:
+    return settings.model_copy(update={"kafka_bootstrap": broker.bootstrap})
+
+
+async def two_suppliers(
+    settings: Settings, broker: SecureBroker, token: str
+) -> tuple[str, str, Settings]:
+    """Suppliers A and B with their topics (and the test's DLQ); A's client settings."""
+    a, b = f"{token}-alpha", f"{token}-bravo"
+    admin = broker.admin(settings)
+    await ensure_topics(admin, [topic_for(a), topic_for(b), settings.dlq_topic], 1)
+    credentials = await create_supplier_credentials(admin, a)
+    return a, b, credentials.settings(on_secure(settings, broker))
+
+
+async def test_supplier_a_cannot_write_to_b_topic(
+    settings: Settings, secure_broker: SecureBroker, token: str
+) -> None:
+    a, b, as_a = await two_suppliers(settings, secure_broker, token)
+    payload = event(supplier_id=a)
+    producer = make_producer(as_a)
+    await producer.start()
+    try:
+        own = await producer.send_and_wait(topic_for(a), encoded(payload), key=key_of(payload))
+        with pytest.raises(TopicAuthorizationFailedError):
+            await producer.send_and_wait(topic_for(b), encoded(payload), key=key_of(payload))
+    finally:
+        await producer.stop()
+    assert own.topic == topic_for(a)
+
+    # The producer library says so up front, naming the error.
+    with pytest.raises(ProducerError, match="TopicAuthorizationFailedError"):
+        await SupplierProducer(b, as_a).start()
+
+
+async def test_supplier_a_cannot_read_other_topics_nor_its_own(
+    settings: Settings, secure_broker: SecureBroker, token: str
+) -> None:
+    a, b, as_a = await two_suppliers(settings, secure_broker, token)
+    for supplier in (a, b):  # one record in each topic, written by the admin
+        payload = event(supplier_id=supplier)
+        writer = make_producer(secure_broker.admin(settings))
+        await writer.start()
+        try:
+            await writer.send_and_wait(topic_for(supplier), encoded(payload), key=key_of(payload))
+        finally:
+            await writer.stop()
+
+    admin = AIOKafkaAdminClient(**client_options(as_a))
+    await admin.start()
+    try:
+        visible = await admin.list_topics()
+    finally:
+        await admin.close()
+    assert visible == [topic_for(a)]  # other topics are not even listed
+
+    # In a consumer group: refused (topic or group authorization, whichever is checked first).
+    reader = AIOKafkaConsumer(
+        topic_for(b),
+        **client_options(as_a),
+        group_id=f"{token}-snoop",
+        auto_offset_reset="earliest",
+    )
+    with pytest.raises((TopicAuthorizationFailedError, GroupAuthorizationFailedError)):
+        await reader.start()
+        await reader.getmany(timeout_ms=10_000)
+    await reader.stop()
+
+    # Without a group, by partition: B's record never comes; its own topic is refused outright.
+    for topic in (topic_for(b), topic_for(a)):
+        direct = AIOKafkaConsumer(**client_options(as_a), group_id=None)
+        await direct.start()
+        try:
+            partition = TopicPartition(topic, 0)
+            direct.assign([partition])
+            if topic == topic_for(b):
+                assert await direct.getmany(timeout_ms=3000) == {}
+            else:
+                with pytest.raises(TopicAuthorizationFailedError):
+                    await direct.getmany(timeout_ms=10_000)
+        finally:
+            await direct.stop()
+
+
+async def test_consumer_principal_reads_feeds_but_cannot_write_them(
+    settings: Settings, secure_broker: SecureBroker, token: str
+) -> None:
+    a, _, _ = await two_suppliers(settings, secure_broker, token)
+    payload = event(supplier_id=a)
+    producer = make_producer(secure_broker.consumer(settings))
+    await producer.start()
+    try:
+        with pytest.raises(TopicAuthorizationFailedError):
+            await producer.send_and_wait(topic_for(a), encoded(payload), key=key_of(payload))
+    finally:
+        await producer.stop()
+
+
+async def test_an_event_in_a_topic_claiming_supplier_b_is_rejected_supplier_mismatch(
+    settings: Settings, secure_broker: SecureBroker, token: str, pg: asyncpg.Connection
+) -> None:
+    a, b, as_a = await two_suppliers(settings, secure_broker, token)
+    await register(pg, a)
+    await register(pg, b)
+    claims_b = event(supplier_id=b, practice_code="A81001")
+    honest = event(supplier_id=a, practice_code="A81002")
+    producer = make_producer(as_a)
+    await producer.start()
+    try:
+        for payload in (claims_b, honest):
+            await producer.send_and_wait(topic_for(a), encoded(payload), key=key_of(payload))
+    finally:
+        await producer.stop()
+
+    async with consumer(secure_broker.consumer(settings)):
+
+        async def both_seen() -> bool:
+            n = await pg.fetchval(
+                "SELECT (SELECT count(*) FROM triage.rejected_events)"
+                " + (SELECT count(*) FROM triage.daily_requests)"
+            )
+            return bool(n == 2)
+
+        await wait_for(both_seen, what="one rejection and one row")
+
+    rejected = await pg.fetchrow(
+        "SELECT reason, detail, supplier_id, source_topic FROM triage.rejected_events"
+    )
+    assert rejected is not None
+    assert rejected["reason"] == "supplier_mismatch"
+    assert rejected["detail"] == f"supplier_id {b!r} differs from the topic's supplier {a!r}"
+    assert (rejected["supplier_id"], rejected["source_topic"]) == (a, topic_for(a))
+    landed = await pg.fetch("SELECT supplier_id, practice_code FROM triage.daily_requests")
+    assert [tuple(r) for r in landed] == [(a, "A81002")]
+
+    # ... and the consumer principal put it on the DLQ.
+    dlq = AIOKafkaConsumer(**client_options(secure_broker.admin(settings)), group_id=None)
+    await dlq.start()
+    try:
+        partition = TopicPartition(settings.dlq_topic, 0)
+        dlq.assign([partition])
+        await dlq.seek_to_beginning(partition)
+        async with asyncio.timeout(30):
+            letter = await dlq.getone()
+    finally:
+        await dlq.stop()
+    headers = dict(letter.headers)
+    assert headers["triage.error.reason"] == b"supplier_mismatch"
+    assert letter.value == encoded(claims_b)  # the original bytes, kept
+
+
+async def test_onboarding_with_credentials_prints_the_password_once_and_logs_it_nowhere(
+    settings: Settings,
+    secure_broker: SecureBroker,
+    token: str,
+    pg: asyncpg.Connection,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    supplier = f"{token}-onboard"
+    admin_env = cli_env(secure_broker.admin(settings))
+    admin_password = secure_broker.security.admin.password.get_secret_value()
+
+    added = await run_cli(
+        "suppliers", "add", supplier, "--name", "Onboard Ltd", "--credentials", env=admin_env
+    )
+    assert added.code == 0, added.output
+    found = re.findall(r"INGEST_SASL_PASSWORD=(\S+)", added.stdout)
+    assert len(found) == 1
+    password = found[0]
+    assert f"INGEST_SASL_USERNAME={supplier_user(supplier)}" in added.stdout
+    assert added.stdout.count(password) == 1  # printed once
+    assert password not in added.stderr
+    assert admin_password not in added.output
+    assert await pg.fetchval("SELECT active FROM triage.suppliers WHERE supplier_id = $1", supplier)
+
+    # Second command of the onboarding: push a file with those credentials.
+    day = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    feed = tmp_path / "feed.csv"
+    feed.write_text(f"practice_code,activity_date,total_requests\nA81001,{day},5\nA81002,{day},6\n")
+    as_supplier = Credentials(supplier_user(supplier), SecretStr(password))
+    supplier_env = cli_env(as_supplier.settings(on_secure(settings, secure_broker)))
+    pushed = await run_cli("push", "--supplier", supplier, str(feed), env=supplier_env)
+    assert pushed.code == 0, pushed.output
+    assert "ok: 2 rows" in pushed.stdout
+    assert password not in pushed.output
+
+    # A wrong password fails with a message that shows neither password.
+    wrong_env = supplier_env | {"INGEST_SASL_PASSWORD": "not-" + password}
+    refused = await run_cli("push", "--supplier", supplier, str(feed), env=wrong_env)
+    assert refused.code == 2
+    assert "cannot connect to Kafka" in refused.stderr
+    assert password not in refused.output
+    assert "not-" + password not in refused.output
+
+    # The library at DEBUG logging, and the objects' reprs, keep it out too.
+    caplog.set_level(logging.DEBUG)
+    supplier_settings = as_supplier.settings(on_secure(settings, secure_broker))
+    async with SupplierProducer(supplier, supplier_settings) as producer:
+        delivery = await producer.send(DailyCounts("A81003", dt.date.fromisoformat(day), 7))
+    assert delivery.status is DeliveryStatus.SENT
+    assert password not in caplog.text
+    assert password not in repr(supplier_settings) + repr(as_supplier) + str(supplier_settings)
+
+    # Nor do the broker's own logs hold it (or the admin's).
+    broker_logs = "".join(
+        p.read_text(errors="replace") for p in (secure_broker.state_dir / "logs").glob("*.log*")
+    )
+    assert password not in broker_logs
+    assert admin_password not in broker_logs
