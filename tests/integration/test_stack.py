@@ -1,0 +1,182 @@
+"""The local stack (``ingest stack``) and the migrations (``ingest migrate``), for real."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+import pytest_asyncio
+from aiokafka.admin import AIOKafkaAdminClient
+
+from ingest import stack as local_stack
+from ingest.migrate import discover, migrate
+from ingest.settings import Settings
+from tests.conftest import REPO_ROOT, _with_database
+
+INGEST = str(Path(sys.executable).with_name("ingest"))
+ALL_VERSIONS = [m.version for m in discover()]
+
+
+async def run_cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """Run the ``ingest`` console script; (exit code, stdout, stderr)."""
+    proc = await asyncio.create_subprocess_exec(
+        INGEST, *args, env={**os.environ, **(env or {})}, cwd=REPO_ROOT,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    async with asyncio.timeout(180):
+        out, err = await proc.communicate()
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+@pytest.fixture
+def state_dir(stack: local_stack.StackAddresses) -> Path:
+    """The local stack's state folder; skips when the suite runs against another stack."""
+    folder = Settings().state_dir
+    if "INGEST_STATE_DIR" not in os.environ:
+        folder = REPO_ROOT / folder
+    if local_stack.read_addresses(folder) != stack:
+        pytest.skip(f"the stack under test is not the local one of {folder}")
+    return folder
+
+
+def _state_env(state_dir: Path) -> dict[str, str]:
+    return {"INGEST_STATE_DIR": str(state_dir)}
+
+
+# --------------------------------------------------------------------------------------
+# ingest stack
+# --------------------------------------------------------------------------------------
+
+
+async def test_status_sees_both_components_ready(state_dir: Path) -> None:
+    components = {c.name: c for c in await local_stack.status(state_dir)}
+    assert set(components) == {"kafka", "postgres"}
+    assert all(c.ready and c.pid for c in components.values()), components
+
+    code, out, _ = await run_cli("stack", "status", env=_state_env(state_dir))
+    assert code == 0
+    assert "ready" in out and str(components["kafka"].address) in out
+
+
+async def test_up_again_reuses_the_running_stack(
+    state_dir: Path, stack: local_stack.StackAddresses
+) -> None:
+    pids = {c.name: c.pid for c in await local_stack.status(state_dir)}
+    began = time.monotonic()
+    code, out, err = await run_cli("stack", "up", env=_state_env(state_dir))
+    elapsed = time.monotonic() - began
+
+    assert code == 0, err
+    assert elapsed < 30
+    assert out.splitlines() == stack.env_lines()
+    assert "already running" in err
+    assert (state_dir / "stack.env").read_text().splitlines() == stack.env_lines()
+    assert {c.name: c.pid for c in await local_stack.status(state_dir)} == pids
+
+
+async def test_broker_does_not_create_topics_on_demand(
+    kafka_admin: AIOKafkaAdminClient, token: str
+) -> None:
+    missing = f"triage.daily.{token}-never-created"
+    for _ in range(2):  # metadata requests would auto-create it if that were enabled
+        (topic,) = await kafka_admin.describe_topics([missing])
+        assert topic["error_code"] == 3  # UNKNOWN_TOPIC_OR_PARTITION
+        await asyncio.sleep(0.5)
+
+
+async def test_a_taken_port_ends_in_one_clear_line(
+    state_dir: Path, stack: local_stack.StackAddresses, tmp_path: Path
+) -> None:
+    taken = stack.kafka_bootstrap.rpartition(":")[2]
+    code, out, err = await run_cli(
+        "stack", "up",
+        env={"INGEST_STATE_DIR": str(tmp_path / "state"), "INGEST_STACK_POSTGRES_PORT": taken},
+    )
+    assert code != 0 and out == ""
+    (line,) = err.strip().splitlines()
+    assert line.startswith(f"error: port {taken} on 127.0.0.1 (INGEST_STACK_POSTGRES_PORT)")
+    assert "Traceback" not in err
+
+
+async def test_no_java_ends_in_one_clear_line(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    env = {"INGEST_STATE_DIR": str(state), "PATH": str(Path(INGEST).parent), "JAVA_HOME": ""}
+    try:
+        code, out, err = await run_cli("stack", "up", env=env)
+    finally:
+        await local_stack.down(state)  # Postgres may have started before Kafka failed
+    assert code != 0 and out == ""
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert errors == [errors[0]] and "java not found on PATH" in errors[0]
+    assert "Traceback" not in err
+
+
+# --------------------------------------------------------------------------------------
+# migrations
+# --------------------------------------------------------------------------------------
+
+
+async def test_every_migration_is_recorded_once(pg: asyncpg.Connection, db_url: str) -> None:
+    rows = await pg.fetch("SELECT version, checksum FROM triage.schema_migrations ORDER BY 1")
+    assert [r["version"] for r in rows] == ALL_VERSIONS
+    assert {r["version"]: r["checksum"] for r in rows} == {
+        m.version: m.checksum for m in discover()
+    }
+    assert await migrate(db_url) == []
+
+    code, out, err = await run_cli("migrate", env={"INGEST_DATABASE_URL": db_url})
+    assert code == 0, err
+    assert "nothing applied" in out
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def empty_database(stack: local_stack.StackAddresses, token: str) -> AsyncIterator[str]:
+    """A brand-new database on the stack's server, dropped after the test."""
+    name = f"triage_race_{token}"
+    admin = await asyncpg.connect(stack.database_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield _with_database(stack.database_url, name)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def test_concurrent_migrations_do_not_race(empty_database: str) -> None:
+    in_process = await asyncio.gather(*(migrate(empty_database) for _ in range(3)))
+    applied = sorted(v for batch in in_process for v in batch)
+    assert applied == ALL_VERSIONS  # each version applied by exactly one caller
+
+    conn = await asyncpg.connect(empty_database)
+    try:
+        versions = await conn.fetch("SELECT version FROM triage.schema_migrations ORDER BY 1")
+        assert [r["version"] for r in versions] == ALL_VERSIONS
+    finally:
+        await conn.close()
+
+
+async def test_two_migrate_processes_on_a_new_database(
+    stack: local_stack.StackAddresses, token: str
+) -> None:
+    name = f"triage_race2_{token}"
+    admin = await asyncpg.connect(stack.database_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        env = {"INGEST_DATABASE_URL": _with_database(stack.database_url, name)}
+        results = await asyncio.gather(run_cli("migrate", env=env), run_cli("migrate", env=env))
+        assert [code for code, _, _ in results] == [0, 0], results
+        applied = sorted(
+            int(line.split()[1].split("_")[0])
+            for _, out, _ in results for line in out.splitlines() if line.startswith("applied ")
+        )
+        assert applied == ALL_VERSIONS
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()

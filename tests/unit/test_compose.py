@@ -1,0 +1,138 @@
+"""docker-compose.yml cannot run here: check it against ingest.settings instead."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from ingest.settings import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+COMPOSE = REPO / "docker-compose.yml"
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    loaded = yaml.safe_load(COMPOSE.read_text())
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    result = compose["services"]
+    assert isinstance(result, dict)
+    return result
+
+
+def environment(service: dict[str, Any]) -> dict[str, str]:
+    env = service.get("environment", {})
+    if isinstance(env, list):  # the "NAME=value" form
+        env = dict(item.split("=", 1) for item in env)
+    return {str(k): str(v) for k, v in env.items()}
+
+
+def container_ports(service: dict[str, Any]) -> set[int]:
+    return {int(str(p).split(":")[-1].split("/")[0]) for p in service.get("ports", [])}
+
+
+def test_the_expected_services_are_there(compose: dict[str, Any]) -> None:
+    assert {"kafka", "postgres", "migrate", "ingest", "prometheus"} <= set(services(compose))
+
+
+def test_every_ingest_variable_is_a_real_setting(compose: dict[str, Any]) -> None:
+    known = {f"INGEST_{name.upper()}" for name in Settings.model_fields}
+    for name, service in services(compose).items():
+        unknown = {k for k in environment(service) if k.startswith("INGEST_")} - known
+        assert not unknown, f"service {name} sets unknown settings {unknown}"
+
+
+def test_every_ingest_value_is_accepted_by_the_settings(
+    compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for service in services(compose).values():
+        env = {k: v for k, v in environment(service).items() if k.startswith("INGEST_")}
+        if not env:
+            continue
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        Settings()  # raises when a value does not validate
+
+
+def test_service_and_migration_reach_kafka_and_postgres_of_the_file(
+    compose: dict[str, Any],
+) -> None:
+    svc = services(compose)
+    for name in ("ingest", "migrate"):
+        env = environment(svc[name])
+        assert re.fullmatch(r"postgresql://[^@]+@postgres:5432/\w+", env["INGEST_DATABASE_URL"])
+    bootstrap = environment(svc["ingest"])["INGEST_KAFKA_BOOTSTRAP"]
+    kafka_env = environment(svc["kafka"])
+    assert f"://{bootstrap}" in kafka_env["KAFKA_ADVERTISED_LISTENERS"]
+    assert svc["ingest"].get("build") == "." and svc["migrate"].get("build") == "."
+    assert svc["migrate"]["entrypoint"] == ["ingest", "migrate"]
+
+
+def test_metrics_port_is_the_settings_default(compose: dict[str, Any]) -> None:
+    default = Settings.model_fields["metrics_port"].default
+    assert default == 9108
+    ingest = services(compose)["ingest"]
+    assert default in container_ports(ingest)
+    assert int(environment(ingest).get("INGEST_METRICS_PORT", default)) == default
+
+
+def test_kafka_is_a_single_kraft_node_of_apache_kafka_4(compose: dict[str, Any]) -> None:
+    kafka = services(compose)["kafka"]
+    assert re.fullmatch(r"apache/kafka:4\.\d+\.\d+", kafka["image"])
+    env = environment(kafka)
+    assert set(env["KAFKA_PROCESS_ROLES"].split(",")) == {"broker", "controller"}
+    assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"].startswith(f"{env['KAFKA_NODE_ID']}@")
+    assert "ZOOKEEPER" not in " ".join(env).upper()
+    assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+    assert env["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"] == "1"
+    assert 9092 in container_ports(kafka)
+
+
+def test_the_dead_letter_topic_is_created(compose: dict[str, Any]) -> None:
+    init = services(compose)["kafka-init"]
+    args = " ".join(init["command"])
+    assert f"--topic={Settings.model_fields['dlq_topic'].default}" in args
+
+
+def test_postgres_database_matches_the_service_url(compose: dict[str, Any]) -> None:
+    postgres = services(compose)["postgres"]
+    assert re.fullmatch(r"postgres:\d+(\.\d+)?", postgres["image"])
+    env = environment(postgres)
+    url = environment(services(compose)["ingest"])["INGEST_DATABASE_URL"]
+    assert url == (
+        f"postgresql://{env['POSTGRES_USER']}:{env['POSTGRES_PASSWORD']}"
+        f"@postgres:5432/{env['POSTGRES_DB']}"
+    )
+
+
+def test_prometheus_mounts_the_deploy_files_and_scrapes_the_service(
+    compose: dict[str, Any],
+) -> None:
+    prometheus = services(compose)["prometheus"]
+    assert prometheus["image"].startswith("prom/prometheus:")
+    mounts = {v.split(":")[0]: v.split(":")[1] for v in prometheus["volumes"]}
+    assert mounts["./deploy/prometheus"] == "/etc/prometheus"
+    config = yaml.safe_load((REPO / "deploy/prometheus/prometheus.yml").read_text())
+    targets = [t for job in config["scrape_configs"] for s in job["static_configs"]
+               for t in s["targets"]]
+    assert "ingest:9108" in targets
+    rule_files = config.get("rule_files", [])
+    assert any(Path(f).name == "alerts.yml" for f in rule_files)
+    for rule_file in rule_files:  # relative paths resolve next to prometheus.yml
+        assert (REPO / "deploy/prometheus" / Path(rule_file).name).exists()
+
+
+def test_mounted_host_paths_exist(compose: dict[str, Any]) -> None:
+    for name, service in services(compose).items():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("./"):
+                assert (REPO / source).exists(), f"{name} mounts missing {source}"
