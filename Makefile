@@ -1,0 +1,71 @@
+# One command each: `make demo` (see it work) and `make test` (the whole suite, as CI runs it).
+# Needs python3 (3.11+), java (17+) and mvn; as root, the rest is installed when missing.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+STATE_DIR := $(or $(INGEST_STATE_DIR),.ingest)
+PYTEST_ARGS ?=
+APT_TEST_PACKAGES := chromium prometheus
+
+.PHONY: help venv demo test test-deps lint stack-up stack-down
+
+help:
+	@echo "make demo        virtualenv, local stack, then the demo (service + sample events)"
+	@echo "make test        virtualenv, test tools, local stack, then the whole test suite"
+	@echo "make lint        ruff + mypy --strict"
+	@echo "make stack-up    start the local Kafka + Postgres (ingest stack up)"
+	@echo "make stack-down  stop them (ingest stack down)"
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@if ! $(PYTHON) -c 'import ensurepip' 2>/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  echo "installing python3-venv (apt)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv; \
+	fi
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+# System packages the tests drive (headless Chromium, prometheus/promtool), installed from apt
+# when missing and running as root; services are kept from starting during the install.
+test-deps:
+	@missing=""; \
+	for pkg in $(APT_TEST_PACKAGES); do command -v $$pkg >/dev/null || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then \
+	    echo "missing:$$missing (install them, e.g. apt-get install$$missing; tests needing them skip)"; \
+	  else \
+	    echo "installing$$missing (apt)"; \
+	    guard=""; if [ ! -e /usr/sbin/policy-rc.d ]; then \
+	      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; guard=1; fi; \
+	    apt-get update -qq; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	    if [ -n "$$guard" ]; then rm -f /usr/sbin/policy-rc.d; fi; \
+	  fi; \
+	fi
+
+stack-up: venv
+	$(BIN)/ingest stack up
+
+stack-down: venv
+	$(BIN)/ingest stack down
+
+# The whole suite against the real stack, its addresses exported from stack.env.
+test: venv test-deps stack-up
+	set -a; . $(STATE_DIR)/stack.env; set +a; \
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+demo: venv stack-up
+	$(BIN)/ingest demo
+
+lint: venv
+	$(BIN)/ruff check ingest consumers tests
+	$(BIN)/mypy
