@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from html import escape
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from ingest.durations import format_duration
@@ -105,6 +106,7 @@ def render_status_page(snapshot: StatusSnapshot, timezone: str = "Europe/London"
         f'<meta http-equiv="refresh" content="{REFRESH_SECONDS}">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{escape(title)}</title>",
+        f'<link rel="icon" href="{_favicon(overall if suppliers else None)}">',
         f"<style>{_CSS}</style></head><body>",
         "<header><h1>Supplier feeds: ingestion status</h1>",
         f"<p>As of {escape(_when(snapshot.now, zone))}; refreshes every"
@@ -129,6 +131,16 @@ def render_status_page(snapshot: StatusSnapshot, timezone: str = "Europe/London"
     )
     parts.append("</main></body></html>")
     return "\n".join(parts)
+
+
+def _favicon(status: FreshnessStatus | None) -> str:
+    """A traffic-light dot of the overall status, inline (no request for /favicon.ico)."""
+    colour = STATUS_COLOURS[status] if status is not None else "#5f6b7a"
+    svg = (
+        "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'>"
+        f"<circle cx='8' cy='8' r='7' fill='{colour}'/></svg>"
+    )
+    return "data:image/svg+xml," + quote(svg)
 
 
 def _when(moment: dt.datetime, zone: ZoneInfo) -> str:
@@ -254,10 +266,11 @@ def _unattributed(snapshot: StatusSnapshot) -> str:
 
 # --- heat map --------------------------------------------------------------------------
 
-CELL = 18
+CELL = 22
 GAP = 2
 LABEL_WIDTH = 150
-HEADER_HEIGHT = 46
+HEADER_HEIGHT = 52
+RIGHT_MARGIN = 48  # room for the last, slanted day label
 
 
 def _heat_map_section(snapshot: StatusSnapshot, supplier_ids: Sequence[str]) -> str:
@@ -276,16 +289,22 @@ def _heat_map_section(snapshot: StatusSnapshot, supplier_ids: Sequence[str]) -> 
         f'<div class="legend">{legend}</div>'
         "<p class=\"small muted\">Colour = the day's practice count against the supplier's"
         " highest count in the window; hover a cell for the figures. Today is not due until"
-        " tomorrow's feed.</p></section>"
+        " tomorrow's feed, nor anything from a supplier that never reported.</p></section>"
     )
 
 
 def heat_map_svg(
     snapshot: StatusSnapshot, supplier_ids: Iterable[str], days: Sequence[dt.date]
 ) -> str:
-    """Inline SVG: one row per supplier, one column per day, coloured by coverage level."""
+    """Inline SVG: one row per supplier, one column per day, coloured by coverage level.
+
+    A supplier that never reported has nothing due yet: its row is grey, not red.
+    """
     ids = list(supplier_ids)
-    width = LABEL_WIDTH + len(days) * (CELL + GAP)
+    never = {
+        s.supplier_id for s in snapshot.suppliers if s.status is FreshnessStatus.NEVER_REPORTED
+    }
+    width = LABEL_WIDTH + len(days) * (CELL + GAP) + RIGHT_MARGIN
     height = HEADER_HEIGHT + len(ids) * (CELL + GAP)
     out = [
         f'<svg id="coverage" xmlns="http://www.w3.org/2000/svg" width="{width}"'
@@ -310,7 +329,7 @@ def heat_map_svg(
         counts = [snapshot.coverage.get((supplier, d), 0) for d in days]
         usual = usual_practices(counts)
         for col, (day, n) in enumerate(zip(days, counts, strict=True)):
-            level = coverage_level(n, usual, due=day < snapshot.today)
+            level = coverage_level(n, usual, due=day < snapshot.today and supplier not in never)
             x = LABEL_WIDTH + col * (CELL + GAP)
             out.append(
                 f'<rect class="cell level-{level.name.lower()}" data-supplier="{escape(supplier)}"'
