@@ -30,8 +30,14 @@ from aiokafka.errors import KafkaError
 
 from ingest.clock import Clock, local_today, system_clock
 from ingest.decoding import Decoder, confluent_schema_id
-from ingest.errors import SchemaRegistryError
-from ingest.kafka import ListenerBase, make_consumer, make_producer, send_dead_letters
+from ingest.errors import IngestError, SchemaRegistryError
+from ingest.kafka import (
+    ListenerBase,
+    ensure_topics,
+    make_consumer,
+    make_producer,
+    send_dead_letters,
+)
 from ingest.metrics import IngestMetrics
 from ingest.migrate import apply_migrations
 from ingest.model import Rejection
@@ -103,6 +109,8 @@ class IngestService:
         self.decoder = Decoder()
         self.batches_committed = 0
         self._stop = asyncio.Event()
+        self._run_task: asyncio.Task[None] | None = None
+        self.forced_stop = False
         self._conn: asyncpg.Connection | None = None
         self._store: Store | None = None
         self._consumer: AIOKafkaConsumer | None = None
@@ -115,10 +123,28 @@ class IngestService:
 
     # --- lifecycle -----------------------------------------------------------------
     def request_stop(self) -> None:
-        """Stop fetching; the batch in hand is finished and its offsets stored."""
-        if not self._stop.is_set():
-            log.info("stop requested: finishing the batch in hand")
+        """Stop fetching; the batch in hand is finished and its offsets stored.
+
+        Bounded: if the batch cannot be stored within ``shutdown_timeout_seconds`` (Postgres
+        or Kafka down), it is abandoned uncommitted, so it is simply read again next time.
+        """
+        if self._stop.is_set():
+            return
+        log.info("stop requested: finishing the batch in hand")
         self._stop.set()
+        if self._run_task is not None:
+            loop = asyncio.get_running_loop()
+            loop.call_later(self.settings.shutdown_timeout_seconds, self._force_stop)
+
+    def _force_stop(self) -> None:
+        if self._run_task is not None and not self._run_task.done():
+            log.warning(
+                "batch in hand not stored within %.0fs of the stop request; abandoning it"
+                " (nothing was committed, it will be read again)",
+                self.settings.shutdown_timeout_seconds,
+            )
+            self.forced_stop = True
+            self._run_task.cancel()
 
     @property
     def stopping(self) -> bool:
@@ -126,11 +152,13 @@ class IngestService:
 
     async def run(self) -> None:
         """Consume until asked to stop."""
+        self._run_task = asyncio.current_task()
         try:
             await self._connect_database()
             if self.stopping:
                 return
             await self._start_kafka()
+            await self._ensure_dead_letter_topic()
             while not self.stopping:
                 await self._poll_once()
         finally:
@@ -247,6 +275,13 @@ class IngestService:
             )
             return
 
+    async def _ensure_dead_letter_topic(self) -> None:
+        """Create the DLQ topic when missing (a principal without CREATE rights just logs)."""
+        try:
+            await ensure_topics(self.settings, [self.settings.dlq_topic], partitions=1)
+        except (KafkaError, IngestError, OSError) as exc:
+            log.warning("could not ensure DLQ topic %s exists: %s", self.settings.dlq_topic, exc)
+
     def _require_consumer(self) -> AIOKafkaConsumer:
         if self._consumer is None:
             raise RuntimeError("Kafka consumer not started")
@@ -256,9 +291,7 @@ class IngestService:
         """Seek every newly assigned partition to the offset stored in Postgres."""
         consumer = self._require_consumer()
         keys = [(tp.topic, tp.partition) for tp in partitions]
-        stored = await self.with_database(
-            lambda store: store.stored_offsets(self.settings.consumer_group, keys)
-        )
+        stored = await self._stored_offsets(keys)
         for tp in partitions:
             offset = stored.get((tp.topic, tp.partition))
             if offset is None:
@@ -267,6 +300,23 @@ class IngestService:
                 consumer.seek(tp, offset)
         self.readiness.assigned = bool(consumer.assignment())
         log.info("assigned %d partitions (%d with stored offsets)", len(partitions), len(stored))
+
+    async def _stored_offsets(self, keys: list[TopicPartitionKey]) -> dict[TopicPartitionKey, int]:
+        """Offsets from Postgres on a connection of their own (the batch's may be busy: a
+        rebalance can run while a batch is being written)."""
+        backoff = Backoff(self.settings.db_retry_max_seconds)
+        while True:
+            try:
+                conn = await asyncpg.connect(self.settings.database(), timeout=10)
+                try:
+                    return await Store(conn).stored_offsets(self.settings.consumer_group, keys)
+                finally:
+                    await conn.close()
+            except DB_UNAVAILABLE as exc:
+                self.readiness.database = False
+                delay = backoff.next_delay()
+                log.warning("Postgres unreachable (%s); retrying in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
 
     # --- one batch -----------------------------------------------------------------
     async def process(self, batch: Mapping[TopicPartition, Sequence[Any]]) -> BatchResult:
@@ -402,12 +452,15 @@ async def serve(settings: Settings, service: IngestService | None = None) -> int
     http = await start_http_server(settings, service, refresher)
     try:
         await service.run()
+    except asyncio.CancelledError:
+        if not service.forced_stop:
+            raise
     finally:
         await http.cleanup()
         await refresher.close()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
-    return 0
+    return 1 if service.forced_stop else 0
 
 
 def main() -> None:
