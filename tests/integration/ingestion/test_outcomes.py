@@ -1,0 +1,267 @@
+"""CONTRACT section 3 on the real broker and database: every outcome, every reason code."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import asyncpg
+import pytest
+
+from ingest.deadletter import headers_dict
+from ingest.encoding import encode_confluent
+from ingest.schemas import version
+from ingest.settings import Settings
+from tests.events import encoded, event, key_of
+from tests.integration.ingestion.harness import (
+    produce,
+    read_topic,
+    register,
+    running,
+    sample,
+    wait_consumed,
+    yesterday,
+)
+
+pytestmark = pytest.mark.integration
+
+
+async def current_rows(pg: asyncpg.Connection) -> list[tuple[object, ...]]:
+    rows = await pg.fetch(
+        "SELECT practice_code, revision, total_requests FROM triage.daily_requests"
+        " ORDER BY practice_code"
+    )
+    return [tuple(r) for r in rows]
+
+
+async def revisions(pg: asyncpg.Connection, practice: str) -> list[tuple[int, int]]:
+    rows = await pg.fetch(
+        "SELECT revision, total_requests FROM triage.daily_request_revisions"
+        " WHERE practice_code = $1 ORDER BY revision",
+        practice,
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
+async def test_every_row_of_the_outcome_table(
+    settings: Settings, pg: asyncpg.Connection, token: str
+) -> None:
+    supplier = f"{token}-askmygp"
+    topic = await register(pg, settings, supplier)
+    day = yesterday()
+    sent = [
+        event(supplier, "A81001", day, 1, 10),  # accepted (new key)
+        event(supplier, "A81001", day, 3, 30),  # accepted (higher revision)
+        event(supplier, "A81001", day, 2, 20),  # superseded (late, lower)
+        event(supplier, "A81001", day, 3, 30),  # duplicate (same figures, new event_id)
+        event(supplier, "A81001", day, 3, 31),  # conflicting_revision
+    ]
+    await produce(settings, topic, [(key_of(e), encoded(e)) for e in sent], partition=0)
+    async with running(settings) as service:
+        await wait_consumed(pg, settings, [topic])
+    assert sample(service, "triage_events_total", supplier=supplier, outcome="accepted") == 2
+    assert sample(service, "triage_events_total", supplier=supplier, outcome="superseded") == 1
+    assert sample(service, "triage_events_total", supplier=supplier, outcome="duplicate") == 1
+    assert sample(service, "triage_events_total", supplier=supplier, outcome="rejected") == 1
+    conflicts = sample(
+        service, "triage_rejected_events_total", supplier=supplier, reason="conflicting_revision"
+    )
+    assert conflicts == 1
+    assert await current_rows(pg) == [("A81001", 3, 30)]
+    assert await revisions(pg, "A81001") == [(1, 10), (2, 20), (3, 30)]
+    rejected = await pg.fetch(
+        "SELECT reason, detail, value, source_offset FROM triage.rejected_events"
+    )
+    assert [(r["reason"], r["source_offset"]) for r in rejected] == [("conflicting_revision", 4)]
+    assert rejected[0]["value"] == encoded(sent[4])
+    assert "total_requests 30 stored vs 31 sent" in rejected[0]["detail"]
+
+
+async def test_out_of_order_restatements_keep_the_highest_revision(
+    settings: Settings, pg: asyncpg.Connection, token: str
+) -> None:
+    supplier = f"{token}-klinik"
+    topic = await register(pg, settings, supplier)
+    day = yesterday()
+    sent = [event(supplier, "B82001", day, r, r * 10) for r in (3, 1, 2)]
+    await produce(settings, topic, [(key_of(e), encoded(e)) for e in sent], partition=1)
+    async with running(settings) as service:
+        await wait_consumed(pg, settings, [topic])
+    assert sample(service, "triage_events_total", supplier=supplier, outcome="superseded") == 2
+    assert await current_rows(pg) == [("B82001", 3, 30)]
+    assert await revisions(pg, "B82001") == [(1, 10), (2, 20), (3, 30)]
+
+
+async def test_restatement_across_batches_and_restarts(
+    settings: Settings, pg: asyncpg.Connection, token: str
+) -> None:
+    supplier = f"{token}-accurx"
+    topic = await register(pg, settings, supplier)
+    day = yesterday()
+    first = event(supplier, "C83001", day, 1, 5)
+    async with running(settings):
+        await produce(settings, topic, [(key_of(first), encoded(first))])
+        await wait_consumed(pg, settings, [topic])
+    restated = event(supplier, "C83001", day, 2, 7)
+    resend = event(supplier, "C83001", day, 1, 5)
+    await produce(settings, topic, [(key_of(e), encoded(e)) for e in (restated, resend)])
+    async with running(settings) as service:
+        await wait_consumed(pg, settings, [topic])
+    assert sample(service, "triage_events_total", supplier=supplier, outcome="accepted") == 1
+    assert sample(service, "triage_events_total", supplier=supplier, outcome="duplicate") == 1
+    assert await current_rows(pg) == [("C83001", 2, 7)]
+    assert await revisions(pg, "C83001") == [(1, 5), (2, 7)]
+
+
+def _bad_records(
+    supplier: str, other: str, day: dt.date
+) -> dict[str, tuple[bytes | None, bytes | None]]:
+    """One record per reason code that validation or decoding gives."""
+    unknown_fp = b"\xc3\x01" + uuid.uuid4().bytes[:8] + b"\x00"
+    return {
+        "undecodable": (b"\xff\xfe not utf-8", b"\x42 random bytes"),
+        "unknown_schema": (None, unknown_fp),
+        "supplier_mismatch": (None, encoded(event(other, "A81001", day))),
+        "invalid_practice_code": (None, encoded(event(supplier, "81001A", day))),
+        "activity_date_out_of_range": (
+            None,
+            encoded(event(supplier, "A81001", dt.date.today() + dt.timedelta(days=40))),
+        ),
+        "negative_count": (None, encoded(event(supplier, "A81001", day, total=-4))),
+        "inconsistent_breakdown": (
+            None,
+            encoded(event(supplier, "A81001", day, total=9, clinical=1, admin=1, other=1)),
+        ),
+        "implausible_count": (None, encoded(event(supplier, "A81001", day, total=100_001))),
+        "invalid_revision": (None, encoded(event(supplier, "A81001", day, revision=0))),
+    }
+
+
+async def test_every_reason_code_lands_in_the_table_and_on_the_dlq_with_headers(
+    settings: Settings, pg: asyncpg.Connection, token: str
+) -> None:
+    supplier = f"{token}-patchs"
+    topic = await register(pg, settings, supplier)
+    unregistered_topic = f"triage.daily.{token}-nobody"
+    from ingest.kafka import ensure_topics
+
+    await ensure_topics(settings, [unregistered_topic], 1)
+    day = yesterday()
+    bad = _bad_records(supplier, f"{token}-other", day)
+    good = [event(supplier, f"D8400{i}", day, total=i) for i in range(3)]
+    mixed = [
+        (key_of(good[0]), encoded(good[0])),
+        *bad.values(),
+        *[(key_of(e), encoded(e)) for e in good[1:]],
+    ]
+    await produce(settings, topic, mixed, partition=0)
+    stray = event(f"{token}-nobody", "A81001", day)
+    await produce(settings, unregistered_topic, [(key_of(stray), encoded(stray))])
+    conflict = [event(supplier, "E85001", day, 1, 1), event(supplier, "E85001", day, 1, 2)]
+    await produce(settings, topic, [(key_of(e), encoded(e)) for e in conflict], partition=1)
+
+    async with running(settings):
+        await wait_consumed(pg, settings, [topic, unregistered_topic])
+    rows = await pg.fetch("SELECT * FROM triage.rejected_events ORDER BY rejected_id")
+    by_reason = {r["reason"]: r for r in rows}
+    expected = {*bad, "unknown_supplier", "conflicting_revision"}
+    assert set(by_reason) == expected
+    assert len(rows) == len(expected)
+    for reason, (key, value) in bad.items():
+        assert (by_reason[reason]["key"], by_reason[reason]["value"]) == (key, value), reason
+        assert by_reason[reason]["supplier_id"] == supplier
+    assert by_reason["unknown_supplier"]["supplier_id"] is None
+    assert "is not registered" in by_reason["unknown_supplier"]["detail"]
+    # the good events around the bad ones are all stored
+    stored = await pg.fetchval("SELECT count(*) FROM triage.daily_requests")
+    assert stored == len(good) + 1
+
+    letters = await read_topic(settings, settings.dlq_topic, len(expected))
+    assert len(letters) == len(expected)
+    seen = {}
+    for letter in letters:
+        headers = headers_dict(letter.headers)
+        seen[headers["triage.error.reason"]] = (letter, headers)
+    assert set(seen) == expected
+    letter, headers = seen["negative_count"]
+    original = by_reason["negative_count"]
+    assert letter.value == original["value"]
+    assert headers["triage.source.topic"] == topic
+    assert headers["triage.source.partition"] == str(original["source_partition"])
+    assert headers["triage.source.offset"] == str(original["source_offset"])
+    assert headers["triage.error.detail"] == original["detail"]
+
+
+async def test_new_supplier_topic_is_picked_up_without_restart(
+    settings: Settings, pg: asyncpg.Connection, token: str
+) -> None:
+    async with running(settings):
+        await pg.execute("SELECT 1")
+        topic = await register(pg, settings, f"{token}-late")
+        e = event(f"{token}-late", "F86001", yesterday())
+        await produce(settings, topic, [(key_of(e), encoded(e))])
+        await wait_consumed(pg, settings, [topic], timeout=60)
+    assert await current_rows(pg) == [("F86001", 1, 10)]
+
+
+async def test_freshness_activity_is_recorded_with_the_batch(
+    settings: Settings, pg: asyncpg.Connection, token: str
+) -> None:
+    supplier = f"{token}-fresh"
+    topic = await register(pg, settings, supplier)
+    days = [yesterday() - dt.timedelta(days=n) for n in (0, 3)]
+    events_ = [event(supplier, "G87001", d) for d in days]
+    await produce(settings, topic, [(key_of(e), encoded(e)) for e in events_])
+    async with running(settings):
+        await wait_consumed(pg, settings, [topic])
+    row = await pg.fetchrow(
+        "SELECT status, latest_activity_date FROM triage.supplier_freshness WHERE supplier_id = $1",
+        supplier,
+    )
+    assert (row["status"], row["latest_activity_date"]) == ("ok", yesterday())
+
+
+async def test_confluent_wire_format_through_a_schema_registry(
+    settings: Settings, pg: asyncpg.Connection, token: str
+) -> None:
+    from aiohttp import web
+
+    v1 = version(1)
+    app = web.Application()
+
+    async def schema_by_id(request: web.Request) -> web.Response:
+        if request.match_info["id"] == "11":
+            import json
+
+            return web.json_response({"schema": json.dumps(v1.source)})
+        return web.json_response({"error_code": 40403, "message": "Schema not found"}, status=404)
+
+    app.router.add_get("/schemas/ids/{id}", schema_by_id)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        with_registry = settings.model_copy(
+            update={"schema_registry_url": f"http://127.0.0.1:{port}"}
+        )
+        supplier = f"{token}-confluent"
+        topic = await register(pg, settings, supplier)
+        payload = {
+            k: v for k, v in event(supplier, "H88001", yesterday()).items() if k in v1.field_names
+        }
+        await produce(
+            settings,
+            topic,
+            [(None, encode_confluent(payload, v1, 11)), (None, encode_confluent(payload, v1, 12))],
+            partition=0,
+        )
+        async with running(with_registry):
+            await wait_consumed(pg, settings, [topic])
+    finally:
+        await runner.cleanup()
+    assert await current_rows(pg) == [("H88001", 1, 10)]
+    reasons = await pg.fetch("SELECT reason, detail FROM triage.rejected_events")
+    assert [r["reason"] for r in reasons] == ["unknown_schema"]
+    assert "schema id 12" in reasons[0]["detail"]
