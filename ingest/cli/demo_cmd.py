@@ -1,0 +1,350 @@
+"""``ingest demo``: simulated supplier traffic through the real broker and consumer.
+
+Registers the demo suppliers (creating their topics), runs the consumer service in this
+process, pushes a few days of realistic traffic (:mod:`ingest.simulator`), waits until every
+record has been processed, prints what happened, and stops cleanly.
+
+The silent supplier (``quietcare``) is registered with thresholds of seconds
+(warn after 3 s, error after 6 s) and pushes first, so its freshness status turns ``silent``
+while the others are still ``ok`` by the end of the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import re
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import asyncpg
+import typer
+from aiokafka import AIOKafkaProducer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from consumers.daily_requests import IngestService
+from ingest.acl import CONSUMER_ENV, admin_settings, read_env_file, secrets_dir
+from ingest.cli.common import settings as load_cli_settings
+from ingest.clock import local_today, system_clock
+from ingest.durations import format_duration, parse_duration
+from ingest.errors import IngestError
+from ingest.kafka import ensure_topics, make_producer
+from ingest.model import topic_for
+from ingest.settings import Settings
+from ingest.simulator import (
+    SILENT_SUPPLIER,
+    SimRecord,
+    SimSupplier,
+    demo_suppliers,
+    kinds_by_supplier,
+    traffic,
+)
+from ingest.suppliers import add_supplier
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+log = logging.getLogger(__name__)
+
+SILENT_WARN = "3s"
+SILENT_ERROR = "6s"
+STATUS_STYLE = {"ok": "green", "late": "yellow", "silent": "red", "never_reported": "dim"}
+
+
+class DemoError(IngestError):
+    """The demo could not complete."""
+
+
+@dataclass
+class DemoRun:
+    suppliers: list[SimSupplier]
+    records: list[SimRecord] = field(default_factory=list)
+    targets: dict[tuple[str, int], int] = field(default_factory=dict)  # next offset to reach
+    outcomes: dict[tuple[str, str], float] = field(default_factory=dict)
+    push_seconds: float = 0.0
+    land_seconds: float = 0.0
+    started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+
+def demo_settings(cfg: Settings, prefix: str) -> Settings:
+    """The service's settings for the demo: only the demo topics, a consumer group of its own."""
+    group = f"triage-ingest-{prefix.strip('-') or 'demo'}"
+    return cfg.model_copy(
+        update={
+            "topic_pattern": rf"^triage\.daily\.{re.escape(prefix)}.+$",
+            "consumer_group": group,
+            "metadata_max_age_ms": 1000,
+            "batch_timeout_ms": 200,
+        }
+    )
+
+
+def _consumer_settings(cfg: Settings) -> Settings:
+    """On a local secure stack, the consumer's own principal; otherwise ``cfg``."""
+    if cfg.sasl_username or cfg.kafka_bootstrap is not None:
+        return cfg
+    credentials = read_env_file(secrets_dir(cfg.state_dir) / CONSUMER_ENV)
+    return credentials.settings(cfg) if credentials else cfg
+
+
+async def _register(cfg: Settings, admin: Settings, suppliers: Sequence[SimSupplier]) -> None:
+    topics = [topic_for(s.supplier_id) for s in suppliers]
+    created = await ensure_topics(admin, [*topics, cfg.dlq_topic], cfg.topic_partitions)
+    if created:
+        err.print(f"[dim]created topics: {', '.join(created)}[/]")
+    conn = await asyncpg.connect(cfg.database(), timeout=10)
+    try:
+        for s in suppliers:
+            silent = s.supplier_id.endswith(SILENT_SUPPLIER)
+            warn = parse_duration(SILENT_WARN if silent else cfg.default_warn_after)
+            error = parse_duration(SILENT_ERROR if silent else cfg.default_error_after)
+            await add_supplier(conn, s.supplier_id, s.name, warn, error)
+    finally:
+        await conn.close()
+
+
+async def _send(producer: AIOKafkaProducer, records: Sequence[SimRecord], run: DemoRun) -> None:
+    with Progress(
+        TextColumn("[bold]push"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("push", total=len(records))
+        futures = []
+        for record in records:
+            futures.append(await producer.send(record.topic, value=record.value, key=record.key))
+            if len(futures) >= 1000:
+                _settle(await asyncio.gather(*futures), run)
+                progress.advance(task, len(futures))
+                futures = []
+        _settle(await asyncio.gather(*futures), run)
+        progress.advance(task, len(futures))
+    run.records.extend(records)
+
+
+def _settle(results: Sequence[Any], run: DemoRun) -> None:
+    for meta in results:
+        key = (meta.topic, meta.partition)
+        run.targets[key] = max(run.targets.get(key, 0), meta.offset + 1)
+
+
+async def _wait_landed(cfg: Settings, run: DemoRun, within: float) -> None:
+    conn = await asyncpg.connect(cfg.database(), timeout=10)
+    deadline = time.monotonic() + within
+    try:
+        while True:
+            rows = await conn.fetch(
+                "SELECT topic, partition, next_offset FROM triage.consumer_offsets"
+                " WHERE group_id = $1",
+                cfg.consumer_group,
+            )
+            stored = {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
+            behind = sum(max(0, n - stored.get(k, 0)) for k, n in run.targets.items())
+            if not behind:
+                return
+            if time.monotonic() > deadline:
+                raise DemoError(
+                    f"{behind} records not processed after {within:.0f} s; is Postgres"
+                    " reachable and the consumer group free?"
+                )
+            await asyncio.sleep(0.25)
+    finally:
+        await conn.close()
+
+
+async def _wait_status(cfg: Settings, supplier_id: str, status: str, within: float) -> None:
+    conn = await asyncpg.connect(cfg.database(), timeout=10)
+    deadline = time.monotonic() + within
+    try:
+        while time.monotonic() < deadline:
+            found = await conn.fetchval(
+                "SELECT status FROM triage.supplier_freshness WHERE supplier_id = $1", supplier_id
+            )
+            if found == status:
+                return
+            await asyncio.sleep(0.5)
+    finally:
+        await conn.close()
+
+
+def _outcomes(service: IngestService) -> dict[tuple[str, str], float]:
+    found: dict[tuple[str, str], float] = {}
+    for metric in service.metrics.registry.collect():
+        for sample in metric.samples:
+            if sample.name == "triage_events_total":
+                found[(sample.labels["supplier"], sample.labels["outcome"])] = sample.value
+    return found
+
+
+async def _demo(cfg: Settings, prefix: str, practices: int, days: int, seed: int) -> DemoRun:
+    service_cfg = demo_settings(_consumer_settings(cfg), prefix)
+    admin = admin_settings(cfg)
+    suppliers = demo_suppliers(prefix, practices, seed)
+    run = DemoRun(suppliers)
+    err.print(f"registering {len(suppliers)} demo suppliers ({practices} practices)")
+    await _register(cfg, admin, suppliers)
+
+    service = IngestService(service_cfg)
+    task = asyncio.create_task(service.run(), name="ingest-service")
+    producer = make_producer(admin)
+    await producer.start()
+    try:
+        today = local_today(system_clock(), cfg.timezone)
+        records = traffic(suppliers, today, days, seed)
+        silent = [r for r in records if r.supplier_id.endswith(SILENT_SUPPLIER)]
+        rest = [r for r in records if not r.supplier_id.endswith(SILENT_SUPPLIER)]
+        began = time.monotonic()
+        err.print(f"pushing {len(records)} records ({days} days of feeds)")
+        await _send(producer, silent, run)  # the silent supplier's last words come first
+        await _send(producer, rest, run)
+        run.push_seconds = time.monotonic() - began
+        await _wait_landed(service_cfg, run, within=180)
+        run.land_seconds = time.monotonic() - began
+        silent_id = next(
+            s.supplier_id for s in suppliers if s.supplier_id.endswith(SILENT_SUPPLIER)
+        )
+        await _wait_status(
+            cfg, silent_id, "silent", within=parse_duration(SILENT_ERROR).seconds + 5
+        )
+        run.outcomes = _outcomes(service)
+    finally:
+        await producer.stop()
+        service.request_stop()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, timeout=60)
+    return run
+
+
+async def _report(cfg: Settings, run: DemoRun) -> None:
+    ids = [s.supplier_id for s in run.suppliers]
+    conn = await asyncpg.connect(cfg.database(), timeout=10)
+    try:
+        current = dict(
+            await conn.fetch(
+                "SELECT supplier_id, count(*) FROM triage.daily_requests"
+                " WHERE supplier_id = ANY($1) GROUP BY 1",
+                ids,
+            )
+        )
+        revisions = dict(
+            await conn.fetch(
+                "SELECT supplier_id, count(*) FROM triage.daily_request_revisions"
+                " WHERE supplier_id = ANY($1) GROUP BY 1",
+                ids,
+            )
+        )
+        v2 = dict(
+            await conn.fetch(
+                "SELECT supplier_id, count(*) FROM triage.daily_requests WHERE supplier_id ="
+                " ANY($1) AND patient_submitted_requests IS NOT NULL GROUP BY 1",
+                ids,
+            )
+        )
+        rejected = await conn.fetch(
+            "SELECT reason, count(*) AS n, min(detail) AS example,"
+            " string_agg(DISTINCT coalesce(supplier_id, 'unknown'), ', ') AS suppliers"
+            " FROM triage.rejected_events WHERE received_at >= $1"
+            " AND (supplier_id = ANY($2) OR source_topic = ANY($3))"
+            " GROUP BY reason ORDER BY n DESC",
+            run.started_at,
+            ids,
+            [topic_for(i) for i in ids],
+        )
+        freshness = await conn.fetch(
+            "SELECT supplier_id, status, last_event_at, latest_activity_date, warn_after,"
+            " error_after FROM triage.supplier_freshness WHERE supplier_id = ANY($1)"
+            " ORDER BY supplier_id",
+            ids,
+        )
+    finally:
+        await conn.close()
+
+    pushed = kinds_by_supplier(run.records)
+    table = Table(title="pushed (simulated supplier traffic)")
+    kinds = ["daily", "resend", "restatement", "late", "conflict", "bad"]
+    for column in ["supplier", "practices", "schema", *kinds, "total"]:
+        table.add_column(column, justify="left" if column == "supplier" else "right")
+    for s in run.suppliers:
+        counts = pushed.get(s.supplier_id, Counter())
+        table.add_row(
+            s.supplier_id,
+            str(len(s.practices)),
+            f"v{s.schema_version}",
+            *(str(counts.get(k, 0)) for k in kinds),
+            str(sum(counts.values())),
+        )
+    out.print(table)
+
+    outcome = Table(title="outcomes (consumer metrics of this run) and rows stored")
+    names = ["accepted", "duplicate", "superseded", "rejected"]
+    for column in ["supplier", *names, "current rows", "revisions", "rows with v2 fields"]:
+        outcome.add_column(column, justify="left" if column == "supplier" else "right")
+    for sid in ids:
+        outcome.add_row(
+            sid,
+            *(f"{run.outcomes.get((sid, n), 0):.0f}" for n in names),
+            str(current.get(sid, 0)),
+            str(revisions.get(sid, 0)),
+            str(v2.get(sid, 0)),
+        )
+    out.print(outcome)
+
+    reasons = Table(title="rejections by reason (triage.rejected_events, also on the DLQ)")
+    for column in ("reason", "count", "suppliers", "example detail"):
+        reasons.add_column(column, overflow="fold")
+    for r in rejected:
+        reasons.add_row(r["reason"], str(r["n"]), r["suppliers"], r["example"])
+    out.print(reasons)
+
+    fresh = Table(title="freshness (triage.supplier_freshness)")
+    for column in ("supplier", "status", "last event", "latest day", "warn / error after"):
+        fresh.add_column(column)
+    for f in freshness:
+        style = STATUS_STYLE.get(f["status"], "")
+        last = f["last_event_at"]
+        fresh.add_row(
+            f["supplier_id"],
+            f"[{style}]{f['status']}[/]",
+            last.isoformat(timespec="seconds") if last else "-",
+            str(f["latest_activity_date"] or "-"),
+            f"{format_duration(f['warn_after'])} / {format_duration(f['error_after'])}",
+        )
+    out.print(fresh)
+    total = len(run.records)
+    rate = total / run.push_seconds if run.push_seconds else 0.0
+    out.print(
+        f"{total} records pushed in {run.push_seconds:.1f} s ({rate:,.0f}/s), all processed"
+        f" {run.land_seconds:.1f} s after the first was sent"
+    )
+
+
+def demo(
+    practices: Annotated[int, typer.Option(help="Practices across the suppliers.")] = 300,
+    days: Annotated[int, typer.Option(help="Days of feeds to push (ending yesterday).")] = 7,
+    seed: Annotated[int, typer.Option(help="Seed of the simulated traffic.")] = 7,
+    prefix: Annotated[str, typer.Option(help="Prefix of the demo supplier ids.")] = "demo-",
+) -> None:
+    """Simulated suppliers -> Kafka -> the consumer -> Postgres, then a summary; needs the
+    local stack (`ingest stack up`) or INGEST_KAFKA_BOOTSTRAP / INGEST_DATABASE_URL."""
+    if practices < 4 or days < 1:
+        raise typer.BadParameter("use at least 4 practices and 1 day")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    cfg = load_cli_settings()
+
+    async def go() -> None:
+        run = await _demo(cfg, prefix, practices, days, seed)
+        await _report(demo_settings(cfg, prefix), run)
+
+    asyncio.run(go())
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)
