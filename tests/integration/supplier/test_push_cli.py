@@ -32,12 +32,13 @@ async def end_offsets(settings: Settings, topic: str, partitions: int) -> int:
 
 
 async def rows(pg: asyncpg.Connection, supplier: str) -> list[asyncpg.Record]:
-    return await pg.fetch(
+    found: list[asyncpg.Record] = await pg.fetch(
         "SELECT practice_code, activity_date, revision, total_requests, clinical_requests,"
         " admin_requests, other_requests, patient_submitted_requests, staff_submitted_requests"
         " FROM triage.daily_requests WHERE supplier_id = $1 ORDER BY practice_code, activity_date",
         supplier,
     )
+    return found
 
 
 async def test_a_csv_pushed_through_the_cli_lands_via_the_consumer(

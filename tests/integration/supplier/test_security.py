@@ -223,13 +223,17 @@ async def test_onboarding_with_credentials_prints_the_password_once_and_logs_it_
     assert "not-" + password not in refused.output
 
     # The library at DEBUG logging, and the objects' reprs, keep it out too.
+    # (connect() as in docs/suppliers.md: address, user name, password)
     caplog.set_level(logging.DEBUG)
-    supplier_settings = as_supplier.settings(on_secure(settings, secure_broker))
-    async with SupplierProducer(supplier, supplier_settings) as producer:
+    producer = SupplierProducer.connect(
+        supplier, secure_broker.bootstrap, username=supplier_user(supplier), password=password
+    )
+    async with producer:
         delivery = await producer.send(DailyCounts("A81003", dt.date.fromisoformat(day), 7))
-    assert delivery.status is DeliveryStatus.SENT
+    assert delivery.status is DeliveryStatus.SENT, delivery.summary()
     assert password not in caplog.text
-    assert password not in repr(supplier_settings) + repr(as_supplier) + str(supplier_settings)
+    shown = repr(producer.settings) + str(producer.settings) + repr(as_supplier)
+    assert password not in shown
 
     # Nor do the broker's own logs hold it (or the admin's).
     broker_logs = "".join(
