@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-import importlib
 import sys
 
 import typer
 
+from ingest.cli import (
+    analytics_cmd,
+    demo_cmd,
+    dlq_cmd,
+    push_cmd,
+    reference_cmd,
+    service_cmd,
+    stack_cmd,
+    status_cmd,
+    suppliers_cmd,
+)
 from ingest.errors import IngestError
 
 app = typer.Typer(
@@ -16,28 +26,20 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-# (module, sub-command group name or None for top-level commands)
-_COMMAND_MODULES: tuple[str, ...] = (
-    "ingest.cli.stack_cmd",
-    "ingest.cli.service_cmd",
-    "ingest.cli.suppliers_cmd",
-    "ingest.cli.dlq_cmd",
-    "ingest.cli.status_cmd",
-    "ingest.cli.push_cmd",
-    "ingest.cli.reference_cmd",
-    "ingest.cli.analytics_cmd",
-    "ingest.cli.demo_cmd",
-)
-
 
 def _register() -> None:
-    for name in _COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue  # command group not built yet
-            raise
+    """Each command module adds its commands or sub-command group to the app."""
+    for module in (
+        stack_cmd,
+        service_cmd,
+        suppliers_cmd,
+        dlq_cmd,
+        status_cmd,
+        push_cmd,
+        reference_cmd,
+        analytics_cmd,
+        demo_cmd,
+    ):
         module.register(app)
 
 
