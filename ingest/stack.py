@@ -540,7 +540,7 @@ def _running_pids(paths: StackPaths) -> dict[str, int | None]:
     if kafka is not None and not _pid_alive(kafka, str(paths.kafka_config)):
         kafka = None
     postgres = _read_pid(paths.pg_data / "postmaster.pid")
-    if postgres is not None and not _pid_alive(postgres, "postgres"):
+    if postgres is not None and not _pid_alive(postgres, f"-D {paths.pg_data}"):
         postgres = None
     return {"kafka": kafka, "postgres": postgres}
 
@@ -1119,6 +1119,10 @@ async def _kafka_down(paths: StackPaths, report: Report) -> bool:
         report(f"kafka: broker pid {pid} ignored SIGTERM for {KAFKA_STOP_TIMEOUT_S:.0f} s; killing")
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+        for _ in range(50):  # SIGKILL is not instant: let its ports close before returning
+            if not _pid_alive(pid, marker):
+                break
+            await asyncio.sleep(0.1)
     paths.kafka_pid.unlink(missing_ok=True)
     return True
 
