@@ -6,9 +6,11 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Coroutine
 from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from ingest.errors import StoreUnavailableError
 from ingest.settings import Settings, load_settings
 
 T = TypeVar("T")
@@ -26,8 +28,23 @@ def settings() -> Settings:
 @contextlib.asynccontextmanager
 async def database(cfg: Settings) -> AsyncIterator[asyncpg.Connection]:
     """A connection to the configured database, closed afterwards."""
-    conn = await asyncpg.connect(cfg.database(), timeout=10)
+    url = cfg.database()
+    try:
+        conn = await asyncpg.connect(url, timeout=10)
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        raise StoreUnavailableError(
+            f"cannot connect to Postgres at {_without_password(url)}: {exc}"
+            " (is it running? `ingest stack up`, or set INGEST_DATABASE_URL)"
+        ) from exc
     try:
         yield conn
     finally:
         await conn.close()
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
