@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from typing import Annotated
 from urllib.parse import urlsplit, urlunsplit
 
@@ -17,7 +18,8 @@ from ingest.migrate import discover, migrate
 from ingest.settings import load_settings
 
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
-_out = Console(highlight=False, soft_wrap=True)
+# piped output (CI logs, tests) is not cut to 80 columns: addresses and paths stay whole
+_out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 
 
 def register(app: typer.Typer) -> None:
