@@ -40,6 +40,7 @@ import asyncio
 import datetime as dt
 import logging
 import uuid
+from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -267,25 +268,30 @@ class SupplierProducer:
         self,
         items: Iterable[DailyCounts] | AsyncIterable[DailyCounts],
         event_ids: Iterable[str] | None = None,
+        *,
+        prechecked: bool = False,
     ) -> AsyncIterator[Delivery]:
-        """Send events, yielding each one's Delivery in order (memory bounded by the window)."""
+        """Send events, yielding each one's Delivery in order.
+
+        A sliding window of at most ``window`` events is in flight: the oldest is settled as
+        soon as the window is full, so the producer's batches stay full and memory bounded.
+        ``prechecked``: the caller already applied :meth:`check` today (``ingest push`` does,
+        row by row) and the check is not repeated."""
         producer = self._require()
         ids = iter(event_ids) if event_ids is not None else None
         limits = self.limits()
-        pending: list[tuple[DailyCounts, str, Any]] = []
+        pending: deque[tuple[DailyCounts, str, _Handle]] = deque()
         async for counts in _aiter(items):
             event_id = next(ids) if ids is not None else str(uuid.uuid4())
-            problems = self.check(counts, limits)
-            if problems:
-                pending.append((counts, event_id, tuple(problems)))
-            else:
-                pending.append((counts, event_id, await self._enqueue(producer, counts, event_id)))
-            if len(pending) >= self._window:
-                for delivery in await self._settle(pending):
-                    yield delivery
-                pending = []
-        for delivery in await self._settle(pending):
-            yield delivery
+            problems = () if prechecked else self.check(counts, limits)
+            handle: _Handle = (
+                tuple(problems) if problems else await self._enqueue(producer, counts, event_id)
+            )
+            pending.append((counts, event_id, handle))
+            while len(pending) > self._window:
+                yield await self._settle(*pending.popleft())
+        while pending:
+            yield await self._settle(*pending.popleft())
 
     async def _enqueue(
         self, producer: AIOKafkaProducer, counts: DailyCounts, event_id: str
@@ -297,41 +303,30 @@ class SupplierProducer:
             return cast(BaseException, exc)
         return cast("asyncio.Future[Any]", future)
 
-    async def _settle(self, pending: list[tuple[DailyCounts, str, Any]]) -> list[Delivery]:
-        futures = [f for _, _, f in pending if isinstance(f, asyncio.Future)]
-        outcomes = iter(await asyncio.gather(*futures, return_exceptions=True))
-        out: list[Delivery] = []
-        for counts, event_id, handle in pending:
-            if isinstance(handle, tuple):
-                out.append(
-                    Delivery(counts, event_id, DeliveryStatus.INVALID, self.topic, problems=handle)
-                )
-                continue
-            result = next(outcomes) if isinstance(handle, asyncio.Future) else handle
-            if isinstance(result, BaseException):
-                if not isinstance(result, KafkaError):
-                    raise result
-                out.append(
-                    Delivery(
-                        counts,
-                        event_id,
-                        DeliveryStatus.FAILED,
-                        self.topic,
-                        error=_error_text(result),
-                    )
-                )
-            else:
-                out.append(
-                    Delivery(
-                        counts,
-                        event_id,
-                        DeliveryStatus.SENT,
-                        result.topic,
-                        partition=result.partition,
-                        offset=result.offset,
-                    )
-                )
-        return out
+    async def _settle(self, counts: DailyCounts, event_id: str, handle: _Handle) -> Delivery:
+        if isinstance(handle, tuple):
+            return Delivery(counts, event_id, DeliveryStatus.INVALID, self.topic, problems=handle)
+        result: Any = handle
+        if isinstance(handle, asyncio.Future):
+            try:
+                result = await handle
+            except KafkaError as exc:
+                result = exc
+        if isinstance(result, BaseException):
+            return Delivery(
+                counts, event_id, DeliveryStatus.FAILED, self.topic, error=_error_text(result)
+            )
+        return Delivery(
+            counts,
+            event_id,
+            DeliveryStatus.SENT,
+            result.topic,
+            partition=result.partition,
+            offset=result.offset,
+        )
+
+
+_Handle = tuple[FieldProblem, ...] | asyncio.Future[Any] | BaseException
 
 
 async def _aiter(

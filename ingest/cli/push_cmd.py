@@ -220,7 +220,7 @@ async def _push_pass(
             async for _ in good_rows():
                 pass
         else:
-            async for delivery in producer.deliveries(good_rows()):
+            async for delivery in producer.deliveries(good_rows(), prechecked=True):
                 _record(delivery, report, console)
         if progress is not None:
             progress.update(task, completed=total_lines, status=_status(report))
