@@ -4,6 +4,7 @@ the test's token (supplier prefix, DLQ topic, database)."""
 from __future__ import annotations
 
 import asyncpg
+from aiokafka.admin import AIOKafkaAdminClient
 
 from ingest.settings import Settings
 from ingest.simulator import SUPPLIER_PROFILES
@@ -12,13 +13,18 @@ from .conftest import cli_env, run_cli
 
 
 async def test_demo_pushes_lands_and_reports_every_supplier(
-    settings: Settings, token: str, pg: asyncpg.Connection
+    settings: Settings, token: str, pg: asyncpg.Connection, kafka_admin: AIOKafkaAdminClient
 ) -> None:
     prefix = f"{token}-"
     env = cli_env(settings) | {"INGEST_DLQ_TOPIC": settings.dlq_topic}
-    result = await run_cli(
-        "demo", "--practices", "60", "--days", "4", "--prefix", prefix, env=env, within=240
-    )
+    try:
+        result = await run_cli(
+            "demo", "--practices", "60", "--days", "4", "--prefix", prefix, env=env, within=240
+        )
+    finally:  # the demo created its topics on the shared broker: remove them
+        created = [t for t in await kafka_admin.list_topics() if token in t]
+        if created:
+            await kafka_admin.delete_topics(created)
     assert result.code == 0, result.output
     for title in ("pushed", "outcomes", "rejections by reason", "freshness"):
         assert title in result.stdout
