@@ -16,7 +16,10 @@ async def test_demo_pushes_lands_and_reports_every_supplier(
     settings: Settings, token: str, pg: asyncpg.Connection, kafka_admin: AIOKafkaAdminClient
 ) -> None:
     prefix = f"{token}-"
-    env = cli_env(settings) | {"INGEST_DLQ_TOPIC": settings.dlq_topic}
+    env = cli_env(settings) | {
+        "INGEST_DLQ_TOPIC": settings.dlq_topic,
+        "INGEST_CONSUMER_GROUP": settings.consumer_group,
+    }
     try:
         result = await run_cli(
             "demo", "--practices", "60", "--days", "4", "--prefix", prefix, env=env, within=240
@@ -29,6 +32,7 @@ async def test_demo_pushes_lands_and_reports_every_supplier(
     for title in ("pushed", "outcomes", "rejections by reason", "freshness"):
         assert title in result.stdout
     assert "all processed" in result.stdout
+    assert "other members of consumer group" not in result.stdout
 
     suppliers = [f"{prefix}{p[0]}" for p in SUPPLIER_PROFILES]
     rows = dict(
