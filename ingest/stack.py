@@ -63,7 +63,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from ingest import acl
-from ingest.errors import StackError
+from ingest.errors import KafkaTopicError, StackError
+from ingest.kafka import ensure_topics
 from ingest.migrate import migrate
 from ingest.settings import STACK_ENV_FILE, Settings
 
@@ -813,7 +814,9 @@ async def _grant_consumer(
         await acl.create_consumer_credentials(
             admin.settings(base), consumer, prefixed_group_and_dlq=True
         )
-    except (acl.AclError, KafkaError) as exc:
+        # The consumer may write the DLQ but not create topics: the admin creates it.
+        await ensure_topics(admin.settings(base), [base.dlq_topic], partitions=1)
+    except (acl.AclError, KafkaError, KafkaTopicError) as exc:
         raise StackError(f"cannot create the consumer's user and ACLs: {exc}") from None
     report(
         f"kafka: consumer principal User:{consumer.username} may read triage.daily.* and its "

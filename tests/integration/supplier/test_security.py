@@ -17,7 +17,14 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import GroupAuthorizationFailedError, TopicAuthorizationFailedError
 from pydantic import SecretStr
 
-from ingest.acl import Credentials, create_supplier_credentials, supplier_user
+from ingest.acl import (
+    CONSUMER_USER,
+    Credentials,
+    SecurityAdmin,
+    consumer_acls,
+    create_supplier_credentials,
+    supplier_user,
+)
 from ingest.kafka import client_options, ensure_topics, make_producer
 from ingest.model import topic_for
 from ingest.producer import DailyCounts, DeliveryStatus, ProducerError, SupplierProducer
@@ -241,3 +248,18 @@ async def test_onboarding_with_credentials_prints_the_password_once_and_logs_it_
     )
     assert password not in broker_logs
     assert admin_password not in broker_logs
+
+
+async def test_secure_stack_creates_the_dlq_and_exactly_the_consumer_acls(
+    settings: Settings, secure_broker: SecureBroker
+) -> None:
+    admin_settings = secure_broker.admin(settings)
+    async with SecurityAdmin(admin_settings) as admin:
+        granted = set(await admin.describe_acls(CONSUMER_USER))
+    assert granted == set(consumer_acls(prefixed_group_and_dlq=True))
+    client = AIOKafkaAdminClient(**client_options(admin_settings))
+    await client.start()
+    try:
+        assert "triage.dlq" in await client.list_topics()
+    finally:
+        await client.close()
