@@ -30,7 +30,7 @@ from aiokafka.errors import KafkaError
 
 from ingest.clock import Clock, local_today, system_clock
 from ingest.decoding import Decoder, confluent_schema_id
-from ingest.errors import IngestError, SchemaRegistryError
+from ingest.errors import BatchAbandonedError, IngestError, SchemaRegistryError
 from ingest.kafka import (
     ListenerBase,
     ensure_topics,
@@ -178,7 +178,10 @@ class IngestService:
             await self._sleep(1.0)
             return
         if batch:
-            await self.process(batch)
+            try:
+                await self.process(batch)
+            except BatchAbandonedError as exc:
+                log.warning("batch abandoned uncommitted (%s); it will be read again", exc)
 
     async def _close(self) -> None:
         self.readiness = Readiness()
@@ -233,7 +236,7 @@ class IngestService:
             if self._store is None:
                 await self._connect_database()
                 if self._store is None:
-                    raise asyncio.CancelledError("stopped while Postgres was unreachable")
+                    raise BatchAbandonedError("stopped while Postgres was unreachable")
             try:
                 result = await action(self._store)
             except DB_UNAVAILABLE as exc:
@@ -244,7 +247,16 @@ class IngestService:
                 await self._reconnect_database()
                 continue
             except RETRY_AGAIN as exc:
-                log.info("concurrent write detected (%s); redoing the batch", type(exc).__name__)
+                if self.stopping:
+                    raise BatchAbandonedError("stopped while redoing a batch") from exc
+                delay = backoff.next_delay()
+                log.warning(
+                    "concurrent write detected (%s: %s); redoing the batch in %.1fs",
+                    type(exc).__name__,
+                    exc,
+                    delay,
+                )
+                await self._sleep(delay)
                 continue
             self.readiness.database = True
             return result
@@ -356,7 +368,11 @@ class IngestService:
             triage, records, self.decoder, registered, limits, schemas
         )
         return await store.write_batch(
-            self.settings.consumer_group, triaged, next_offsets, self._send_dead_letters
+            self.settings.consumer_group,
+            triaged,
+            next_offsets,
+            self._send_dead_letters,
+            now=self.clock(),
         )
 
     async def _send_dead_letters(self, rejections: Sequence[Rejection]) -> None:

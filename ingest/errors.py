@@ -46,3 +46,8 @@ class DurationError(IngestError, ValueError):
 
 class KafkaTopicError(IngestError):
     """A topic could not be created or described."""
+
+
+class BatchAbandonedError(IngestError):
+    """A stop was requested while the batch in hand could not be stored; nothing was
+    committed, so the batch is read again by whoever consumes the partition next."""

@@ -60,6 +60,18 @@ CREATE TEMP TABLE IF NOT EXISTS batch_keys (
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS batch_current
     (LIKE triage.daily_requests INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS batch_rejected (
+    source_topic text, source_partition integer, source_offset bigint, key bytea, value bytea,
+    supplier_id text, reason text, detail text
+) ON COMMIT DELETE ROWS;
+"""
+
+# A record already rejected at that position (e.g. by another consumer group sharing the
+# database) stays as first recorded: rejections are idempotent per Kafka position.
+_INSERT_REJECTED_SQL = f"""
+INSERT INTO triage.rejected_events ({", ".join(_REJECTION_COLUMNS)})
+SELECT {", ".join(_REJECTION_COLUMNS)} FROM batch_rejected
+ON CONFLICT (source_topic, source_partition, source_offset) DO NOTHING
 """
 
 _UPSERT_CURRENT_SQL = f"""
@@ -80,10 +92,10 @@ JOIN triage.daily_request_revisions r USING (supplier_id, practice_code, activit
 
 _ACTIVITY_SQL = """
 INSERT INTO triage.supplier_activity AS a (supplier_id, last_event_at, latest_activity_date)
-SELECT supplier_id, now(), latest FROM unnest($1::text[], $2::date[]) AS t(supplier_id, latest)
+SELECT supplier_id, $3, latest FROM unnest($1::text[], $2::date[]) AS t(supplier_id, latest)
 WHERE supplier_id IN (SELECT supplier_id FROM triage.suppliers)
 ON CONFLICT (supplier_id) DO UPDATE SET
-    last_event_at = now(),
+    last_event_at = GREATEST(a.last_event_at, EXCLUDED.last_event_at),
     latest_activity_date = GREATEST(a.latest_activity_date, EXCLUDED.latest_activity_date)
 """
 
@@ -144,6 +156,7 @@ class Store:
         triaged: Triaged,
         next_offsets: Mapping[TopicPartitionKey, int],
         before_commit: BeforeCommit | None = None,
+        now: dt.datetime | None = None,
     ) -> BatchResult:
         """Store one batch and its offsets atomically; the DLQ hook runs before the commit."""
         await self._setup()
@@ -157,7 +170,7 @@ class Store:
             resolution = resolve(valid, await self._stored_revisions(valid))
             rejected.extend(_conflict_rejections(resolution, triaged))
             await self._write_events(resolution)
-            await self._touch_activity(valid, resolution)
+            await self._touch_activity(valid, resolution, now)
             await self._write_rejections(rejected)
             await self._advance(group, next_offsets)
             _count(result, valid, resolution, rejected)
@@ -221,8 +234,11 @@ class Store:
             )
             await self._conn.execute(_UPSERT_CURRENT_SQL)
 
-    async def _touch_activity(self, valid: Sequence[DailyEvent], resolution: Resolution) -> None:
-        """Freshness: every valid event (not a conflicting one) shows the supplier reports."""
+    async def _touch_activity(
+        self, valid: Sequence[DailyEvent], resolution: Resolution, now: dt.datetime | None
+    ) -> None:
+        """Freshness: every valid event (not a conflicting one) shows the supplier reports;
+        ``now`` is the service's clock (injectable), else the database's."""
         latest: dict[str, dt.date] = {}
         for event, outcome in zip(valid, resolution.outcomes, strict=True):
             if outcome is None:
@@ -231,16 +247,17 @@ class Store:
             if current is None or event.activity_date > current:
                 latest[event.supplier_id] = event.activity_date
         if latest:
-            await self._conn.execute(_ACTIVITY_SQL, list(latest), list(latest.values()))
+            stamp = now or await self._conn.fetchval("SELECT now()")
+            await self._conn.execute(_ACTIVITY_SQL, list(latest), list(latest.values()), stamp)
 
     async def _write_rejections(self, rejected: Sequence[Rejection]) -> None:
         if rejected:
             await self._conn.copy_records_to_table(
-                "rejected_events",
-                schema_name="triage",
+                "batch_rejected",
                 columns=_REJECTION_COLUMNS,
                 records=[_rejection_row(r) for r in rejected],
             )
+            await self._conn.execute(_INSERT_REJECTED_SQL)
 
     async def _advance(self, group: str, next_offsets: Mapping[TopicPartitionKey, int]) -> None:
         keys = sorted(next_offsets)

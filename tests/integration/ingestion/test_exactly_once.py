@@ -21,6 +21,7 @@ from tests.integration.ingestion.harness import (
     produce,
     register,
     running,
+    sample,
     wait_consumed,
     wait_until,
     yesterday,
@@ -178,3 +179,21 @@ async def test_replay_resubmits_rejected_events_and_records_what_happened(
         assert await replay(pg, producer, ReplayFilter()) == []
     finally:
         await producer.stop()
+
+
+async def test_a_second_consumer_group_on_the_same_database_changes_nothing(
+    settings: Settings, pg: asyncpg.Connection, token: str
+) -> None:
+    supplier = f"{token}-twogroups"
+    topic = await register(pg, settings, supplier, partitions=1)
+    records = [*traffic(supplier, 50), (None, b"\x00not avro"), (b"\xff", None)]
+    await produce(settings, topic, records)
+    async with running(settings):
+        await wait_consumed(pg, settings, [topic])
+    before = await counts(pg)
+    other = settings.model_copy(update={"consumer_group": f"{settings.consumer_group}-b"})
+    async with running(other) as service:
+        await wait_consumed(pg, other, [topic])
+    assert before == (50, 50, 2)
+    assert await counts(pg) == before
+    assert sample(service, "triage_events_total", supplier=supplier, outcome="duplicate") == 55
