@@ -1,14 +1,21 @@
-"""From raw Kafka records to valid events and rejections (pure, no I/O)."""
+"""From raw Kafka records to valid events and rejections (pure, no I/O).
+
+:func:`triage` reads each record through the decoder's fast path when its topic names a
+registered supplier (one regular expression per value, then :func:`ingest.validation.passes`);
+a record the fast path does not take whole goes through :func:`check_record`, the general
+path, which alone decides rejections. Both give the same events.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
-from ingest.decoding import Decoder
+from ingest.decoding import Decoder, FastReader, timestamp_millis
 from ingest.errors import DecodeError
 from ingest.model import (
     COUNT_FIELDS,
@@ -18,7 +25,9 @@ from ingest.model import (
     SourcePosition,
     supplier_of_topic,
 )
-from ingest.validation import Limits, check_event, check_supplier, summarise
+from ingest.validation import Limits, check_event, check_supplier, passes, summarise
+
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +47,16 @@ class Triaged:
 
     valid: list[DailyEvent] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
-    # raw key and value of each valid event, kept in case resolution rejects it later
-    raw: dict[SourcePosition, tuple[bytes | None, bytes | None]] = field(default_factory=dict)
+    # the record of each valid event (same order), kept in case resolution rejects it later
+    valid_records: list[RawRecord] = field(default_factory=list)
+    # the lowest offset of the batch in each (topic, partition)
+    first_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
+
+    @cached_property
+    def raw(self) -> dict[SourcePosition, tuple[bytes | None, bytes | None]]:
+        """Raw key and value of each valid event, by its position."""
+        pairs = zip(self.valid, self.valid_records, strict=True)
+        return {e.source: (r.key, r.value) for e, r in pairs}
 
 
 def triage(
@@ -51,13 +68,57 @@ def triage(
 ) -> Triaged:
     """Decode and validate each record, keeping order."""
     out = Triaged()
+    valid, valid_records, first = out.valid, out.valid_records, out.first_offsets
+    bounds = limits.day_bounds()
+    cap = limits.plausibility_cap
+    readers: dict[str, tuple[str | None, FastReader | None]] = {}
+    days: dict[int, dt.date] = {}
+    last_tp: tuple[str, int] | None = None
     for record in records:
-        result = check_record(record, decoder, registered, limits, registry_schemas)
-        if isinstance(result, Rejection):
-            out.rejections.append(result)
+        topic = record.topic
+        tp = (topic, record.partition)
+        if tp != last_tp:
+            first.setdefault(tp, record.offset)
+            last_tp = tp
+        reader_of = readers.get(topic)
+        if reader_of is None:
+            supplier = supplier_of_topic(topic)
+            registered_supplier = supplier if supplier in registered else None
+            reader_of = readers[topic] = (
+                registered_supplier,
+                decoder.fast_reader(registered_supplier) if registered_supplier else None,
+            )
+        supplier, read = reader_of
+        event: DailyEvent | Rejection | None = None
+        value = record.value
+        if read is not None and value:
+            try:
+                fields = read(value)
+                if fields is not None:
+                    event_id, code, day, revision, generated, figures = fields
+                    if passes(day, revision, figures, bounds, cap):
+                        date = days.get(day)
+                        if date is None:
+                            date = days[day] = dt.date.fromordinal(day + _EPOCH_ORDINAL)
+                        event = DailyEvent(
+                            event_id,
+                            supplier,  # type: ignore[arg-type]  # not None when read is set
+                            code,
+                            date,
+                            revision,
+                            timestamp_millis(generated),
+                            figures,
+                            SourcePosition(topic, record.partition, record.offset),
+                        )
+            except (ValueError, OverflowError):
+                event = None  # out of the fast path's range: the general path decides
+        if event is None:
+            event = check_record(record, decoder, registered, limits, registry_schemas)
+        if isinstance(event, Rejection):
+            out.rejections.append(event)
         else:
-            out.valid.append(result)
-            out.raw[result.source] = (record.key, record.value)
+            valid.append(event)
+            valid_records.append(record)
     return out
 
 

@@ -1,0 +1,599 @@
+"""The ingestion benchmark, one command:
+
+    .venv/bin/python -m tests.bench.run_bench                 # 2,000,000 events (make bench)
+    .venv/bin/python -m tests.bench.run_bench --events 20000  # the CI smoke size
+
+In one run, on the local stack (``ingest stack up``; or INGEST_KAFKA_BOOTSTRAP and
+INGEST_DATABASE_URL):
+
+1. generates N events (see tests/bench/data.py) and produces them to the real broker first,
+   into 3 fresh supplier topics of ``--partitions`` partitions each;
+2. runs ``ingest run`` as a subprocess (its own consumer group, a fresh database) on the
+   backlog, timed from the spawn until every partition's offset stored in Postgres reached the
+   end: events/s, the consumer's peak RSS (VmHWM) and CPU seconds, and the CPU seconds the
+   broker and Postgres used meanwhile; then the same with the partitions spread over 2
+   consumer processes (``--processes 1,2``);
+3. measures two references on the same data: the naive consumer (tests/bench/naive.py) on a
+   sample of ``--naive-sample`` events, and the ceiling (tests/bench/ceiling.py), a COPY of
+   the same rows into an empty table with the same indexes;
+4. checks every final row against a replay of the contract's rules, prints the table and
+   writes it as JSON under ``bench-results/``.
+
+``--py-spy PATH`` attaches py-spy (``pip install py-spy``) to the 1-process run and writes a
+collapsed-stack profile and its summary beside the JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import psutil  # type: ignore[import-untyped]
+from rich.console import Console
+from rich.table import Table
+
+from ingest.clock import local_today, system_clock
+from ingest.migrate import migrate
+from ingest.settings import Settings
+from ingest.validation import Limits
+from tests.bench import measure
+from tests.bench.ceiling import ceiling_rows, run_ceiling
+from tests.bench.data import DataSet, Expected, Spec, expected_state, generate
+from tests.bench.kafka_load import Produced, create_topics, delete_topics, produce
+from tests.bench.naive import run_naive
+from tests.bench.profile_summary import summarise_collapsed
+from tests.bench.verify import verify
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DB_PREFIX = "triage_bench_"
+
+
+@dataclass
+class Config:
+    events: int = 2_000_000
+    practices: int = 6_500
+    partitions: int = 6
+    naive_sample: int = 20_000
+    processes: tuple[int, ...] = (1, 2)
+    run_naive: bool = True
+    run_ceiling: bool = True
+    py_spy: str | None = None
+    output: Path = REPO_ROOT / "bench-results"
+    keep: bool = False
+    seed: int = 20261125
+    timeout: float = 1800.0
+    bootstrap: str | None = None
+    database_url: str | None = None
+
+
+@dataclass
+class ServiceRun:
+    processes: int
+    events: int
+    seconds: float  # spawn -> every offset at the end
+    first_commit_seconds: float  # spawn -> first batch stored
+    peak_rss_mb: list[float]
+    cpu_seconds: list[float]
+    kafka_cpu_seconds: float
+    postgres_cpu_seconds: float
+    machine_busy_seconds: float
+    machine_cores: float
+    verified: bool
+    problems: list[str]
+    current_rows: int
+    revision_rows: int
+    rejected_rows: int
+    profile: str | None = None
+    profile_summary: list[str] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+    @property
+    def other_cpu_seconds(self) -> float:
+        """CPU the rest of the machine used meanwhile (other engineers' tests, the bench)."""
+        own = sum(self.cpu_seconds) + self.kafka_cpu_seconds + self.postgres_cpu_seconds
+        return max(0.0, self.machine_busy_seconds - own)
+
+    @property
+    def steady_rate(self) -> float:
+        span = self.seconds - self.first_commit_seconds
+        return self.events / span if span > 0 else 0.0
+
+
+@dataclass
+class Report:
+    started_at: str
+    machine: dict[str, Any]
+    config: dict[str, Any]
+    generated_seconds: float
+    produced: dict[str, Any]
+    naive: dict[str, Any] | None
+    ceiling: dict[str, Any] | None
+    ours: list[ServiceRun]
+    json_path: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return all(run.verified for run in self.ours)
+
+
+# --- environment ------------------------------------------------------------------------
+
+
+def _addresses(config: Config) -> tuple[str, str]:
+    settings = Settings(state_dir=REPO_ROOT / ".ingest")
+    if "INGEST_STATE_DIR" in os.environ:
+        settings = Settings()
+    bootstrap = config.bootstrap or settings.kafka()
+    database_url = config.database_url or settings.database()
+    return bootstrap, database_url
+
+
+def _with_database(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+def machine_info() -> dict[str, Any]:
+    model = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    commit = _git("rev-parse", "--short", "HEAD")
+    dirty = bool(_git("status", "--porcelain", "--untracked-files=no"))
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "commit": commit + ("-dirty" if dirty else ""),
+    }
+
+
+def _git(*args: str) -> str:
+    try:
+        return subprocess.run(
+            ["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=False
+        ).stdout.strip()
+    except OSError:
+        return ""
+
+
+class Databases:
+    """Fresh, migrated databases on the stack's server, dropped at the end."""
+
+    def __init__(self, server_url: str, token: str) -> None:
+        self.server_url, self.token = server_url, token
+        self.created: list[str] = []
+
+    async def fresh(self, label: str, suppliers: Sequence[str]) -> str:
+        name = f"{DB_PREFIX}{int(time.time())}_{self.token}_{label}"
+        admin = await asyncpg.connect(self.server_url)
+        try:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await admin.close()
+        self.created.append(name)
+        url = _with_database(self.server_url, name)
+        await migrate(url)
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.executemany(
+                "INSERT INTO triage.suppliers (supplier_id, name) VALUES ($1, $1)",
+                [(s,) for s in suppliers],
+            )
+        finally:
+            await conn.close()
+        return url
+
+    async def drop_all(self) -> None:
+        admin = await asyncpg.connect(self.server_url)
+        try:
+            for name in self.created:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+# --- our service ------------------------------------------------------------------------
+
+
+def _ingest_command() -> list[str]:
+    script = Path(sys.executable).parent / "ingest"
+    if script.exists():
+        return [str(script), "run"]
+    return [sys.executable, "-m", "consumers.daily_requests"]
+
+
+class Consumers:
+    """``processes`` x ``ingest run`` (optionally one under py-spy), stopped on exit."""
+
+    def __init__(self, env: dict[str, str], processes: int, logs: Path, py_spy: str | None):
+        self.env, self.processes, self.logs, self.py_spy = env, processes, logs, py_spy
+        self.children: list[subprocess.Popen[bytes]] = []
+        self.spy: subprocess.Popen[bytes] | None = None
+        self.profile: Path | None = None
+        self._log_files: list[Any] = []
+
+    def start(self) -> None:
+        for i in range(self.processes):
+            log_file = (self.logs / f"ingest-{self.processes}p-{i}.log").open("wb")
+            self._log_files.append(log_file)
+            self.children.append(
+                subprocess.Popen(
+                    _ingest_command(), env=self.env, cwd=REPO_ROOT, stdout=log_file,
+                    stderr=log_file,
+                )
+            )
+        if self.py_spy and self.processes == 1:
+            self.profile = self.logs / f"profile-{self.processes}p.collapsed"
+            self.spy = subprocess.Popen(
+                [self.py_spy, "record", "--pid", str(self.children[0].pid), "--rate", "97",
+                 "--format", "raw", "--nonblocking", "--output", str(self.profile)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+
+    def check_alive(self) -> None:
+        for child in self.children:
+            if child.poll() is not None:
+                raise RuntimeError(f"ingest run exited with {child.returncode}; see {self.logs}")
+
+    def stop(self) -> None:
+        for child in self.children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in self.children:
+            try:
+                child.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if self.spy is not None:
+            try:
+                self.spy.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.spy.send_signal(signal.SIGINT)
+                self.spy.wait(timeout=30)
+        for log_file in self._log_files:
+            log_file.close()
+
+
+async def _wait_until_stored(
+    conn: asyncpg.Connection,
+    group: str,
+    targets: dict[tuple[str, int], int],
+    consumers: Consumers,
+    started: float,
+    timeout: float,
+) -> float:
+    """Poll the offsets the consumers store; returns when the first batch was stored."""
+    first_commit = 0.0
+    while True:
+        consumers.check_alive()
+        rows = await conn.fetch(
+            "SELECT topic, partition, next_offset FROM triage.consumer_offsets"
+            " WHERE group_id = $1",
+            group,
+        )
+        stored = {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
+        now = time.perf_counter()
+        if not first_commit and any(n > 0 for n in stored.values()):
+            first_commit = now - started
+        if all(stored.get(tp, 0) >= end for tp, end in targets.items()):
+            return first_commit
+        if now - started > timeout:
+            raise TimeoutError(f"not done after {timeout:.0f}s: {stored}")
+        await asyncio.sleep(0.05)
+
+
+async def run_service(
+    config: Config,
+    bootstrap: str,
+    database_url: str,
+    data: DataSet,
+    expected: Expected,
+    produced: Produced,
+    processes: int,
+    token: str,
+    logs: Path,
+) -> ServiceRun:
+    """Spawn ``processes`` x ``ingest run`` on the backlog; time until all offsets are stored."""
+    group = f"bench-{token}-{processes}p"
+    prefix = re.escape(f"triage.daily.{data.spec.prefix}-")
+    env = {
+        **os.environ,
+        "INGEST_KAFKA_BOOTSTRAP": bootstrap,
+        "INGEST_DATABASE_URL": database_url,
+        "INGEST_CONSUMER_GROUP": group,
+        "INGEST_TOPIC_PATTERN": f"^{prefix}.+$",
+        "INGEST_DLQ_TOPIC": f"triage.dlq.{data.spec.prefix}",
+        "INGEST_METRICS_PORT": "0",
+        "INGEST_METRICS_HOST": "127.0.0.1",
+    }
+    pids = measure.StackPids.find(bootstrap, database_url)
+    targets = {tp: end for tp, end in produced.end_offsets.items() if end > 0}
+    consumers = Consumers(env, processes, logs, config.py_spy)
+    conn = await asyncpg.connect(database_url)
+    try:
+        before = measure.CpuSnapshot.take(pids)
+        started = time.perf_counter()
+        consumers.start()
+        first_commit = await _wait_until_stored(
+            conn, group, targets, consumers, started, config.timeout
+        )
+        seconds = time.perf_counter() - started
+        after = measure.CpuSnapshot.take(pids)
+        rss = [measure.peak_rss_mb(c.pid) for c in consumers.children]
+        cpu = [measure.cpu_seconds(c.pid) for c in consumers.children]
+    finally:
+        await conn.close()
+        consumers.stop()
+    use = measure.CpuUse.between(before, after)
+    checked = await verify(database_url, expected)
+    profile = consumers.profile
+    return ServiceRun(
+        processes=processes,
+        events=len(data.items),
+        seconds=seconds,
+        first_commit_seconds=first_commit,
+        peak_rss_mb=rss,
+        cpu_seconds=cpu,
+        kafka_cpu_seconds=use.kafka,
+        postgres_cpu_seconds=use.postgres,
+        machine_busy_seconds=use.machine_busy,
+        machine_cores=use.machine_cores,
+        verified=checked.ok,
+        problems=checked.problems,
+        current_rows=checked.current_rows,
+        revision_rows=checked.revision_rows,
+        rejected_rows=checked.rejected_rows,
+        profile=str(profile) if profile else None,
+        profile_summary=summarise_collapsed(profile) if profile and profile.exists() else [],
+    )
+
+
+# --- the whole benchmark --------------------------------------------------------------
+
+
+async def run(config: Config, console: Console | None = None) -> Report:
+    """Every step of the benchmark; returns the report (also written as JSON)."""
+    say = (console or Console(stderr=True)).log
+    bootstrap, server_url = _addresses(config)
+    token = secrets.token_hex(3)
+    spec = Spec(
+        events=config.events,
+        practices=config.practices,
+        partitions=config.partitions,
+        seed=config.seed,
+        prefix=f"bench{token}",
+    )
+    started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    logs = config.output / f"bench-{stamp}-{token}"
+    logs.mkdir(parents=True, exist_ok=True)
+    today = local_today(system_clock(), Settings().timezone)
+
+    say(f"generating {config.events:,} events (token {token})")
+    t = time.perf_counter()
+    data = generate(spec, today)
+    expected = expected_state(data)
+    generated_seconds = time.perf_counter() - t
+    say(f"generated in {generated_seconds:.1f}s: {dict(expected.outcomes)}")
+
+    databases = Databases(server_url, token)
+    await create_topics(bootstrap, data.topics, config.partitions)
+    try:
+        produced = await produce(bootstrap, data)
+        say(f"produced {produced.records:,} records in {produced.seconds:.1f}s"
+            f" ({produced.rate:,.0f}/s, {produced.bytes / 1e6:.0f} MB)")
+        limits = Limits(today=today)
+
+        naive, ceiling = await _references(
+            config, bootstrap, data, databases, token, limits, say
+        )
+        ours = []
+        for n in config.processes:
+            url = await databases.fresh(f"ours{n}", data.suppliers)
+            say(f"ingest run x{n} on the backlog")
+            service_run = await run_service(
+                config, bootstrap, url, data, expected, produced, n, token, logs
+            )
+            ours.append(service_run)
+            say(f"ours x{n}: {service_run.rate:,.0f} events/s, verified={service_run.verified}"
+                + (f" {service_run.problems}" if service_run.problems else ""))
+    finally:
+        if not config.keep:
+            await databases.drop_all()
+            with contextlib.suppress(Exception):
+                await delete_topics(bootstrap, [*data.topics, f"triage.dlq.{spec.prefix}"])
+
+    report = Report(
+        started_at=started_at,
+        machine=machine_info(),
+        config={k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()},
+        generated_seconds=generated_seconds,
+        produced={"records": produced.records, "bytes": produced.bytes,
+                  "seconds": produced.seconds, "rate": produced.rate},
+        naive=naive,
+        ceiling=ceiling,
+        ours=ours,
+    )
+    path = config.output / f"bench-{stamp}-{token}.json"
+    path.write_text(json.dumps(_as_json(report), indent=2))
+    report.json_path = str(path)
+    return report
+
+
+async def _references(
+    config: Config,
+    bootstrap: str,
+    data: DataSet,
+    databases: Databases,
+    token: str,
+    limits: Limits,
+    say: Callable[..., None],
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The naive consumer on a sample, and the COPY ceiling, each in a database of its own."""
+    naive = None
+    if config.run_naive:
+        url = await databases.fresh("naive", data.suppliers)
+        sample = min(config.naive_sample, len(data.items))
+        say(f"naive consumer on {sample:,} events")
+        result = await run_naive(
+            bootstrap, url, data.topics, f"bench-{token}-naive", sample,
+            set(data.suppliers), limits,
+        )
+        naive = {**asdict(result), "rate": result.rate}
+        say(f"naive: {result.rate:,.0f} events/s")
+    ceiling = None
+    if config.run_ceiling:
+        url = await databases.fresh("ceiling", data.suppliers)
+        rows = ceiling_rows(data)
+        say(f"ceiling: COPY of {len(rows):,} rows")
+        copy_result = await run_ceiling(url, rows)
+        del rows
+        ceiling = {**asdict(copy_result), "rate": copy_result.rate}
+        say(f"ceiling: {copy_result.rate:,.0f} rows/s")
+    return naive, ceiling
+
+
+def _as_json(report: Report) -> dict[str, Any]:
+    out = asdict(report)
+    out["ours"] = [
+        {**asdict(r), "rate": r.rate, "steady_rate": r.steady_rate,
+         "other_cpu_seconds": r.other_cpu_seconds}
+        for r in report.ours
+    ]
+    out["ratios"] = ratios(report)
+    return out
+
+
+def ratios(report: Report) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for run in report.ours:
+        if report.naive and report.naive["rate"]:
+            out[f"ours{run.processes}p_over_naive"] = run.rate / report.naive["rate"]
+        if report.ceiling and report.ceiling["rate"]:
+            out[f"ours{run.processes}p_over_ceiling"] = run.rate / report.ceiling["rate"]
+    return out
+
+
+def render(report: Report, console: Console) -> None:
+    table = Table(title=f"ingestion benchmark, {report.config['events']:,} events"
+                  f" ({report.started_at}, {report.machine['cores']} cores)")
+    for name in ("path", "events", "s", "events/s", "/ naive", "/ COPY",
+                 "peak RSS MB", "CPU s", "broker / PG CPU s", "cores busy (others)"):
+        table.add_column(name, justify="left" if name == "path" else "right")
+    naive_rate = report.naive["rate"] if report.naive else 0.0
+    ceiling_rate = report.ceiling["rate"] if report.ceiling else 0.0
+    for run in report.ours:
+        table.add_row(
+            f"ours x{run.processes}",
+            f"{run.events:,}",
+            f"{run.seconds:.1f}",
+            f"{run.rate:,.0f}",
+            f"{run.rate / naive_rate:.1f}" if naive_rate else "-",
+            f"{run.rate / ceiling_rate:.2f}" if ceiling_rate else "-",
+            " + ".join(f"{m:.0f}" for m in run.peak_rss_mb),
+            " + ".join(f"{c:.1f}" for c in run.cpu_seconds),
+            f"{run.kafka_cpu_seconds:.1f} / {run.postgres_cpu_seconds:.1f}",
+            f"{run.machine_busy_seconds / run.seconds:.2f}"
+            f" ({run.other_cpu_seconds / run.seconds:.2f}) of {run.machine_cores:.0f}",
+        )
+    if report.naive:
+        n = report.naive
+        table.add_row("naive", f"{n['events']:,}", f"{n['seconds']:.1f}",
+                      f"{n['rate']:,.0f}", "1.0",
+                      f"{n['rate'] / ceiling_rate:.3f}" if ceiling_rate else "-",
+                      "-", f"{n['cpu_seconds']:.1f}", "-", "-")
+    if report.ceiling:
+        c = report.ceiling
+        table.add_row("COPY ceiling", f"{c['rows']:,}", f"{c['seconds']:.1f}",
+                      f"{c['rate']:,.0f}",
+                      f"{c['rate'] / naive_rate:.1f}" if naive_rate else "-", "1.00",
+                      "-", "-", "-", "-")
+    console.print(table)
+    for run in report.ours:
+        console.print(
+            f"x{run.processes}: first batch stored after {run.first_commit_seconds:.1f}s,"
+            f" {run.steady_rate:,.0f} events/s from then on; rows: {run.current_rows:,}"
+            f" current, {run.revision_rows:,} revisions, {run.rejected_rows:,} rejected;"
+            f" verified: {run.verified}" + (f" {run.problems}" if run.problems else "")
+        )
+        for line in run.profile_summary:
+            console.print(f"  {line}")
+    console.print(f"produced {report.produced['records']:,} records in"
+                  f" {report.produced['seconds']:.1f}s; JSON: {report.json_path}")
+
+
+def parse_args(argv: Sequence[str] | None = None) -> Config:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    p.add_argument("--events", type=int, default=Config.events)
+    p.add_argument("--practices", type=int, default=Config.practices)
+    p.add_argument("--partitions", type=int, default=Config.partitions,
+                   help="partitions of each of the 3 supplier topics")
+    p.add_argument("--naive-sample", type=int, default=Config.naive_sample)
+    p.add_argument("--processes", default="1,2",
+                   help="consumer process counts to run, e.g. 1 or 1,2")
+    p.add_argument("--no-naive", action="store_true")
+    p.add_argument("--no-ceiling", action="store_true")
+    p.add_argument("--py-spy", nargs="?", const="py-spy", default=None,
+                   help="profile the 1-process run with py-spy (path to the binary)")
+    p.add_argument("--output", type=Path, default=Config.output)
+    p.add_argument("--keep", action="store_true", help="keep the databases and topics")
+    p.add_argument("--seed", type=int, default=Config.seed)
+    p.add_argument("--timeout", type=float, default=Config.timeout)
+    a = p.parse_args(argv)
+    spy = a.py_spy
+    if spy is not None and not Path(spy).exists():
+        spy = shutil.which(spy)
+        if spy is None:
+            p.error("py-spy not found: pip install py-spy, or pass its path")
+    return Config(
+        events=a.events,
+        practices=a.practices,
+        partitions=a.partitions,
+        naive_sample=a.naive_sample,
+        processes=tuple(int(x) for x in a.processes.split(",") if x.strip()),
+        run_naive=not a.no_naive,
+        run_ceiling=not a.no_ceiling,
+        py_spy=spy,
+        output=a.output,
+        keep=a.keep,
+        seed=a.seed,
+        timeout=a.timeout,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    config = parse_args(argv)
+    console = Console() if sys.stdout.isatty() else Console(width=140)
+    report = asyncio.run(run(config, console))
+    render(report, console)
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,89 @@
+"""Checking the final tables against the replayed expectation, row by row."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import asyncpg
+
+from tests.bench.data import Expected, Figures6, Key
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+_COUNTS = (
+    "total_requests, clinical_requests, admin_requests, other_requests,"
+    " patient_submitted_requests, staff_submitted_requests"
+)
+
+
+@dataclass
+class Verification:
+    current_rows: int = 0
+    revision_rows: int = 0
+    rejected_rows: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _figures(row: asyncpg.Record, start: int) -> Figures6:
+    return (row[start], row[start + 1], row[start + 2], row[start + 3], row[start + 4],
+            row[start + 5])
+
+
+async def verify(database_url: str, expected: Expected) -> Verification:
+    """Every current row, every revision and the rejections by reason, exactly."""
+    out = Verification()
+    conn = await asyncpg.connect(database_url)
+    try:
+        current: dict[Key, tuple[int, Figures6, str]] = {}
+        for row in await conn.fetch(
+            "SELECT supplier_id, practice_code, activity_date, revision,"
+            f" {_COUNTS}, event_id::text FROM triage.daily_requests"
+        ):
+            current[(row[0], row[1], row[2])] = (row[3], _figures(row, 4), row[10])
+        out.current_rows = len(current)
+        _compare(out, "daily_requests", current, expected.current)
+        del current
+        revisions: dict[tuple[str, str, dt.date, int], Figures6] = {}
+        for row in await conn.fetch(
+            "SELECT supplier_id, practice_code, activity_date, revision,"
+            f" {_COUNTS} FROM triage.daily_request_revisions"
+        ):
+            revisions[(row[0], row[1], row[2], row[3])] = _figures(row, 4)
+        out.revision_rows = len(revisions)
+        _compare(out, "daily_request_revisions", revisions, expected.revisions)
+        del revisions
+        rejected = Counter(
+            {
+                r["reason"]: int(r["n"])
+                for r in await conn.fetch(
+                    "SELECT reason, count(*) AS n FROM triage.rejected_events GROUP BY reason"
+                )
+            }
+        )
+        out.rejected_rows = sum(rejected.values())
+        if rejected != expected.rejected:
+            out.problems.append(
+                f"rejected_events by reason {dict(rejected)} != {dict(expected.rejected)}"
+            )
+    finally:
+        await conn.close()
+    return out
+
+
+def _compare(out: Verification, table: str, got: dict[_K, _V], want: dict[_K, _V]) -> None:
+    if len(got) != len(want):
+        out.problems.append(f"{table}: {len(got)} rows, expected {len(want)}")
+    wrong = [k for k, v in want.items() if got.get(k) != v]
+    if wrong:
+        k = wrong[0]
+        out.problems.append(
+            f"{table}: {len(wrong)} rows differ, e.g. {k}: {got.get(k)} != {want[k]}"
+        )
