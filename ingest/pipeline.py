@@ -74,12 +74,15 @@ def triage(
     readers: dict[str, tuple[str | None, FastReader | None]] = {}
     days: dict[int, dt.date] = {}
     last_tp: tuple[str, int] | None = None
+    low: int | None = None
     for record in records:
         topic = record.topic
         tp = (topic, record.partition)
         if tp != last_tp:
-            first.setdefault(tp, record.offset)
             last_tp = tp
+            low = first.get(tp)
+        if low is None or record.offset < low:
+            low = first[tp] = record.offset
         reader_of = readers.get(topic)
         if reader_of is None:
             supplier = supplier_of_topic(topic)

@@ -5,6 +5,13 @@ already stored, read the stored revisions of the batch's keys, resolve (pure), C
 revisions, upsert the current rows with the revision guard, COPY the rejections, advance the
 offsets. The offset rows are the fence that makes the effect exactly-once whatever crashes or
 rebalances happen.
+
+Set-based and cheap per event (see docs/benchmarks.md): the batch's distinct keys go to
+Postgres once (COPY into a temp table) for the stored-revisions read; the new revisions are
+COPied straight into their table; current rows of keys that had no stored revision (nearly
+all of a backfill) are COPied straight into ``daily_requests`` inside a savepoint, and only
+keys already known (or, should that COPY meet a row it did not expect, all of them) go
+through the staging table and the guarded upsert.
 """
 
 from __future__ import annotations
@@ -162,14 +169,14 @@ class Store:
         await self._setup()
         async with self._conn.transaction():
             fence = await self._lock_offsets(group, next_offsets)
-            valid = [e for e in triaged.valid if e.source.offset >= fence[_tp(e)]]
-            rejected = [r for r in triaged.rejections if r.source.offset >= fence[_tp(r)]]
+            valid, rejected = _unfenced(triaged, fence)
             result = BatchResult(
                 skipped=len(triaged.valid) + len(triaged.rejections) - len(valid) - len(rejected)
             )
-            resolution = resolve(valid, await self._stored_revisions(valid))
+            stored = await self._stored_revisions(valid)
+            resolution = resolve(valid, stored)
             rejected.extend(_conflict_rejections(resolution, triaged))
-            await self._write_events(resolution)
+            await self._write_events(resolution, stored)
             await self._touch_activity(valid, resolution, now)
             await self._write_rejections(rejected)
             await self._advance(group, next_offsets)
@@ -207,9 +214,10 @@ class Store:
     ) -> dict[EventKey, dict[int, Figures]]:
         if not events:
             return {}
+        keys = {(e.supplier_id, e.practice_code, e.activity_date) for e in events}
         await self._conn.copy_records_to_table(
             "batch_keys",
-            records=[e.key for e in events],
+            records=keys,
             columns=("supplier_id", "practice_code", "activity_date"),
         )
         stored: dict[EventKey, dict[int, Figures]] = {}
@@ -218,7 +226,9 @@ class Store:
             stored.setdefault(key, {})[row[3]] = tuple(row[4:])
         return stored
 
-    async def _write_events(self, resolution: Resolution) -> None:
+    async def _write_events(
+        self, resolution: Resolution, stored: Mapping[EventKey, object]
+    ) -> None:
         if resolution.new_revisions:
             await self._conn.copy_records_to_table(
                 "daily_request_revisions",
@@ -226,11 +236,29 @@ class Store:
                 columns=_REVISION_COLUMNS,
                 records=[_revision_row(e) for e in resolution.new_revisions],
             )
-        if resolution.current:
+        if not resolution.current:
+            return
+        known = [e for k, e in resolution.current.items() if k in stored]
+        fresh = [e for k, e in resolution.current.items() if k not in stored]
+        if fresh:
+            # No revision of these keys was stored, so neither is a current row: plain COPY.
+            # Should one be there after all (a concurrent writer), the savepoint undoes the
+            # COPY and the guarded upsert below decides, as for known keys.
+            try:
+                async with self._conn.transaction():
+                    await self._conn.copy_records_to_table(
+                        "daily_requests",
+                        schema_name="triage",
+                        columns=_EVENT_COLUMNS,
+                        records=[_event_row(e) for e in fresh],
+                    )
+            except asyncpg.UniqueViolationError:
+                known.extend(fresh)
+        if known:
             await self._conn.copy_records_to_table(
                 "batch_current",
                 columns=_EVENT_COLUMNS,
-                records=[_event_row(e) for e in resolution.current.values()],
+                records=[_event_row(e) for e in known],
             )
             await self._conn.execute(_UPSERT_CURRENT_SQL)
 
@@ -277,6 +305,18 @@ def _tp(item: DailyEvent | Rejection) -> TopicPartitionKey:
     return (item.source.topic, item.source.partition)
 
 
+def _unfenced(
+    triaged: Triaged, fence: Mapping[TopicPartitionKey, int]
+) -> tuple[list[DailyEvent], list[Rejection]]:
+    """The batch's records that no consumer stored yet (offset at or past the fence)."""
+    first = triaged.first_offsets  # lowest offset per partition of the batch (or empty)
+    if first and all(lowest >= fence[tp] for tp, lowest in first.items()):
+        return list(triaged.valid), list(triaged.rejections)
+    valid = [e for e in triaged.valid if e.source.offset >= fence[_tp(e)]]
+    rejected = [r for r in triaged.rejections if r.source.offset >= fence[_tp(r)]]
+    return valid, rejected
+
+
 def _event_row(e: DailyEvent) -> tuple[object, ...]:
     return (
         e.supplier_id,
@@ -290,7 +330,19 @@ def _event_row(e: DailyEvent) -> tuple[object, ...]:
 
 
 def _revision_row(e: DailyEvent) -> tuple[object, ...]:
-    return (*_event_row(e), e.source.topic, e.source.partition, e.source.offset)
+    s = e.source
+    return (
+        e.supplier_id,
+        e.practice_code,
+        e.activity_date,
+        e.revision,
+        *e.figures,
+        e.event_id,
+        e.generated_at,
+        s.topic,
+        s.partition,
+        s.offset,
+    )
 
 
 def _rejection_row(r: Rejection) -> tuple[object, ...]:
@@ -317,9 +369,10 @@ def _count(
     resolution: Resolution,
     rejected: Sequence[Rejection],
 ) -> None:
-    for event, outcome in zip(valid, resolution.outcomes, strict=True):
-        if outcome is not None:
-            result.outcomes[(event.supplier_id, outcome)] += 1
+    suppliers = [e.supplier_id for e in valid]
+    result.outcomes.update(
+        (s, o) for s, o in zip(suppliers, resolution.outcomes, strict=True) if o is not None
+    )
     for r in rejected:
         result.outcomes[(r.supplier_id or "unknown", Outcome.REJECTED)] += 1
         result.reasons[(r.supplier_id, r.reason)] += 1
