@@ -6,7 +6,8 @@ Wires the pure core (decode, validate, resolve) to the edges (Kafka, Postgres, H
   refresh, no restart);
 * each ``getmany`` batch is decoded and validated off the event loop, then written in one
   Postgres transaction together with the next offsets (the fence against replays);
-* rejections go to ``triage.rejected_events`` and, before the commit, to the DLQ;
+* rejections go to ``triage.rejected_events`` and, before the commit, to the DLQ (a letter
+  too large for the DLQ topic is sent without its value, never retried forever);
 * Postgres or Kafka unreachable: readiness drops, the batch in hand is retried with capped
   backoff, never skipped or rejected;
 * SIGTERM/SIGINT: stop fetching, finish the batch in hand, store offsets, leave the group.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -26,17 +28,24 @@ from typing import Any, TypeVar
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.errors import KafkaError
+from aiokafka.admin import NewTopic
+from aiokafka.errors import (
+    KafkaError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+    TopicAlreadyExistsError,
+)
 
 from ingest.clock import Clock, local_today, system_clock
+from ingest.deadletter import HEADER_OFFSET, HEADER_TOPIC, DeadLetter, dead_letter
 from ingest.decoding import Decoder, confluent_schema_id
 from ingest.errors import BatchAbandonedError, IngestError, SchemaRegistryError
 from ingest.kafka import (
     ListenerBase,
-    ensure_topics,
+    make_admin,
     make_consumer,
     make_producer,
-    send_dead_letters,
 )
 from ingest.metrics import IngestMetrics
 from ingest.migrate import apply_migrations
@@ -58,6 +67,18 @@ DB_UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncpg.InterfaceError,
     asyncpg.PostgresConnectionError,
     asyncpg.exceptions.OperatorInterventionError,
+)
+# A dead letter holds the rejected record's key and value (a feed topic may allow values
+# above the broker's 1 MB default) plus headers: the DLQ producer and a DLQ topic created by
+# the service accept letters up to this size. A letter the DLQ still refuses as too large
+# goes without its value, then without its key (both stay in triage.rejected_events).
+DLQ_MAX_BYTES = 16 * 1024 * 1024
+DLQ_DETAIL_MAX_CHARS = 4000  # the triage.error.detail header; the full text is in Postgres
+HEADER_OMITTED = "triage.error.omitted"
+TOO_LARGE: tuple[type[KafkaError], ...] = (
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
 )
 RETRY_AGAIN: tuple[type[BaseException], ...] = (
     asyncpg.UniqueViolationError,  # another consumer stored the same (key, revision) first
@@ -266,7 +287,7 @@ class IngestService:
         backoff = Backoff(self.settings.db_retry_max_seconds)
         while not self.stopping:
             consumer = make_consumer(self.settings)
-            producer = make_producer(self.settings)
+            producer = make_producer(self.settings, max_request_size=DLQ_MAX_BYTES)
             try:
                 await consumer.start()
                 await producer.start()
@@ -288,11 +309,30 @@ class IngestService:
             return
 
     async def _ensure_dead_letter_topic(self) -> None:
-        """Create the DLQ topic when missing (a principal without CREATE rights just logs)."""
+        """Create the DLQ topic when missing, with room for large letters (a principal
+        without CREATE rights just logs)."""
+        topic = self.settings.dlq_topic
+        admin = make_admin(self.settings)
         try:
-            await ensure_topics(self.settings, [self.settings.dlq_topic], partitions=1)
+            await admin.start()
+            try:
+                if topic in set(await admin.list_topics()):
+                    return
+                new = NewTopic(
+                    topic,
+                    1,
+                    self.settings.topic_replication,
+                    topic_configs={"max.message.bytes": str(DLQ_MAX_BYTES)},
+                )
+                response = await admin.create_topics([new])
+            finally:
+                await admin.close()
         except (KafkaError, IngestError, OSError) as exc:
-            log.warning("could not ensure DLQ topic %s exists: %s", self.settings.dlq_topic, exc)
+            log.warning("could not ensure DLQ topic %s exists: %s", topic, exc)
+            return
+        for name, code, *rest in response.topic_errors:
+            if code not in (0, TopicAlreadyExistsError.errno):
+                log.warning("could not create DLQ topic %s: error %s %s", name, code, rest)
 
     def _require_consumer(self) -> AIOKafkaConsumer:
         if self._consumer is None:
@@ -376,19 +416,61 @@ class IngestService:
         )
 
     async def _send_dead_letters(self, rejections: Sequence[Rejection]) -> None:
+        """Every rejection on the DLQ, acknowledged, before the batch commits. Letters that
+        failed are retried (the others are not sent twice); a letter refused as too large is
+        sent without its value (then key): retrying it unchanged would never succeed."""
         producer = self._producer
         if producer is None:
             raise RuntimeError("DLQ producer not started")
+        pending = [_bounded_letter(r) for r in rejections]
         backoff = Backoff(self.settings.db_retry_max_seconds)
         while True:
-            try:
-                await send_dead_letters(producer, self.settings.dlq_topic, rejections)
+            pending, error = await self._try_dead_letters(producer, pending)
+            if not pending:
                 return
+            self.readiness.kafka = False
+            delay = backoff.next_delay()
+            log.warning(
+                "DLQ produce failed for %d letters (%s); retrying in %.1fs",
+                len(pending),
+                error,
+                delay,
+            )
+            await asyncio.sleep(delay)
+            await self._ensure_dead_letter_topic()  # it may have failed at start-up
+
+    async def _try_dead_letters(
+        self, producer: AIOKafkaProducer, letters: Sequence[DeadLetter]
+    ) -> tuple[list[DeadLetter], KafkaError | None]:
+        """Send once; returns the letters to send again and the last error."""
+        topic = self.settings.dlq_topic
+        retry: list[DeadLetter] = []
+        error: KafkaError | None = None
+        sent: list[tuple[DeadLetter, asyncio.Future[Any]]] = []
+        for letter in letters:
+            try:
+                future = await producer.send(
+                    topic, value=letter.value, key=letter.key, headers=letter.headers
+                )
+            except TOO_LARGE as exc:
+                retry.append(_smaller_letter(letter, exc))
+                error = exc
             except KafkaError as exc:
-                self.readiness.kafka = False
-                delay = backoff.next_delay()
-                log.warning("DLQ produce failed (%s); retrying in %.1fs", exc, delay)
-                await asyncio.sleep(delay)
+                retry.append(letter)
+                error = exc
+            else:
+                sent.append((letter, future))
+        results = await asyncio.gather(*(f for _, f in sent), return_exceptions=True)
+        for (letter, _), outcome in zip(sent, results, strict=True):
+            if isinstance(outcome, TOO_LARGE):
+                retry.append(_smaller_letter(letter, outcome))
+                error = outcome
+            elif isinstance(outcome, KafkaError):
+                retry.append(letter)
+                error = outcome
+            elif isinstance(outcome, BaseException):
+                raise outcome
+        return retry, error
 
     async def _registry_schemas(self, records: Sequence[RawRecord]) -> dict[int, dict[str, Any]]:
         if self._registry is None:
@@ -436,6 +518,44 @@ class _Listener(ListenerBase):
 
     async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
         await self._service.on_assigned(assigned)
+
+
+def _bounded_letter(rejection: Rejection) -> DeadLetter:
+    """The DLQ record of a rejection, its detail header cut to a readable length (a detail
+    may quote a 1 MB field; the full text is in triage.rejected_events)."""
+    detail = rejection.detail
+    if len(detail) > DLQ_DETAIL_MAX_CHARS:
+        cut = len(detail) - DLQ_DETAIL_MAX_CHARS
+        detail = f"{detail[:DLQ_DETAIL_MAX_CHARS]}... ({cut} more characters)"
+        rejection = dataclasses.replace(rejection, detail=detail)
+    return dead_letter(rejection)
+
+
+def _smaller_letter(letter: DeadLetter, error: KafkaError) -> DeadLetter:
+    """A letter the DLQ refused as too large, without its value (or, if that was done
+    already, without its key too); the header says what was left out and where it is."""
+    offset = dict(letter.headers).get(HEADER_OFFSET, b"?").decode()
+    topic = dict(letter.headers).get(HEADER_TOPIC, b"?").decode()
+    if letter.value is not None:
+        what = f"value ({len(letter.value)} bytes)"
+        smaller = dataclasses.replace(letter, value=None)
+    else:
+        what = f"key ({len(letter.key or b'')} bytes)"
+        smaller = dataclasses.replace(letter, key=None)
+    log.error(
+        "dead letter of %s@%s refused as too large (%s): sending it without its %s, which is"
+        " kept in triage.rejected_events",
+        topic,
+        offset,
+        error,
+        what,
+    )
+    note = f"{what} left out: above the DLQ message size limit; see triage.rejected_events"
+    headers = [(k, v) for k, v in smaller.headers if k != HEADER_OMITTED]
+    omitted = dict(letter.headers).get(HEADER_OMITTED)
+    if omitted:
+        note = f"{omitted.decode()}; {note}"
+    return dataclasses.replace(smaller, headers=[*headers, (HEADER_OMITTED, note.encode())])
 
 
 async def _quiet_stop(*clients: AIOKafkaConsumer | AIOKafkaProducer) -> None:

@@ -335,6 +335,8 @@ class Traffic:
                 key = self.rng.choice(
                     [None, b"\xff\xfe\xfd", b"\xc3\x28 not utf-8", b"", self.rng.randbytes(12)]
                 )
+        if value is None and key is None:
+            key = b"\xff"  # a record needs a key or a value (aiokafka refuses neither)
         partition = self.rng.randrange(self._partitions_of(topic))
         return Outgoing(topic, partition, key, value, Invalid(reason), reason, kind)
 
@@ -577,7 +579,7 @@ class Traffic:
         bad(b"\x00" + rng.randbytes(ONE_MB), "unknown_schema", "1mb_confluent")
         for _ in range(5):
             bad(b"", "undecodable", "empty_value", rng.choice([None, b"\xfe\xff"]))
-            bad(None, "undecodable", "null_value", rng.choice([None, b"A81001:2026-01-01"]))
+            bad(None, "undecodable", "null_value", rng.choice([b"", b"A81001:2026-01-01"]))
             good = self._sample_encoding()
             bad(b"\xc3\x00" + good[2:], "undecodable", "wrong_magic")
             bad(b"\x01" + good[1:], "undecodable", "wrong_magic")
