@@ -34,7 +34,7 @@ from ingest.model import (
     Rejection,
 )
 from ingest.pipeline import Triaged
-from ingest.resolution import Resolution, resolve
+from ingest.resolution import Resolution, StoredRevisions, resolve
 
 log = logging.getLogger(__name__)
 
@@ -173,8 +173,9 @@ class Store:
             result = BatchResult(
                 skipped=len(triaged.valid) + len(triaged.rejections) - len(valid) - len(rejected)
             )
-            stored = await self._stored_revisions(valid)
-            resolution = resolve(valid, stored)
+            keys = [(e.supplier_id, e.practice_code, e.activity_date) for e in valid]
+            stored = await self._stored_revisions(keys)
+            resolution = resolve_batch(valid, keys, stored)
             rejected.extend(_conflict_rejections(resolution, triaged))
             await self._write_events(resolution, stored)
             await self._touch_activity(valid, resolution, now)
@@ -210,14 +211,13 @@ class Store:
         return {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
 
     async def _stored_revisions(
-        self, events: Sequence[DailyEvent]
+        self, keys: Sequence[EventKey]
     ) -> dict[EventKey, dict[int, Figures]]:
-        if not events:
+        if not keys:
             return {}
-        keys = {(e.supplier_id, e.practice_code, e.activity_date) for e in events}
         await self._conn.copy_records_to_table(
             "batch_keys",
-            records=keys,
+            records=set(keys),
             columns=("supplier_id", "practice_code", "activity_date"),
         )
         stored: dict[EventKey, dict[int, Figures]] = {}
@@ -299,6 +299,32 @@ class Store:
             [p for _, p in keys],
             [next_offsets[k] for k in keys],
         )
+
+
+def resolve_batch(
+    events: Sequence[DailyEvent], keys: Sequence[EventKey], stored: StoredRevisions
+) -> Resolution:
+    """``resolve(events, stored)``, with its commonest case taken in bulk: an event whose key
+    has no stored revision and no other event in the batch is ``accepted`` (a new revision
+    and the current row). Keys are independent, so the other events are resolved together,
+    in order, by ``resolve`` itself. ``keys`` are the events' keys."""
+    seen: Counter[EventKey] = Counter(keys)
+    lone = [seen[k] == 1 and k not in stored for k in keys]
+    if not any(lone):
+        return resolve(events, stored)
+    others = [e for e, alone in zip(events, lone, strict=True) if not alone]
+    rest = resolve(others, stored) if others else Resolution()
+    outcomes: list[Outcome | None] = []
+    pending = iter(rest.outcomes)
+    for alone in lone:
+        outcomes.append(Outcome.ACCEPTED if alone else next(pending))
+    new_revisions = [e for e, alone in zip(events, lone, strict=True) if alone]
+    current = {k: e for k, e, alone in zip(keys, events, lone, strict=True) if alone}
+    new_revisions.extend(rest.new_revisions)
+    current.update(rest.current)
+    return Resolution(
+        outcomes=outcomes, new_revisions=new_revisions, current=current, conflicts=rest.conflicts
+    )
 
 
 def _tp(item: DailyEvent | Rejection) -> TopicPartitionKey:
