@@ -76,6 +76,7 @@ class Config:
     run_naive: bool = True
     run_ceiling: bool = True
     py_spy: str | None = None
+    pipelined: bool = False  # also run the pipelined-loop prototype (tests/bench/pipelined.py)
     output: Path = REPO_ROOT / "bench-results"
     keep: bool = False
     seed: int = 20261125
@@ -86,6 +87,7 @@ class Config:
 
 @dataclass
 class ServiceRun:
+    label: str
     processes: int
     events: int
     seconds: float  # spawn -> every offset at the end
@@ -227,11 +229,23 @@ def _ingest_command() -> list[str]:
     return [sys.executable, "-m", "consumers.daily_requests"]
 
 
+PIPELINED_COMMAND = [sys.executable, "-m", "tests.bench.pipelined"]
+
+
 class Consumers:
     """``processes`` x ``ingest run`` (optionally one under py-spy), stopped on exit."""
 
-    def __init__(self, env: dict[str, str], processes: int, logs: Path, py_spy: str | None):
-        self.env, self.processes, self.logs, self.py_spy = env, processes, logs, py_spy
+    def __init__(
+        self,
+        command: list[str],
+        env: dict[str, str],
+        processes: int,
+        logs: Path,
+        py_spy: str | None,
+        label: str,
+    ) -> None:
+        self.command, self.env, self.processes = command, env, processes
+        self.logs, self.py_spy, self.label = logs, py_spy, label
         self.children: list[subprocess.Popen[bytes]] = []
         self.spy: subprocess.Popen[bytes] | None = None
         self.profile: Path | None = None
@@ -239,16 +253,16 @@ class Consumers:
 
     def start(self) -> None:
         for i in range(self.processes):
-            log_file = (self.logs / f"ingest-{self.processes}p-{i}.log").open("wb")
+            log_file = (self.logs / f"{self.label}-{i}.log").open("wb")
             self._log_files.append(log_file)
             self.children.append(
                 subprocess.Popen(
-                    _ingest_command(), env=self.env, cwd=REPO_ROOT, stdout=log_file,
+                    self.command, env=self.env, cwd=REPO_ROOT, stdout=log_file,
                     stderr=log_file,
                 )
             )
         if self.py_spy and self.processes == 1:
-            self.profile = self.logs / f"profile-{self.processes}p.collapsed"
+            self.profile = self.logs / f"profile-{self.label}.collapsed"
             self.spy = subprocess.Popen(
                 [self.py_spy, "record", "--pid", str(self.children[0].pid), "--rate", "97",
                  "--format", "raw", "--nonblocking", "--output", str(self.profile)],
@@ -318,9 +332,11 @@ async def run_service(
     processes: int,
     token: str,
     logs: Path,
+    pipelined: bool = False,
 ) -> ServiceRun:
     """Spawn ``processes`` x ``ingest run`` on the backlog; time until all offsets are stored."""
-    group = f"bench-{token}-{processes}p"
+    label = f"{'pipelined' if pipelined else 'ours'}-x{processes}"
+    group = f"bench-{token}-{label}"
     prefix = re.escape(f"triage.daily.{data.spec.prefix}-")
     env = {
         **os.environ,
@@ -334,7 +350,8 @@ async def run_service(
     }
     pids = measure.StackPids.find(bootstrap, database_url)
     targets = {tp: end for tp, end in produced.end_offsets.items() if end > 0}
-    consumers = Consumers(env, processes, logs, config.py_spy)
+    command = PIPELINED_COMMAND if pipelined else _ingest_command()
+    consumers = Consumers(command, env, processes, logs, config.py_spy, label)
     conn = await asyncpg.connect(database_url)
     try:
         before = measure.CpuSnapshot.take(pids)
@@ -354,6 +371,7 @@ async def run_service(
     checked = await verify(database_url, expected)
     profile = consumers.profile
     return ServiceRun(
+        label=label,
         processes=processes,
         events=len(data.items),
         seconds=seconds,
@@ -414,14 +432,18 @@ async def run(config: Config, console: Console | None = None) -> Report:
             config, bootstrap, data, databases, token, limits, say
         )
         ours = []
-        for n in config.processes:
-            url = await databases.fresh(f"ours{n}", data.suppliers)
-            say(f"ingest run x{n} on the backlog")
+        runs = [(n, False) for n in config.processes]
+        if config.pipelined:
+            runs.append((1, True))
+        for n, pipelined in runs:
+            url = await databases.fresh(f"{'pipe' if pipelined else 'ours'}{n}", data.suppliers)
+            say(f"{'pipelined prototype' if pipelined else 'ingest run'} x{n} on the backlog")
             service_run = await run_service(
-                config, bootstrap, url, data, expected, produced, n, token, logs
+                config, bootstrap, url, data, expected, produced, n, token, logs, pipelined
             )
             ours.append(service_run)
-            say(f"ours x{n}: {service_run.rate:,.0f} events/s, verified={service_run.verified}"
+            say(f"{service_run.label}: {service_run.rate:,.0f} events/s,"
+                f" verified={service_run.verified}"
                 + (f" {service_run.problems}" if service_run.problems else ""))
     finally:
         if not config.keep:
@@ -494,9 +516,9 @@ def ratios(report: Report) -> dict[str, float]:
     out: dict[str, float] = {}
     for run in report.ours:
         if report.naive and report.naive["rate"]:
-            out[f"ours{run.processes}p_over_naive"] = run.rate / report.naive["rate"]
+            out[f"{run.label}_over_naive"] = run.rate / report.naive["rate"]
         if report.ceiling and report.ceiling["rate"]:
-            out[f"ours{run.processes}p_over_ceiling"] = run.rate / report.ceiling["rate"]
+            out[f"{run.label}_over_ceiling"] = run.rate / report.ceiling["rate"]
     return out
 
 
@@ -510,7 +532,7 @@ def render(report: Report, console: Console) -> None:
     ceiling_rate = report.ceiling["rate"] if report.ceiling else 0.0
     for run in report.ours:
         table.add_row(
-            f"ours x{run.processes}",
+            run.label.replace("-", " "),
             f"{run.events:,}",
             f"{run.seconds:.1f}",
             f"{run.rate:,.0f}",
@@ -537,7 +559,7 @@ def render(report: Report, console: Console) -> None:
     console.print(table)
     for run in report.ours:
         console.print(
-            f"x{run.processes}: first batch stored after {run.first_commit_seconds:.1f}s,"
+            f"{run.label}: first batch stored after {run.first_commit_seconds:.1f}s,"
             f" {run.steady_rate:,.0f} events/s from then on; rows: {run.current_rows:,}"
             f" current, {run.revision_rows:,} revisions, {run.rejected_rows:,} rejected;"
             f" verified: {run.verified}" + (f" {run.problems}" if run.problems else "")
@@ -561,6 +583,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
     p.add_argument("--no-ceiling", action="store_true")
     p.add_argument("--py-spy", nargs="?", const="py-spy", default=None,
                    help="profile the 1-process run with py-spy (path to the binary)")
+    p.add_argument("--pipelined", action="store_true",
+                   help="also run the pipelined-loop prototype (tests/bench/pipelined.py)")
     p.add_argument("--output", type=Path, default=Config.output)
     p.add_argument("--keep", action="store_true", help="keep the databases and topics")
     p.add_argument("--seed", type=int, default=Config.seed)
@@ -580,6 +604,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
         run_naive=not a.no_naive,
         run_ceiling=not a.no_ceiling,
         py_spy=spy,
+        pipelined=a.pipelined,
         output=a.output,
         keep=a.keep,
         seed=a.seed,

@@ -22,6 +22,7 @@ async def test_the_benchmark_runs_end_to_end_and_the_rows_are_right(
         events=20_000,
         naive_sample=500,
         processes=(1, 2),
+        pipelined=True,
         output=tmp_path,
         timeout=240,
         bootstrap=stack.kafka_bootstrap,
@@ -31,7 +32,7 @@ async def test_the_benchmark_runs_end_to_end_and_the_rows_are_right(
     report = await run_bench.run(config, console)
     run_bench.render(report, console)
 
-    assert [run.processes for run in report.ours] == [1, 2]
+    assert [run.label for run in report.ours] == ["ours-x1", "ours-x2", "pipelined-x1"]
     for run in report.ours:
         assert run.verified, run.problems
         # 20,000 records: 1% invalid, 5% re-sends and restatements (tests/bench/data.py)

@@ -1,0 +1,160 @@
+"""A measured prototype of the consumer-loop change the benchmark motivates (not the shipped
+consumer): decode and validate batch N+1 while batch N is written to Postgres.
+
+The shipped loop (consumers/daily_requests.py) is serial: getmany -> triage -> write ->
+commit, so Postgres waits while Python decodes and Python waits while Postgres inserts; on
+2 cores one of them is idle most of the time. Here ``_poll_once`` triages the next batch in a
+worker thread while the previous batch's write runs as a task on the event loop, and only
+then waits for that write before starting the next one. Batches are still stored one at a
+time, in order, each in its own transaction with its offsets; a write re-reads the
+registered suppliers and redoes the triage if they changed since (so the effect is the
+serial loop's).
+
+Run by ``run_bench --pipelined`` as ``python -m tests.bench.pipelined`` (same settings).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from aiokafka import TopicPartition
+from aiokafka.errors import KafkaError
+
+from consumers.daily_requests import IngestService, serve
+from ingest.clock import local_today
+from ingest.errors import BatchAbandonedError
+from ingest.pipeline import RawRecord, Triaged, triage
+from ingest.settings import Settings, load_settings
+from ingest.store import BatchResult, Store, TopicPartitionKey
+from ingest.validation import Limits
+
+log = logging.getLogger("tests.bench.pipelined")
+
+
+class PipelinedService(IngestService):
+    """IngestService whose loop overlaps the triage of batch N+1 with the write of batch N."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self._in_flight: asyncio.Task[None] | None = None
+        self._registered: set[str] | None = None
+
+    def _limits(self) -> Limits:
+        return Limits(
+            today=local_today(self.clock(), self.settings.timezone),
+            horizon_days=self.settings.date_horizon_days,
+            plausibility_cap=self.settings.plausibility_cap,
+        )
+
+    async def _poll_once(self) -> None:
+        consumer = self._require_consumer()
+        try:
+            batch = await consumer.getmany(
+                timeout_ms=self.settings.batch_timeout_ms,
+                max_records=self.settings.batch_max_records,
+            )
+            self.readiness.kafka = True
+        except KafkaError as exc:
+            self.readiness.kafka = False
+            log.warning("Kafka fetch failed (%s); backing off", exc)
+            await self._sleep(1.0)
+            return
+        if not batch:
+            await self._drain()
+            return
+        records, next_offsets = _records(batch)
+        schemas = await self._registry_schemas(records)
+        registered = self._registered
+        if registered is None:
+            await self._drain()
+            registered = await self.with_database(lambda store: store.registered_suppliers())
+        limits = self._limits()
+        triaged = await asyncio.to_thread(
+            triage, records, self.decoder, registered, limits, schemas
+        )
+        await self._drain()  # batch N stored (in order) before batch N+1 is written
+        self._in_flight = asyncio.create_task(
+            self._write(records, next_offsets, schemas, registered, limits, triaged)
+        )
+
+    async def _write(
+        self,
+        records: Sequence[RawRecord],
+        next_offsets: Mapping[TopicPartitionKey, int],
+        schemas: Mapping[int, dict[str, Any]],
+        registered: set[str],
+        limits: Limits,
+        triaged: Triaged,
+    ) -> None:
+        async def action(store: Store) -> BatchResult:
+            current = await store.registered_suppliers()
+            self._registered = current
+            self.metrics.set_registered(current)
+            batch = triaged
+            now_limits = self._limits()
+            if current != registered or now_limits != limits:
+                batch = await asyncio.to_thread(
+                    triage, records, self.decoder, current, now_limits, schemas
+                )
+            return await store.write_batch(
+                self.settings.consumer_group,
+                batch,
+                next_offsets,
+                self._send_dead_letters,
+                now=self.clock(),
+            )
+
+        result = await self.with_database(action)
+        self.batches_committed += 1
+        self.metrics.observe(result.outcomes, result.reasons)
+        await self._commit_to_kafka(next_offsets)
+
+    async def _drain(self) -> None:
+        task, self._in_flight = self._in_flight, None
+        if task is None:
+            return
+        try:
+            await task
+        except BatchAbandonedError as exc:
+            log.warning("batch abandoned uncommitted (%s); it will be read again", exc)
+
+    async def _close(self) -> None:
+        try:
+            await self._drain()
+        finally:
+            await super()._close()
+
+
+def _records(
+    batch: Mapping[TopicPartition, Sequence[Any]],
+) -> tuple[list[RawRecord], dict[TopicPartitionKey, int]]:
+    records = [
+        RawRecord(tp.topic, tp.partition, m.offset, m.key, m.value)
+        for tp in sorted(batch, key=lambda t: (t.topic, t.partition))
+        for m in batch[tp]
+    ]
+    next_offsets = {
+        (tp.topic, tp.partition): msgs[-1].offset + 1 for tp, msgs in batch.items() if msgs
+    }
+    return records, next_offsets
+
+
+def main() -> None:
+    settings = load_settings()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    raise SystemExit(asyncio.run(serve(settings, PipelinedService(settings))))
+
+
+if __name__ == "__main__":
+    main()
