@@ -189,7 +189,7 @@ async def chromium_page() -> AsyncIterator[DevTools]:
         try:
             port_file = Path(profile) / "DevToolsActivePort"
             async with asyncio.timeout(60):
-                while not (port_file.exists() and port_file.read_text().strip()):  # noqa: ASYNC110
+                while not (port_file.exists() and port_file.read_text().strip()):
                     await asyncio.sleep(0.1)
             port = int(port_file.read_text().split()[0])
             async with aiohttp.ClientSession() as session:
