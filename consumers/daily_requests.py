@@ -66,8 +66,12 @@ DB_UNAVAILABLE: tuple[type[BaseException], ...] = (
     TimeoutError,
     asyncpg.InterfaceError,
     asyncpg.PostgresConnectionError,
-    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up, recovering
+    asyncpg.exceptions.TooManyConnectionsError,
 )
+# While idle, Postgres is checked this often so that /readyz does not report a database that
+# went away (nothing else would touch it until the next record arrives).
+DB_PROBE_SECONDS = 5.0
 # A dead letter holds the rejected record's key and value (a feed topic may allow values
 # above the broker's 1 MB default) plus headers: the DLQ producer and a DLQ topic created by
 # the service accept letters up to this size. A letter the DLQ still refuses as too large
@@ -129,6 +133,8 @@ class IngestService:
         self.readiness = Readiness()
         self.decoder = Decoder()
         self.batches_committed = 0
+        self.records_skipped = 0  # records read again that another batch had already stored
+        self._db_checked = 0.0  # monotonic time Postgres last answered
         self._stop = asyncio.Event()
         self._run_task: asyncio.Task[None] | None = None
         self.forced_stop = False
@@ -203,6 +209,14 @@ class IngestService:
                 await self.process(batch)
             except BatchAbandonedError as exc:
                 log.warning("batch abandoned uncommitted (%s); it will be read again", exc)
+        elif asyncio.get_running_loop().time() - self._db_checked > DB_PROBE_SECONDS:
+            await self._probe_database()
+
+    async def _probe_database(self) -> None:
+        """An idle consumer checks Postgres now and then: readiness drops while it is
+        unreachable (and the consumer waits for it, as with a batch in hand)."""
+        with contextlib.suppress(BatchAbandonedError):  # stopped meanwhile: nothing in hand
+            await self.with_database(_ping)
 
     async def _close(self) -> None:
         self.readiness = Readiness()
@@ -224,7 +238,11 @@ class IngestService:
             await self._registry.close()
         if self._conn is not None and not self._conn.is_closed():
             await self._conn.close(timeout=5)
-        log.info("stopped after %d committed batches", self.batches_committed)
+        log.info(
+            "stopped after %d committed batches (%d records skipped as already stored)",
+            self.batches_committed,
+            self.records_skipped,
+        )
 
     # --- Postgres ------------------------------------------------------------------
     async def _connect_database(self) -> None:
@@ -232,7 +250,12 @@ class IngestService:
         while not self.stopping:
             try:
                 conn = await asyncpg.connect(self.settings.database(), timeout=10)
-                await apply_migrations(conn)
+                try:
+                    await apply_migrations(conn)
+                    registered = await Store(conn).registered_suppliers()
+                except BaseException:
+                    conn.terminate()  # never leak a half-set-up connection
+                    raise
             except DB_UNAVAILABLE as exc:
                 self.readiness.database = False
                 delay = backoff.next_delay()
@@ -240,9 +263,13 @@ class IngestService:
                 await self._sleep(delay)
                 continue
             self._conn, self._store = conn, Store(conn)
-            self.readiness.database = True
-            self.metrics.set_registered(await self._store.registered_suppliers())
+            self._database_answered()
+            self.metrics.set_registered(registered)
             return
+
+    def _database_answered(self) -> None:
+        self.readiness.database = True
+        self._db_checked = asyncio.get_running_loop().time()
 
     async def _reconnect_database(self) -> None:
         if self._conn is not None and not self._conn.is_closed():
@@ -279,7 +306,7 @@ class IngestService:
                 )
                 await self._sleep(delay)
                 continue
-            self.readiness.database = True
+            self._database_answered()
             return result
 
     # --- Kafka ---------------------------------------------------------------------
@@ -386,6 +413,9 @@ class IngestService:
             lambda store: self._store_batch(store, records, next_offsets, schemas)
         )
         self.batches_committed += 1
+        self.records_skipped += result.skipped
+        if result.skipped:
+            log.info("%d records of the batch were already stored: skipped", result.skipped)
         self.metrics.observe(result.outcomes, result.reasons)
         await self._commit_to_kafka(next_offsets)
         return result
@@ -518,6 +548,10 @@ class _Listener(ListenerBase):
 
     async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
         await self._service.on_assigned(assigned)
+
+
+async def _ping(store: Store) -> None:
+    await store.connection.fetchval("SELECT 1", timeout=5)
 
 
 def _bounded_letter(rejection: Rejection) -> DeadLetter:

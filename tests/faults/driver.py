@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -46,6 +47,7 @@ from tests.faults.traffic import Classifier, Outgoing, verdict_of
 from tests.oracle import Expected, Key, Position, Record, Rejected, Stored, Valid, expected_state
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+_MEMBER_ID_RE = re.compile(r"Joined group '[^']*' \(generation \d+\) with member_id (\S+)")
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024  # topic max.message.bytes: room for 1 MB values
 
 
@@ -227,7 +229,6 @@ class ConsumerProcess:
         self.env = {**env, "INGEST_METRICS_PORT": str(self.port)}
         self.log_path = log_dir / f"{name}.log"
         self.proc: subprocess.Popen[bytes] | None = None
-        self.member_id: str | None = None
         self.started_at = 0.0
 
     def start(self) -> ConsumerProcess:
@@ -266,6 +267,15 @@ class ConsumerProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def member_ids(self) -> list[str]:
+        """The member ids this process got from the coordinator, as aiokafka logged them."""
+        return _MEMBER_ID_RE.findall(self.log())
+
+    @property
+    def member_id(self) -> str | None:
+        ids = self.member_ids()
+        return ids[-1] if ids else None
+
     async def readyz(self) -> int | None:
         """HTTP status of /readyz (None: not answering)."""
         return await http_status(f"http://127.0.0.1:{self.port}/readyz")
@@ -300,7 +310,7 @@ class Kill:
 
 
 IN_FLIGHT_SQL = """
-SELECT a.client_port FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+SELECT a.client_port, a.state FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
 WHERE l.locktype = 'relation' AND l.relation = 'triage.consumer_offsets'::regclass
   AND l.mode = 'RowExclusiveLock' AND l.granted AND a.pid <> pg_backend_pid()
 """
@@ -363,28 +373,47 @@ class Fleet:
                 await asyncio.sleep(0.5)
 
     async def _attribute(self, proc: ConsumerProcess, timeout: float = 60) -> None:
-        """Wait until ``proc`` is a member of the group and note its member id."""
-        known = {p.member_id for p in self.live if p.member_id}
+        """Wait until ``proc`` has joined the group (aiokafka logs its member id)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and proc.alive:
-            _, members = await self.group()
-            new = [m for m in members if m not in known]
-            if new:
-                proc.member_id = new[0]
+            if proc.member_id is not None:
                 return
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0.05)
         if proc.alive:
             raise AssertionError(
                 f"{proc.name} did not join the group within {timeout} s:\n{proc.log()[-3000:]}"
             )
 
-    async def remove_strays(self) -> None:
-        """Members that belong to no live process (killed ones) leave the group now."""
-        owned = {p.member_id for p in self.live if p.member_id}
+    def _dead_ids(self) -> set[str]:
+        return {m for p in self.all if not p.alive for m in p.member_ids()}
+
+    async def remove_dead(self, unknown_too: bool = False) -> int:
+        """Members that were killed leave the group now. ``unknown_too``: also members no
+        process logged (one killed between its join and its log line) — only safe while no
+        live process is joining."""
+        live = {p.member_id for p in self.live}
+        dead = self._dead_ids()
         _, members = await self.group()
-        for member in members:
-            if member not in owned:
-                await self._leave(member)
+        gone = [m for m in members if m in dead or (unknown_too and m not in live)]
+        for member in gone:
+            await self._leave(member)
+        return len(gone)
+
+    async def settle(self, timeout: float = 60) -> float:
+        """Wait until the group is Stable with exactly the live processes as members. After a
+        broker restart the coordinator reloads the group as last persisted, which may list
+        members killed since: they are removed again."""
+        began = time.monotonic()
+        while True:
+            state, members = await self.group()
+            if state != "unknown":
+                await self.remove_dead(unknown_too=True)
+                live = {p.member_id for p in self.live}
+                if state == "Stable" and set(members) == live:
+                    return time.monotonic() - began
+            if time.monotonic() - began > timeout:
+                raise AssertionError(f"group {state} with {members} after {timeout} s")
+            await asyncio.sleep(0.25)
 
     # --- processes -------------------------------------------------------------------
     def _new(self, **env: str) -> ConsumerProcess:
@@ -408,9 +437,10 @@ class Fleet:
         self.live.remove(proc)
         kill = Kill(proc.name, moment, in_transaction, state, time.monotonic() - proc.started_at)
         self.kills.append(kill)
-        if proc.member_id:
-            await self._leave(proc.member_id)
-        await self.remove_strays()
+        for member in proc.member_ids():
+            await self._leave(member)
+        joining = any(p.member_id is None for p in self.live)
+        await self.remove_dead(unknown_too=not joining)
         return kill
 
     async def kill_at_random(
@@ -420,23 +450,39 @@ class Fleet:
         return await self.sigkill(proc, "random")
 
     async def kill_in_transaction(
-        self, proc: ConsumerProcess, pg: asyncpg.Connection, timeout: float = 30
+        self,
+        proc: ConsumerProcess,
+        pg: asyncpg.Connection,
+        waiting: bool = False,
+        timeout: float = 30,
     ) -> Kill:
-        """SIGKILL ``proc`` while one of its connections holds a batch transaction open (its
-        lock on the offset rows is granted: rows written, commit not done)."""
+        """SIGKILL ``proc`` while one of its connections holds a batch transaction open: its
+        lock on the offset rows granted, the commit not done. ``waiting``: only once that
+        backend sits idle in the transaction (between statements: typically while the
+        process waits for the DLQ acknowledgements, just before the commit)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             ports = proc.postgres_client_ports(self.postgres_port)
-            in_flight = {r[0] for r in await pg.fetch(IN_FLIGHT_SQL)}
-            if ports & in_flight:
-                return await self.sigkill(proc, "in_transaction", in_transaction=True)
-            await asyncio.sleep(0.003)
+            in_flight = {r[0]: r[1] for r in await pg.fetch(IN_FLIGHT_SQL)}
+            held = [in_flight[p] for p in ports if p in in_flight]
+            if held and (not waiting or held[0] == "idle in transaction"):
+                moment = "in_transaction_idle" if waiting else "in_transaction"
+                return await self.sigkill(proc, moment, in_transaction=True)
+            await asyncio.sleep(0.002)
         raise AssertionError(f"{proc.name} held no batch transaction within {timeout} s")
+
+    async def wait_stable(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while (state := (await self.group())[0]) != "Stable":
+            if time.monotonic() > deadline:
+                raise AssertionError(f"group still {state} after {timeout} s")
+            await asyncio.sleep(0.05)
 
     async def kill_mid_rebalance(
         self, victim: ConsumerProcess, timeout: float = 30
     ) -> tuple[Kill, ConsumerProcess]:
         """Start another member and SIGKILL ``victim`` while the group rebalances for it."""
+        await self.wait_stable()
         joiner = await self.spawn(wait_joined=False)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -444,7 +490,7 @@ class Fleet:
             if state in ("PreparingRebalance", "CompletingRebalance"):
                 kill = await self.sigkill(victim, "mid_rebalance")
                 await self._attribute(joiner)
-                await self.remove_strays()
+                await self.remove_dead(unknown_too=True)
                 return kill, joiner
             await asyncio.sleep(0.01)
         raise AssertionError("the group never started rebalancing for the new member")

@@ -110,7 +110,7 @@ class Traffic:
         self.ghost = f"{self.token}-ghost"  # never registered
         self.badly_named_topic = f"triage.daily.{self.token}-Not_A_Supplier"
         self.practices = {
-            s: [f"{chr(65 + i % 26)}{self.rng.randrange(10**5):05d}" for i in range(80)]
+            s: [f"{chr(65 + i % 26)}{self.rng.randrange(10**5):05d}" for i in range(150)]
             for s in self.suppliers
         }
         self._generated_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
