@@ -58,6 +58,18 @@ class Triaged:
         pairs = zip(self.valid, self.valid_records, strict=True)
         return {e.source: (r.key, r.value) for e, r in pairs}
 
+    @cached_property
+    def _record_of(self) -> dict[int, RawRecord]:
+        # by the identity of the event object: cheap to build (no dataclass hashing)
+        return {id(e): r for e, r in zip(self.valid, self.valid_records, strict=True)}
+
+    def raw_of(self, event: DailyEvent) -> tuple[bytes | None, bytes | None]:
+        """Raw key and value of one of this batch's valid events."""
+        record = self._record_of.get(id(event))
+        if record is not None and record.offset == event.source.offset:
+            return record.key, record.value
+        return self.raw[event.source]
+
 
 def triage(
     records: Iterable[RawRecord],

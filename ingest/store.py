@@ -380,7 +380,7 @@ def _conflict_rejections(resolution: Resolution, triaged: Triaged) -> list[Rejec
     return [
         Rejection(
             c.event.source,
-            *triaged.raw[c.event.source],
+            *triaged.raw_of(c.event),
             c.event.supplier_id,
             Reason.CONFLICTING_REVISION,
             c.detail,

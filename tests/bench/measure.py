@@ -122,3 +122,52 @@ class CpuUse:
             kafka=end.kafka - start.kafka,
             postgres=end.postgres - start.postgres,
         )
+
+
+def _pg_kind(title: str, database: str) -> str:
+    if "autovacuum" in title:
+        return "autovacuum"
+    if any(w in title for w in ("checkpointer", "walwriter", "background writer", "io worker")):
+        return "WAL, checkpoints, I/O workers"
+    if f" {database} " in title:
+        return "backends of the run's database"
+    return "other backends (other databases)"
+
+
+class PostgresSampler:
+    """CPU seconds of the Postgres server's processes during a run, by kind (backends of the
+    run's database, autovacuum, WAL/checkpoints, other databases), sampled every 0.25 s so
+    processes that exit in between (autovacuum workers) are still counted."""
+
+    def __init__(self, postmaster: int | None, database: str) -> None:
+        self.postmaster, self.database = postmaster, database
+        self._first: dict[tuple[int, float], float] = {}
+        self._last: dict[tuple[int, float], tuple[str, float]] = {}
+        self._started = False
+
+    def sample(self) -> None:
+        if self.postmaster is None:
+            return
+        try:
+            children = psutil.Process(self.postmaster).children()
+        except psutil.NoSuchProcess:
+            return
+        for child in children:
+            try:
+                with child.oneshot():
+                    ident = (child.pid, child.create_time())
+                    t = child.cpu_times()
+                    title = " ".join(child.cmdline()) + " "
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+            cpu = float(t.user + t.system)
+            # processes alive at the first sample count from there, later ones from birth
+            self._first.setdefault(ident, 0.0 if self._started else cpu)
+            self._last[ident] = (_pg_kind(title, self.database), cpu)
+        self._started = True
+
+    def by_kind(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for ident, (kind, cpu) in self._last.items():
+            out[kind] = out.get(kind, 0.0) + cpu - self._first.get(ident, 0.0)
+        return {k: round(v, 2) for k, v in sorted(out.items(), key=lambda kv: -kv[1])}

@@ -103,6 +103,7 @@ class ServiceRun:
     current_rows: int
     revision_rows: int
     rejected_rows: int
+    postgres_cpu_by_kind: dict[str, float] = field(default_factory=dict)
     profile: str | None = None
     profile_summary: list[str] = field(default_factory=list)
 
@@ -301,11 +302,16 @@ async def _wait_until_stored(
     consumers: Consumers,
     started: float,
     timeout: float,
+    sampler: measure.PostgresSampler,
 ) -> float:
     """Poll the offsets the consumers store; returns when the first batch was stored."""
     first_commit = 0.0
+    next_sample = 0.0
     while True:
         consumers.check_alive()
+        if time.perf_counter() >= next_sample:
+            sampler.sample()
+            next_sample = time.perf_counter() + 0.25
         rows = await conn.fetch(
             "SELECT topic, partition, next_offset FROM triage.consumer_offsets"
             " WHERE group_id = $1",
@@ -352,16 +358,19 @@ async def run_service(
     targets = {tp: end for tp, end in produced.end_offsets.items() if end > 0}
     command = PIPELINED_COMMAND if pipelined else _ingest_command()
     consumers = Consumers(command, env, processes, logs, config.py_spy, label)
+    sampler = measure.PostgresSampler(pids.postgres, urlsplit(database_url).path.lstrip("/"))
     conn = await asyncpg.connect(database_url)
     try:
+        sampler.sample()
         before = measure.CpuSnapshot.take(pids)
         started = time.perf_counter()
         consumers.start()
         first_commit = await _wait_until_stored(
-            conn, group, targets, consumers, started, config.timeout
+            conn, group, targets, consumers, started, config.timeout, sampler
         )
         seconds = time.perf_counter() - started
         after = measure.CpuSnapshot.take(pids)
+        sampler.sample()
         rss = [measure.peak_rss_mb(c.pid) for c in consumers.children]
         cpu = [measure.cpu_seconds(c.pid) for c in consumers.children]
     finally:
@@ -387,6 +396,7 @@ async def run_service(
         current_rows=checked.current_rows,
         revision_rows=checked.revision_rows,
         rejected_rows=checked.rejected_rows,
+        postgres_cpu_by_kind=sampler.by_kind(),
         profile=str(profile) if profile else None,
         profile_summary=summarise_collapsed(profile) if profile and profile.exists() else [],
     )
@@ -494,9 +504,13 @@ async def _references(
         url = await databases.fresh("ceiling", data.suppliers)
         rows = ceiling_rows(data)
         say(f"ceiling: COPY of {len(rows):,} rows")
+        pids = measure.StackPids.find(bootstrap, url)
+        before = measure.CpuSnapshot.take(pids)
         copy_result = await run_ceiling(url, rows)
+        use = measure.CpuUse.between(before, measure.CpuSnapshot.take(pids))
         del rows
-        ceiling = {**asdict(copy_result), "rate": copy_result.rate}
+        ceiling = {**asdict(copy_result), "rate": copy_result.rate,
+                   "postgres_cpu_seconds": use.postgres}
         say(f"ceiling: {copy_result.rate:,.0f} rows/s")
     return naive, ceiling
 
@@ -555,7 +569,7 @@ def render(report: Report, console: Console) -> None:
         table.add_row("COPY ceiling", f"{c['rows']:,}", f"{c['seconds']:.1f}",
                       f"{c['rate']:,.0f}",
                       f"{c['rate'] / naive_rate:.1f}" if naive_rate else "-", "1.00",
-                      "-", "-", "-", "-")
+                      "-", "-", f"- / {c.get('postgres_cpu_seconds', 0.0):.1f}", "-")
     console.print(table)
     for run in report.ours:
         console.print(
@@ -564,6 +578,9 @@ def render(report: Report, console: Console) -> None:
             f" current, {run.revision_rows:,} revisions, {run.rejected_rows:,} rejected;"
             f" verified: {run.verified}" + (f" {run.problems}" if run.problems else "")
         )
+        console.print("  Postgres CPU s by process: " + ", ".join(
+            f"{kind} {sec:.1f}" for kind, sec in run.postgres_cpu_by_kind.items()
+        ))
         for line in run.profile_summary:
             console.print(f"  {line}")
     console.print(f"produced {report.produced['records']:,} records in"
