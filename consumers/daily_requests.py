@@ -22,7 +22,7 @@ import contextlib
 import dataclasses
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -135,6 +135,10 @@ class IngestService:
         self.batches_committed = 0
         self.records_skipped = 0  # records read again that another batch had already stored
         self._db_checked = 0.0  # monotonic time Postgres last answered
+        # A batch is stored and partitions are repositioned one at a time; every assignment
+        # bumps the counter, and a batch fetched before the latest one is dropped unstored.
+        self._batch_lock = asyncio.Lock()
+        self._assignments = 0
         self._stop = asyncio.Event()
         self._run_task: asyncio.Task[None] | None = None
         self.forced_stop = False
@@ -193,6 +197,7 @@ class IngestService:
 
     async def _poll_once(self) -> None:
         consumer = self._require_consumer()
+        fetched_in = self._assignments
         try:
             batch = await consumer.getmany(
                 timeout_ms=self.settings.batch_timeout_ms,
@@ -206,7 +211,7 @@ class IngestService:
             return
         if batch:
             try:
-                await self.process(batch)
+                await self.process(batch, fetched_in)
             except BatchAbandonedError as exc:
                 log.warning("batch abandoned uncommitted (%s); it will be read again", exc)
         elif asyncio.get_running_loop().time() - self._db_checked > DB_PROBE_SECONDS:
@@ -367,18 +372,32 @@ class IngestService:
         return self._consumer
 
     async def on_assigned(self, partitions: Sequence[TopicPartition]) -> None:
-        """Seek every newly assigned partition to the offset stored in Postgres."""
+        """Seek every newly assigned partition to the offset stored in Postgres.
+
+        aiokafka runs this while the fetcher already reads from Kafka's committed offsets, and
+        ``getmany`` may have returned records of these partitions meanwhile. So the batch in
+        flight is stored first (the lock), the offsets are read after it, and a batch fetched
+        before this seek is dropped unstored (``_assignments``): otherwise the seek sends the
+        consumer back over records that batch stores, and they are read twice."""
         consumer = self._require_consumer()
-        keys = [(tp.topic, tp.partition) for tp in partitions]
-        stored = await self._stored_offsets(keys)
+        async with self._batch_lock:
+            stored = await self._seek_to_stored(partitions)
+            self._assignments += 1
+        self.readiness.assigned = bool(consumer.assignment())
+        log.info("assigned %d partitions (%d with stored offsets)", len(partitions), len(stored))
+
+    async def _seek_to_stored(
+        self, partitions: Collection[TopicPartition]
+    ) -> dict[TopicPartitionKey, int]:
+        consumer = self._require_consumer()
+        stored = await self._stored_offsets([(tp.topic, tp.partition) for tp in partitions])
         for tp in partitions:
             offset = stored.get((tp.topic, tp.partition))
             if offset is None:
                 await consumer.seek_to_beginning(tp)
             else:
                 consumer.seek(tp, offset)
-        self.readiness.assigned = bool(consumer.assignment())
-        log.info("assigned %d partitions (%d with stored offsets)", len(partitions), len(stored))
+        return stored
 
     async def _stored_offsets(self, keys: list[TopicPartitionKey]) -> dict[TopicPartitionKey, int]:
         """Offsets from Postgres on a connection of their own (the batch's may be busy: a
@@ -398,8 +417,14 @@ class IngestService:
                 await asyncio.sleep(delay)
 
     # --- one batch -----------------------------------------------------------------
-    async def process(self, batch: Mapping[TopicPartition, Sequence[Any]]) -> BatchResult:
-        """Decode, validate, resolve and store one batch; retried until it is stored."""
+    async def process(
+        self, batch: Mapping[TopicPartition, Sequence[Any]], fetched_in: int | None = None
+    ) -> BatchResult:
+        """Decode, validate, resolve and store one batch; retried until it is stored.
+
+        ``fetched_in``: the assignment count when the batch was fetched; if partitions were
+        (re)assigned since, the batch is dropped unstored, its partitions sought to the
+        offsets stored now, and an empty result returned."""
         records = [
             RawRecord(tp.topic, tp.partition, m.offset, m.key, m.value)
             for tp in sorted(batch, key=lambda t: (t.topic, t.partition))
@@ -409,9 +434,21 @@ class IngestService:
             (tp.topic, tp.partition): msgs[-1].offset + 1 for tp, msgs in batch.items() if msgs
         }
         schemas = await self._registry_schemas(records)
-        result = await self.with_database(
-            lambda store: self._store_batch(store, records, next_offsets, schemas)
-        )
+        async with self._batch_lock:
+            if fetched_in is not None and fetched_in != self._assignments:
+                # whether it was read before or after the seek, read it again from the
+                # offsets stored now (no batch of this process is in flight: the lock)
+                mine = set(self._require_consumer().assignment())
+                await self._seek_to_stored([tp for tp in batch if tp in mine])
+                log.info(
+                    "partitions reassigned while %d records were fetched: batch dropped"
+                    " unstored, read again from the stored offsets",
+                    len(records),
+                )
+                return BatchResult()
+            result = await self.with_database(
+                lambda store: self._store_batch(store, records, next_offsets, schemas)
+            )
         self.batches_committed += 1
         self.records_skipped += result.skipped
         if result.skipped:

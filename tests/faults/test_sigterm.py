@@ -1,0 +1,167 @@
+"""SIGTERM during a large batch: the batch in hand is finished and stored with its offsets,
+the process leaves the group and exits 0, and a restart redoes nothing.
+
+A backlog of mixed traffic is waiting; the consumer (batches of up to 10,000 records) gets
+SIGTERM while its connection holds a batch transaction open. Then:
+
+* exit code 0, well within ``shutdown_timeout_seconds``, after a LeaveGroup;
+* the offsets moved past the batch that was in flight (it was finished, not dropped), and
+  no more than one batch was stored after the signal;
+* the database equals the oracle applied to every record below the stored offsets — nothing
+  beyond them is stored, nothing below them is missing - and Kafka's committed offsets of the
+  group mirror them;
+* a restarted consumer starts exactly there: it skips no record as already stored, sends no
+  dead letter twice, and the database ends equal to the oracle of the whole backlog.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+
+import asyncpg
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+
+from ingest.kafka import client_options
+from ingest.settings import Settings
+from tests.faults.conftest import ARTIFACTS, PrivateStack
+from tests.faults.driver import (
+    IN_FLIGHT_SQL,
+    ConsumerProcess,
+    Fleet,
+    check_database,
+    check_dead_letters,
+    consumer_env,
+    create_topics,
+    expected_from,
+    history,
+    produce,
+    register,
+    summary,
+    wait_consumed,
+)
+from tests.faults.traffic import Classifier, Traffic, disagreements
+from tests.integration.ingestion.harness import running
+
+pytestmark = [pytest.mark.faults, pytest.mark.integration]
+
+SEED = 4242
+BATCH = 10_000
+
+
+async def stored_offsets(pg: asyncpg.Connection, group: str) -> dict[tuple[str, int], int]:
+    rows = await pg.fetch(
+        "SELECT topic, partition, next_offset FROM triage.consumer_offsets WHERE group_id = $1",
+        group,
+    )
+    return {(r[0], r[1]): r[2] for r in rows if r[2] >= 0}
+
+
+async def kafka_committed(settings: Settings) -> dict[tuple[str, int], int]:
+    admin = AIOKafkaAdminClient(**client_options(settings))
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(settings.consumer_group)
+    finally:
+        await admin.close()
+    return {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items()}
+
+
+async def sigterm_in_a_batch(
+    proc: ConsumerProcess, pg: asyncpg.Connection, settings: Settings, stack: PrivateStack
+) -> tuple[dict[tuple[str, int], int], int, float]:
+    """SIGTERM while the process holds a batch transaction open (its offset-row lock
+    granted); returns the offsets stored at that moment, the exit code and the seconds the
+    process took to exit."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ports = proc.postgres_client_ports(stack.postgres_port)
+        if ports & {r[0] for r in await pg.fetch(IN_FLIGHT_SQL)}:
+            before = await stored_offsets(pg, settings.consumer_group)
+            stopping = time.monotonic()
+            code = await proc.terminate(timeout=60)
+            return before, code, time.monotonic() - stopping
+        await asyncio.sleep(0.002)
+    raise AssertionError("the consumer never held a batch transaction")
+
+
+async def test_sigterm_during_a_large_batch_finishes_it_and_a_restart_redoes_nothing(
+    fault_settings: Settings,
+    fault_token: str,
+    private_stack: PrivateStack,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    began = time.monotonic()
+    settings = fault_settings
+    traffic = Traffic(fault_token, seed=SEED, partitions=3)
+    records = traffic.mixed(practice_days=9000, bad_events=4000)
+    classify = Classifier(traffic.registered, traffic.today)
+    assert disagreements(records, classify) == []
+    pg = await asyncpg.connect(settings.database())
+    await register(pg, traffic.suppliers, [traffic.inactive])
+    await create_topics(
+        settings, {t: traffic.partitions if t in traffic.feed_topics else 2 for t in traffic.topics}
+    )
+    await produce(settings, records, chunk=2000)
+    broker = await history(settings, traffic.topics, records, classify)
+
+    env = consumer_env(settings, INGEST_BATCH_MAX_RECORDS=str(BATCH))
+    fleet = Fleet(settings, env, ARTIFACTS / fault_token, private_stack.postgres_port)
+    try:
+        proc = await fleet.spawn()
+        before, code, stopped_in = await sigterm_in_a_batch(proc, pg, settings, private_stack)
+        fleet.live.remove(proc)
+        log = proc.log()
+        assert code == 0, log[-4000:]
+        assert stopped_in < settings.shutdown_timeout_seconds
+        assert "LeaveGroup request succeeded" in log
+        assert "Traceback" not in log, log[-4000:]
+
+        after = await stored_offsets(pg, settings.consumer_group)
+        finished = sum(after.values()) - sum(before.values())
+        assert 0 < finished <= BATCH, f"{finished} records stored after SIGTERM: not one batch"
+        batches = [int(n) for n in re.findall(r"stopped after (\d+) committed batches", log)]
+        assert len(batches) == 1
+        assert await kafka_committed(settings) == after
+
+        # exactly the records below the stored offsets are stored
+        prefix = [r for r in broker if r.offset < after.get((r.topic, r.partition), 0)]
+        expected_prefix = expected_from(prefix, traffic.registered)
+        db_prefix = await check_database(pg, settings, expected_prefix)
+        assert db_prefix.problems == []
+
+        # a restart continues exactly there
+        async with running(settings) as service:
+            await wait_consumed(pg, settings, traffic.topics, timeout=120)
+        assert service.records_skipped == 0
+        expected = expected_from(broker, traffic.registered)
+        db = await check_database(pg, settings, expected)
+        dlq = await check_dead_letters(settings, expected)
+        with capsys.disabled():
+            print(
+                "\n"
+                + summary(
+                    "SIGTERM during a large batch",
+                    expected,
+                    db,
+                    dlq,
+                    {
+                        "stored when SIGTERM came": f"{sum(before.values())} records",
+                        "finished after SIGTERM": f"{finished} records (one batch), exit code"
+                        f" {code} in {stopped_in:.2f} s",
+                        "batches before the stop": batches[0],
+                        "prefix checked against the oracle": f"{len(prefix)} records",
+                        "restart": f"{service.batches_committed} batches,"
+                        f" {service.records_skipped} records skipped as already stored",
+                        "test took": f"{time.monotonic() - began:.1f} s",
+                    },
+                )
+            )
+        assert db.problems == []
+        assert dlq.problems == []
+        assert dlq.repeats == 0, "a dead letter was sent twice: some batch was processed twice"
+    finally:
+        await fleet.close()
+        await pg.close()
