@@ -298,6 +298,31 @@ async def http_status(url: str) -> int | None:
         return None
 
 
+async def watch_readiness(
+    procs: Sequence[ConsumerProcess], seconds: float
+) -> dict[str, Counter[int | None]]:
+    """/readyz of each process, every 0.25 s for ``seconds``."""
+    seen: dict[str, Counter[int | None]] = {p.name: Counter() for p in procs}
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for p in procs:
+            seen[p.name][await p.readyz()] += 1
+        await asyncio.sleep(0.25)
+    return seen
+
+
+async def wait_ready(procs: Sequence[ConsumerProcess], timeout: float) -> float:
+    began = time.monotonic()
+    while True:
+        statuses = [await p.readyz() for p in procs]
+        if all(s == 200 for s in statuses):
+            return time.monotonic() - began
+        if time.monotonic() - began > timeout:
+            names = {p.name: s for p, s in zip(procs, statuses, strict=True)}
+            raise AssertionError(f"not ready within {timeout} s: {names}")
+        await asyncio.sleep(0.25)
+
+
 @dataclass
 class Kill:
     """One SIGKILL: which process, in which situation, and what was observed."""

@@ -48,6 +48,8 @@ from tests.faults.driver import (
     register,
     summary,
     wait_consumed,
+    wait_ready,
+    watch_readiness,
 )
 from tests.faults.traffic import Classifier, Outgoing, Traffic, disagreements
 
@@ -89,31 +91,6 @@ class Feeder:
     async def drain(self) -> None:
         while self._waves:
             await self.next_wave()
-
-
-async def watch_readiness(
-    procs: Sequence[ConsumerProcess], seconds: float
-) -> dict[str, Counter[int | None]]:
-    """/readyz of each process, every 0.25 s for ``seconds``."""
-    seen: dict[str, Counter[int | None]] = {p.name: Counter() for p in procs}
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        for p in procs:
-            seen[p.name][await p.readyz()] += 1
-        await asyncio.sleep(0.25)
-    return seen
-
-
-async def wait_ready(procs: Sequence[ConsumerProcess], timeout: float) -> float:
-    began = time.monotonic()
-    while True:
-        statuses = [await p.readyz() for p in procs]
-        if all(s == 200 for s in statuses):
-            return time.monotonic() - began
-        if time.monotonic() - began > timeout:
-            names = {p.name: s for p, s in zip(procs, statuses, strict=True)}
-            raise AssertionError(f"not ready {timeout} s after the outage: {names}")
-        await asyncio.sleep(0.25)
 
 
 class Run:

@@ -1,0 +1,203 @@
+"""Start-up faults: the consumer process starts into a broken world and waits it out.
+
+* Postgres down at start: the process stays up, ``/healthz`` 200, ``/readyz`` 503; once the
+  server is back it migrates, joins, becomes ready and stores the backlog (= the oracle).
+* Kafka down at start: the same, with the broker.
+* Migrations already applied by another process: no error, nothing applied twice; and three
+  processes starting together on an empty database (they race to migrate it) all come up,
+  each migration applied exactly once.
+* Postgres going away while the consumer is idle: ``/readyz`` drops to 503 within seconds
+  (the idle probe), and comes back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Sequence
+
+import asyncpg
+import pytest
+
+from ingest.migrate import discover, migrate
+from ingest.settings import Settings
+from tests.faults.conftest import (
+    ARTIFACTS,
+    PrivateStack,
+    create_database,
+    drop_database,
+    settings_for,
+)
+from tests.faults.driver import (
+    ConsumerProcess,
+    Fleet,
+    check_database,
+    check_dead_letters,
+    consumer_env,
+    create_topics,
+    expected_from,
+    history,
+    http_status,
+    produce,
+    register,
+    wait_consumed,
+    wait_ready,
+    watch_readiness,
+)
+from tests.faults.traffic import Classifier, Traffic
+
+pytestmark = [pytest.mark.faults, pytest.mark.integration]
+
+DOWN_SECONDS = 6.0
+
+
+async def _backlog(settings: Settings, token: str, seed: int) -> tuple[Traffic, list]:  # type: ignore[type-arg]
+    """Suppliers registered, topics created, a small backlog of mixed traffic produced."""
+    traffic = Traffic(token, seed=seed, partitions=3)
+    records = traffic.mixed(practice_days=300, bad_events=150)
+    pg = await asyncpg.connect(settings.database())
+    try:
+        await register(pg, traffic.suppliers, [traffic.inactive])
+    finally:
+        await pg.close()
+    await create_topics(
+        settings, {t: traffic.partitions if t in traffic.feed_topics else 2 for t in traffic.topics}
+    )
+    await produce(settings, records)
+    return traffic, records
+
+
+async def _stores_the_backlog(
+    settings: Settings,
+    traffic: Traffic,
+    records: Sequence,
+    fleet: Fleet,  # type: ignore[type-arg]
+) -> None:
+    pg = await asyncpg.connect(settings.database())
+    try:
+        await wait_consumed(pg, settings, traffic.topics, timeout=60, fleet=fleet)
+        classify = Classifier(traffic.registered, traffic.today)
+        expected = expected_from(
+            await history(settings, traffic.topics, records, classify), traffic.registered
+        )
+        db = await check_database(pg, settings, expected)
+        dlq = await check_dead_letters(settings, expected)
+        assert db.problems == []
+        assert dlq.problems == []
+    finally:
+        await pg.close()
+
+
+async def _waits_not_ready(proc: ConsumerProcess) -> None:
+    """Alive, healthy, not ready, for DOWN_SECONDS."""
+    seen = (await watch_readiness([proc], DOWN_SECONDS))[proc.name]
+    assert proc.alive, proc.log()[-3000:]
+    assert seen[503] > 0 and set(seen) <= {503, None}, seen
+    assert await http_status(f"http://127.0.0.1:{proc.port}/healthz") == 200
+
+
+@pytest.fixture
+async def fleet(
+    fault_settings: Settings, fault_token: str, private_stack: PrivateStack
+) -> AsyncIterator[Fleet]:
+    fleet = Fleet(
+        fault_settings,
+        consumer_env(fault_settings),
+        ARTIFACTS / fault_token,
+        private_stack.postgres_port,
+    )
+    try:
+        yield fleet
+    finally:
+        await fleet.close()
+
+
+async def test_postgres_down_at_start_waits_not_ready_then_recovers(
+    fault_settings: Settings, fault_token: str, private_stack: PrivateStack, fleet: Fleet
+) -> None:
+    traffic, records = await _backlog(fault_settings, fault_token, seed=101)
+    await private_stack.stop_postgres()
+    try:
+        proc = await fleet.spawn(wait_joined=False)
+        await _waits_not_ready(proc)
+        assert "Postgres unreachable" in proc.log()
+    finally:
+        await private_stack.start_postgres()
+    await wait_ready([proc], 60)
+    await _stores_the_backlog(fault_settings, traffic, records, fleet)
+    assert await proc.terminate() == 0
+
+
+async def test_kafka_down_at_start_waits_not_ready_then_recovers(
+    fault_settings: Settings, fault_token: str, private_stack: PrivateStack, fleet: Fleet
+) -> None:
+    traffic, records = await _backlog(fault_settings, fault_token, seed=102)
+    await private_stack.stop_kafka()
+    try:
+        proc = await fleet.spawn(wait_joined=False)
+        await _waits_not_ready(proc)
+        assert "Kafka unreachable" in proc.log()
+    finally:
+        await private_stack.start_kafka()
+    await wait_ready([proc], 90)
+    await _stores_the_backlog(fault_settings, traffic, records, fleet)
+    assert await proc.terminate() == 0
+
+
+async def test_postgres_gone_while_idle_is_reported_not_ready(
+    fault_settings: Settings, fault_token: str, private_stack: PrivateStack, fleet: Fleet
+) -> None:
+    traffic, records = await _backlog(fault_settings, fault_token, seed=103)
+    proc = await fleet.spawn()
+    await wait_ready([proc], 60)
+    await _stores_the_backlog(fault_settings, traffic, records, fleet)
+    await private_stack.stop_postgres()
+    try:
+        seen = (await watch_readiness([proc], 12))[proc.name]
+        assert seen[503] > 0, f"still ready with Postgres gone: {seen}"
+    finally:
+        await private_stack.start_postgres()
+    await wait_ready([proc], 30)
+    assert await proc.terminate() == 0
+
+
+_APPLIED_RE = re.compile(r"applied migration (\d+)_")
+
+
+async def test_migrations_applied_by_another_process_are_no_error(
+    fault_token: str, private_stack: PrivateStack
+) -> None:
+    versions = [m.version for m in discover()]
+    # (a) another process migrated the database already
+    name_a = f"faults_{fault_token}_a"
+    url_a = await create_database(private_stack, name_a, migrated=False)
+    # (b) an empty database that three consumers start on at the same moment
+    name_b = f"faults_{fault_token}_b"
+    url_b = await create_database(private_stack, name_b, migrated=False)
+    fleets: list[Fleet] = []
+    try:
+        assert await migrate(url_a) == versions  # "another process"
+        for url, token, consumers in ((url_a, f"{fault_token}a", 1), (url_b, f"{fault_token}b", 3)):
+            settings = settings_for(private_stack, url, token)
+            await create_topics(settings, {f"triage.daily.{token}-solo": 3})
+            fleet = Fleet(
+                settings, consumer_env(settings), ARTIFACTS / token, private_stack.postgres_port
+            )
+            fleets.append(fleet)
+            procs = [await fleet.spawn(wait_joined=False) for _ in range(consumers)]
+            await wait_ready(procs, 60)
+            logs = [p.log() for p in procs]
+            assert not any("Traceback" in log or "ERROR consumers" in log for log in logs), logs
+            applied = [int(v) for log in logs for v in _APPLIED_RE.findall(log)]
+            assert sorted(applied) == ([] if url == url_a else versions)
+            conn = await asyncpg.connect(url)
+            try:
+                rows = await conn.fetch("SELECT version FROM triage.schema_migrations ORDER BY 1")
+            finally:
+                await conn.close()
+            assert [r[0] for r in rows] == versions
+            assert set((await fleet.stop_all()).values()) == {0}
+    finally:
+        for fleet in fleets:
+            await fleet.close()
+        await drop_database(private_stack, name_a)
+        await drop_database(private_stack, name_b)
