@@ -68,6 +68,11 @@ DB_UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncpg.PostgresConnectionError,
     asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up, recovering
     asyncpg.exceptions.TooManyConnectionsError,
+    # The server ending the session while the connection sits idle in a transaction (e.g.
+    # pg_ctl stop -m fast during a DLQ wait) can leave asyncpg's protocol half-way through
+    # the error: the next statement raises "cannot switch to state ...; another operation
+    # is in progress". The connection is unusable: reconnect, like any other outage.
+    asyncpg.exceptions.InternalClientError,
 )
 # While idle, Postgres is checked this often so that /readyz does not report a database that
 # went away (nothing else would touch it until the next record arrives).

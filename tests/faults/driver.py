@@ -474,6 +474,31 @@ class Fleet:
         await asyncio.sleep(rng.uniform(low, high))
         return await self.sigkill(proc, "random")
 
+    async def in_transaction(
+        self,
+        pg: asyncpg.Connection,
+        procs: Sequence[ConsumerProcess],
+        waiting: bool = False,
+        timeout: float = 30,
+    ) -> ConsumerProcess:
+        """Wait until one of ``procs`` holds a batch transaction open: its lock on the offset
+        rows granted, the commit not done. ``waiting``: only once that backend sits idle in
+        the transaction (between statements: typically while the process waits for the DLQ
+        acknowledgements, just before the commit). Returns that process."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            in_flight = {r[0]: r[1] for r in await pg.fetch(IN_FLIGHT_SQL)}
+            for proc in procs:
+                held = [
+                    in_flight[p]
+                    for p in proc.postgres_client_ports(self.postgres_port)
+                    if p in in_flight
+                ]
+                if held and (not waiting or held[0] == "idle in transaction"):
+                    return proc
+            await asyncio.sleep(0.002)
+        raise AssertionError(f"none of {[p.name for p in procs]} held a batch transaction")
+
     async def kill_in_transaction(
         self,
         proc: ConsumerProcess,
@@ -481,20 +506,10 @@ class Fleet:
         waiting: bool = False,
         timeout: float = 30,
     ) -> Kill:
-        """SIGKILL ``proc`` while one of its connections holds a batch transaction open: its
-        lock on the offset rows granted, the commit not done. ``waiting``: only once that
-        backend sits idle in the transaction (between statements: typically while the
-        process waits for the DLQ acknowledgements, just before the commit)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            ports = proc.postgres_client_ports(self.postgres_port)
-            in_flight = {r[0]: r[1] for r in await pg.fetch(IN_FLIGHT_SQL)}
-            held = [in_flight[p] for p in ports if p in in_flight]
-            if held and (not waiting or held[0] == "idle in transaction"):
-                moment = "in_transaction_idle" if waiting else "in_transaction"
-                return await self.sigkill(proc, moment, in_transaction=True)
-            await asyncio.sleep(0.002)
-        raise AssertionError(f"{proc.name} held no batch transaction within {timeout} s")
+        """SIGKILL ``proc`` while it holds a batch transaction open (see in_transaction)."""
+        await self.in_transaction(pg, [proc], waiting, timeout)
+        moment = "in_transaction_idle" if waiting else "in_transaction"
+        return await self.sigkill(proc, moment, in_transaction=True)
 
     async def wait_stable(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout

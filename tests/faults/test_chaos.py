@@ -10,8 +10,9 @@ database, while a feeder produces the traffic in waves:
 3. SIGKILL mid-rebalance, twice: a new member joins, and an old one dies while the group is
    PreparingRebalance/CompletingRebalance;
 4. the broker is stopped and started again (records produced meanwhile wait in the feeder);
-5. Postgres is stopped for 20 s while records keep arriving: every consumer's ``/readyz``
-   answers 503 meanwhile and 200 again after; nothing is rejected because of it;
+5. Postgres is stopped for 20 s, at a moment a consumer's batch transaction is open and
+   waiting (for the DLQ acknowledgements), while records keep arriving: every consumer's
+   ``/readyz`` answers 503 meanwhile and 200 again after; nothing is rejected because of it;
 6. another random SIGKILL; then every consumer gets SIGTERM and exits 0.
 
 Each SIGKILLed process is restarted at once. At the end the broker's topics are read back and
@@ -171,9 +172,12 @@ class Run:
     async def postgres_outage(self) -> None:
         """Postgres down for OUTAGE_SECONDS while records arrive: /readyz 503, then 200."""
         live = list(self.fleet.live)
+        wave = asyncio.create_task(self.feeder.next_wave())
+        # the server goes while a batch transaction waits (DLQ acknowledgements, commit)
+        holder = await self.fleet.in_transaction(self.pg, live, waiting=True)
         await self.stack.stop_postgres()
-        self.note("Postgres stopped")
-        await self.feeder.next_wave()
+        self.note(f"Postgres stopped while {holder.name} was inside a batch transaction")
+        await wave
         self.readiness = await watch_readiness(live, OUTAGE_SECONDS)
         await self.stack.start_postgres()
         self.note("Postgres started")
