@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from ingest.decoding import Decoder, FastReader, timestamp_millis
@@ -41,6 +41,22 @@ class RawRecord:
     value: bytes | None
 
 
+class RecordLike(Protocol):
+    """What triage reads of a record: a RawRecord, or aiokafka's ConsumerRecord as it is
+    (no copy needed)."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes | None: ...
+
+
 @dataclass
 class Triaged:
     """A batch split into valid events (in processing order) and rejections."""
@@ -48,7 +64,7 @@ class Triaged:
     valid: list[DailyEvent] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     # the record of each valid event (same order), kept in case resolution rejects it later
-    valid_records: list[RawRecord] = field(default_factory=list)
+    valid_records: list[RecordLike] = field(default_factory=list)
     # the lowest offset of the batch in each (topic, partition)
     first_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
 
@@ -59,7 +75,7 @@ class Triaged:
         return {e.source: (r.key, r.value) for e, r in pairs}
 
     @cached_property
-    def _record_of(self) -> dict[int, RawRecord]:
+    def _record_of(self) -> dict[int, RecordLike]:
         # by the identity of the event object: cheap to build (no dataclass hashing)
         return {id(e): r for e, r in zip(self.valid, self.valid_records, strict=True)}
 
@@ -72,7 +88,7 @@ class Triaged:
 
 
 def triage(
-    records: Iterable[RawRecord],
+    records: Iterable[RecordLike],
     decoder: Decoder,
     registered: Collection[str],
     limits: Limits,
@@ -138,7 +154,7 @@ def triage(
 
 
 def check_record(
-    record: RawRecord,
+    record: RecordLike,
     decoder: Decoder,
     registered: Collection[str],
     limits: Limits,
@@ -161,7 +177,7 @@ def check_record(
 
 
 def _reject(
-    record: RawRecord,
+    record: RecordLike,
     source: SourcePosition,
     topic_supplier: str | None,
     registered: Collection[str],
