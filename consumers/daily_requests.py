@@ -8,8 +8,12 @@ Wires the pure core (decode, validate, resolve) to the edges (Kafka, Postgres, H
   Postgres transaction together with the next offsets (the fence against replays);
 * rejections go to ``triage.rejected_events`` and, before the commit, to the DLQ (a letter
   too large for the DLQ topic is sent without its value, never retried forever);
+* an assignment seeks its partitions to the offsets stored in Postgres once the batch in
+  flight is stored; a batch fetched across an assignment is dropped and read again, so no
+  batch is read twice;
 * Postgres or Kafka unreachable: readiness drops, the batch in hand is retried with capped
-  backoff, never skipped or rejected;
+  backoff, never skipped or rejected; an idle consumer checks Postgres every few seconds so
+  /readyz tells the truth;
 * SIGTERM/SIGINT: stop fetching, finish the batch in hand, store offsets, leave the group.
 
 Run it with ``ingest run`` or ``python -m consumers.daily_requests``.
