@@ -93,7 +93,8 @@ WHERE d.revision < EXCLUDED.revision
 _STORED_REVISIONS_SQL = f"""
 SELECT r.supplier_id, r.practice_code, r.activity_date, r.revision,
        {", ".join(f"r.{c}" for c in COUNT_FIELDS)}
-FROM (SELECT DISTINCT supplier_id, practice_code, activity_date FROM batch_keys) k
+FROM (SELECT DISTINCT supplier_id, practice_code, activity_date FROM batch_keys
+      ORDER BY supplier_id, practice_code, activity_date) k
 JOIN triage.daily_request_revisions r USING (supplier_id, practice_code, activity_date)
 """
 
@@ -234,7 +235,7 @@ class Store:
                 "daily_request_revisions",
                 schema_name="triage",
                 columns=_REVISION_COLUMNS,
-                records=[_revision_row(e) for e in resolution.new_revisions],
+                records=sorted(_revision_row(e) for e in resolution.new_revisions),
             )
         if not resolution.current:
             return
@@ -250,7 +251,7 @@ class Store:
                         "daily_requests",
                         schema_name="triage",
                         columns=_EVENT_COLUMNS,
-                        records=[_event_row(e) for e in fresh],
+                        records=sorted(_event_row(e) for e in fresh),
                     )
             except asyncpg.UniqueViolationError:
                 known.extend(fresh)
