@@ -284,6 +284,7 @@ class Decoder:
             if (k := fast_count_fields(writer, self._reader)) is not None
         ]
         self._fast: dict[str, FastReader | None] = {}
+        self._fast_by_fingerprint: dict[str, dict[bytes, FastReader]] = {}
         # Parsed with fastavro's hint, so schemaless_reader does not parse them again on
         # every call (half the cost of the general path otherwise).
         self._hinted: dict[bytes, dict[str, Any]] = {
@@ -291,15 +292,24 @@ class Decoder:
         }
         self._hinted_reader = self._hinted.get(self._reader.fingerprint) or _hinted(self._reader)
 
+    def fast_readers(self, supplier: str) -> dict[bytes, FastReader]:
+        """The fast path's readers for values on a supplier's topic, by writer fingerprint
+        (bytes 2-10 of a single-object value); each returns None for any value it does not
+        read exactly. Empty when no released version qualifies."""
+        readers = self._fast_by_fingerprint.get(supplier)
+        if readers is None:
+            readers = self._fast_by_fingerprint[supplier] = {
+                writer.fingerprint: _compile_reader(writer, k, supplier)
+                for writer, k in self._fast_versions
+            }
+        return readers
+
     def fast_reader(self, supplier: str) -> FastReader | None:
-        """A reader of the fast path for values on a supplier's topic (None: no released
+        """One reader of the fast path for values on a supplier's topic (None: no released
         version qualifies). It returns None for any value it does not read exactly."""
         if supplier in self._fast:
             return self._fast[supplier]
-        readers = {
-            writer.fingerprint: _compile_reader(writer, k, supplier)
-            for writer, k in self._fast_versions
-        }
+        readers = self.fast_readers(supplier)
         fast: FastReader | None = None
         if readers:
 

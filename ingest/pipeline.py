@@ -9,8 +9,8 @@ path, which alone decides rejections. Both give the same events.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any, Protocol
 from uuid import UUID
@@ -87,6 +87,37 @@ class Triaged:
         return self.raw[event.source]
 
 
+def _event_constructor() -> Callable[..., DailyEvent]:
+    """DailyEvent's constructor, or a cheaper equivalent: a frozen slotted dataclass's
+    ``__init__`` sets each field through ``object.__setattr__``; setting the slots directly
+    builds the same (equal) object in half the time. Used only by the fast path."""
+    names = [f.name for f in fields(DailyEvent)]
+    slots = getattr(DailyEvent, "__slots__", ())
+    if tuple(names) != tuple(slots) or hasattr(DailyEvent, "__post_init__") or len(names) != 8:
+        return DailyEvent
+    new = object.__new__
+    s0, s1, s2, s3, s4, s5, s6, s7 = (getattr(DailyEvent, n).__set__ for n in names)
+
+    def make(
+        a: object, b: object, c: object, d: object, e: object, f: object, g: object, h: object
+    ) -> DailyEvent:
+        event: DailyEvent = new(DailyEvent)
+        s0(event, a)
+        s1(event, b)
+        s2(event, c)
+        s3(event, d)
+        s4(event, e)
+        s5(event, f)
+        s6(event, g)
+        s7(event, h)
+        return event
+
+    return make
+
+
+_new_event = _event_constructor()
+
+
 def triage(
     records: Iterable[RecordLike],
     decoder: Decoder,
@@ -99,50 +130,53 @@ def triage(
     valid, valid_records, first = out.valid, out.valid_records, out.first_offsets
     bounds = limits.day_bounds()
     cap = limits.plausibility_cap
-    readers: dict[str, tuple[str | None, FastReader | None]] = {}
+    no_readers: dict[bytes, FastReader] = {}
+    by_topic: dict[str, tuple[str, dict[bytes, FastReader]]] = {}
     days: dict[int, dt.date] = {}
-    last_tp: tuple[str, int] | None = None
+    new_event = _new_event
+    last_topic: str | None = None
+    last_partition = -1
     low: int | None = None
     for record in records:
-        topic = record.topic
-        tp = (topic, record.partition)
-        if tp != last_tp:
-            last_tp = tp
-            low = first.get(tp)
-        if low is None or record.offset < low:
-            low = first[tp] = record.offset
-        reader_of = readers.get(topic)
-        if reader_of is None:
+        topic, partition, offset = record.topic, record.partition, record.offset
+        if partition != last_partition or topic != last_topic:
+            last_topic, last_partition = topic, partition
+            low = first.get((topic, partition))
+        if low is None or offset < low:
+            low = first[(topic, partition)] = offset
+        of_topic = by_topic.get(topic)
+        if of_topic is None:
             supplier = supplier_of_topic(topic)
-            registered_supplier = supplier if supplier in registered else None
-            reader_of = readers[topic] = (
-                registered_supplier,
-                decoder.fast_reader(registered_supplier) if registered_supplier else None,
-            )
-        supplier, read = reader_of
+            if supplier is not None and supplier in registered:
+                of_topic = by_topic[topic] = (supplier, decoder.fast_readers(supplier))
+            else:
+                of_topic = by_topic[topic] = ("", no_readers)
+        supplier, readers = of_topic
         event: DailyEvent | Rejection | None = None
         value = record.value
-        if read is not None and value:
-            try:
-                fields = read(value)
-                if fields is not None:
-                    event_id, code, day, revision, generated, figures = fields
-                    if passes(day, revision, figures, bounds, cap):
-                        date = days.get(day)
-                        if date is None:
-                            date = days[day] = dt.date.fromordinal(day + _EPOCH_ORDINAL)
-                        event = DailyEvent(
-                            event_id,
-                            supplier,  # type: ignore[arg-type]  # not None when read is set
-                            code,
-                            date,
-                            revision,
-                            timestamp_millis(generated),
-                            figures,
-                            SourcePosition(topic, record.partition, record.offset),
-                        )
-            except (ValueError, OverflowError):
-                event = None  # out of the fast path's range: the general path decides
+        if value and readers:
+            read = readers.get(value[2:10])
+            if read is not None:
+                try:
+                    fast = read(value)
+                    if fast is not None:
+                        event_id, code, day, revision, generated, figures = fast
+                        if passes(day, revision, figures, bounds, cap):
+                            date = days.get(day)
+                            if date is None:
+                                date = days[day] = dt.date.fromordinal(day + _EPOCH_ORDINAL)
+                            event = new_event(
+                                event_id,
+                                supplier,
+                                code,
+                                date,
+                                revision,
+                                timestamp_millis(generated),
+                                figures,
+                                SourcePosition(topic, partition, offset),
+                            )
+                except (ValueError, OverflowError):
+                    event = None  # out of the fast path's range: the general path decides
         if event is None:
             event = check_record(record, decoder, registered, limits, registry_schemas)
         if isinstance(event, Rejection):

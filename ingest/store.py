@@ -50,6 +50,7 @@ _EVENT_COLUMNS = (
     "generated_at",
 )
 _REVISION_COLUMNS = (*_EVENT_COLUMNS, "source_topic", "source_partition", "source_offset")
+_N_EVENT_COLUMNS = len(_EVENT_COLUMNS)
 _REJECTION_COLUMNS = (
     "source_topic",
     "source_partition",
@@ -230,15 +231,22 @@ class Store:
     async def _write_events(
         self, resolution: Resolution, stored: Mapping[EventKey, object]
     ) -> None:
-        if resolution.new_revisions:
+        # a revision row starts with the current row's columns: built once, sliced for both
+        rows = {id(e): _revision_row(e) for e in resolution.new_revisions}
+        if rows:
             await self._conn.copy_records_to_table(
                 "daily_request_revisions",
                 schema_name="triage",
                 columns=_REVISION_COLUMNS,
-                records=sorted(_revision_row(e) for e in resolution.new_revisions),
+                records=sorted(rows.values()),
             )
         if not resolution.current:
             return
+
+        def current_row(e: DailyEvent) -> tuple[object, ...]:
+            row = rows.get(id(e))
+            return row[:_N_EVENT_COLUMNS] if row is not None else _event_row(e)
+
         known = [e for k, e in resolution.current.items() if k in stored]
         fresh = [e for k, e in resolution.current.items() if k not in stored]
         if fresh:
@@ -251,7 +259,7 @@ class Store:
                         "daily_requests",
                         schema_name="triage",
                         columns=_EVENT_COLUMNS,
-                        records=sorted(_event_row(e) for e in fresh),
+                        records=sorted(current_row(e) for e in fresh),
                     )
             except asyncpg.UniqueViolationError:
                 known.extend(fresh)
@@ -259,7 +267,7 @@ class Store:
             await self._conn.copy_records_to_table(
                 "batch_current",
                 columns=_EVENT_COLUMNS,
-                records=[_event_row(e) for e in known],
+                records=[current_row(e) for e in known],
             )
             await self._conn.execute(_UPSERT_CURRENT_SQL)
 
