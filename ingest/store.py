@@ -16,6 +16,7 @@ through the staging table and the guarded upsert.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections import Counter
@@ -176,10 +177,17 @@ class Store:
                 skipped=len(triaged.valid) + len(triaged.rejections) - len(valid) - len(rejected)
             )
             keys = [(e.supplier_id, e.practice_code, e.activity_date) for e in valid]
-            stored = await self._stored_revisions(keys)
+            query = await self._start_stored_revisions(keys)
+            try:
+                # While Postgres looks the keys up, build every event's revision row in key
+                # order (rows do not depend on the outcome; those of non-new revisions unused).
+                rows = {id(e): _revision_row(e) for e in valid}
+                order = sorted(rows, key=lambda i: rows[i][:4])
+            finally:
+                stored = await _stored_from(query)
             resolution = resolve_batch(valid, keys, stored)
             rejected.extend(_conflict_rejections(resolution, triaged))
-            await self._write_events(resolution, stored)
+            await self._write_events(resolution, stored, rows, order)
             await self._touch_activity(valid, resolution, now)
             await self._write_rejections(rejected)
             await self._advance(group, next_offsets)
@@ -212,33 +220,40 @@ class Store:
         )
         return {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
 
-    async def _stored_revisions(
+    async def _start_stored_revisions(
         self, keys: Sequence[EventKey]
-    ) -> dict[EventKey, dict[int, Figures]]:
+    ) -> asyncio.Future[list[asyncpg.Record]] | None:
+        """COPY the batch's distinct keys, then send the query of their stored revisions and
+        return while Postgres runs it (None when there is nothing to look up)."""
         if not keys:
-            return {}
+            return None
         await self._conn.copy_records_to_table(
             "batch_keys",
             records=set(keys),
             columns=("supplier_id", "practice_code", "activity_date"),
         )
-        stored: dict[EventKey, dict[int, Figures]] = {}
-        for row in await self._conn.fetch(_STORED_REVISIONS_SQL):
-            key = (row[0], row[1], row[2])
-            stored.setdefault(key, {})[row[3]] = tuple(row[4:])
-        return stored
+        query: asyncio.Future[list[asyncpg.Record]] = asyncio.ensure_future(
+            self._conn.fetch(_STORED_REVISIONS_SQL)
+        )
+        await asyncio.sleep(0)  # let it go out on the wire before the caller's CPU work
+        return query
 
     async def _write_events(
-        self, resolution: Resolution, stored: Mapping[EventKey, object]
+        self,
+        resolution: Resolution,
+        stored: Mapping[EventKey, object],
+        rows: Mapping[int, tuple[object, ...]],
+        order: Sequence[int],
     ) -> None:
-        # a revision row starts with the current row's columns: built once, sliced for both
-        rows = {id(e): _revision_row(e) for e in resolution.new_revisions}
-        if rows:
+        """``rows``: the revision row of each valid event by ``id``; ``order``: their ids in
+        key order. A revision row starts with the current row's columns (sliced for those)."""
+        if resolution.new_revisions:
+            new = {id(e) for e in resolution.new_revisions}
             await self._conn.copy_records_to_table(
                 "daily_request_revisions",
                 schema_name="triage",
                 columns=_REVISION_COLUMNS,
-                records=sorted(rows.values()),
+                records=[rows[i] for i in order if i in new],
             )
         if not resolution.current:
             return
@@ -308,6 +323,17 @@ class Store:
             [p for _, p in keys],
             [next_offsets[k] for k in keys],
         )
+
+
+async def _stored_from(
+    query: asyncio.Future[list[asyncpg.Record]] | None,
+) -> dict[EventKey, dict[int, Figures]]:
+    stored: dict[EventKey, dict[int, Figures]] = {}
+    if query is not None:
+        for row in await query:
+            key = (row[0], row[1], row[2])
+            stored.setdefault(key, {})[row[3]] = tuple(row[4:])
+    return stored
 
 
 def resolve_batch(
