@@ -22,6 +22,7 @@ import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 import asyncpg
 
@@ -52,6 +53,7 @@ _EVENT_COLUMNS = (
 )
 _REVISION_COLUMNS = (*_EVENT_COLUMNS, "source_topic", "source_partition", "source_offset")
 _N_EVENT_COLUMNS = len(_EVENT_COLUMNS)
+_BY_KEY_AND_REVISION = itemgetter(0, 1, 2, 3)  # of a revision row
 _REJECTION_COLUMNS = (
     "source_topic",
     "source_partition",
@@ -182,12 +184,12 @@ class Store:
                 # While Postgres looks the keys up, build every event's revision row in key
                 # order (rows do not depend on the outcome; those of non-new revisions unused).
                 rows = {id(e): _revision_row(e) for e in valid}
-                order = sorted(rows, key=lambda i: rows[i][:4])
+                ordered = sorted(rows.values(), key=_BY_KEY_AND_REVISION)
             finally:
                 stored = await _stored_from(query)
             resolution = resolve_batch(valid, keys, stored)
             rejected.extend(_conflict_rejections(resolution, triaged))
-            await self._write_events(resolution, stored, rows, order)
+            await self._write_events(resolution, stored, rows, ordered)
             await self._touch_activity(valid, resolution, now)
             await self._write_rejections(rejected)
             await self._advance(group, next_offsets)
@@ -243,17 +245,20 @@ class Store:
         resolution: Resolution,
         stored: Mapping[EventKey, object],
         rows: Mapping[int, tuple[object, ...]],
-        order: Sequence[int],
+        ordered: list[tuple[object, ...]],
     ) -> None:
-        """``rows``: the revision row of each valid event by ``id``; ``order``: their ids in
-        key order. A revision row starts with the current row's columns (sliced for those)."""
+        """``rows``: the revision row of each valid event by the event's ``id``; ``ordered``:
+        the same rows in key order. A revision row starts with the current row's columns
+        (sliced for those)."""
         if resolution.new_revisions:
-            new = {id(e) for e in resolution.new_revisions}
+            if len(resolution.new_revisions) < len(ordered):
+                new = {id(rows[id(e)]) for e in resolution.new_revisions}
+                ordered = [row for row in ordered if id(row) in new]
             await self._conn.copy_records_to_table(
                 "daily_request_revisions",
                 schema_name="triage",
                 columns=_REVISION_COLUMNS,
-                records=[rows[i] for i in order if i in new],
+                records=ordered,
             )
         if not resolution.current:
             return
