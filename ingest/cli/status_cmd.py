@@ -132,7 +132,12 @@ def register(app: typer.Typer) -> None:
             try:
                 async with database(cfg) as conn:
                     return await read_status(conn, system_clock())
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            except (
+                OSError,
+                asyncpg.PostgresError,
+                asyncpg.InterfaceError,
+                StoreUnavailableError,
+            ) as exc:
                 raise StoreUnavailableError(f"cannot read freshness from Postgres: {exc}") from exc
 
         report = run_async(go())
