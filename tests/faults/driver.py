@@ -259,6 +259,15 @@ class ConsumerProcess:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(30)
 
+    def pause(self) -> None:
+        """SIGSTOP: the process freezes (a long GC pause, a frozen VM), sockets stay open."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGCONT)
+
     async def terminate(self, timeout: float = 60) -> int:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGTERM)
@@ -423,6 +432,12 @@ class Fleet:
         for member in gone:
             await self._leave(member)
         return len(gone)
+
+    async def evict(self, proc: ConsumerProcess) -> None:
+        """Remove a live (e.g. frozen) process from the group, as its session expiry would."""
+        member = proc.member_id
+        assert member is not None, f"{proc.name} never joined"
+        await self._leave(member)
 
     async def settle(self, timeout: float = 60) -> float:
         """Wait until the group is Stable with exactly the live processes as members. After a

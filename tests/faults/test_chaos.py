@@ -255,8 +255,8 @@ async def test_sigkills_broker_restart_and_postgres_outage_lose_and_repeat_nothi
                     },
                 )
             )
-        assert db.problems == []
-        assert dlq.problems == []
+        assert not db.problems, "\n".join(db.problems)
+        assert not dlq.problems, "\n".join(dlq.problems)
         assert set(codes.values()) == {0}, codes
         for name, statuses in run.readiness.items():
             assert statuses[503] > 0, f"{name} never said not ready during the outage: {statuses}"

@@ -97,8 +97,8 @@ async def test_poison_never_crashes_or_stalls_the_consumer_and_lands_rejected(
                     },
                 )
             )
-        assert db.problems == []
-        assert dlq.problems == []
+        assert not db.problems, "\n".join(db.problems)
+        assert not dlq.problems, "\n".join(dlq.problems)
         assert expected.reasons["undecodable"] > 8_000
         assert expected.reasons["unknown_schema"] > 1_000
     finally:

@@ -130,7 +130,7 @@ async def test_sigterm_during_a_large_batch_finishes_it_and_a_restart_redoes_not
         prefix = [r for r in broker if r.offset < after.get((r.topic, r.partition), 0)]
         expected_prefix = expected_from(prefix, traffic.registered)
         db_prefix = await check_database(pg, settings, expected_prefix)
-        assert db_prefix.problems == []
+        assert not db_prefix.problems, "\n".join(db_prefix.problems)
 
         # a restart continues exactly there
         async with running(settings) as service:
@@ -159,8 +159,8 @@ async def test_sigterm_during_a_large_batch_finishes_it_and_a_restart_redoes_not
                     },
                 )
             )
-        assert db.problems == []
-        assert dlq.problems == []
+        assert not db.problems, "\n".join(db.problems)
+        assert not dlq.problems, "\n".join(dlq.problems)
         assert dlq.repeats == 0, "a dead letter was sent twice: some batch was processed twice"
     finally:
         await fleet.close()

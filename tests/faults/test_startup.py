@@ -81,8 +81,8 @@ async def _stores_the_backlog(
         )
         db = await check_database(pg, settings, expected)
         dlq = await check_dead_letters(settings, expected)
-        assert db.problems == []
-        assert dlq.problems == []
+        assert not db.problems, "\n".join(db.problems)
+        assert not dlq.problems, "\n".join(dlq.problems)
     finally:
         await pg.close()
 
