@@ -11,7 +11,9 @@ Postgres once (COPY into a temp table) for the stored-revisions read; the new re
 COPied straight into their table; current rows of keys that had no stored revision (nearly
 all of a backfill) are COPied straight into ``daily_requests`` inside a savepoint, and only
 keys already known (or, should that COPY meet a row it did not expect, all of them) go
-through the staging table and the guarded upsert.
+through the staging table and the guarded upsert. Rows go in grouped by practice and the
+keys are probed in key order, so index pages are touched in sequence rather than at random;
+the revision rows are built while Postgres runs the stored-revisions query.
 """
 
 from __future__ import annotations
@@ -53,7 +55,10 @@ _EVENT_COLUMNS = (
 )
 _REVISION_COLUMNS = (*_EVENT_COLUMNS, "source_topic", "source_partition", "source_offset")
 _N_EVENT_COLUMNS = len(_EVENT_COLUMNS)
-_BY_KEY_AND_REVISION = itemgetter(0, 1, 2, 3)  # of a revision row
+# Rows are COPied grouped by practice (the indexes' second column; the sort is stable, so
+# each practice's days stay in arrival order): consecutive inserts hit the same index pages.
+# A full key sort costs 3x more Python for little more locality.
+_BY_PRACTICE = itemgetter(1)
 _REJECTION_COLUMNS = (
     "source_topic",
     "source_partition",
@@ -181,10 +186,10 @@ class Store:
             keys = [(e.supplier_id, e.practice_code, e.activity_date) for e in valid]
             query = await self._start_stored_revisions(keys)
             try:
-                # While Postgres looks the keys up, build every event's revision row in key
-                # order (rows do not depend on the outcome; those of non-new revisions unused).
+                # While Postgres looks the keys up, build every event's revision row in
+                # practice order (rows do not depend on the outcome; non-new ones unused).
                 rows = {id(e): _revision_row(e) for e in valid}
-                ordered = sorted(rows.values(), key=_BY_KEY_AND_REVISION)
+                ordered = sorted(rows.values(), key=_BY_PRACTICE)
             finally:
                 stored = await _stored_from(query)
             resolution = resolve_batch(valid, keys, stored)
@@ -248,7 +253,7 @@ class Store:
         ordered: list[tuple[object, ...]],
     ) -> None:
         """``rows``: the revision row of each valid event by the event's ``id``; ``ordered``:
-        the same rows in key order. A revision row starts with the current row's columns
+        the same rows grouped by practice. A revision row starts with the current row's columns
         (sliced for those)."""
         if resolution.new_revisions:
             if len(resolution.new_revisions) < len(ordered):
@@ -279,7 +284,7 @@ class Store:
                         "daily_requests",
                         schema_name="triage",
                         columns=_EVENT_COLUMNS,
-                        records=sorted(current_row(e) for e in fresh),
+                        records=sorted((current_row(e) for e in fresh), key=_BY_PRACTICE),
                     )
             except asyncpg.UniqueViolationError:
                 known.extend(fresh)
