@@ -344,7 +344,8 @@ class Kill:
 
 
 IN_FLIGHT_SQL = """
-SELECT a.client_port, a.state FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+SELECT a.client_port, a.state, a.xact_start
+FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
 WHERE l.locktype = 'relation' AND l.relation = 'triage.consumer_offsets'::regclass
   AND l.mode = 'RowExclusiveLock' AND l.granted AND a.pid <> pg_backend_pid()
 """

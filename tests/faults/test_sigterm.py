@@ -73,16 +73,22 @@ async def sigterm_in_a_batch(
     proc: ConsumerProcess, pg: asyncpg.Connection, settings: Settings, stack: PrivateStack
 ) -> tuple[dict[tuple[str, int], int], int, float]:
     """SIGTERM while the process holds a batch transaction open (its offset-row lock
-    granted); returns the offsets stored at that moment, the exit code and the seconds the
-    process took to exit."""
+    granted); returns the offsets stored before that transaction, the exit code and the
+    seconds the process took to exit."""
+
+    async def in_flight() -> set[object]:
+        ports = proc.postgres_client_ports(stack.postgres_port)
+        return {r["xact_start"] for r in await pg.fetch(IN_FLIGHT_SQL) if r[0] in ports}
+
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        ports = proc.postgres_client_ports(stack.postgres_port)
-        if ports & {r[0] for r in await pg.fetch(IN_FLIGHT_SQL)}:
+        seen = await in_flight()
+        if seen:
             before = await stored_offsets(pg, settings.consumer_group)
-            stopping = time.monotonic()
-            code = await proc.terminate(timeout=60)
-            return before, code, time.monotonic() - stopping
+            if seen & await in_flight():  # the same transaction: not committed before `before`
+                stopping = time.monotonic()
+                code = await proc.terminate(timeout=60)
+                return before, code, time.monotonic() - stopping
         await asyncio.sleep(0.002)
     raise AssertionError("the consumer never held a batch transaction")
 
