@@ -418,6 +418,7 @@ async def run(config: Config, console: Console | None = None) -> Report:
         prefix=f"bench{token}",
     )
     started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    machine = machine_info()  # the commit under test: taken at the start
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     logs = config.output / f"bench-{stamp}-{token}"
     logs.mkdir(parents=True, exist_ok=True)
@@ -463,7 +464,7 @@ async def run(config: Config, console: Console | None = None) -> Report:
 
     report = Report(
         started_at=started_at,
-        machine=machine_info(),
+        machine=machine,
         config={k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()},
         generated_seconds=generated_seconds,
         produced={"records": produced.records, "bytes": produced.bytes,
