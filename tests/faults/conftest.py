@@ -115,10 +115,26 @@ async def private_stack(request: pytest.FixtureRequest) -> AsyncIterator[Private
         shutil.rmtree(state_dir, ignore_errors=True)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Iterator[pytest.TestReport]:
+    """Keep each phase's report on the item, so fixtures know whether their test passed."""
+    report: pytest.TestReport = yield
+    setattr(item, f"faults_report_{report.when}", report)
+    return report
+
+
 @pytest.fixture
-def fault_token() -> str:
-    """A unique lower-case id for this test (valid in supplier ids, topics, group ids)."""
-    return "f" + secrets.token_hex(4)
+def fault_token(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A unique lower-case id for this test (valid in supplier ids, topics, group ids). The
+    consumer logs the test wrote to ARTIFACTS/<token>* are removed when it passed."""
+    token = "f" + secrets.token_hex(4)
+    yield token
+    report = getattr(request.node, "faults_report_call", None)
+    if report is not None and report.passed:
+        for folder in ARTIFACTS.glob(f"{token}*"):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 async def create_database(stack: PrivateStack, name: str, migrated: bool = True) -> str:
