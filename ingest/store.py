@@ -242,7 +242,11 @@ class Store:
         query: asyncio.Future[list[asyncpg.Record]] = asyncio.ensure_future(
             self._conn.fetch(_STORED_REVISIONS_SQL)
         )
-        await asyncio.sleep(0)  # let it go out on the wire before the caller's CPU work
+        try:
+            await asyncio.sleep(0)  # let it go out on the wire before the caller's CPU work
+        except BaseException:  # cancelled (a forced stop): leave no query behind
+            query.cancel()
+            raise
         return query
 
     async def _write_events(
