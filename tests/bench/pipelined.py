@@ -11,6 +11,9 @@ registered suppliers and redoes the triage if they changed since (so the effect 
 serial loop's).
 
 Run by ``run_bench --pipelined`` as ``python -m tests.bench.pipelined`` (same settings).
+For measurement only: its ``_poll_once`` replaces the service's, so it lacks what the service
+loop does around assignments (e.g. dropping a batch fetched across a rebalance); adopting the
+idea means putting the overlap into the service's own loop.
 """
 
 from __future__ import annotations
