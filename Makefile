@@ -13,12 +13,13 @@ STATE_DIR := $(or $(INGEST_STATE_DIR),.ingest)
 PYTEST_ARGS ?=
 APT_TEST_PACKAGES := chromium prometheus
 
-.PHONY: help venv demo test test-deps lint stack-up stack-down
+.PHONY: help venv demo test test-deps lint stack-up stack-down bench
 
 help:
 	@echo "make demo        virtualenv, local stack, then the demo (service + sample events)"
 	@echo "make test        virtualenv, test tools, local stack, then the whole test suite"
 	@echo "make lint        ruff + mypy --strict"
+	@echo "make bench       the end-to-end benchmark (2,000,000 events; BENCH_ARGS='--events 20000')"
 	@echo "make stack-up    start the local Kafka + Postgres (ingest stack up)"
 	@echo "make stack-down  stop them (ingest stack down)"
 
@@ -69,3 +70,9 @@ demo: venv stack-up
 lint: venv
 	$(BIN)/ruff check ingest consumers tests
 	$(BIN)/mypy
+
+# End to end on the real stack: ours (1 and 2 processes) vs a naive consumer vs the COPY ceiling.
+BENCH_ARGS ?=
+bench: venv stack-up
+	set -a; . $(STATE_DIR)/stack.env; set +a; \
+	$(BIN)/python -m tests.bench.run_bench $(BENCH_ARGS)
