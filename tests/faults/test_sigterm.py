@@ -49,6 +49,8 @@ pytestmark = [pytest.mark.faults, pytest.mark.integration]
 
 SEED = 4242
 BATCH = 10_000
+LARGE_BATCH_SECONDS = 0.1  # a transaction open this long holds a large batch
+LARGE = 1_000  # records at least in the batch finished after SIGTERM
 
 
 async def stored_offsets(pg: asyncpg.Connection, group: str) -> dict[tuple[str, int], int]:
@@ -77,8 +79,15 @@ async def sigterm_in_a_batch(
     seconds the process took to exit."""
 
     async def in_flight() -> set[object]:
+        """Batch transactions of the process open for LARGE_BATCH_SECONDS at least (a small
+        batch commits sooner): the large batch is the one to interrupt."""
         ports = proc.postgres_client_ports(stack.postgres_port)
-        return {r["xact_start"] for r in await pg.fetch(IN_FLIGHT_SQL) if r[0] in ports}
+        now = await pg.fetchval("SELECT clock_timestamp()")
+        return {
+            r["xact_start"]
+            for r in await pg.fetch(IN_FLIGHT_SQL)
+            if r[0] in ports and (now - r["xact_start"]).total_seconds() > LARGE_BATCH_SECONDS
+        }
 
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -127,7 +136,8 @@ async def test_sigterm_during_a_large_batch_finishes_it_and_a_restart_redoes_not
 
         after = await stored_offsets(pg, settings.consumer_group)
         finished = sum(after.values()) - sum(before.values())
-        assert 0 < finished <= BATCH, f"{finished} records stored after SIGTERM: not one batch"
+        assert finished <= BATCH, f"{finished} records stored after SIGTERM: not one batch"
+        assert finished >= LARGE, f"the batch finished after SIGTERM had {finished} records"
         batches = [int(n) for n in re.findall(r"stopped after (\d+) committed batches", log)]
         assert len(batches) == 1
         assert await kafka_committed(settings) == after
