@@ -5,7 +5,6 @@ so the shared plain stack is never touched."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import shutil
 import sys
@@ -18,12 +17,12 @@ import asyncpg
 import pytest
 import pytest_asyncio
 
-from consumers.daily_requests import IngestService
 from ingest import stack as local_stack
 from ingest.durations import parse_duration
 from ingest.settings import Settings
 from ingest.suppliers import add_supplier
 from tests.conftest import REPO_ROOT
+from tests.integration.ingestion.harness import running
 
 INGEST = str(Path(sys.executable).with_name("ingest"))
 
@@ -86,16 +85,8 @@ async def wait_for(
         await asyncio.sleep(0.2)
 
 
-@contextlib.asynccontextmanager
-async def consumer(settings: Settings) -> AsyncIterator[IngestService]:
-    """The real consumer service, in this process, until the block ends."""
-    service = IngestService(settings)
-    task = asyncio.create_task(service.run())
-    try:
-        yield service
-    finally:
-        service.request_stop()
-        await asyncio.wait_for(task, timeout=60)
+# The real consumer service, in this process, until the block ends (the ingestion harness's).
+consumer = running
 
 
 # --------------------------------------------------------------------------------------
