@@ -11,9 +11,8 @@ COPY pyproject.toml README.md* ./
 COPY ingest ./ingest
 COPY consumers ./consumers
 COPY schemas ./schemas
+# the wheel carries the released Avro schemas (schemas/ as ingest.contract.released)
 RUN pip install . \
-    # the released Avro schemas next to the installed package (ingest.schemas looks there)
-    && cp -r schemas "$(cd / && python -c 'import ingest, os; print(os.path.dirname(ingest.__file__))')/schemas" \
     && useradd --system --uid 10001 --no-create-home ingest
 
 USER ingest

@@ -12,9 +12,9 @@ from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, for_code
 
-from ingest.deadletter import dead_letter
+from ingest.consumer.deadletter import dead_letter
+from ingest.contract.model import Rejection
 from ingest.errors import KafkaTopicError
-from ingest.model import Rejection
 from ingest.settings import Settings
 
 log = logging.getLogger(__name__)

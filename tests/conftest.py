@@ -35,8 +35,8 @@ import pytest
 import pytest_asyncio
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from ingest import stack as local_stack
-from ingest.migrate import migrate
+from ingest.db.migrate import migrate
+from ingest.devstack import stack as local_stack
 from ingest.settings import Settings
 
 TESTS_DIR = Path(__file__).resolve().parent

@@ -6,8 +6,8 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from ingest.encoding import encode_single_object, record_key
-from ingest.schemas import SchemaVersion, version
+from ingest.contract.encoding import encode_single_object, record_key
+from ingest.contract.schemas import SchemaVersion, version
 
 TODAY = dt.date(2026, 11, 25)
 

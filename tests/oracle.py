@@ -1,7 +1,7 @@
 """The oracle of the fault-injection suite: CONTRACT section 3, applied one record at a time.
 
 Pure and deliberately naive: it knows nothing of batches, transactions, offsets fences or
-``ingest.resolution``. It walks the records in offset order (per partition) and keeps three
+``ingest.consumer.resolution``. It walks the records in offset order (per partition) and keeps three
 dictionaries — the current row per key, the revisions table, the rejections — exactly as the
 contract's table says:
 

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.console import Console
 
-from ingest.analytics import ExportRequest, ExportStats, Level, export_csv
+from ingest.analytics.export import ExportRequest, ExportStats, Level, export_csv
+from ingest.analytics.quality_report import ReportFormat, collect, render
 from ingest.cli.common import database, run_async, settings
-from ingest.quality_report import ReportFormat, collect, render
 
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
 

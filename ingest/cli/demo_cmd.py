@@ -1,8 +1,8 @@
 """``ingest demo``: simulated supplier traffic through the real broker and consumer.
 
 Registers the demo suppliers (creating their topics), runs the consumer service in this
-process, pushes a few days of realistic traffic (:mod:`ingest.simulator`), waits until every
-record has been processed, prints what happened, and stops cleanly.
+process, pushes a few days of realistic traffic (:mod:`ingest.supplier.simulator`), waits
+until every record has been processed, prints what happened, and stops cleanly.
 
 The silent supplier (``quietcare``) is registered with thresholds of seconds
 (warn after 3 s, error after 6 s) and pushes first, so its freshness status turns ``silent``
@@ -29,16 +29,17 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from consumers.daily_requests import IngestService
-from ingest.acl import CONSUMER_ENV, admin_settings, read_env_file, secrets_dir
 from ingest.cli.common import settings as load_cli_settings
 from ingest.clock import local_today, system_clock
+from ingest.consumer.service import IngestService
+from ingest.contract.model import topic_for
 from ingest.durations import format_duration, parse_duration
 from ingest.errors import IngestError
 from ingest.kafka import ensure_topics, make_producer
-from ingest.model import topic_for
+from ingest.ops.suppliers import add_supplier
+from ingest.security.acl import CONSUMER_ENV, admin_settings, read_env_file, secrets_dir
 from ingest.settings import Settings
-from ingest.simulator import (
+from ingest.supplier.simulator import (
     SILENT_SUPPLIER,
     SimRecord,
     SimSupplier,
@@ -46,7 +47,6 @@ from ingest.simulator import (
     kinds_by_supplier,
     traffic,
 )
-from ingest.suppliers import add_supplier
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -9,9 +9,9 @@ from rich.console import Console
 from rich.table import Table
 
 from ingest.cli.common import database, run_async, settings
+from ingest.contract.model import Reason
 from ingest.kafka import make_producer
-from ingest.model import Reason
-from ingest.replay import Replayed, ReplayFilter, replay, replay_outcomes
+from ingest.ops.replay import Replayed, ReplayFilter, replay, replay_outcomes
 
 dlq_app = typer.Typer(help="See and replay rejected events.")
 console = Console()

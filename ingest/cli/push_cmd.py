@@ -32,9 +32,12 @@ from rich.table import Table
 
 from ingest.cli.common import settings as load_cli_settings
 from ingest.clock import local_today, system_clock
-from ingest.model import topic_for
-from ingest.producer import Delivery, DeliveryStatus, SupplierProducer
-from ingest.push_file import (
+from ingest.contract.model import topic_for
+from ingest.contract.validation import Limits
+from ingest.ops.suppliers import check_supplier_id
+from ingest.settings import Settings
+from ingest.supplier.producer import Delivery, DeliveryStatus, SupplierProducer
+from ingest.supplier.push_file import (
     SCHEMA_VERSIONS,
     CheckedRow,
     DailyCounts,
@@ -45,9 +48,6 @@ from ingest.push_file import (
     check_lines,
     format_of,
 )
-from ingest.settings import Settings
-from ingest.suppliers import check_supplier_id
-from ingest.validation import Limits
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -12,9 +12,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ingest import stack
+from ingest.db.migrate import discover, migrate
+from ingest.devstack import stack
 from ingest.errors import IngestError
-from ingest.migrate import discover, migrate
 from ingest.settings import load_settings
 
 _err = Console(stderr=True, highlight=False, soft_wrap=True)

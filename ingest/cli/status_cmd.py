@@ -20,11 +20,15 @@ from rich.table import Table
 
 from ingest.cli.common import database, run_async, settings
 from ingest.clock import system_clock
+from ingest.contract.model import FreshnessStatus
 from ingest.durations import format_duration
 from ingest.errors import StoreUnavailableError
-from ingest.freshness import SupplierActivity24h, SupplierFreshness, status_exit_code
-from ingest.freshness_store import fetch_activity_since, fetch_freshness, fetch_missing_practices
-from ingest.model import FreshnessStatus
+from ingest.ops.freshness import SupplierActivity24h, SupplierFreshness, status_exit_code
+from ingest.ops.freshness_store import (
+    fetch_activity_since,
+    fetch_freshness,
+    fetch_missing_practices,
+)
 
 STYLES: dict[FreshnessStatus, str] = {
     FreshnessStatus.OK: "bold green",

@@ -8,12 +8,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ingest.acl import Credentials, admin_settings, create_supplier_credentials
 from ingest.cli.common import database, run_async, settings
+from ingest.contract.model import topic_for
 from ingest.durations import format_duration, parse_duration
 from ingest.kafka import ensure_topics
-from ingest.model import topic_for
-from ingest.suppliers import (
+from ingest.ops.suppliers import (
     Supplier,
     add_supplier,
     check_supplier_id,
@@ -21,6 +20,7 @@ from ingest.suppliers import (
     remove_supplier,
     update_supplier,
 )
+from ingest.security.acl import Credentials, admin_settings, create_supplier_credentials
 
 suppliers_app = typer.Typer(help="Register suppliers and their freshness thresholds.")
 console = Console()

@@ -28,16 +28,16 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from ingest.encoding import record_key
-from ingest.model import Reason
-from ingest.schemas import SINGLE_OBJECT_MAGIC, version
+from ingest.contract.encoding import record_key
+from ingest.contract.model import Reason
+from ingest.contract.schemas import SINGLE_OBJECT_MAGIC, version
 
 EPOCH = dt.date(1970, 1, 1)
 EPOCH_DT = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 SUPPLIER_NAMES = ("askmygp", "klinik", "patchs")
 _PRACTICE_LETTERS = "ABCDEFGHJKLMNPWY"
 
-# Figures in the order of ingest.model.COUNT_FIELDS (v1 writers leave the last two null).
+# Figures in the order of ingest.contract.model.COUNT_FIELDS (v1 writers leave the last two null).
 Figures6 = tuple[int | None, int | None, int | None, int | None, int | None, int | None]
 Key = tuple[str, str, dt.date]
 

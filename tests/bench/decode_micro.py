@@ -16,10 +16,10 @@ from typing import Any
 
 from fastavro import parse_schema, schemaless_reader
 
-from ingest.decoding import Decoder
-from ingest.pipeline import RawRecord, check_record, triage
-from ingest.schemas import version
-from ingest.validation import Limits
+from ingest.consumer.decoding import Decoder
+from ingest.consumer.pipeline import RawRecord, check_record, triage
+from ingest.contract.schemas import version
+from ingest.contract.validation import Limits
 from tests.bench.data import Spec, generate
 
 N = 20_000

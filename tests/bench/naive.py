@@ -17,10 +17,10 @@ import asyncpg
 import psutil  # type: ignore[import-untyped]
 from aiokafka import AIOKafkaConsumer
 
-from ingest.decoding import Decoder
-from ingest.model import COUNT_FIELDS, Rejection
-from ingest.pipeline import RawRecord, check_record
-from ingest.validation import Limits
+from ingest.consumer.decoding import Decoder
+from ingest.consumer.pipeline import RawRecord, check_record
+from ingest.contract.model import COUNT_FIELDS, Rejection
+from ingest.contract.validation import Limits
 
 _COLUMNS = (
     "supplier_id",

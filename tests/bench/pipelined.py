@@ -1,7 +1,7 @@
 """A measured prototype of the consumer-loop change the benchmark motivates (not the shipped
 consumer): decode and validate batch N+1 while batch N is written to Postgres.
 
-The shipped loop (consumers/daily_requests.py) is serial: getmany -> triage -> write ->
+The shipped loop (ingest/consumer/service.py) is serial: getmany -> triage -> write ->
 commit, so Postgres waits while Python decodes and Python waits while Postgres inserts; on
 2 cores one of them is idle most of the time. Here ``_poll_once`` triages the next batch in a
 worker thread while the previous batch's write runs as a task on the event loop, and only
@@ -28,14 +28,14 @@ from typing import Any
 from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
 
-from consumers.daily_requests import IngestService, serve
 from ingest.clock import local_today
-from ingest.decoding import Decoder
+from ingest.consumer.decoding import Decoder
+from ingest.consumer.pipeline import RawRecord, Triaged, triage
+from ingest.consumer.service import IngestService, serve
+from ingest.consumer.store import BatchResult, Store, TopicPartitionKey
+from ingest.contract.validation import Limits
 from ingest.errors import BatchAbandonedError
-from ingest.pipeline import RawRecord, Triaged, triage
 from ingest.settings import Settings, load_settings
-from ingest.store import BatchResult, Store, TopicPartitionKey
-from ingest.validation import Limits
 
 log = logging.getLogger("tests.bench.pipelined")
 

@@ -9,14 +9,14 @@ from pathlib import Path
 
 # Stage of a sample = the innermost frame that matches one of these (checked in this order).
 STAGES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("decode (ingest/decoding.py, fastavro)", re.compile(r"ingest/decoding\.py|fastavro")),
-    ("validate (ingest/validation.py)", re.compile(r"ingest/validation\.py")),
-    ("resolve (ingest/resolution.py)", re.compile(r"ingest/resolution\.py")),
-    ("triage/rows (ingest/pipeline.py)", re.compile(r"ingest/pipeline\.py")),
+    ("decode (ingest/consumer/decoding.py, fastavro)", re.compile(r"ingest/decoding\.py|fastavro")),
+    ("validate (ingest/contract/validation.py)", re.compile(r"ingest/validation\.py")),
+    ("resolve (ingest/consumer/resolution.py)", re.compile(r"ingest/resolution\.py")),
+    ("triage/rows (ingest/consumer/pipeline.py)", re.compile(r"ingest/pipeline\.py")),
     ("Postgres client (asyncpg: COPY encode, protocol)", re.compile(r"asyncpg")),
-    ("store (ingest/store.py)", re.compile(r"ingest/store\.py")),
+    ("store (ingest/consumer/store.py)", re.compile(r"ingest/store\.py")),
     ("Kafka client (aiokafka: fetch, parse records)", re.compile(r"aiokafka|kafka/")),
-    ("consumer loop (consumers/daily_requests.py)", re.compile(r"consumers/daily_requests")),
+    ("consumer loop (ingest/consumer/service.py)", re.compile(r"ingest/consumer/service\.py")),
     ("metrics/HTTP/refresher", re.compile(r"prometheus_client|aiohttp|ingest/refresher|metrics")),
     ("event loop, threads, other", re.compile(r".")),
 )

@@ -51,9 +51,9 @@ from rich.console import Console
 from rich.table import Table
 
 from ingest.clock import local_today, system_clock
-from ingest.migrate import migrate
+from ingest.contract.validation import Limits
+from ingest.db.migrate import migrate
 from ingest.settings import Settings
-from ingest.validation import Limits
 from tests.bench import measure
 from tests.bench.ceiling import ceiling_rows, run_ceiling
 from tests.bench.data import DataSet, Expected, Spec, expected_state, generate
@@ -227,7 +227,7 @@ def _ingest_command() -> list[str]:
     script = Path(sys.executable).parent / "ingest"
     if script.exists():
         return [str(script), "run"]
-    return [sys.executable, "-m", "consumers.daily_requests"]
+    return [sys.executable, "-m", "ingest.consumer.service"]
 
 
 PIPELINED_COMMAND = [sys.executable, "-m", "tests.bench.pipelined"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from ingest import stack as local_stack
+from ingest.devstack import stack as local_stack
 from tests.bench import run_bench
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

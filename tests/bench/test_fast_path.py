@@ -15,12 +15,12 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest.decoding import Decoder, fast_count_fields, varint
-from ingest.encoding import encode_single_object
-from ingest.model import Rejection
-from ingest.pipeline import RawRecord, check_record, triage
-from ingest.schemas import released_versions, version
-from ingest.validation import Limits
+from ingest.consumer.decoding import Decoder, fast_count_fields, varint
+from ingest.consumer.pipeline import RawRecord, check_record, triage
+from ingest.contract.encoding import encode_single_object
+from ingest.contract.model import Rejection
+from ingest.contract.schemas import released_versions, version
+from ingest.contract.validation import Limits
 from tests.bench.data import encode_value
 from tests.events import TODAY
 

@@ -14,12 +14,12 @@ import asyncpg
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.decoding import Decoder
-from ingest.model import DailyEvent, EventKey, Figures, Outcome, SourcePosition
-from ingest.pipeline import RawRecord, triage
-from ingest.resolution import resolve
-from ingest.store import Store, resolve_batch
-from ingest.validation import Limits
+from ingest.consumer.decoding import Decoder
+from ingest.consumer.pipeline import RawRecord, triage
+from ingest.consumer.resolution import resolve
+from ingest.consumer.store import Store, resolve_batch
+from ingest.contract.model import DailyEvent, EventKey, Figures, Outcome, SourcePosition
+from ingest.contract.validation import Limits
 from tests.events import TODAY, encoded, event
 
 LIMITS = Limits(today=TODAY)

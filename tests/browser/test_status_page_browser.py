@@ -29,9 +29,9 @@ import aiohttp
 import asyncpg
 import pytest
 
-from ingest.http_server import start_http_server
-from ingest.metrics import IngestMetrics
-from ingest.refresher import FreshnessRefresher
+from ingest.ops.http_server import start_http_server
+from ingest.ops.metrics import IngestMetrics
+from ingest.ops.refresher import FreshnessRefresher
 from ingest.settings import Settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]

@@ -2,8 +2,8 @@
 
 The suite stops and restarts its broker and its database server on purpose, so it never uses
 the shared stack of ``tests/conftest.py`` (other test runs depend on that one staying up).
-``private_stack`` starts a second stack with :mod:`ingest.stack` in a temporary state folder
-(its own ports, data and logs) once per session and stops it at the end; the folder is
+``private_stack`` starts a second stack with :mod:`ingest.devstack.stack` in a temporary state
+folder (its own ports, data and logs) once per session and stops it at the end; the folder is
 removed when every test passed and kept (its path printed) otherwise.
 
 Per test: ``fault_token`` (unique id), ``fault_db`` (a database of its own on the private
@@ -27,8 +27,8 @@ import asyncpg
 import pytest
 import pytest_asyncio
 
-from ingest import stack as local_stack
-from ingest.migrate import migrate
+from ingest.db.migrate import migrate
+from ingest.devstack import stack as local_stack
 from ingest.settings import Settings
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "faults"
@@ -80,7 +80,7 @@ class PrivateStack:
 
 
 def _quiet(_: str) -> None:
-    """Progress reports of ingest.stack are not needed here."""
+    """Progress reports of ingest.devstack.stack are not needed here."""
 
 
 @contextlib.contextmanager

@@ -1,6 +1,6 @@
 """Driving the fault suite: topics, producing, consumer processes, faults, and the final check.
 
-* :class:`ConsumerProcess` — one ``python -m consumers.daily_requests`` subprocess with its
+* :class:`ConsumerProcess` — one ``python -m ingest.consumer.service`` subprocess with its
   own HTTP port (``/readyz``) and log file.
 * :class:`Fleet` — the consumer processes of one group: spawn, SIGKILL at a chosen moment
   (any time, inside a batch transaction, during a rebalance), SIGTERM. A SIGKILLed member
@@ -39,9 +39,9 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 from aiokafka.protocol.group import LeaveGroupRequest
 
-from ingest.deadletter import headers_dict
+from ingest.consumer.deadletter import headers_dict
+from ingest.contract.model import COUNT_FIELDS
 from ingest.kafka import client_options, make_producer
-from ingest.model import COUNT_FIELDS
 from ingest.settings import Settings
 from tests.faults.traffic import Classifier, Outgoing, verdict_of
 from tests.oracle import Expected, Key, Position, Record, Rejected, Stored, Valid, expected_state
@@ -221,7 +221,7 @@ def consumer_env(settings: Settings, **extra: str) -> dict[str, str]:
 
 
 class ConsumerProcess:
-    """``python -m consumers.daily_requests`` with its own /readyz port and log file."""
+    """``python -m ingest.consumer.service`` with its own /readyz port and log file."""
 
     def __init__(self, name: str, env: Mapping[str, str], log_dir: Path) -> None:
         self.name = name
@@ -235,7 +235,7 @@ class ConsumerProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "consumers.daily_requests"],
+                [sys.executable, "-m", "ingest.consumer.service"],
                 env=self.env,
                 cwd=REPO_ROOT,
                 stdin=subprocess.DEVNULL,

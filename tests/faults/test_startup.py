@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Sequence
 import asyncpg
 import pytest
 
-from ingest.migrate import discover, migrate
+from ingest.db.migrate import discover, migrate
 from ingest.settings import Settings
 from tests.faults.conftest import (
     ARTIFACTS,

@@ -32,12 +32,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ingest.clock import local_today, system_clock
-from ingest.decoding import Decoder
-from ingest.encoding import encode_single_object, record_key
-from ingest.model import COUNT_FIELDS, Rejection, topic_for
-from ingest.pipeline import RawRecord, check_record
-from ingest.schemas import by_fingerprint, version
-from ingest.validation import Limits
+from ingest.consumer.decoding import Decoder
+from ingest.consumer.pipeline import RawRecord, check_record
+from ingest.contract.encoding import encode_single_object, record_key
+from ingest.contract.model import COUNT_FIELDS, Rejection, topic_for
+from ingest.contract.schemas import by_fingerprint, version
+from ingest.contract.validation import Limits
 from tests.oracle import (
     ACCEPTED,
     DUPLICATE,
@@ -627,7 +627,7 @@ def _interleave(stories: Sequence[list[Outgoing]], rng: random.Random) -> Iterat
 
 @dataclass
 class Classifier:
-    """Verdicts from ``ingest.pipeline.check_record`` (decode + validate), for bit-flipped
+    """Verdicts from ``ingest.consumer.pipeline.check_record`` (decode + validate), for bit-flipped
     bodies and for cross-checking the generator's intent."""
 
     registered: Sequence[str]

@@ -21,7 +21,7 @@ import asyncpg
 import pytest
 from prometheus_client import CollectorRegistry
 
-from ingest.analytics import (
+from ingest.analytics.export import (
     EXPORT_COLUMNS,
     AnalyticsError,
     ExportRequest,
@@ -29,16 +29,16 @@ from ingest.analytics import (
     export_csv,
     export_query,
 )
-from ingest.analytics_metrics import METRIC_NAME, UnknownPracticesGauge
-from ingest.migrate import MIGRATIONS_DIR
-from ingest.reference import (
+from ingest.analytics.metrics import METRIC_NAME, UnknownPracticesGauge
+from ingest.db.migrate import MIGRATIONS_DIR
+from ingest.reference.parsing import (
     ListSize,
     Membership,
     ReferenceKind,
     SubIcb,
     parse_memberships,
 )
-from ingest.reference_store import load_file, load_history, load_records
+from ingest.reference.store import load_file, load_history, load_records
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "reference"
 REPO = Path(__file__).resolve().parents[2]

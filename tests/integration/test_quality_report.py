@@ -17,16 +17,16 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import pytest
 
-from ingest.model import topic_for
-from ingest.quality_report import (
+from ingest.analytics.quality_report import (
     QualityData,
     QualityReportError,
     collect,
     render_html,
     render_markdown,
 )
-from ingest.reference import ReferenceKind
-from ingest.reference_store import load_file
+from ingest.contract.model import topic_for
+from ingest.reference.parsing import ReferenceKind
+from ingest.reference.store import load_file
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "reference"
 REPO = Path(__file__).resolve().parents[2]

@@ -1,8 +1,8 @@
 """Smoke test of the real broker: one Avro event (CONTRACT section 1 single-object encoding)
 produced to a real topic, consumed back, decoded and compared.
 
-The encoding is built here from the Avro specification, independently of ingest.encoding, so
-this test also pins the wire format suppliers rely on.
+The encoding is built here from the Avro specification, independently of
+ingest.contract.encoding, so this test also pins the wire format suppliers rely on.
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ import pytest
 import pytest_asyncio
 from aiokafka.admin import AIOKafkaAdminClient
 
-from ingest import stack as local_stack
-from ingest.migrate import discover, migrate
+from ingest.db.migrate import discover, migrate
+from ingest.devstack import stack as local_stack
 from ingest.settings import Settings
 from tests.conftest import REPO_ROOT, _with_database
 

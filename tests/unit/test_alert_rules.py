@@ -20,9 +20,9 @@ import pytest
 import yaml
 from prometheus_client import generate_latest
 
-from ingest.freshness import SupplierFreshness
-from ingest.metrics import IngestMetrics
-from ingest.model import FreshnessStatus, Outcome, Reason
+from ingest.contract.model import FreshnessStatus, Outcome, Reason
+from ingest.ops.freshness import SupplierFreshness
+from ingest.ops.metrics import IngestMetrics
 
 REPO = Path(__file__).resolve().parents[2]
 PROMETHEUS = REPO / "deploy" / "prometheus"

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from ingest.deadletter import dead_letter, headers_dict
-from ingest.model import Reason, Rejection, SourcePosition
+from ingest.consumer.deadletter import dead_letter, headers_dict
+from ingest.contract.model import Reason, Rejection, SourcePosition
 
 
 def test_dead_letter_keeps_key_and_value_and_carries_the_contract_headers() -> None:

@@ -10,11 +10,11 @@ from fastavro import schemaless_writer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.decoding import Decoder
-from ingest.encoding import encode_confluent
+from ingest.consumer.decoding import Decoder
+from ingest.contract.encoding import encode_confluent
+from ingest.contract.model import Reason
+from ingest.contract.schemas import released_versions, schema_version, version
 from ingest.errors import DecodeError
-from ingest.model import Reason
-from ingest.schemas import released_versions, schema_version, version
 from tests.events import encoded, event
 
 decoder = Decoder()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.model import Outcome, Reason
+from ingest.contract.model import Outcome, Reason
 from ingest.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,4 +1,4 @@
-"""Freshness rules (CONTRACT section 4) and the pure ops logic of ingest/freshness.py."""
+"""Freshness rules (CONTRACT section 4) and the pure ops logic of ingest/ops/freshness.py."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest.freshness import (
+from ingest.contract.model import FreshnessStatus as S
+from ingest.ops.freshness import (
     CoverageLevel,
     SupplierFreshness,
     coverage_days,
@@ -21,7 +22,6 @@ from ingest.freshness import (
     usual_practices,
     worst,
 )
-from ingest.model import FreshnessStatus as S
 
 WARN = dt.timedelta(hours=26)
 ERROR = dt.timedelta(hours=50)

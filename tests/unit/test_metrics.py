@@ -12,10 +12,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from ingest.freshness import StatusSnapshot, SupplierFreshness
-from ingest.http_server import build_app
-from ingest.metrics import IngestMetrics
-from ingest.model import FreshnessStatus, Outcome, Reason, supplier_of_topic
+from ingest.contract.model import FreshnessStatus, Outcome, Reason, supplier_of_topic
+from ingest.ops.freshness import StatusSnapshot, SupplierFreshness
+from ingest.ops.http_server import build_app
+from ingest.ops.metrics import IngestMetrics
 
 WARN = dt.timedelta(hours=26)
 ERROR = dt.timedelta(hours=50)

@@ -7,10 +7,11 @@ import json
 
 import pytest
 
-from ingest.decoding import Decoder
-from ingest.model import Reason, Rejection
-from ingest.pipeline import RawRecord, check_record
-from ingest.push_file import (
+from ingest.consumer.decoding import Decoder
+from ingest.consumer.pipeline import RawRecord, check_record
+from ingest.contract.model import Reason, Rejection
+from ingest.contract.validation import Limits
+from ingest.supplier.push_file import (
     CheckedRow,
     DailyCounts,
     FileError,
@@ -20,7 +21,6 @@ from ingest.push_file import (
     check_lines,
     format_of,
 )
-from ingest.validation import Limits
 
 pytestmark = pytest.mark.unit
 
@@ -245,8 +245,8 @@ def test_json_lines_are_read_with_json_types() -> None:
 
 def test_what_passes_here_passes_the_consumer() -> None:
     """A row that the push tool accepts is accepted by the consumer's own pipeline."""
-    from ingest.producer import SupplierProducer
     from ingest.settings import Settings
+    from ingest.supplier.producer import SupplierProducer
 
     counts = DailyCounts("A81001", dt.date(2026, 3, 3), 12, 5, 4, 3)
     assert check_counts(counts, "askmygp", LIMITS) == []

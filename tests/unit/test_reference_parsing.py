@@ -1,4 +1,4 @@
-"""Parsing of the reference files (ingest.reference): pure, no database."""
+"""Parsing of the reference files (ingest.reference.parsing): pure, no database."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ingest.errors import IngestError
-from ingest.reference import (
+from ingest.reference.parsing import (
     EPRACCUR_COLUMNS,
     EPRACCUR_LAYOUT,
     ListSize,

@@ -8,8 +8,8 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.model import DailyEvent, Outcome, SourcePosition
-from ingest.resolution import resolve
+from ingest.consumer.resolution import resolve
+from ingest.contract.model import DailyEvent, Outcome, SourcePosition
 
 DAY = dt.date(2026, 11, 20)
 

@@ -15,21 +15,21 @@ import io
 import itertools
 import re
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastavro import schemaless_reader, schemaless_writer
 from fastavro.schema import SchemaParseException, parse_schema
 
-from ingest.decoding import Decoder
-from ingest.encoding import encode_single_object
-from ingest.model import COUNT_FIELDS
-from ingest.schemas import SchemaVersion, reader_schema, released_versions, schema_version
+from ingest.consumer.decoding import Decoder
+from ingest.contract.encoding import encode_single_object
+from ingest.contract.model import COUNT_FIELDS
+from ingest.contract.schemas import SchemaVersion, reader_schema, released_versions, schema_version
+from ingest.db.migrate import MIGRATIONS_DIR
 
 pytestmark = pytest.mark.unit
 
-MIGRATIONS = Path(__file__).resolve().parents[2] / "ingest" / "migrations"
+MIGRATIONS = MIGRATIONS_DIR
 
 # A released schema never changes: its fingerprint (CRC-64-AVRO of the Parsing Canonical
 # Form, little-endian, as in single-object encoding) is what writers put in every record.

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from ingest.freshness import StatusSnapshot, SupplierActivity24h, SupplierFreshness
-from ingest.model import FreshnessStatus as S
-from ingest.status_page import render_status_page
+from ingest.contract.model import FreshnessStatus as S
+from ingest.ops.freshness import StatusSnapshot, SupplierActivity24h, SupplierFreshness
+from ingest.ops.status_page import render_status_page
 
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
 DAYS = tuple(dt.date(2026, 11, 25) - dt.timedelta(days=n) for n in range(29, -1, -1))

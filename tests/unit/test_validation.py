@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from ingest.decoding import Decoder
-from ingest.model import Reason, Rejection
-from ingest.pipeline import RawRecord, check_record, triage
-from ingest.validation import Limits
+from ingest.consumer.decoding import Decoder
+from ingest.consumer.pipeline import RawRecord, check_record, triage
+from ingest.contract.model import Reason, Rejection
+from ingest.contract.validation import Limits
 from tests.events import TODAY, encoded, event, key_of
 
 LIMITS = Limits(today=TODAY, horizon_days=400, plausibility_cap=100_000)

@@ -11,9 +11,9 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from consumers.daily_requests import IngestService
+from ingest.consumer.service import IngestService
+from ingest.contract.model import topic_for
 from ingest.kafka import client_options, ensure_topics, make_producer
-from ingest.model import topic_for
 from ingest.settings import Settings
 
 Record = tuple[bytes | None, bytes | None]

@@ -12,9 +12,9 @@ import time
 import asyncpg
 import pytest
 
+from ingest.contract.model import Reason
 from ingest.kafka import make_producer
-from ingest.model import Reason
-from ingest.replay import ReplayFilter, replay
+from ingest.ops.replay import ReplayFilter, replay
 from ingest.settings import Settings
 from tests.events import encoded, event, key_of
 from tests.integration.ingestion.harness import (
@@ -107,7 +107,7 @@ async def test_sigterm_finishes_the_batch_stores_offsets_and_exits_zero(
         "INGEST_BATCH_MAX_RECORDS": "500",
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "consumers.daily_requests"],
+        [sys.executable, "-m", "ingest.consumer.service"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -150,8 +150,8 @@ async def test_replay_resubmits_rejected_events_and_records_what_happened(
     settings: Settings, pg: asyncpg.Connection, token: str
 ) -> None:
     supplier = f"{token}-replayed"
+    from ingest.contract.model import topic_for
     from ingest.kafka import ensure_topics
-    from ingest.model import topic_for
 
     topic = topic_for(supplier)
     await ensure_topics(settings, [topic], 1)

@@ -8,9 +8,9 @@ import uuid
 import asyncpg
 import pytest
 
-from ingest.deadletter import headers_dict
-from ingest.encoding import encode_confluent
-from ingest.schemas import version
+from ingest.consumer.deadletter import headers_dict
+from ingest.contract.encoding import encode_confluent
+from ingest.contract.schemas import version
 from ingest.settings import Settings
 from tests.events import encoded, event, key_of
 from tests.integration.ingestion.harness import (

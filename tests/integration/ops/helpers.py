@@ -12,12 +12,12 @@ from typing import Any
 
 import asyncpg
 
-from consumers.daily_requests import IngestService, serve
+from ingest.consumer.service import IngestService, serve
+from ingest.contract.model import FreshnessStatus, topic_for
 from ingest.kafka import make_producer
-from ingest.metrics import IngestMetrics
-from ingest.model import FreshnessStatus, topic_for
+from ingest.ops.metrics import IngestMetrics
+from ingest.ops.suppliers import add_supplier
 from ingest.settings import Settings
-from ingest.suppliers import add_supplier
 from tests.events import encoded, event, key_of
 
 H = dt.timedelta(hours=1)

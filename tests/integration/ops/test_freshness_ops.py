@@ -2,9 +2,9 @@
 
 Time: the service and the SQL function ``triage.supplier_freshness_at(ts)`` take an injected
 clock; ``triage.supplier_activity.last_event_at`` is stamped by Postgres when an event is
-stored (ingest/store.py), so the cycle that needs an event to arrive *after* the injected time
-has passed is run with second-scale thresholds in real time, and the SQL rule itself is
-checked with activity rows written at injected instants.
+stored (ingest/consumer/store.py), so the cycle that needs an event to arrive *after* the
+injected time has passed is run with second-scale thresholds in real time, and the SQL rule
+itself is checked with activity rows written at injected instants.
 """
 
 from __future__ import annotations
@@ -25,15 +25,15 @@ import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from consumers.daily_requests import IngestService, serve
-from ingest.freshness_store import fetch_status_snapshot
-from ingest.http_server import start_http_server
-from ingest.metrics import IngestMetrics
-from ingest.model import FreshnessStatus as S
-from ingest.model import topic_for
-from ingest.refresher import FreshnessRefresher
+from ingest.consumer.service import IngestService, serve
+from ingest.contract.model import FreshnessStatus as S
+from ingest.contract.model import topic_for
+from ingest.ops.freshness_store import fetch_status_snapshot
+from ingest.ops.http_server import start_http_server
+from ingest.ops.metrics import IngestMetrics
+from ingest.ops.refresher import FreshnessRefresher
+from ingest.ops.suppliers import remove_supplier, update_supplier
 from ingest.settings import Settings
-from ingest.suppliers import remove_supplier, update_supplier
 from tests.conftest import CreateTopics
 from tests.events import event
 

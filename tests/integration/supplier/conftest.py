@@ -17,10 +17,10 @@ import asyncpg
 import pytest
 import pytest_asyncio
 
-from ingest import stack as local_stack
+from ingest.devstack import stack as local_stack
 from ingest.durations import parse_duration
+from ingest.ops.suppliers import add_supplier
 from ingest.settings import Settings
-from ingest.suppliers import add_supplier
 from tests.conftest import REPO_ROOT
 from tests.integration.ingestion.harness import running
 

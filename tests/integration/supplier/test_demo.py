@@ -7,7 +7,7 @@ import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
 
 from ingest.settings import Settings
-from ingest.simulator import SUPPLIER_PROFILES
+from ingest.supplier.simulator import SUPPLIER_PROFILES
 
 from .conftest import cli_env, run_cli
 

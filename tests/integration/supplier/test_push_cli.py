@@ -10,7 +10,7 @@ from pathlib import Path
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from ingest.model import topic_for
+from ingest.contract.model import topic_for
 from ingest.settings import Settings
 from tests.conftest import CreateTopics
 

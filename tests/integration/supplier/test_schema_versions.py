@@ -7,10 +7,10 @@ import datetime as dt
 
 import asyncpg
 
-from ingest.model import topic_for
-from ingest.producer import DailyCounts, DeliveryStatus, SupplierProducer
-from ingest.push_file import FileReason
+from ingest.contract.model import topic_for
 from ingest.settings import Settings
+from ingest.supplier.producer import DailyCounts, DeliveryStatus, SupplierProducer
+from ingest.supplier.push_file import FileReason
 from tests.conftest import CreateTopics
 
 from .conftest import consumer, register, wait_for

@@ -17,7 +17,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import GroupAuthorizationFailedError, TopicAuthorizationFailedError
 from pydantic import SecretStr
 
-from ingest.acl import (
+from ingest.contract.model import topic_for
+from ingest.kafka import client_options, ensure_topics, make_producer
+from ingest.security.acl import (
     CONSUMER_USER,
     Credentials,
     SecurityAdmin,
@@ -25,10 +27,8 @@ from ingest.acl import (
     create_supplier_credentials,
     supplier_user,
 )
-from ingest.kafka import client_options, ensure_topics, make_producer
-from ingest.model import topic_for
-from ingest.producer import DailyCounts, DeliveryStatus, ProducerError, SupplierProducer
 from ingest.settings import Settings
+from ingest.supplier.producer import DailyCounts, DeliveryStatus, ProducerError, SupplierProducer
 from tests.events import encoded, event, key_of
 
 from .conftest import SecureBroker, cli_env, consumer, register, run_cli, wait_for

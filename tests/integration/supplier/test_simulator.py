@@ -7,11 +7,11 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
-from ingest.decoding import Decoder
-from ingest.model import DailyEvent, Rejection
-from ingest.pipeline import RawRecord, check_record
-from ingest.simulator import BAD_KINDS, SILENT_SUPPLIER, Kind, demo_suppliers, traffic
-from ingest.validation import Limits
+from ingest.consumer.decoding import Decoder
+from ingest.consumer.pipeline import RawRecord, check_record
+from ingest.contract.model import DailyEvent, Rejection
+from ingest.contract.validation import Limits
+from ingest.supplier.simulator import BAD_KINDS, SILENT_SUPPLIER, Kind, demo_suppliers, traffic
 
 TODAY = dt.date(2026, 3, 4)  # a Wednesday
 

@@ -1,0 +1,156 @@
+"""The contract's validation rules (CONTRACT sections 1-3), pure and I/O-free.
+
+Each rule returns a :class:`Problem` (reason code + a detail a supplier can act on). The
+first problem, in the contract's order of reason codes, decides the reason; the detail lists
+every problem found so a supplier can fix a row in one go.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from ingest.contract.model import (
+    BREAKDOWN_FIELDS,
+    COUNT_FIELDS,
+    PRACTICE_CODE_RE,
+    Reason,
+)
+
+_REASON_ORDER = {reason: i for i, reason in enumerate(Reason)}
+_EPOCH = dt.date(1970, 1, 1)
+_TOTAL = COUNT_FIELDS.index("total_requests")
+_BREAKDOWN = tuple(COUNT_FIELDS.index(name) for name in BREAKDOWN_FIELDS)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Configurable bounds of the rules."""
+
+    today: dt.date
+    horizon_days: int = 400
+    plausibility_cap: int = 100_000
+
+    @property
+    def oldest(self) -> dt.date:
+        return self.today - dt.timedelta(days=self.horizon_days)
+
+    def day_bounds(self) -> tuple[int, int]:
+        """(oldest, today) as days since 1970-01-01, the unit of Avro's date."""
+        return (self.oldest - _EPOCH).days, (self.today - _EPOCH).days
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    reason: Reason
+    detail: str
+
+
+def check_supplier(
+    topic_supplier: str | None, topic: str, registered: Collection[str]
+) -> Problem | None:
+    """The topic must name a registered, active supplier."""
+    if topic_supplier is None:
+        return Problem(
+            Reason.UNKNOWN_SUPPLIER,
+            f"topic {topic!r} does not name a supplier (expected triage.daily.<supplier_id>)",
+        )
+    if topic_supplier not in registered:
+        return Problem(
+            Reason.UNKNOWN_SUPPLIER,
+            f"supplier {topic_supplier!r} of topic {topic!r} is not registered or not active",
+        )
+    return None
+
+
+def check_event(event: dict[str, Any], topic_supplier: str, limits: Limits) -> list[Problem]:
+    """Every rule that a decoded event from a registered supplier's topic breaks."""
+    problems = list(_event_problems(event, topic_supplier, limits))
+    problems.sort(key=lambda p: _REASON_ORDER[p.reason])
+    return problems
+
+
+def passes(
+    day: int, revision: int, figures: tuple[int | None, ...], bounds: tuple[int, int], cap: int
+) -> bool:
+    """True when an event whose supplier and practice code are known to be right breaks none
+    of the other rules (exactly when ``check_event`` would find no problem). ``day`` is in
+    days since 1970-01-01, ``bounds`` is ``Limits.day_bounds()``, ``figures`` the values of
+    COUNT_FIELDS. The fast path's check; any event it refuses goes through ``check_event``."""
+    if revision < 1 or not bounds[0] <= day <= bounds[1]:
+        return False
+    for value in figures:
+        if value is not None and not 0 <= value <= cap:
+            return False
+    c, a, o = figures[_BREAKDOWN[0]], figures[_BREAKDOWN[1]], figures[_BREAKDOWN[2]]
+    return c is None or a is None or o is None or c + a + o == figures[_TOTAL]
+
+
+def summarise(problems: list[Problem]) -> Problem:
+    """One Problem: the first reason, with every detail."""
+    first = problems[0]
+    if len(problems) == 1:
+        return first
+    others = "; ".join(p.detail for p in problems[1:])
+    return Problem(first.reason, f"{first.detail} (also: {others})")
+
+
+def _event_problems(
+    event: dict[str, Any], topic_supplier: str, limits: Limits
+) -> Iterator[Problem]:
+    if event["supplier_id"] != topic_supplier:
+        yield Problem(
+            Reason.SUPPLIER_MISMATCH,
+            f"supplier_id {event['supplier_id']!r} differs from the topic's supplier"
+            f" {topic_supplier!r}",
+        )
+    code = event["practice_code"]
+    if not PRACTICE_CODE_RE.match(code):
+        yield Problem(
+            Reason.INVALID_PRACTICE_CODE,
+            f"practice_code {code!r} is not an ODS GP practice code (a letter then 5 digits,"
+            " e.g. A81001)",
+        )
+    yield from _date_problems(event["activity_date"], limits)
+    yield from _count_problems(event, limits.plausibility_cap)
+    if event["revision"] < 1:
+        yield Problem(Reason.INVALID_REVISION, f"revision {event['revision']} is below 1")
+
+
+def _date_problems(day: dt.date, limits: Limits) -> Iterator[Problem]:
+    if day > limits.today:
+        yield Problem(
+            Reason.ACTIVITY_DATE_OUT_OF_RANGE,
+            f"activity_date {day.isoformat()} is after today {limits.today.isoformat()}",
+        )
+    elif day < limits.oldest:
+        yield Problem(
+            Reason.ACTIVITY_DATE_OUT_OF_RANGE,
+            f"activity_date {day.isoformat()} is older than the {limits.horizon_days}-day"
+            f" horizon (oldest accepted {limits.oldest.isoformat()})",
+        )
+
+
+def _count_problems(event: dict[str, Any], cap: int) -> Iterator[Problem]:
+    for name in COUNT_FIELDS:
+        value = event.get(name)
+        if value is None:
+            continue
+        if value < 0:
+            yield Problem(Reason.NEGATIVE_COUNT, f"{name} {value} is negative")
+        elif value > cap:
+            yield Problem(
+                Reason.IMPLAUSIBLE_COUNT, f"{name} {value} is above the plausibility cap {cap}"
+            )
+    parts = [event.get(name) for name in BREAKDOWN_FIELDS]
+    if all(p is not None for p in parts):
+        total = event["total_requests"]
+        parts_sum = sum(p for p in parts if p is not None)
+        if parts_sum != total:
+            yield Problem(
+                Reason.INCONSISTENT_BREAKDOWN,
+                f"clinical_requests + admin_requests + other_requests = {parts[0]} + {parts[1]}"
+                f" + {parts[2]} = {parts_sum}, not total_requests {total}",
+            )

@@ -1,0 +1,90 @@
+"""Versioned SQL migrations: files ``ingest/db/migrations/NNNN_name.sql`` applied in order.
+
+Each applied file is recorded in ``triage.schema_migrations``; a session advisory lock makes
+concurrent runs (two consumers starting together) safe: the second waits, then finds nothing
+left to do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+_LOCK_ID = 0x7472_6961_6765  # "triage"
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+
+def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    """The migration files, sorted by version."""
+    found = []
+    for path in sorted(directory.glob("*.sql")):
+        number, _, name = path.stem.partition("_")
+        found.append(Migration(int(number), name, path.read_text()))
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions):
+        raise ValueError(f"duplicate migration versions in {directory}: {versions}")
+    return found
+
+
+async def apply_migrations(conn: asyncpg.Connection) -> list[int]:
+    """Apply the pending migrations; returns the versions applied by this call."""
+    await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_ID)
+    try:
+        await conn.execute(
+            """
+            CREATE SCHEMA IF NOT EXISTS triage;
+            CREATE TABLE IF NOT EXISTS triage.schema_migrations (
+                version    integer PRIMARY KEY,
+                name       text NOT NULL,
+                checksum   text NOT NULL,
+                applied_at timestamptz NOT NULL DEFAULT now()
+            );
+            """
+        )
+        done = {
+            r["version"] for r in await conn.fetch("SELECT version FROM triage.schema_migrations")
+        }
+        applied = []
+        for migration in discover():
+            if migration.version in done:
+                continue
+            async with conn.transaction():
+                await conn.execute(migration.sql)
+                await conn.execute(
+                    "INSERT INTO triage.schema_migrations (version, name, checksum) "
+                    "VALUES ($1, $2, $3)",
+                    migration.version,
+                    migration.name,
+                    migration.checksum,
+                )
+            log.info("applied migration %04d_%s", migration.version, migration.name)
+            applied.append(migration.version)
+        return applied
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_ID)
+
+
+async def migrate(database_url: str) -> list[int]:
+    """Connect, apply pending migrations, disconnect."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        return await apply_migrations(conn)
+    finally:
+        await conn.close()

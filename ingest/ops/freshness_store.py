@@ -1,0 +1,145 @@
+"""Reads of freshness, missing practices, recent activity and coverage (Postgres edge).
+
+Every function takes the instant to evaluate at (``now``) so that tests can inject a clock;
+the SQL function ``triage.supplier_freshness_at(ts)`` is the view ``triage.supplier_freshness``
+at any instant.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import asyncpg
+
+from ingest.clock import local_today
+from ingest.contract.model import FreshnessStatus
+from ingest.ops.freshness import (
+    COVERAGE_DAYS,
+    StatusSnapshot,
+    SupplierActivity24h,
+    SupplierFreshness,
+    coverage_days,
+)
+from ingest.ops.metrics import UNKNOWN
+
+_FRESHNESS_SQL = """
+SELECT supplier_id, name, last_event_at, latest_activity_date, status, warn_after, error_after
+FROM triage.supplier_freshness_at($1)
+"""
+
+_MISSING_SQL = """
+SELECT supplier_id, array_agg(practice_code ORDER BY practice_code) AS practices
+FROM triage.supplier_missing_practices
+GROUP BY supplier_id
+"""
+
+_MISSING_COUNTS_SQL = """
+SELECT supplier_id, count(*)::integer AS n
+FROM triage.supplier_missing_practices
+GROUP BY supplier_id
+"""
+
+_STORED_SINCE_SQL = """
+SELECT supplier_id, count(*)::integer AS n
+FROM triage.daily_request_revisions
+WHERE ingested_at > $1 AND supplier_id = ANY($2::text[])
+GROUP BY supplier_id
+"""
+
+_REJECTED_SINCE_SQL = """
+SELECT supplier_id, reason, count(*)::integer AS n
+FROM triage.rejected_events
+WHERE received_at > $1
+GROUP BY supplier_id, reason
+"""
+
+_COVERAGE_SQL = """
+SELECT d.supplier_id, d.activity_date, count(*)::integer AS n
+FROM unnest($1::text[]) AS s(supplier_id)
+JOIN triage.daily_requests d
+  ON d.supplier_id = s.supplier_id AND d.activity_date BETWEEN $2 AND $3
+GROUP BY d.supplier_id, d.activity_date
+"""
+
+
+async def fetch_freshness(conn: asyncpg.Connection, now: dt.datetime) -> list[SupplierFreshness]:
+    """The active suppliers' freshness at ``now``, by supplier id."""
+    rows = await conn.fetch(_FRESHNESS_SQL, now)
+    return [
+        SupplierFreshness(
+            supplier_id=r["supplier_id"],
+            name=r["name"],
+            last_event_at=r["last_event_at"],
+            latest_activity_date=r["latest_activity_date"],
+            status=FreshnessStatus(r["status"]),
+            warn_after=r["warn_after"],
+            error_after=r["error_after"],
+        )
+        for r in rows
+    ]
+
+
+async def fetch_missing_counts(conn: asyncpg.Connection) -> dict[str, int]:
+    """Active supplier -> number of missing practices (suppliers missing none are absent)."""
+    return {r["supplier_id"]: r["n"] for r in await conn.fetch(_MISSING_COUNTS_SQL)}
+
+
+async def fetch_missing_practices(conn: asyncpg.Connection) -> dict[str, tuple[str, ...]]:
+    """Active supplier -> the practice codes missing from its latest reported day."""
+    return {r["supplier_id"]: tuple(r["practices"]) for r in await conn.fetch(_MISSING_SQL)}
+
+
+async def fetch_activity_since(
+    conn: asyncpg.Connection, since: dt.datetime, suppliers: list[str]
+) -> dict[str, SupplierActivity24h]:
+    """Per supplier: revisions stored and rejections by reason since ``since``.
+
+    Rejections of records that name no registered supplier are gathered under ``unknown``.
+    """
+    stored = {
+        r["supplier_id"]: r["n"] for r in await conn.fetch(_STORED_SINCE_SQL, since, suppliers)
+    }
+    known = set(suppliers)
+    rejections: dict[str, dict[str, int]] = {}
+    for r in await conn.fetch(_REJECTED_SINCE_SQL, since):
+        label = r["supplier_id"] if r["supplier_id"] in known else UNKNOWN
+        by_reason = rejections.setdefault(label, {})
+        by_reason[r["reason"]] = by_reason.get(r["reason"], 0) + r["n"]
+    return {
+        s: SupplierActivity24h(stored.get(s, 0), rejections.get(s, {}))
+        for s in sorted(known | set(rejections))
+    }
+
+
+async def fetch_coverage(
+    conn: asyncpg.Connection, suppliers: list[str], first: dt.date, last: dt.date
+) -> dict[tuple[str, dt.date], int]:
+    """(supplier, day) -> practices with figures for that day, for days first..last."""
+    rows = await conn.fetch(_COVERAGE_SQL, suppliers, first, last)
+    return {(r["supplier_id"], r["activity_date"]): r["n"] for r in rows}
+
+
+async def fetch_status_snapshot(
+    conn: asyncpg.Connection,
+    now: dt.datetime,
+    timezone: str = "Europe/London",
+    days: int = COVERAGE_DAYS,
+) -> StatusSnapshot:
+    """Everything the status page shows, evaluated at ``now``, in one read-only transaction."""
+    today = local_today(now, timezone)
+    window = coverage_days(today, days)
+    async with conn.transaction(readonly=True, isolation="repeatable_read"):
+        suppliers = await fetch_freshness(conn, now)
+        ids = [s.supplier_id for s in suppliers]
+        missing = await fetch_missing_practices(conn)
+        activity = await fetch_activity_since(conn, now - dt.timedelta(hours=24), ids)
+        coverage = await fetch_coverage(conn, ids, window[0], window[-1])
+    return StatusSnapshot(
+        now=now,
+        today=today,
+        suppliers=tuple(suppliers),
+        missing=missing,
+        activity=activity,
+        coverage=coverage,
+        days=tuple(window),
+    )

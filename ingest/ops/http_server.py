@@ -1,0 +1,98 @@
+"""The service's HTTP endpoints (aiohttp): /metrics, /healthz, /readyz and the status page /.
+
+* ``/metrics``: Prometheus text format of the service's registry (CONTRACT section 5);
+* ``/healthz``: 200 while the process lives;
+* ``/readyz``: 200 once Kafka and Postgres are reachable and partitions are assigned, else 503;
+* ``/``: the status page for people (ingest/ops/status_page.py), from a ``StatusSource`` (the
+  freshness refresher); 503 with an explanation when the service runs without one.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from ingest.ops.freshness import StatusSnapshot
+from ingest.ops.metrics import IngestMetrics
+from ingest.ops.status_page import render_status_page
+from ingest.settings import Settings
+
+
+class ReadinessView(Protocol):
+    @property
+    def ready(self) -> bool: ...
+
+
+class ServiceView(Protocol):
+    """What the HTTP layer reads from the running service."""
+
+    metrics: IngestMetrics
+
+    @property
+    def readiness(self) -> ReadinessView: ...
+
+
+class StatusSource(Protocol):
+    """Where the status page's data comes from (ingest.ops.refresher.FreshnessRefresher)."""
+
+    async def snapshot(self) -> StatusSnapshot: ...
+
+
+_HTML = "text/html"
+
+
+def build_app(
+    service: ServiceView, status: StatusSource | None = None, timezone: str = "Europe/London"
+) -> web.Application:
+    app = web.Application()
+    # triage_consumer_ready follows /readyz at every scrape.
+    service.metrics.ready.set_function(lambda: 1.0 if service.readiness.ready else 0.0)
+
+    async def metrics(_: web.Request) -> web.Response:
+        body = generate_latest(service.metrics.registry)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.Response(text="ok\n")
+
+    async def readyz(_: web.Request) -> web.Response:
+        ready = service.readiness.ready
+        return web.Response(
+            text=f"{'ready' if ready else 'not ready'}\n", status=200 if ready else 503
+        )
+
+    async def status_page(_: web.Request) -> web.Response:
+        if status is None:
+            return web.Response(
+                text="<!DOCTYPE html><title>No status</title><p>This process serves no"
+                " status page (no freshness refresher).</p>",
+                status=503,
+                content_type=_HTML,
+            )
+        snapshot = await status.snapshot()
+        return web.Response(
+            text=render_status_page(snapshot, timezone),
+            status=503 if snapshot.database_error else 200,
+            content_type=_HTML,
+            charset="utf-8",
+            headers={"Cache-Control": "no-store"},
+        )
+
+    app.router.add_get("/", status_page)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    return app
+
+
+async def start_http_server(
+    settings: Settings, service: ServiceView, status: StatusSource | None = None
+) -> web.AppRunner:
+    """Start serving; the caller cleans the runner up (``runner.addresses`` has the port)."""
+    runner = web.AppRunner(build_app(service, status, settings.timezone))
+    await runner.setup()
+    site = web.TCPSite(runner, settings.metrics_host, settings.metrics_port)
+    await site.start()
+    return runner

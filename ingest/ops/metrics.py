@@ -1,0 +1,167 @@
+"""Prometheus metrics of CONTRACT section 5, with label safety, plus the ops metrics of
+docs/operations.md.
+
+The ``supplier`` label only ever takes a registered supplier id or ``unknown``: input never
+creates new label values (a flood of events from random topics or ids adds no series). The
+freshness gauges are derived from Postgres by the refresher (ingest/ops/refresher.py) and carry
+only the active suppliers of the latest refresh: a deactivated supplier's series disappear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+from ingest.analytics.metrics import UnknownPracticesGauge
+from ingest.contract.model import FreshnessStatus, Outcome, Reason
+from ingest.ops.freshness import SupplierFreshness, midnight_utc_seconds
+
+UNKNOWN = "unknown"
+
+# CONTRACT section 5, exactly.
+EVENTS_TOTAL = "triage_events_total"
+REJECTED_EVENTS_TOTAL = "triage_rejected_events_total"
+LAST_EVENT_TIMESTAMP = "triage_supplier_last_event_timestamp_seconds"
+LATEST_ACTIVITY_DATE = "triage_supplier_latest_activity_date_seconds"
+SUPPLIER_STATUS = "triage_supplier_status"
+# Additions (issue 4): never renamed, only added to.
+MISSING_PRACTICES = "triage_supplier_missing_practices"
+CONSUMER_READY = "triage_consumer_ready"
+CONSUMER_LAG = "triage_consumer_lag_records"
+FRESHNESS_REFRESH_TIMESTAMP = "triage_freshness_refresh_timestamp_seconds"
+FRESHNESS_REFRESH_FAILURES = "triage_freshness_refresh_failures_total"
+
+
+class IngestMetrics:
+    """The contract's metrics, in a registry of their own (one per service instance)."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.events = Counter(
+            EVENTS_TOTAL, "Kafka records by outcome.", ["supplier", "outcome"], registry=r
+        )
+        self.rejected = Counter(
+            REJECTED_EVENTS_TOTAL,
+            "Rejected records by reason.",
+            ["supplier", "reason"],
+            registry=r,
+        )
+        self.last_event = Gauge(
+            LAST_EVENT_TIMESTAMP,
+            "When the latest valid event of the supplier was ingested (unix seconds).",
+            ["supplier"],
+            registry=r,
+        )
+        self.latest_day = Gauge(
+            LATEST_ACTIVITY_DATE,
+            "Midnight UTC of the latest activity_date reported by the supplier.",
+            ["supplier"],
+            registry=r,
+        )
+        self.status = Gauge(
+            SUPPLIER_STATUS,
+            "1 for the supplier's current freshness status, 0 for the others.",
+            ["supplier", "status"],
+            registry=r,
+        )
+        self.missing_practices = Gauge(
+            MISSING_PRACTICES,
+            "Practices reported on any of the 7 days before the supplier's latest reported"
+            " day but not for that day.",
+            ["supplier"],
+            registry=r,
+        )
+        self.ready = Gauge(
+            CONSUMER_READY,
+            "1 while /readyz answers 200 (Kafka and Postgres reachable, partitions assigned).",
+            registry=r,
+        )
+        self.lag = Gauge(
+            CONSUMER_LAG,
+            "Records not yet consumed on the partitions assigned to this process.",
+            ["supplier"],
+            registry=r,
+        )
+        self.refreshed_at = Gauge(
+            FRESHNESS_REFRESH_TIMESTAMP,
+            "When the freshness gauges were last derived from Postgres (unix seconds).",
+            registry=r,
+        )
+        self.refresh_failures = Counter(
+            FRESHNESS_REFRESH_FAILURES,
+            "Freshness refreshes that failed (Postgres unreachable or erroring).",
+            registry=r,
+        )
+        # Issue 8's gauge triage_unknown_practices, refreshed by the same timer.
+        self.unknown_practices = UnknownPracticesGauge(r)
+        self._registered: frozenset[str] = frozenset()
+
+    def set_registered(self, suppliers: Collection[str]) -> None:
+        """The supplier ids allowed as label values."""
+        self._registered = frozenset(suppliers)
+
+    @property
+    def registered(self) -> frozenset[str]:
+        return self._registered
+
+    def label(self, supplier: str | None) -> str:
+        """A safe value for the supplier label."""
+        if supplier is None or supplier not in self._registered:
+            return UNKNOWN
+        return supplier
+
+    def observe(
+        self,
+        outcomes: Mapping[tuple[str, Outcome], int],
+        reasons: Mapping[tuple[str | None, Reason], int],
+    ) -> None:
+        """Count a committed batch."""
+        for (supplier, outcome), n in outcomes.items():
+            self.events.labels(self.label(supplier), outcome.value).inc(n)
+        for (maybe_supplier, reason), n in reasons.items():
+            self.rejected.labels(self.label(maybe_supplier), reason.value).inc(n)
+
+    def set_status(self, supplier: str, status: FreshnessStatus) -> None:
+        """One-hot freshness status of a registered supplier (ignored for any other id)."""
+        if supplier not in self._registered:
+            return
+        for candidate in FreshnessStatus:
+            self.status.labels(supplier, candidate.value).set(1 if candidate is status else 0)
+
+    def publish_freshness(
+        self,
+        suppliers: Iterable[SupplierFreshness],
+        missing: Mapping[str, int],
+        refreshed_at: float,
+    ) -> None:
+        """Replace the freshness gauges with one refresh's rows (the active suppliers).
+
+        Runs without awaiting, so a scrape never sees a half-published refresh. Suppliers
+        absent from ``suppliers`` (deactivated, removed) lose their series.
+        """
+        rows = list(suppliers)
+        self.set_registered({row.supplier_id for row in rows})
+        for gauge in (self.status, self.last_event, self.latest_day, self.missing_practices):
+            gauge.clear()
+        for row in rows:
+            self.set_status(row.supplier_id, row.status)
+            if row.last_event_at is not None:
+                self.last_event.labels(row.supplier_id).set(row.last_event_at.timestamp())
+            if row.latest_activity_date is not None:
+                self.latest_day.labels(row.supplier_id).set(
+                    midnight_utc_seconds(row.latest_activity_date)
+                )
+            self.missing_practices.labels(row.supplier_id).set(missing.get(row.supplier_id, 0))
+        self.refreshed_at.set(refreshed_at)
+
+    def publish_lag(self, lag: Mapping[str | None, int]) -> None:
+        """Records behind per supplier (topic's supplier, ``unknown`` for any other topic)."""
+        totals: dict[str, int] = {}
+        for supplier, n in lag.items():
+            label = self.label(supplier)
+            totals[label] = totals.get(label, 0) + max(n, 0)
+        self.lag.clear()
+        for label, n in totals.items():
+            self.lag.labels(label).set(n)

@@ -1,0 +1,117 @@
+"""The supplier registry in ``triage.suppliers`` (Postgres edge)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import asyncpg
+
+from ingest.contract.model import SUPPLIER_ID_RE
+from ingest.errors import SupplierError
+
+
+@dataclass(frozen=True)
+class Supplier:
+    supplier_id: str
+    name: str
+    warn_after: dt.timedelta
+    error_after: dt.timedelta
+    active: bool
+
+
+def check_supplier_id(supplier_id: str) -> str:
+    """The id itself, or SupplierError saying what a valid id looks like."""
+    if not SUPPLIER_ID_RE.match(supplier_id):
+        raise SupplierError(
+            f"supplier id {supplier_id!r} is invalid: use 2-40 characters a-z, 0-9 and '-',"
+            " starting with a letter or digit (e.g. askmygp)"
+        )
+    return supplier_id
+
+
+def _check_thresholds(warn_after: dt.timedelta, error_after: dt.timedelta) -> None:
+    if error_after < warn_after:
+        raise SupplierError(
+            f"error_after ({error_after}) must not be shorter than warn_after ({warn_after})"
+        )
+
+
+async def add_supplier(
+    conn: asyncpg.Connection,
+    supplier_id: str,
+    name: str,
+    warn_after: dt.timedelta,
+    error_after: dt.timedelta,
+) -> Supplier:
+    """Register (or re-activate and update) a supplier."""
+    check_supplier_id(supplier_id)
+    _check_thresholds(warn_after, error_after)
+    row = await conn.fetchrow(
+        "INSERT INTO triage.suppliers (supplier_id, name, warn_after, error_after, active)"
+        " VALUES ($1, $2, $3, $4, true)"
+        " ON CONFLICT (supplier_id) DO UPDATE SET name = EXCLUDED.name,"
+        " warn_after = EXCLUDED.warn_after, error_after = EXCLUDED.error_after,"
+        " active = true, updated_at = now()"
+        " RETURNING supplier_id, name, warn_after, error_after, active",
+        supplier_id,
+        name,
+        warn_after,
+        error_after,
+    )
+    return Supplier(**dict(row))
+
+
+async def update_supplier(
+    conn: asyncpg.Connection,
+    supplier_id: str,
+    name: str | None = None,
+    warn_after: dt.timedelta | None = None,
+    error_after: dt.timedelta | None = None,
+) -> Supplier:
+    """Change a registered supplier's name or thresholds."""
+    current = await get_supplier(conn, supplier_id)
+    warn = warn_after or current.warn_after
+    error = error_after or current.error_after
+    _check_thresholds(warn, error)
+    row = await conn.fetchrow(
+        "UPDATE triage.suppliers SET name = $2, warn_after = $3, error_after = $4,"
+        " updated_at = now() WHERE supplier_id = $1"
+        " RETURNING supplier_id, name, warn_after, error_after, active",
+        supplier_id,
+        name or current.name,
+        warn,
+        error,
+    )
+    return Supplier(**dict(row))
+
+
+async def get_supplier(conn: asyncpg.Connection, supplier_id: str) -> Supplier:
+    row = await conn.fetchrow(
+        "SELECT supplier_id, name, warn_after, error_after, active FROM triage.suppliers"
+        " WHERE supplier_id = $1",
+        supplier_id,
+    )
+    if row is None:
+        raise SupplierError(f"supplier {supplier_id!r} is not registered (ingest suppliers add)")
+    return Supplier(**dict(row))
+
+
+async def remove_supplier(conn: asyncpg.Connection, supplier_id: str) -> Supplier:
+    """Deactivate a supplier: its history stays, new events are rejected unknown_supplier."""
+    await get_supplier(conn, supplier_id)
+    row = await conn.fetchrow(
+        "UPDATE triage.suppliers SET active = false, updated_at = now() WHERE supplier_id = $1"
+        " RETURNING supplier_id, name, warn_after, error_after, active",
+        supplier_id,
+    )
+    return Supplier(**dict(row))
+
+
+async def list_suppliers(conn: asyncpg.Connection, include_inactive: bool = True) -> list[Supplier]:
+    rows = await conn.fetch(
+        "SELECT supplier_id, name, warn_after, error_after, active FROM triage.suppliers"
+        " WHERE active OR $1 ORDER BY supplier_id",
+        include_inactive,
+    )
+    return [Supplier(**dict(r)) for r in rows]

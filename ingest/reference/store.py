@@ -1,0 +1,198 @@
+"""Versioned, idempotent loading of reference data into Postgres (asyncpg, COPY).
+
+A load of kind K (practices, memberships, sub_icbs, list_sizes) in one transaction:
+
+1. takes a transaction-level advisory lock for K (concurrent loads of K queue up);
+2. compares the content fingerprint with the current load of K: equal -> nothing changes
+   (``LoadResult.created`` is False), so running a loader twice is harmless;
+3. otherwise marks the current load superseded, registers the new load, and COPYs its rows
+   (``copy_records_to_table``) tagged with the new ``load_id``.
+
+Old loads and their rows are never deleted: ``triage.reference_load_history`` lists them and
+their rows stay in the ``triage.ref_*`` tables; the ``triage.current_*`` views show the current
+load only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+
+from ingest.analytics.export import MISSING_SCHEMA_ERRORS
+from ingest.errors import IngestError
+from ingest.reference.parsing import (
+    RECORD_TYPES,
+    ListSize,
+    Record,
+    ReferenceKind,
+    as_row,
+    columns_of,
+    fingerprint,
+    merge_list_sizes,
+    parse_reference,
+)
+
+TABLES: dict[ReferenceKind, str] = {
+    ReferenceKind.PRACTICES: "ref_practices",
+    ReferenceKind.MEMBERSHIPS: "ref_memberships",
+    ReferenceKind.SUB_ICBS: "ref_sub_icbs",
+    ReferenceKind.LIST_SIZES: "ref_list_sizes",
+}
+_LOCK_CLASS = 0x7265_6600  # "ref\0": first key of the advisory lock, the kind is the second
+
+
+class ReferenceStoreError(IngestError):
+    """Reference data could not be stored or read."""
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    """What a load did."""
+
+    kind: ReferenceKind
+    load_id: int  # the current load after the call
+    row_count: int
+    created: bool  # False: same content as the current load, nothing changed
+    replaced_load_id: int | None  # the load this one superseded, if any
+
+
+@dataclass(frozen=True, slots=True)
+class LoadInfo:
+    """One row of ``triage.reference_load_history``."""
+
+    load_id: int
+    kind: str
+    source_name: str
+    content_sha256: str
+    row_count: int
+    loaded_at: dt.datetime
+    loaded_by: str
+    superseded_at: dt.datetime | None
+    is_current: bool
+
+
+async def load_records(
+    conn: asyncpg.Connection,
+    kind: ReferenceKind,
+    records: Sequence[Record],
+    source_name: str,
+) -> LoadResult:
+    """Make ``records`` the current load of ``kind`` (no-op when the content is unchanged)."""
+    record_type = RECORD_TYPES[kind]
+    wrong = [r for r in records if not isinstance(r, record_type)]
+    if wrong:
+        raise ReferenceStoreError(f"{kind} load given {type(wrong[0]).__name__} records")
+    digest = fingerprint(records)
+    try:
+        async with conn.transaction():
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock($1, hashtext($2))", _LOCK_CLASS, kind.value
+            )
+            current = await conn.fetchrow(
+                "SELECT load_id, content_sha256 FROM triage.reference_loads "
+                "WHERE kind = $1 AND superseded_at IS NULL",
+                kind.value,
+            )
+            if current is not None and current["content_sha256"] == digest:
+                return LoadResult(kind, current["load_id"], len(records), False, None)
+            previous: int | None = None if current is None else current["load_id"]
+            if previous is not None:
+                await conn.execute(
+                    "UPDATE triage.reference_loads SET superseded_at = clock_timestamp() "
+                    "WHERE load_id = $1",
+                    previous,
+                )
+            load_id: int = await conn.fetchval(
+                "INSERT INTO triage.reference_loads (kind, source_name, content_sha256, "
+                "row_count) VALUES ($1, $2, $3, $4) RETURNING load_id",
+                kind.value,
+                source_name,
+                digest,
+                len(records),
+            )
+            if previous is not None:
+                await conn.execute(
+                    "UPDATE triage.reference_loads SET superseded_by = $1 WHERE load_id = $2",
+                    load_id,
+                    previous,
+                )
+            await conn.copy_records_to_table(
+                TABLES[kind],
+                schema_name="triage",
+                columns=["load_id", *columns_of(record_type)],
+                records=[(load_id, *as_row(r)) for r in records],
+            )
+    except MISSING_SCHEMA_ERRORS as exc:
+        raise ReferenceStoreError(
+            f"the reference tables are missing ({exc}); apply the migrations first"
+        ) from exc
+    return LoadResult(kind, load_id, len(records), True, previous)
+
+
+async def load_file(
+    conn: asyncpg.Connection, kind: ReferenceKind, path: Path, *, merge: bool = False
+) -> LoadResult:
+    """Parse the file at ``path`` and load it (see ``load_records``).
+
+    ``merge`` (list sizes only): the new load is the current list sizes plus the file's, the
+    file winning for the same practice and extract date, so monthly extracts accumulate.
+    """
+    try:
+        data = await asyncio.to_thread(path.read_bytes)
+    except OSError as exc:
+        raise ReferenceStoreError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    records = parse_reference(kind, data)
+    if merge:
+        if kind is not ReferenceKind.LIST_SIZES:
+            raise ReferenceStoreError("--merge applies to list sizes only")
+        # Hold the kind's lock from the read of the current set to the load, or a concurrent
+        # load in between would be lost by the merge. Advisory locks are re-entrant within a
+        # session, so load_records' transaction-level lock on the same key is granted.
+        await conn.execute("SELECT pg_advisory_lock($1, hashtext($2))", _LOCK_CLASS, kind.value)
+        try:
+            current = await current_list_sizes(conn)
+            sizes = [r for r in records if isinstance(r, ListSize)]
+            return await load_records(
+                conn, kind, merge_list_sizes(current, sizes), f"{path.name} (merged)"
+            )
+        finally:
+            await conn.execute(
+                "SELECT pg_advisory_unlock($1, hashtext($2))", _LOCK_CLASS, kind.value
+            )
+    return await load_records(conn, kind, records, path.name)
+
+
+async def current_list_sizes(conn: asyncpg.Connection) -> list[ListSize]:
+    """The list sizes of the current load."""
+    try:
+        rows = await conn.fetch(
+            "SELECT practice_code, extract_date, registered_patients FROM triage.current_list_sizes"
+        )
+    except MISSING_SCHEMA_ERRORS as exc:
+        raise ReferenceStoreError(
+            f"the reference tables are missing ({exc}); apply the migrations first"
+        ) from exc
+    return [ListSize(r["practice_code"], r["extract_date"], r["registered_patients"]) for r in rows]
+
+
+async def load_history(
+    conn: asyncpg.Connection, kind: ReferenceKind | None = None
+) -> list[LoadInfo]:
+    """Every load (newest first), optionally of one kind."""
+    try:
+        rows = await conn.fetch(
+            "SELECT load_id, kind, source_name, content_sha256, row_count, loaded_at, loaded_by, "
+            "superseded_at, is_current FROM triage.reference_load_history "
+            "WHERE $1::text IS NULL OR kind = $1 ORDER BY load_id DESC",
+            None if kind is None else kind.value,
+        )
+    except MISSING_SCHEMA_ERRORS as exc:
+        raise ReferenceStoreError(
+            f"the reference tables are missing ({exc}); apply the migrations first"
+        ) from exc
+    return [LoadInfo(**dict(r)) for r in rows]
