@@ -69,6 +69,7 @@ demo: venv stack-up
 
 lint: venv
 	$(BIN)/ruff check ingest consumers tests
+	$(BIN)/ruff format --check ingest consumers tests
 	$(BIN)/mypy
 
 # End to end on the real stack: ours (1 and 2 processes) vs a naive consumer vs the COPY ceiling.

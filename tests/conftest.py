@@ -227,8 +227,10 @@ async def create_kafka_topics(
     for _ in range(100):
         described = await admin.describe_topics(wanted)
         ready = [
-            t for t in described
-            if t["error_code"] == 0 and t["partitions"]
+            t
+            for t in described
+            if t["error_code"] == 0
+            and t["partitions"]
             and all(p["leader"] >= 0 for p in t["partitions"])
         ]
         if len(ready) == len(wanted):

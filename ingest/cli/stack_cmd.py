@@ -61,9 +61,7 @@ def stack_up(
         )
     if result.applied:
         _progress(f"migrations applied: {', '.join(f'{v:04d}' for v in result.applied)}")
-    _progress(
-        f"stack ready in {result.seconds:.1f} s; addresses also in {result.paths.stack_env}"
-    )
+    _progress(f"stack ready in {result.seconds:.1f} s; addresses also in {result.paths.stack_env}")
     for line in result.addresses.env_lines():
         _out.print(line)
 
@@ -81,8 +79,12 @@ def stack_status() -> None:
     for column in ("component", "state", "pid", "address", "log"):
         table.add_column(column, overflow="fold")
     for item in components:
-        state = "[green]ready[/green]" if item.ready else (
-            "[yellow]running, not answering[/yellow]" if item.running else "[red]stopped[/red]"
+        state = (
+            "[green]ready[/green]"
+            if item.ready
+            else (
+                "[yellow]running, not answering[/yellow]" if item.running else "[red]stopped[/red]"
+            )
         )
         table.add_row(item.name, state, str(item.pid or "-"), item.address or "-", str(item.log))
     _out.print(table)

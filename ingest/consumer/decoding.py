@@ -154,9 +154,7 @@ def fast_count_fields(writer: SchemaVersion, reader: SchemaVersion) -> int | Non
     reader_fields = {f["name"]: f for f in reader.source["fields"]}
     names = [f["name"] for f in writer.source["fields"]]
     k = len(names) - len(_LEADING_FIELDS)
-    if tuple(names[: len(_LEADING_FIELDS)]) != _LEADING_FIELDS or not 1 <= k <= len(
-        COUNT_FIELDS
-    ):
+    if tuple(names[: len(_LEADING_FIELDS)]) != _LEADING_FIELDS or not 1 <= k <= len(COUNT_FIELDS):
         return None
     if tuple(names[len(_LEADING_FIELDS) :]) != COUNT_FIELDS[:k]:
         return None

@@ -324,7 +324,8 @@ async def up(
         running = {name for name, pid in _running_pids(paths).items() if pid is not None}
         ports = await asyncio.to_thread(_resolve_ports, paths, running, report)
         results = await asyncio.gather(
-            _kafka_up(paths, ports, report, secure), _postgres_up(paths, ports, report),
+            _kafka_up(paths, ports, report, secure),
+            _postgres_up(paths, ports, report),
             return_exceptions=True,
         )
         _raise_first(results)
@@ -333,7 +334,11 @@ async def up(
     await asyncio.to_thread(_write_env, paths, addresses)
     started = tuple(n for n, r in zip(("kafka", "postgres"), results, strict=True) if r is True)
     return UpResult(
-        addresses, started, tuple(applied), time.monotonic() - began, paths,
+        addresses,
+        started,
+        tuple(applied),
+        time.monotonic() - began,
+        paths,
         _security(paths) if _kafka_mode(paths) == "secure" else None,
     )
 
@@ -573,7 +578,11 @@ def _last_matching(path: Path, pattern: str) -> str | None:
 
 
 async def _run_logged(
-    cmd: list[str], log_file: Path, within: float, *, shown: list[str] | None = None,
+    cmd: list[str],
+    log_file: Path,
+    within: float,
+    *,
+    shown: list[str] | None = None,
     **kwargs: Any,
 ) -> int:
     """Run a command with its output appended to ``log_file``; its exit code (-1: timeout).
@@ -597,8 +606,13 @@ async def _spawn_detached(cmd: list[str], log_file: Path, cwd: Path) -> int:
     """Start ``cmd`` in its own session, orphaned at once (it outlives us); returns its pid."""
     script = f"{shlex.join(cmd)} >>{shlex.quote(str(log_file))} 2>&1 </dev/null & echo $!"
     proc = await asyncio.create_subprocess_exec(
-        "/bin/sh", "-c", script, cwd=cwd, start_new_session=True,
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+        "/bin/sh",
+        "-c",
+        script,
+        cwd=cwd,
+        start_new_session=True,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
     )
     out, _ = await proc.communicate()
     return int(out.decode().strip())
@@ -867,9 +881,7 @@ def _libs_current(paths: StackPaths) -> bool:
 async def _ensure_kafka_libs(paths: StackPaths, report: Report) -> None:
     """Copy the pom's jars into kafka/libs with mvn unless they match the pom already."""
     if not POM.exists():
-        raise StackError(
-            f"{POM} is missing: reinstall the package with its [stack] extra"
-        )
+        raise StackError(f"{POM} is missing: reinstall the package with its [stack] extra")
     if await asyncio.to_thread(_libs_current, paths):
         return
     mvn = shutil.which("mvn")
@@ -881,8 +893,16 @@ async def _ensure_kafka_libs(paths: StackPaths, report: Report) -> None:
     report(f"kafka: fetching jars with mvn from {POM} (log: {paths.mvn_log})")
     staging = paths.kafka / "libs.partial"
     await asyncio.to_thread(shutil.rmtree, staging, True)
-    cmd = [mvn, "-q", "-B", "-f", str(POM), "dependency:copy-dependencies",
-           f"-DoutputDirectory={staging}", "-DincludeScope=runtime"]
+    cmd = [
+        mvn,
+        "-q",
+        "-B",
+        "-f",
+        str(POM),
+        "dependency:copy-dependencies",
+        f"-DoutputDirectory={staging}",
+        "-DincludeScope=runtime",
+    ]
     code = await _run_logged(cmd, paths.mvn_log, MVN_TIMEOUT_S)
     if code != 0 or not any(staging.glob("kafka_2.13-*.jar")):
         cause = _mvn_error(paths.mvn_log) or f"exit code {code}"
@@ -1000,37 +1020,42 @@ def _server_properties(paths: StackPaths, ports: Ports, secure: bool = False) ->
 
 def _log4j2_properties(paths: StackPaths) -> str:
     """Broker logs to a rolling file, never the console."""
-    return "\n".join([
-        "status = warn",
-        "shutdownHook = disable",
-        "appender.file.type = RollingFile",
-        "appender.file.name = FILE",
-        f"appender.file.fileName = {paths.kafka_log}",
-        f"appender.file.filePattern = {paths.kafka_log}.%i",
-        "appender.file.layout.type = PatternLayout",
-        "appender.file.layout.pattern = [%d] %p %m (%c)%n",
-        "appender.file.policies.type = Policies",
-        "appender.file.policies.size.type = SizeBasedTriggeringPolicy",
-        "appender.file.policies.size.size = 50MB",
-        "appender.file.strategy.type = DefaultRolloverStrategy",
-        "appender.file.strategy.max = 3",
-        "rootLogger.level = INFO",
-        "rootLogger.appenderRef.file.ref = FILE",
-        "logger.request.name = kafka.request.logger",
-        "logger.request.level = WARN",
-        "logger.statechange.name = state.change.logger",
-        "logger.statechange.level = WARN",
-        "",
-    ])
+    return "\n".join(
+        [
+            "status = warn",
+            "shutdownHook = disable",
+            "appender.file.type = RollingFile",
+            "appender.file.name = FILE",
+            f"appender.file.fileName = {paths.kafka_log}",
+            f"appender.file.filePattern = {paths.kafka_log}.%i",
+            "appender.file.layout.type = PatternLayout",
+            "appender.file.layout.pattern = [%d] %p %m (%c)%n",
+            "appender.file.policies.type = Policies",
+            "appender.file.policies.size.type = SizeBasedTriggeringPolicy",
+            "appender.file.policies.size.size = 50MB",
+            "appender.file.strategy.type = DefaultRolloverStrategy",
+            "appender.file.strategy.max = 3",
+            "rootLogger.level = INFO",
+            "rootLogger.appenderRef.file.ref = FILE",
+            "logger.request.name = kafka.request.logger",
+            "logger.request.level = WARN",
+            "logger.statechange.name = state.change.logger",
+            "logger.statechange.level = WARN",
+            "",
+        ]
+    )
 
 
 def _java_cmd(java: str, paths: StackPaths, main: str, *args: str) -> list[str]:
     return [
-        java, *KAFKA_JVM_OPTS,
+        java,
+        *KAFKA_JVM_OPTS,
         f"-Dlog4j2.configurationFile={paths.kafka_log4j}",
         f"-Dkafka.logs.dir={paths.logs}",
-        "-cp", f"{paths.kafka_libs}/*",
-        main, *args,
+        "-cp",
+        f"{paths.kafka_libs}/*",
+        main,
+        *args,
     ]
 
 
@@ -1040,8 +1065,17 @@ async def _format_kafka_storage(java: str, paths: StackPaths, secure: bool = Fal
     if (paths.kafka_data / "meta.properties").exists():
         return
     cluster_id = await asyncio.to_thread(_cluster_id, paths)
-    cmd = _java_cmd(java, paths, "kafka.tools.StorageTool", "format", "-t", cluster_id,
-                    "-c", str(paths.kafka_config), "--ignore-formatted")
+    cmd = _java_cmd(
+        java,
+        paths,
+        "kafka.tools.StorageTool",
+        "format",
+        "-t",
+        cluster_id,
+        "-c",
+        str(paths.kafka_config),
+        "--ignore-formatted",
+    )
     shown = list(cmd)
     if secure:
         admin = acl.read_env_file(paths.admin_env)
@@ -1069,7 +1103,10 @@ async def _launch_kafka(java: str, paths: StackPaths) -> int:
 
 
 async def _wait_kafka(
-    paths: StackPaths, pid: int, bootstrap: str, ports: Ports,
+    paths: StackPaths,
+    pid: int,
+    bootstrap: str,
+    ports: Ports,
     credentials: acl.Credentials | None = None,
 ) -> None:
     """Poll until a metadata request and FindCoordinator succeed; explain a dead broker."""
@@ -1200,10 +1237,20 @@ def _pg_env() -> dict[str, str]:
 
 
 async def _initdb(paths: StackPaths, run_as: _RunAs) -> None:
-    cmd = [_pg_bin("initdb"), "-D", str(paths.pg_data), "-U", PG_SUPERUSER, "--auth=trust",
-           "--encoding=UTF8", "--no-locale", "--no-instructions"]
-    code = await _run_logged(cmd, paths.pg_ctl_log, 300.0, cwd=paths.pg, env=_pg_env(),
-                             **run_as.kwargs())
+    cmd = [
+        _pg_bin("initdb"),
+        "-D",
+        str(paths.pg_data),
+        "-U",
+        PG_SUPERUSER,
+        "--auth=trust",
+        "--encoding=UTF8",
+        "--no-locale",
+        "--no-instructions",
+    ]
+    code = await _run_logged(
+        cmd, paths.pg_ctl_log, 300.0, cwd=paths.pg, env=_pg_env(), **run_as.kwargs()
+    )
     if code != 0:
         cause = _tail(paths.pg_ctl_log, 1) or [f"exit code {code}"]
         raise StackError(
@@ -1251,10 +1298,26 @@ def _pg_settings(ports: Ports) -> str:
 
 
 async def _pg_ctl_start(paths: StackPaths, ports: Ports, run_as: _RunAs) -> None:
-    cmd = [_pg_bin("pg_ctl"), "start", "-D", str(paths.pg_data), "-l", str(paths.pg_log),
-           "-w", "-t", str(PG_TIMEOUT_S)]
-    code = await _run_logged(cmd, paths.pg_ctl_log, PG_TIMEOUT_S + 10, cwd=paths.pg,
-                             env=_pg_env(), start_new_session=True, **run_as.kwargs())
+    cmd = [
+        _pg_bin("pg_ctl"),
+        "start",
+        "-D",
+        str(paths.pg_data),
+        "-l",
+        str(paths.pg_log),
+        "-w",
+        "-t",
+        str(PG_TIMEOUT_S),
+    ]
+    code = await _run_logged(
+        cmd,
+        paths.pg_ctl_log,
+        PG_TIMEOUT_S + 10,
+        cwd=paths.pg,
+        env=_pg_env(),
+        start_new_session=True,
+        **run_as.kwargs(),
+    )
     if code != 0:
         raise StackError(_postgres_failed(paths, ports))
 
@@ -1286,8 +1349,7 @@ async def _ensure_database(port: int, paths: StackPaths) -> None:
         except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
             if time.monotonic() > deadline:
                 raise StackError(
-                    f"PostgreSQL on {HOST}:{port} refuses connections ({exc}); "
-                    f"see {paths.pg_log}"
+                    f"PostgreSQL on {HOST}:{port} refuses connections ({exc}); see {paths.pg_log}"
                 ) from exc
             await asyncio.sleep(0.3)
     try:
@@ -1303,13 +1365,22 @@ async def _postgres_down(paths: StackPaths, report: Report) -> bool:
         return False
     report(f"postgres: stopping server pid {pid}")
     run_as = await asyncio.to_thread(_prepare_postgres, paths)
-    cmd = [_pg_bin("pg_ctl"), "stop", "-D", str(paths.pg_data), "-m", "fast", "-w",
-           "-t", str(PG_TIMEOUT_S)]
-    code = await _run_logged(cmd, paths.pg_ctl_log, PG_TIMEOUT_S + 10, cwd=paths.pg,
-                             env=_pg_env(), **run_as.kwargs())
+    cmd = [
+        _pg_bin("pg_ctl"),
+        "stop",
+        "-D",
+        str(paths.pg_data),
+        "-m",
+        "fast",
+        "-w",
+        "-t",
+        str(PG_TIMEOUT_S),
+    ]
+    code = await _run_logged(
+        cmd, paths.pg_ctl_log, PG_TIMEOUT_S + 10, cwd=paths.pg, env=_pg_env(), **run_as.kwargs()
+    )
     if code != 0 and _running_pids(paths)["postgres"] is not None:
         raise StackError(
-            f"pg_ctl stop -m fast failed for pid {pid}; see {paths.pg_ctl_log} and "
-            f"{paths.pg_log}"
+            f"pg_ctl stop -m fast failed for pid {pid}; see {paths.pg_ctl_log} and {paths.pg_log}"
         )
     return True

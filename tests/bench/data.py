@@ -206,8 +206,10 @@ class _Builder:
         self.spec, self.today, self.suppliers = spec, today, suppliers
         self.rng = random.Random(spec.seed)
         self.serial = 0
-        self.base_ms = int((dt.datetime.combine(today, dt.time(2)) - dt.datetime(1970, 1, 1))
-                           .total_seconds() * 1000)
+        self.base_ms = int(
+            (dt.datetime.combine(today, dt.time(2)) - dt.datetime(1970, 1, 1)).total_seconds()
+            * 1000
+        )
 
     def _writer_version(self, supplier_index: int) -> int:
         if supplier_index % 3 == 0:

@@ -65,16 +65,26 @@ def main() -> None:
             fast(value)
 
     print(f"{len(v1):,} schema-v1 values of {data.suppliers[0]}; {len(records):,} records")
-    _time("fastavro schemaless_reader, v1 writer -> v2 reader (resolution)",
-          lambda: read(w1, w2), len(v1))
-    _time("fastavro schemaless_reader, v1 writer only (no resolution)",
-          lambda: read(w1, None), len(v1))
+    _time(
+        "fastavro schemaless_reader, v1 writer -> v2 reader (resolution)",
+        lambda: read(w1, w2),
+        len(v1),
+    )
+    _time(
+        "fastavro schemaless_reader, v1 writer only (no resolution)",
+        lambda: read(w1, None),
+        len(v1),
+    )
     _time("Decoder.decode (general path: fastavro + resolution)", general, len(v1))
     _time("Decoder.fast_reader (regex fast path, fields only)", quick, len(v1))
-    _time("check_record per record (general path: decode + rules + event)",
-          lambda: [check_record(r, decoder, registered, limits) for r in records])
-    _time("triage (fast path + general path for the rest)",
-          lambda: triage(records, decoder, registered, limits))
+    _time(
+        "check_record per record (general path: decode + rules + event)",
+        lambda: [check_record(r, decoder, registered, limits) for r in records],
+    )
+    _time(
+        "triage (fast path + general path for the rest)",
+        lambda: triage(records, decoder, registered, limits),
+    )
 
 
 if __name__ == "__main__":

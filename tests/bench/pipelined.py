@@ -84,7 +84,9 @@ class PipelinedService(IngestService):
         await self._drain()  # batch N stored (in order) before batch N+1 is written
         log.debug(
             "batch of %d: triage %.0f ms, then waited %.0f ms for the previous write",
-            len(records), (decoded - started) * 1000, (time.perf_counter() - decoded) * 1000,
+            len(records),
+            (decoded - started) * 1000,
+            (time.perf_counter() - decoded) * 1000,
         )
         self._in_flight = asyncio.create_task(
             self._write(records, next_offsets, schemas, registered, limits, triaged)

@@ -258,15 +258,29 @@ class Consumers:
             self._log_files.append(log_file)
             self.children.append(
                 subprocess.Popen(
-                    self.command, env=self.env, cwd=REPO_ROOT, stdout=log_file,
+                    self.command,
+                    env=self.env,
+                    cwd=REPO_ROOT,
+                    stdout=log_file,
                     stderr=log_file,
                 )
             )
         if self.py_spy and self.processes == 1:
             self.profile = self.logs / f"profile-{self.label}.collapsed"
             self.spy = subprocess.Popen(
-                [self.py_spy, "record", "--pid", str(self.children[0].pid), "--rate", "97",
-                 "--format", "raw", "--nonblocking", "--output", str(self.profile)],
+                [
+                    self.py_spy,
+                    "record",
+                    "--pid",
+                    str(self.children[0].pid),
+                    "--rate",
+                    "97",
+                    "--format",
+                    "raw",
+                    "--nonblocking",
+                    "--output",
+                    str(self.profile),
+                ],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
@@ -313,8 +327,7 @@ async def _wait_until_stored(
             sampler.sample()
             next_sample = time.perf_counter() + 0.25
         rows = await conn.fetch(
-            "SELECT topic, partition, next_offset FROM triage.consumer_offsets"
-            " WHERE group_id = $1",
+            "SELECT topic, partition, next_offset FROM triage.consumer_offsets WHERE group_id = $1",
             group,
         )
         stored = {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
@@ -435,13 +448,13 @@ async def run(config: Config, console: Console | None = None) -> Report:
     await create_topics(bootstrap, data.topics, config.partitions)
     try:
         produced = await produce(bootstrap, data)
-        say(f"produced {produced.records:,} records in {produced.seconds:.1f}s"
-            f" ({produced.rate:,.0f}/s, {produced.bytes / 1e6:.0f} MB)")
+        say(
+            f"produced {produced.records:,} records in {produced.seconds:.1f}s"
+            f" ({produced.rate:,.0f}/s, {produced.bytes / 1e6:.0f} MB)"
+        )
         limits = Limits(today=today)
 
-        naive, ceiling = await _references(
-            config, bootstrap, data, databases, token, limits, say
-        )
+        naive, ceiling = await _references(config, bootstrap, data, databases, token, limits, say)
         ours = []
         runs = [(n, False) for n in config.processes]
         if config.pipelined:
@@ -453,9 +466,11 @@ async def run(config: Config, console: Console | None = None) -> Report:
                 config, bootstrap, url, data, expected, produced, n, token, logs, pipelined
             )
             ours.append(service_run)
-            say(f"{service_run.label}: {service_run.rate:,.0f} events/s,"
+            say(
+                f"{service_run.label}: {service_run.rate:,.0f} events/s,"
                 f" verified={service_run.verified}"
-                + (f" {service_run.problems}" if service_run.problems else ""))
+                + (f" {service_run.problems}" if service_run.problems else "")
+            )
     finally:
         if not config.keep:
             await databases.drop_all()
@@ -467,8 +482,12 @@ async def run(config: Config, console: Console | None = None) -> Report:
         machine=machine,
         config={k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()},
         generated_seconds=generated_seconds,
-        produced={"records": produced.records, "bytes": produced.bytes,
-                  "seconds": produced.seconds, "rate": produced.rate},
+        produced={
+            "records": produced.records,
+            "bytes": produced.bytes,
+            "seconds": produced.seconds,
+            "rate": produced.rate,
+        },
         naive=naive,
         ceiling=ceiling,
         ours=ours,
@@ -495,8 +514,13 @@ async def _references(
         sample = min(config.naive_sample, len(data.items))
         say(f"naive consumer on {sample:,} events")
         result = await run_naive(
-            bootstrap, url, data.topics, f"bench-{token}-naive", sample,
-            set(data.suppliers), limits,
+            bootstrap,
+            url,
+            data.topics,
+            f"bench-{token}-naive",
+            sample,
+            set(data.suppliers),
+            limits,
         )
         naive = {**asdict(result), "rate": result.rate}
         say(f"naive: {result.rate:,.0f} events/s")
@@ -510,8 +534,11 @@ async def _references(
         copy_result = await run_ceiling(url, rows)
         use = measure.CpuUse.between(before, measure.CpuSnapshot.take(pids))
         del rows
-        ceiling = {**asdict(copy_result), "rate": copy_result.rate,
-                   "postgres_cpu_seconds": use.postgres}
+        ceiling = {
+            **asdict(copy_result),
+            "rate": copy_result.rate,
+            "postgres_cpu_seconds": use.postgres,
+        }
         say(f"ceiling: {copy_result.rate:,.0f} rows/s")
     return naive, ceiling
 
@@ -519,8 +546,12 @@ async def _references(
 def _as_json(report: Report) -> dict[str, Any]:
     out = asdict(report)
     out["ours"] = [
-        {**asdict(r), "rate": r.rate, "steady_rate": r.steady_rate,
-         "other_cpu_seconds": r.other_cpu_seconds}
+        {
+            **asdict(r),
+            "rate": r.rate,
+            "steady_rate": r.steady_rate,
+            "other_cpu_seconds": r.other_cpu_seconds,
+        }
         for r in report.ours
     ]
     out["ratios"] = ratios(report)
@@ -538,10 +569,22 @@ def ratios(report: Report) -> dict[str, float]:
 
 
 def render(report: Report, console: Console) -> None:
-    table = Table(title=f"ingestion benchmark, {report.config['events']:,} events"
-                  f" ({report.started_at}, {report.machine['cores']} cores)")
-    for name in ("path", "events", "s", "events/s", "/ naive", "/ COPY",
-                 "peak RSS MB", "CPU s", "broker / PG CPU s", "cores busy (others)"):
+    table = Table(
+        title=f"ingestion benchmark, {report.config['events']:,} events"
+        f" ({report.started_at}, {report.machine['cores']} cores)"
+    )
+    for name in (
+        "path",
+        "events",
+        "s",
+        "events/s",
+        "/ naive",
+        "/ COPY",
+        "peak RSS MB",
+        "CPU s",
+        "broker / PG CPU s",
+        "cores busy (others)",
+    ):
         table.add_column(name, justify="left" if name == "path" else "right")
     naive_rate = report.naive["rate"] if report.naive else 0.0
     ceiling_rate = report.ceiling["rate"] if report.ceiling else 0.0
@@ -561,16 +604,32 @@ def render(report: Report, console: Console) -> None:
         )
     if report.naive:
         n = report.naive
-        table.add_row("naive", f"{n['events']:,}", f"{n['seconds']:.1f}",
-                      f"{n['rate']:,.0f}", "1.0",
-                      f"{n['rate'] / ceiling_rate:.3f}" if ceiling_rate else "-",
-                      "-", f"{n['cpu_seconds']:.1f}", "-", "-")
+        table.add_row(
+            "naive",
+            f"{n['events']:,}",
+            f"{n['seconds']:.1f}",
+            f"{n['rate']:,.0f}",
+            "1.0",
+            f"{n['rate'] / ceiling_rate:.3f}" if ceiling_rate else "-",
+            "-",
+            f"{n['cpu_seconds']:.1f}",
+            "-",
+            "-",
+        )
     if report.ceiling:
         c = report.ceiling
-        table.add_row("COPY ceiling", f"{c['rows']:,}", f"{c['seconds']:.1f}",
-                      f"{c['rate']:,.0f}",
-                      f"{c['rate'] / naive_rate:.1f}" if naive_rate else "-", "1.00",
-                      "-", "-", f"- / {c.get('postgres_cpu_seconds', 0.0):.1f}", "-")
+        table.add_row(
+            "COPY ceiling",
+            f"{c['rows']:,}",
+            f"{c['seconds']:.1f}",
+            f"{c['rate']:,.0f}",
+            f"{c['rate'] / naive_rate:.1f}" if naive_rate else "-",
+            "1.00",
+            "-",
+            "-",
+            f"- / {c.get('postgres_cpu_seconds', 0.0):.1f}",
+            "-",
+        )
     console.print(table)
     for run in report.ours:
         console.print(
@@ -579,30 +638,46 @@ def render(report: Report, console: Console) -> None:
             f" current, {run.revision_rows:,} revisions, {run.rejected_rows:,} rejected;"
             f" verified: {run.verified}" + (f" {run.problems}" if run.problems else "")
         )
-        console.print("  Postgres CPU s by process: " + ", ".join(
-            f"{kind} {sec:.1f}" for kind, sec in run.postgres_cpu_by_kind.items()
-        ))
+        console.print(
+            "  Postgres CPU s by process: "
+            + ", ".join(f"{kind} {sec:.1f}" for kind, sec in run.postgres_cpu_by_kind.items())
+        )
         for line in run.profile_summary:
             console.print(f"  {line}")
-    console.print(f"produced {report.produced['records']:,} records in"
-                  f" {report.produced['seconds']:.1f}s; JSON: {report.json_path}")
+    console.print(
+        f"produced {report.produced['records']:,} records in"
+        f" {report.produced['seconds']:.1f}s; JSON: {report.json_path}"
+    )
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Config:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     p.add_argument("--events", type=int, default=Config.events)
     p.add_argument("--practices", type=int, default=Config.practices)
-    p.add_argument("--partitions", type=int, default=Config.partitions,
-                   help="partitions of each of the 3 supplier topics")
+    p.add_argument(
+        "--partitions",
+        type=int,
+        default=Config.partitions,
+        help="partitions of each of the 3 supplier topics",
+    )
     p.add_argument("--naive-sample", type=int, default=Config.naive_sample)
-    p.add_argument("--processes", default="1,2",
-                   help="consumer process counts to run, e.g. 1 or 1,2")
+    p.add_argument(
+        "--processes", default="1,2", help="consumer process counts to run, e.g. 1 or 1,2"
+    )
     p.add_argument("--no-naive", action="store_true")
     p.add_argument("--no-ceiling", action="store_true")
-    p.add_argument("--py-spy", nargs="?", const="py-spy", default=None,
-                   help="profile the 1-process run with py-spy (path to the binary)")
-    p.add_argument("--pipelined", action="store_true",
-                   help="also run the pipelined-loop prototype (tests/bench/pipelined.py)")
+    p.add_argument(
+        "--py-spy",
+        nargs="?",
+        const="py-spy",
+        default=None,
+        help="profile the 1-process run with py-spy (path to the binary)",
+    )
+    p.add_argument(
+        "--pipelined",
+        action="store_true",
+        help="also run the pipelined-loop prototype (tests/bench/pipelined.py)",
+    )
     p.add_argument("--output", type=Path, default=Config.output)
     p.add_argument("--keep", action="store_true", help="keep the databases and topics")
     p.add_argument("--seed", type=int, default=Config.seed)

@@ -72,7 +72,8 @@ def events(draw: st.DrawFn) -> dict[str, Any]:
         "revision": draw(st.one_of(st.integers(1, 5), st.integers(-(2**31), 2**31 - 1))),
         "generated_at": draw(
             st.datetimes(
-                min_value=dt.datetime(1971, 1, 1), max_value=dt.datetime(2100, 1, 1),
+                min_value=dt.datetime(1971, 1, 1),
+                max_value=dt.datetime(2100, 1, 1),
                 timezones=st.just(dt.UTC),
             ).map(lambda t: t.replace(microsecond=t.microsecond // 1000 * 1000))
         ),
@@ -236,6 +237,5 @@ def test_the_hand_encoder_of_the_benchmark_writes_what_fastavro_writes() -> None
             "patient_submitted_requests": figures[4],
             "staff_submitted_requests": figures[5],
         }
-        mine = encode_value(v, event_id, "askmygp", "A81001",
-                            dt.date(2026, 11, 24), 2, ms, figures)
+        mine = encode_value(v, event_id, "askmygp", "A81001", dt.date(2026, 11, 24), 2, ms, figures)
         assert mine == _encode(payload, v)

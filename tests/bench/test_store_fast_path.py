@@ -86,8 +86,11 @@ def _batches(draw: st.DrawFn) -> tuple[list[DailyEvent], dict[EventKey, dict[int
     keys = [("askmygp", p, d) for p in ("A81001", "A81002", "A81003") for d in _DAYS]
     events = [
         DailyEvent(
-            str(uuid.uuid4()), *draw(st.sampled_from(keys)), draw(st.integers(1, 3)),
-            dt.datetime(2026, 11, 24, tzinfo=dt.UTC), draw(st.sampled_from(_FIGURES)),
+            str(uuid.uuid4()),
+            *draw(st.sampled_from(keys)),
+            draw(st.integers(1, 3)),
+            dt.datetime(2026, 11, 24, tzinfo=dt.UTC),
+            draw(st.sampled_from(_FIGURES)),
             SourcePosition(TOPIC, 0, i),
         )
         for i in range(draw(st.integers(0, 25)))

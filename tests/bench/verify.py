@@ -33,8 +33,14 @@ class Verification:
 
 
 def _figures(row: asyncpg.Record, start: int) -> Figures6:
-    return (row[start], row[start + 1], row[start + 2], row[start + 3], row[start + 4],
-            row[start + 5])
+    return (
+        row[start],
+        row[start + 1],
+        row[start + 2],
+        row[start + 3],
+        row[start + 4],
+        row[start + 5],
+    )
 
 
 async def verify(database_url: str, expected: Expected) -> Verification:

@@ -26,8 +26,12 @@ ALL_VERSIONS = [m.version for m in discover()]
 async def run_cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
     """Run the ``ingest`` console script; (exit code, stdout, stderr)."""
     proc = await asyncio.create_subprocess_exec(
-        INGEST, *args, env={**os.environ, **(env or {})}, cwd=REPO_ROOT,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        INGEST,
+        *args,
+        env={**os.environ, **(env or {})},
+        cwd=REPO_ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     async with asyncio.timeout(180):
         out, err = await proc.communicate()
@@ -96,7 +100,8 @@ async def test_a_taken_port_ends_in_one_clear_line(
 ) -> None:
     taken = stack.kafka_bootstrap.rpartition(":")[2]
     code, out, err = await run_cli(
-        "stack", "up",
+        "stack",
+        "up",
         env={"INGEST_STATE_DIR": str(tmp_path / "state"), "INGEST_STACK_POSTGRES_PORT": taken},
     )
     assert code != 0 and out == ""
@@ -174,7 +179,9 @@ async def test_two_migrate_processes_on_a_new_database(
         assert [code for code, _, _ in results] == [0, 0], results
         applied = sorted(
             int(line.split()[1].split("_")[0])
-            for _, out, _ in results for line in out.splitlines() if line.startswith("applied ")
+            for _, out, _ in results
+            for line in out.splitlines()
+            if line.startswith("applied ")
         )
         assert applied == ALL_VERSIONS
     finally:

@@ -121,8 +121,9 @@ def test_prometheus_mounts_the_deploy_files_and_scrapes_the_service(
     mounts = {v.split(":")[0]: v.split(":")[1] for v in prometheus["volumes"]}
     assert mounts["./deploy/prometheus"] == "/etc/prometheus"
     config = yaml.safe_load((REPO / "deploy/prometheus/prometheus.yml").read_text())
-    targets = [t for job in config["scrape_configs"] for s in job["static_configs"]
-               for t in s["targets"]]
+    targets = [
+        t for job in config["scrape_configs"] for s in job["static_configs"] for t in s["targets"]
+    ]
     assert "ingest:9108" in targets
     rule_files = config.get("rule_files", [])
     assert any(Path(f).name == "alerts.yml" for f in rule_files)

@@ -28,3 +28,9 @@ def test_ruff_finds_nothing() -> None:
 def test_mypy_strict_finds_nothing() -> None:
     result = run("mypy")
     assert result.returncode == 0, result.stdout[-4000:]
+
+
+@pytest.mark.slow
+def test_ruff_format_leaves_every_file_as_it_is() -> None:
+    result = run("ruff", "format", "--check", "ingest", "consumers", "tests")
+    assert result.returncode == 0, result.stdout[-4000:]
