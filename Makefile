@@ -18,7 +18,7 @@ APT_TEST_PACKAGES := chromium prometheus
 help:
 	@echo "make demo        virtualenv, local stack, then the demo (service + sample events)"
 	@echo "make test        virtualenv, test tools, local stack, then the whole test suite"
-	@echo "make lint        ruff + mypy --strict"
+	@echo "make lint        ruff check, ruff format --check, mypy --strict"
 	@echo "make bench       the end-to-end benchmark (2,000,000 events; BENCH_ARGS='--events 20000')"
 	@echo "make stack-up    start the local Kafka + Postgres (ingest stack up)"
 	@echo "make stack-down  stop them (ingest stack down)"

@@ -36,13 +36,15 @@ class Outcome(StrEnum):
 
 
 class Reason(StrEnum):
-    """Reason codes of rejected events (CONTRACT section 3), in order of precedence."""
+    """Reason codes of rejected events (CONTRACT sections 3 and 6), in order of precedence."""
 
     UNDECODABLE = "undecodable"
     UNKNOWN_SCHEMA = "unknown_schema"
     UNKNOWN_SUPPLIER = "unknown_supplier"
     SUPPLIER_MISMATCH = "supplier_mismatch"
+    INVALID_EVENT_ID = "invalid_event_id"
     INVALID_PRACTICE_CODE = "invalid_practice_code"
+    PRACTICE_NOT_PARTICIPATING = "practice_not_participating"
     ACTIVITY_DATE_OUT_OF_RANGE = "activity_date_out_of_range"
     NEGATIVE_COUNT = "negative_count"
     INCONSISTENT_BREAKDOWN = "inconsistent_breakdown"
