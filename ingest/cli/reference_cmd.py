@@ -2,7 +2,7 @@
 
 Each load command makes its file the current version of that kind of reference data
 (the previous version is kept as history); loading the same content again changes nothing.
-File layouts: ``ingest.reference.parsing`` and docs/analytics.md.
+File layouts: the modules of ``ingest.reference`` and docs/analytics.md.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ingest.cli.common import database, run_async, settings
-from ingest.reference.parsing import ReferenceKind
+from ingest.reference.records import ReferenceKind
 from ingest.reference.store import LoadInfo, LoadResult, load_file, load_history
 
 _out = Console(highlight=False, soft_wrap=True)

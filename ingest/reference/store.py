@@ -25,7 +25,9 @@ import asyncpg
 
 from ingest.analytics.export import MISSING_SCHEMA_ERRORS
 from ingest.errors import IngestError
-from ingest.reference.parsing import (
+from ingest.reference.list_sizes import merge_list_sizes
+from ingest.reference.parsing import parse_reference
+from ingest.reference.records import (
     RECORD_TYPES,
     ListSize,
     Record,
@@ -33,8 +35,6 @@ from ingest.reference.parsing import (
     as_row,
     columns_of,
     fingerprint,
-    merge_list_sizes,
-    parse_reference,
 )
 
 TABLES: dict[ReferenceKind, str] = {

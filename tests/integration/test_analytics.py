@@ -31,13 +31,8 @@ from ingest.analytics.export import (
 )
 from ingest.analytics.metrics import METRIC_NAME, UnknownPracticesGauge
 from ingest.db.migrate import MIGRATIONS_DIR
-from ingest.reference.parsing import (
-    ListSize,
-    Membership,
-    ReferenceKind,
-    SubIcb,
-    parse_memberships,
-)
+from ingest.reference.memberships import parse_memberships
+from ingest.reference.records import ListSize, Membership, ReferenceKind, SubIcb
 from ingest.reference.store import load_file, load_history, load_records
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "reference"

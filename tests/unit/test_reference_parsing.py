@@ -1,4 +1,4 @@
-"""Parsing of the reference files (ingest.reference.parsing): pure, no database."""
+"""Parsing of the reference files (ingest.reference.*): pure, no database."""
 
 from __future__ import annotations
 
@@ -8,24 +8,20 @@ from pathlib import Path
 import pytest
 
 from ingest.errors import IngestError
-from ingest.reference.parsing import (
-    EPRACCUR_COLUMNS,
-    EPRACCUR_LAYOUT,
+from ingest.reference.csv_input import ReferenceFileError, decode_text
+from ingest.reference.epraccur import EPRACCUR_COLUMNS, EPRACCUR_LAYOUT, parse_epraccur
+from ingest.reference.list_sizes import merge_list_sizes, parse_list_sizes
+from ingest.reference.memberships import parse_memberships
+from ingest.reference.parsing import parse_reference
+from ingest.reference.records import (
     ListSize,
     Membership,
-    ReferenceFileError,
     ReferenceKind,
     as_row,
     columns_of,
-    decode_text,
     fingerprint,
-    merge_list_sizes,
-    parse_epraccur,
-    parse_list_sizes,
-    parse_memberships,
-    parse_reference,
-    parse_sub_icbs,
 )
+from ingest.reference.sub_icbs import parse_sub_icbs
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "reference"
 D = dt.date
