@@ -36,18 +36,11 @@ from ingest.contract.model import topic_for
 from ingest.contract.validation import Limits
 from ingest.ops.suppliers import check_supplier_id
 from ingest.settings import Settings
+from ingest.supplier.counts import SCHEMA_VERSIONS, DailyCounts
+from ingest.supplier.file_reading import FileFormat, format_of
+from ingest.supplier.problems import FileError, RowProblem
 from ingest.supplier.producer import Delivery, DeliveryStatus, SupplierProducer
-from ingest.supplier.push_file import (
-    SCHEMA_VERSIONS,
-    CheckedRow,
-    DailyCounts,
-    FileCheck,
-    FileError,
-    FileFormat,
-    RowProblem,
-    check_lines,
-    format_of,
-)
+from ingest.supplier.push_file import CheckedRow, FileCheck, check_lines
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -59,7 +59,8 @@ from ingest.contract.validation import Limits
 from ingest.errors import IngestError
 from ingest.kafka import make_producer
 from ingest.settings import Settings
-from ingest.supplier.push_file import SCHEMA_VERSIONS, DailyCounts, FieldProblem, check_counts
+from ingest.supplier.counts import SCHEMA_VERSIONS, DailyCounts, check_counts
+from ingest.supplier.problems import FieldProblem
 
 __all__ = [
     "DailyCounts",

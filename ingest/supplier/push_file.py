@@ -1,207 +1,31 @@
-"""Reading a supplier's file of daily per-practice counts and checking each row (pure, no I/O).
+"""Checking each row of a supplier's file of daily counts, as the consumer would (pure, no I/O).
 
-Two layouts are read, one row per practice-day:
+The file's layouts and columns are described in :mod:`ingest.supplier.file_reading`.
 
-* CSV with a header line (UTF-8, a leading byte-order mark is ignored);
-* JSON lines: one JSON object per line (blank lines are skipped).
-
-Columns (CSV header names = JSON keys):
-
-==============================  =========  ===================================================
-column                          required   value
-==============================  =========  ===================================================
-``practice_code``               yes        ODS GP practice code, e.g. ``A81001``
-``activity_date``               yes        ``YYYY-MM-DD``, the UK calendar day counted
-``total_requests``              yes        integer >= 0
-``clinical_requests``           no         integer >= 0, or empty / null
-``admin_requests``              no         integer >= 0, or empty / null
-``other_requests``              no         integer >= 0, or empty / null
-``revision``                    no         integer >= 1, default 1
-``patient_submitted_requests``  no         integer >= 0 (schema v2 only)
-``staff_submitted_requests``    no         integer >= 0 (schema v2 only)
-``supplier_id``                 no         when present, must be the supplier pushing the file
-==============================  =========  ===================================================
-
-Each row is checked with the consumer's own rules (:func:`ingest.contract.validation.check_event`),
+Each row is checked with the consumer's own rules (:func:`ingest.supplier.counts.check_counts`),
 so a row that passes here is not rejected later for its content. Every problem is reported
 as (line, field, reason, detail); ``reason`` is a contract reason code (e.g.
-``invalid_practice_code``) or one of the file-level codes in :class:`FileReason`.
+``invalid_practice_code``) or one of the file-level codes in
+:class:`~ingest.supplier.problems.FileReason`.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Any, Literal
+from typing import Any
 
-from ingest.contract.model import BREAKDOWN_FIELDS, COUNT_FIELDS, V1_COUNT_FIELDS, Reason
-from ingest.contract.validation import Limits, Problem, check_event
-from ingest.errors import IngestError
+from ingest.contract.model import COUNT_FIELDS, Reason
+from ingest.contract.validation import Limits
+from ingest.supplier.counts import SCHEMA_VERSIONS, DailyCounts, check_counts
+from ingest.supplier.file_reading import COLUMNS, FileFormat, RawRow, read_rows
+from ingest.supplier.problems import FieldProblem, FileError, FileReason, RowProblem
 
-FileFormat = Literal["csv", "jsonl"]
-
-REQUIRED_COLUMNS: tuple[str, ...] = ("practice_code", "activity_date", "total_requests")
-OPTIONAL_COLUMNS: tuple[str, ...] = (
-    "clinical_requests",
-    "admin_requests",
-    "other_requests",
-    "revision",
-    "patient_submitted_requests",
-    "staff_submitted_requests",
-    "supplier_id",
-)
-COLUMNS: tuple[str, ...] = (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
-V2_ONLY_FIELDS: tuple[str, ...] = tuple(f for f in COUNT_FIELDS if f not in V1_COUNT_FIELDS)
 INT32_MAX = 2**31 - 1
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _INT_RE = re.compile(r"^[+-]?\d+$")
-SCHEMA_VERSIONS: tuple[int, ...] = (1, 2)
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-
-
-class FileError(IngestError):
-    """The file as a whole cannot be read (unknown layout, not UTF-8...)."""
-
-
-class FileReason(StrEnum):
-    """Reason codes of problems found before the contract's rules can be applied."""
-
-    MISSING_COLUMN = "missing_column"
-    UNKNOWN_COLUMN = "unknown_column"
-    DUPLICATE_COLUMN = "duplicate_column"
-    MALFORMED_LINE = "malformed_line"
-    MISSING_VALUE = "missing_value"
-    NOT_AN_INTEGER = "not_an_integer"
-    NOT_A_DATE = "not_a_date"
-    NEEDS_SCHEMA_V2 = "needs_schema_v2"
-
-
-@dataclass(frozen=True, slots=True)
-class FieldProblem:
-    """One thing wrong with one field of an event or a row."""
-
-    field: str
-    reason: str  # a Reason or FileReason value
-    detail: str
-
-
-@dataclass(frozen=True, slots=True)
-class RowProblem:
-    """A FieldProblem located in a file (1-based line number; the CSV header is line 1)."""
-
-    line: int
-    field: str
-    reason: str
-    detail: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.field}: {self.reason}: {self.detail}"
-
-
-@dataclass(frozen=True, slots=True)
-class DailyCounts:
-    """One practice-day's counts, as a supplier reports them (the content of one event).
-
-    The v2 fields (``patient_submitted_requests``, ``staff_submitted_requests``) can only be
-    sent with schema v2; leave them ``None`` for v1.
-    """
-
-    practice_code: str
-    activity_date: dt.date
-    total_requests: int
-    clinical_requests: int | None = None
-    admin_requests: int | None = None
-    other_requests: int | None = None
-    revision: int = 1
-    patient_submitted_requests: int | None = None
-    staff_submitted_requests: int | None = None
-
-    def counts(self) -> tuple[int | None, ...]:
-        """The count fields in COUNT_FIELDS order."""
-        return tuple(getattr(self, name) for name in COUNT_FIELDS)
-
-    def identity(self) -> tuple[str, dt.date, int]:
-        """(practice_code, activity_date, revision): what the consumer deduplicates on."""
-        return (self.practice_code, self.activity_date, self.revision)
-
-    def event(self, supplier_id: str, event_id: str, generated_at: dt.datetime) -> dict[str, Any]:
-        """The event in the current (v2) shape; a v1 writer drops the v2 fields."""
-        payload: dict[str, Any] = {
-            "event_id": event_id,
-            "supplier_id": supplier_id,
-            "practice_code": self.practice_code,
-            "activity_date": self.activity_date,
-            "revision": self.revision,
-            "generated_at": generated_at,
-        }
-        payload.update(zip(COUNT_FIELDS, self.counts(), strict=True))
-        return payload
-
-
-def check_counts(
-    counts: DailyCounts, supplier_id: str, limits: Limits, schema_version: int = 1
-) -> list[FieldProblem]:
-    """Every problem the consumer would find with this event, plus what schema v1 cannot carry.
-
-    The consumer's rules are applied as they are (``check_event``), in the contract's order of
-    reason codes; each problem is tied to the field it is about.
-    """
-    problems: list[FieldProblem] = []
-    if schema_version == 1:
-        for name in V2_ONLY_FIELDS:
-            if getattr(counts, name) is not None:
-                problems.append(
-                    FieldProblem(
-                        name,
-                        FileReason.NEEDS_SCHEMA_V2.value,
-                        f"{name} exists from schema v2 on: send with schema version 2"
-                        " (--schema-version 2) or leave it empty",
-                    )
-                )
-    event = counts.event(supplier_id, "", _EPOCH)
-    problems.extend(
-        FieldProblem(field_of(p), p.reason.value, p.detail)
-        for p in check_event(event, supplier_id, limits)
-    )
-    return problems
-
-
-def field_of(problem: Problem) -> str:
-    """The field a validation problem is about."""
-    match problem.reason:
-        case Reason.SUPPLIER_MISMATCH:
-            return "supplier_id"
-        case Reason.INVALID_PRACTICE_CODE:
-            return "practice_code"
-        case Reason.ACTIVITY_DATE_OUT_OF_RANGE:
-            return "activity_date"
-        case Reason.INVALID_REVISION:
-            return "revision"
-        case Reason.INCONSISTENT_BREAKDOWN:
-            return "+".join(BREAKDOWN_FIELDS)
-        case Reason.NEGATIVE_COUNT | Reason.IMPLAUSIBLE_COUNT:
-            named = problem.detail.split(" ", 1)[0]  # details start with the field name
-            return named if named in COUNT_FIELDS else "total_requests"
-        case _:
-            return "-"
-
-
-# --------------------------------------------------------------------------------------
-# reading rows
-# --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class RawRow:
-    """One row as read: the 1-based line it starts on and its values (str, int, None...)."""
-
-    line: int
-    values: Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,104 +64,6 @@ class FileCheck:
     @property
     def clean(self) -> bool:
         return not self.bad and not self.header_problems
-
-
-def format_of(name: str, declared: str | None = None) -> FileFormat:
-    """The layout of a file: ``declared`` (csv / jsonl) or its suffix."""
-    choice = (declared or name.rsplit(".", 1)[-1]).lower()
-    if choice == "csv":
-        return "csv"
-    if choice in ("jsonl", "ndjson", "json"):
-        return "jsonl"
-    raise FileError(
-        f"cannot tell the layout of {name!r}: name it *.csv or *.jsonl (or *.ndjson), or pass"
-        " --format csv|jsonl"
-    )
-
-
-def header_problems(columns: list[str]) -> list[RowProblem]:
-    """What is wrong with a CSV header (reported on line 1)."""
-    problems: list[RowProblem] = []
-    seen: set[str] = set()
-    for column in columns:
-        if column in seen:
-            problems.append(
-                RowProblem(1, column, FileReason.DUPLICATE_COLUMN, f"column {column!r} twice")
-            )
-        seen.add(column)
-        if column not in COLUMNS:
-            problems.append(
-                RowProblem(
-                    1,
-                    column,
-                    FileReason.UNKNOWN_COLUMN,
-                    f"column {column!r} is not one of {', '.join(COLUMNS)}",
-                )
-            )
-    for column in REQUIRED_COLUMNS:
-        if column not in seen:
-            problems.append(
-                RowProblem(1, column, FileReason.MISSING_COLUMN, f"required column {column!r}")
-            )
-    return problems
-
-
-def read_csv(lines: Iterable[str]) -> tuple[list[RowProblem], Iterator[RawRow]]:
-    """Header problems, and the rows of a CSV file (blank lines skipped).
-
-    When the header has a problem no row is read: every row would carry it.
-    """
-    iterator = iter(lines)
-    reader = csv.reader(iterator)
-    try:
-        header = [h.strip().lstrip("\ufeff").strip() for h in next(reader)]
-    except StopIteration:
-        return [RowProblem(1, "-", FileReason.MISSING_COLUMN, "the file is empty")], iter(())
-    problems = header_problems(header)
-    if problems:
-        return problems, iter(())
-
-    def rows() -> Iterator[RawRow]:
-        start = reader.line_num + 1
-        for cells in reader:
-            line, start = start, reader.line_num + 1
-            if not any(c.strip() for c in cells):
-                continue
-            if len(cells) != len(header):
-                yield RawRow(line, {"": f"{len(cells)} cells, the header has {len(header)}"})
-                continue
-            yield RawRow(line, dict(zip(header, cells, strict=True)))
-
-    return [], rows()
-
-
-def read_jsonl(lines: Iterable[str]) -> Iterator[RawRow]:
-    """The rows of a JSON-lines file (blank lines skipped)."""
-    for number, text in enumerate(lines, start=1):
-        stripped = text.strip().lstrip("\ufeff")
-        if not stripped:
-            continue
-        try:
-            value = json.loads(stripped)
-        except json.JSONDecodeError as exc:
-            yield RawRow(number, {"": f"not JSON: {exc.msg} at column {exc.colno}"})
-            continue
-        if not isinstance(value, dict):
-            yield RawRow(number, {"": f"a JSON {type(value).__name__}, not an object"})
-            continue
-        yield RawRow(number, value)
-
-
-def read_rows(lines: Iterable[str], fmt: FileFormat) -> tuple[list[RowProblem], Iterator[RawRow]]:
-    """Header problems (CSV only) and the rows of a file in either layout."""
-    if fmt == "csv":
-        return read_csv(lines)
-    return [], read_jsonl(lines)
-
-
-# --------------------------------------------------------------------------------------
-# checking rows
-# --------------------------------------------------------------------------------------
 
 
 def _text(value: Any) -> str | None:

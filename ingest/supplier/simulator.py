@@ -33,7 +33,7 @@ from enum import StrEnum
 from ingest.contract.encoding import encode_single_object, record_key
 from ingest.contract.model import topic_for
 from ingest.contract.schemas import SINGLE_OBJECT_MAGIC, version
-from ingest.supplier.push_file import DailyCounts
+from ingest.supplier.counts import DailyCounts
 
 # Monday .. Sunday, relative to an average weekday.
 WEEKDAY_FACTOR: tuple[float, ...] = (1.30, 1.05, 1.00, 0.95, 0.85, 0.12, 0.08)

@@ -11,16 +11,10 @@ from ingest.consumer.decoding import Decoder
 from ingest.consumer.pipeline import RawRecord, check_record
 from ingest.contract.model import Reason, Rejection
 from ingest.contract.validation import Limits
-from ingest.supplier.push_file import (
-    CheckedRow,
-    DailyCounts,
-    FileError,
-    FileReason,
-    RowProblem,
-    check_counts,
-    check_lines,
-    format_of,
-)
+from ingest.supplier.counts import DailyCounts, check_counts
+from ingest.supplier.file_reading import format_of
+from ingest.supplier.problems import FileError, FileReason, RowProblem
+from ingest.supplier.push_file import CheckedRow, check_lines
 
 pytestmark = pytest.mark.unit
 

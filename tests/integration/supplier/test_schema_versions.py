@@ -9,8 +9,8 @@ import asyncpg
 
 from ingest.contract.model import topic_for
 from ingest.settings import Settings
+from ingest.supplier.problems import FileReason
 from ingest.supplier.producer import DailyCounts, DeliveryStatus, SupplierProducer
-from ingest.supplier.push_file import FileReason
 from tests.conftest import CreateTopics
 
 from .conftest import consumer, register, wait_for
