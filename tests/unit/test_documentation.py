@@ -1,7 +1,8 @@
-"""The README documents the contract and every setting exactly."""
+"""The documentation states the contract and every setting exactly, and its links lead somewhere."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -10,18 +11,21 @@ from ingest.contract.model import Outcome, Reason
 from ingest.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-README = (ROOT / "README.md").read_text()
+OPERATIONS = (ROOT / "docs" / "operations.md").read_text()  # the configuration table
+SUPPLIERS = (ROOT / "docs" / "suppliers.md").read_text()  # the contract in brief
+DOCUMENTS = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
+LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 
 @pytest.mark.parametrize("name", sorted(Settings.model_fields))
-def test_every_setting_is_in_the_readme_configuration_table(name: str) -> None:
-    assert f"| `INGEST_{name.upper()}` |" in README
+def test_every_setting_is_in_the_operations_configuration_table(name: str) -> None:
+    assert f"| `INGEST_{name.upper()}` |" in OPERATIONS
 
 
-def test_readme_defaults_match_the_settings_module() -> None:
+def test_documented_defaults_match_the_settings_module() -> None:
     rows = {
         line.split("|")[1].strip(" `"): line.split("|")[2].strip(" `")
-        for line in README.splitlines()
+        for line in OPERATIONS.splitlines()
         if line.startswith("| `INGEST_")
     }
     for name, field in Settings.model_fields.items():
@@ -32,12 +36,12 @@ def test_readme_defaults_match_the_settings_module() -> None:
         value = str(default)
         if isinstance(default, float) and default.is_integer():
             value = str(int(default))
-        assert documented == value, f"INGEST_{name.upper()}: README {documented} != {value}"
+        assert documented == value, f"INGEST_{name.upper()}: docs {documented} != {value}"
 
 
-def test_every_reason_code_and_outcome_is_documented() -> None:
+def test_every_reason_code_and_outcome_is_documented_for_suppliers() -> None:
     for code in [*Reason, *Outcome]:
-        assert f"`{code.value}`" in README
+        assert f"`{code.value}`" in SUPPLIERS
 
 
 def test_the_projects_copy_of_the_contract_is_current() -> None:
@@ -45,3 +49,15 @@ def test_the_projects_copy_of_the_contract_is_current() -> None:
     if not shared.exists():
         pytest.skip("no shared/CONTRACT.md beside this clone")
     assert (ROOT / "docs" / "CONTRACT.md").read_text() == shared.read_text()
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda path: path.name)
+def test_every_relative_link_leads_to_a_file_of_the_repository(document: Path) -> None:
+    broken = []
+    for target in LINK.findall(document.read_text()):
+        path = target.split("#", 1)[0]
+        if not path or re.match(r"^[a-z]+:", path):
+            continue  # an anchor on the same page, or a URL
+        if not (document.parent / path).exists():
+            broken.append(target)
+    assert not broken, f"{document.relative_to(ROOT)}: links to nothing: {broken}"
