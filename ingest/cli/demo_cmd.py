@@ -37,7 +37,7 @@ from ingest.durations import format_duration, parse_duration
 from ingest.errors import IngestError
 from ingest.kafka import ensure_topics, make_producer
 from ingest.ops.suppliers import add_supplier
-from ingest.security.acl import CONSUMER_ENV, admin_settings, read_env_file, secrets_dir
+from ingest.security.credentials import CONSUMER_ENV, admin_settings, read_env_file, secrets_dir
 from ingest.settings import Settings
 from ingest.supplier.simulator import (
     SILENT_SUPPLIER,

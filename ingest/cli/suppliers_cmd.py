@@ -20,7 +20,8 @@ from ingest.ops.suppliers import (
     remove_supplier,
     update_supplier,
 )
-from ingest.security.acl import Credentials, admin_settings, create_supplier_credentials
+from ingest.security.admin import create_supplier_credentials
+from ingest.security.credentials import Credentials, admin_settings
 
 suppliers_app = typer.Typer(help="Register suppliers and their freshness thresholds.")
 console = Console()

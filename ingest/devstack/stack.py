@@ -16,7 +16,7 @@ the state folder (``Settings.state_dir``, default ``.ingest/``)::
                      since PostgreSQL refuses to run as root)
 
 ``up --secure`` (``up(..., secure=True)``) starts the broker with authentication and
-authorization instead (see :mod:`ingest.security.acl`): its client listener is SASL_PLAINTEXT with
+authorization instead (see :mod:`ingest.security`): its client listener is SASL_PLAINTEXT with
 SCRAM-SHA-512, the controller listener SASL_PLAINTEXT with PLAIN (KRaft controllers cannot use
 SCRAM), ``authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer`` with
 ``allow.everyone.if.no.acl.found=false``, super users ``triage-admin`` (bootstrapped into the
@@ -65,7 +65,18 @@ from aiokafka.errors import KafkaError
 from ingest.db.migrate import migrate
 from ingest.errors import KafkaTopicError, StackError
 from ingest.kafka import ensure_topics
-from ingest.security import acl
+from ingest.security.acls import ADMIN_USER, CONSUMER_USER, AclError
+from ingest.security.admin import create_consumer_credentials
+from ingest.security.credentials import (
+    ADMIN_ENV,
+    CONSUMER_ENV,
+    Credentials,
+    local_admin,
+    read_env_file,
+    secrets_dir,
+    write_env_file,
+)
+from ingest.security.scram import SCRAM_MECHANISM, new_password
 from ingest.settings import STACK_ENV_FILE, Settings
 
 log = logging.getLogger(__name__)
@@ -185,15 +196,15 @@ class StackPaths:
 
     @property
     def secrets(self) -> Path:
-        return acl.secrets_dir(self.root)
+        return secrets_dir(self.root)
 
     @property
     def admin_env(self) -> Path:
-        return self.secrets / acl.ADMIN_ENV
+        return self.secrets / ADMIN_ENV
 
     @property
     def consumer_env(self) -> Path:
-        return self.secrets / acl.CONSUMER_ENV
+        return self.secrets / CONSUMER_ENV
 
     @property
     def controller_password(self) -> Path:
@@ -246,8 +257,8 @@ class StackAddresses:
 class KafkaSecurity:
     """Credentials of a secure broker (``up --secure``); passwords are SecretStr."""
 
-    admin: acl.Credentials  # super user
-    consumer: acl.Credentials  # the ingestion consumer's principal
+    admin: Credentials  # super user
+    consumer: Credentials  # the ingestion consumer's principal
 
 
 @dataclass(frozen=True)
@@ -388,7 +399,7 @@ async def status(state_dir: Path | None = None) -> list[ComponentStatus]:
     kafka_addr = f"{HOST}:{ports.kafka}" if ports else None
     pg_port = _postmaster_port(paths) or (ports.postgres if ports else None)
     pg_url = _database_url(pg_port) if pg_port else None
-    admin = acl.local_admin(paths.root) if _kafka_mode(paths) == "secure" else None
+    admin = local_admin(paths.root) if _kafka_mode(paths) == "secure" else None
     kafka_ok, pg_ok = await asyncio.gather(
         kafka_ready(kafka_addr, credentials=admin) if pids["kafka"] and kafka_addr else _false(),
         postgres_ready(pg_url) if pids["postgres"] and pg_url else _false(),
@@ -412,7 +423,7 @@ async def kafka_ready(
     within: float = 5.0,
     *,
     coordinator: bool = False,
-    credentials: acl.Credentials | None = None,
+    credentials: Credentials | None = None,
 ) -> bool:
     """True when the broker answers a metadata request (and, optionally, FindCoordinator);
     ``credentials``: authenticate with SASL/SCRAM-SHA-512 (a secure broker)."""
@@ -423,7 +434,7 @@ async def kafka_ready(
     if credentials is not None:
         sasl = {
             "security_protocol": "SASL_PLAINTEXT",
-            "sasl_mechanism": acl.SCRAM_MECHANISM,
+            "sasl_mechanism": SCRAM_MECHANISM,
             "sasl_plain_username": credentials.username,
             "sasl_plain_password": credentials.password.get_secret_value(),
         }
@@ -769,7 +780,7 @@ async def _kafka_up(paths: StackPaths, ports: Ports, report: Report, secure: boo
                 "`ingest stack up --secure`"
             )
         report(f"kafka: already running ({running_mode}), pid {pid} on {bootstrap}")
-    admin = acl.local_admin(paths.root) if _kafka_mode(paths) == "secure" else None
+    admin = local_admin(paths.root) if _kafka_mode(paths) == "secure" else None
     await _wait_kafka(paths, pid, bootstrap, ports, admin)
     if admin is not None:
         await _grant_consumer(paths, bootstrap, admin, report)
@@ -798,39 +809,39 @@ def _ensure_secrets(paths: StackPaths) -> None:
     """Passwords of the admin, consumer and controller: generated once, kept 0600."""
     paths.secrets.mkdir(parents=True, exist_ok=True)
     paths.secrets.chmod(0o700)
-    users = ((paths.admin_env, acl.ADMIN_USER), (paths.consumer_env, acl.CONSUMER_USER))
+    users = ((paths.admin_env, ADMIN_USER), (paths.consumer_env, CONSUMER_USER))
     for env_file, user in users:
-        if acl.read_env_file(env_file) is None:
-            acl.write_env_file(env_file, acl.Credentials(user, acl.new_password()))
+        if read_env_file(env_file) is None:
+            write_env_file(env_file, Credentials(user, new_password()))
     if not paths.controller_password.exists():
         fd = os.open(paths.controller_password, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
-            handle.write(acl.new_password().get_secret_value() + "\n")
+            handle.write(new_password().get_secret_value() + "\n")
 
 
 def _security(paths: StackPaths) -> KafkaSecurity:
-    admin = acl.read_env_file(paths.admin_env)
-    consumer = acl.read_env_file(paths.consumer_env)
+    admin = read_env_file(paths.admin_env)
+    consumer = read_env_file(paths.consumer_env)
     if admin is None or consumer is None:
         raise StackError(f"the secure broker's credentials are missing from {paths.secrets}")
     return KafkaSecurity(admin, consumer)
 
 
 async def _grant_consumer(
-    paths: StackPaths, bootstrap: str, admin: acl.Credentials, report: Report
+    paths: StackPaths, bootstrap: str, admin: Credentials, report: Report
 ) -> None:
     """The consumer's SCRAM user and ACLs (idempotent: run on every secure ``up``)."""
-    consumer = acl.read_env_file(paths.consumer_env)
+    consumer = read_env_file(paths.consumer_env)
     if consumer is None:
         raise StackError(f"{paths.consumer_env} is missing: `ingest stack down` then `up --secure`")
     base = Settings(kafka_bootstrap=bootstrap, state_dir=paths.root)
     try:
-        await acl.create_consumer_credentials(
+        await create_consumer_credentials(
             admin.settings(base), consumer, prefixed_group_and_dlq=True
         )
         # The consumer may write the DLQ but not create topics: the admin creates it.
         await ensure_topics(admin.settings(base), [base.dlq_topic], partitions=1)
-    except (acl.AclError, KafkaError, KafkaTopicError) as exc:
+    except (AclError, KafkaError, KafkaTopicError) as exc:
         raise StackError(f"cannot create the consumer's user and ACLs: {exc}") from None
     report(
         f"kafka: consumer principal User:{consumer.username} may read triage.daily.* and its "
@@ -955,7 +966,7 @@ def _write_kafka_config(paths: StackPaths, ports: Ports, secure: bool = False) -
 
 def _secure_properties(paths: StackPaths, ports: Ports) -> dict[str, str]:
     """SASL listeners (client: SCRAM-SHA-512; controller: PLAIN) and the StandardAuthorizer."""
-    admin = acl.read_env_file(paths.admin_env)
+    admin = read_env_file(paths.admin_env)
     if admin is None:
         raise StackError(f"{paths.admin_env} is missing")
     controller = paths.controller_password.read_text().strip()
@@ -967,9 +978,9 @@ def _secure_properties(paths: StackPaths, ports: Ports) -> dict[str, str]:
         "advertised.listeners": f"CLIENT://{HOST}:{ports.kafka}",
         "inter.broker.listener.name": "CLIENT",
         "listener.security.protocol.map": "CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
-        "sasl.enabled.mechanisms": acl.SCRAM_MECHANISM,
-        "sasl.mechanism.inter.broker.protocol": acl.SCRAM_MECHANISM,
-        "listener.name.client.sasl.enabled.mechanisms": acl.SCRAM_MECHANISM,
+        "sasl.enabled.mechanisms": SCRAM_MECHANISM,
+        "sasl.mechanism.inter.broker.protocol": SCRAM_MECHANISM,
+        "listener.name.client.sasl.enabled.mechanisms": SCRAM_MECHANISM,
         "listener.name.client.scram-sha-512.sasl.jaas.config": (
             f'{scram_login} required username="{admin.username}" password="{admin_password}";'
         ),
@@ -1078,10 +1089,10 @@ async def _format_kafka_storage(java: str, paths: StackPaths, secure: bool = Fal
     )
     shown = list(cmd)
     if secure:
-        admin = acl.read_env_file(paths.admin_env)
+        admin = read_env_file(paths.admin_env)
         if admin is None:
             raise StackError(f"{paths.admin_env} is missing")
-        scram = f"{acl.SCRAM_MECHANISM}=[name={admin.username},password={{}}]"
+        scram = f"{SCRAM_MECHANISM}=[name={admin.username},password={{}}]"
         cmd += ["--add-scram", scram.format(admin.password.get_secret_value())]
         shown += ["--add-scram", scram.format("***")]
     code = await _run_logged(cmd, paths.kafka_format_log, 120.0, shown=shown, cwd=paths.kafka)
@@ -1107,7 +1118,7 @@ async def _wait_kafka(
     pid: int,
     bootstrap: str,
     ports: Ports,
-    credentials: acl.Credentials | None = None,
+    credentials: Credentials | None = None,
 ) -> None:
     """Poll until a metadata request and FindCoordinator succeed; explain a dead broker."""
     deadline = time.monotonic() + KAFKA_READY_TIMEOUT_S

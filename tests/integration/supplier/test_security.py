@@ -19,14 +19,9 @@ from pydantic import SecretStr
 
 from ingest.contract.model import topic_for
 from ingest.kafka import client_options, ensure_topics, make_producer
-from ingest.security.acl import (
-    CONSUMER_USER,
-    Credentials,
-    SecurityAdmin,
-    consumer_acls,
-    create_supplier_credentials,
-    supplier_user,
-)
+from ingest.security.acls import CONSUMER_USER, consumer_acls, supplier_user
+from ingest.security.admin import SecurityAdmin, create_supplier_credentials
+from ingest.security.credentials import Credentials
 from ingest.settings import Settings
 from ingest.supplier.producer import DailyCounts, DeliveryStatus, ProducerError, SupplierProducer
 from tests.events import encoded, event, key_of

@@ -1,0 +1,166 @@
+"""The broker edge of Kafka security: create SCRAM users and ACLs, describe ACLs.
+
+aiokafka 0.14's ``AIOKafkaAdminClient`` has no call for SCRAM credentials
+(AlterUserScramCredentials, API key 51) nor for ACLs (CreateAcls, key 30; DescribeAcls, key
+29), but its wire protocol layer does: :class:`SecurityAdmin` sends those requests itself
+through an admin client's connection (no JVM, no Kafka command-line tools). Passwords are salted
+and hashed before they leave the process."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError, for_code
+from aiokafka.protocol.admin import CreateAclsRequest, DescribeAclsRequest
+from aiokafka.protocol.api import Request
+from pydantic import SecretStr
+
+from ingest.kafka import client_options
+from ingest.security.acls import (
+    Acl,
+    AclError,
+    Operation,
+    PatternType,
+    Permission,
+    ResourceType,
+    consumer_acls,
+    principal,
+    supplier_acls,
+    supplier_user,
+)
+from ingest.security.credentials import Credentials
+from ingest.security.kafka_protocol import AlterUserScramCredentialsRequest
+from ingest.security.scram import new_password, scram_credential
+from ingest.settings import Settings
+
+log = logging.getLogger(__name__)
+_SECURITY_DISABLED = 54  # SecurityDisabledError: the broker has no authorizer
+
+
+def _raise_for(code: int, message: str | None, what: str) -> None:
+    if code:
+        error = for_code(code)
+        hint = (
+            "; the broker runs without an authorizer (a plain local stack? use"
+            " `ingest stack up --secure`)"
+            if code == _SECURITY_DISABLED
+            else ""
+        )
+        raise AclError(f"{what}: {error.__name__}{f' ({message})' if message else ''}{hint}")
+
+
+class SecurityAdmin:
+    """An admin connection (a super user's settings) that creates users and ACLs."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._admin = AIOKafkaAdminClient(**client_options(settings))
+
+    async def __aenter__(self) -> SecurityAdmin:
+        try:
+            await self._admin.start()
+        except KafkaError as exc:
+            await self._admin.close()
+            raise AclError(
+                f"cannot connect to Kafka at {self._settings.kafka()} as"
+                f" {self._settings.sasl_username or 'an anonymous client'}:"
+                f" {type(exc).__name__}"
+            ) from None
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._admin.close()
+
+    async def _send(self, request: Request[Any]) -> Any:
+        client = self._admin._client  # aiokafka has no public call for these requests
+        node = client.get_random_node()
+        if node is None or not await client.ready(node):
+            raise AclError(f"no Kafka broker reachable at {self._settings.kafka()}")
+        return await client.send(node, request)
+
+    async def upsert_user(self, user: str, password: SecretStr) -> None:
+        """Create the SCRAM-SHA-512 user, or replace its password."""
+        credential = scram_credential(user, password)
+        response = await self._send(AlterUserScramCredentialsRequest([credential]))
+        for name, code, message, _tags in response.results:
+            _raise_for(code, message, f"cannot set the SCRAM credential of {name!r}")
+        log.info("SCRAM-SHA-512 credential of user %s set", user)
+
+    async def create_acls(self, acls: Iterable[Acl]) -> None:
+        """Create ACL bindings (creating one that exists already is a no-op)."""
+        for acl in acls:
+            request = CreateAclsRequest(
+                int(acl.resource_type),
+                acl.resource_name,
+                int(acl.pattern),
+                acl.principal,
+                acl.host,
+                int(acl.operation),
+                int(acl.permission),
+            )
+            response = await self._send(request)
+            for code, message in response.creation_responses:
+                _raise_for(code, message, f"cannot create ACL {acl}")
+            log.info("ACL %s", acl)
+
+    async def describe_acls(self, user: str | None = None) -> list[Acl]:
+        """Every ACL binding (of one user when given)."""
+        request = DescribeAclsRequest(
+            int(ResourceType.ANY),
+            None,
+            int(PatternType.ANY),
+            principal(user) if user else None,
+            None,
+            int(Operation.ANY),
+            int(Permission.ANY),
+        )
+        response = await self._send(request)
+        _raise_for(response.error_code, response.error_message, "cannot describe ACLs")
+        found: list[Acl] = []
+        for resource_type, name, pattern, entries in response.resources:
+            for who, host, operation, permission in entries:
+                found.append(
+                    Acl(
+                        who,
+                        ResourceType(resource_type),
+                        name,
+                        PatternType(pattern),
+                        Operation(operation),
+                        Permission(permission),
+                        host,
+                    )
+                )
+        return found
+
+
+async def create_supplier_credentials(admin_settings: Settings, supplier_id: str) -> Credentials:
+    """A new SCRAM user for the supplier (a new password each call) and its ACLs."""
+    credentials = Credentials(supplier_user(supplier_id), new_password())
+    async with SecurityAdmin(admin_settings) as admin:
+        await admin.upsert_user(credentials.username, credentials.password)
+        await admin.create_acls(supplier_acls(supplier_id))
+    return credentials
+
+
+async def create_consumer_credentials(
+    admin_settings: Settings,
+    credentials: Credentials,
+    group: str = "triage-ingest",
+    dlq_topic: str = "triage.dlq",
+    *,
+    prefixed_group_and_dlq: bool = False,
+) -> None:
+    """The consumer's SCRAM user and ACLs (idempotent)."""
+    async with SecurityAdmin(admin_settings) as admin:
+        await admin.upsert_user(credentials.username, credentials.password)
+        await admin.create_acls(
+            consumer_acls(
+                credentials.username,
+                group,
+                dlq_topic,
+                prefixed_group_and_dlq=prefixed_group_and_dlq,
+            )
+        )

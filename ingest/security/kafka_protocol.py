@@ -1,0 +1,89 @@
+"""Kafka wire-protocol structs aiokafka 0.14 lacks: AlterUserScramCredentials v0 (API key 51,
+a flexible version). aiokafka's protocol layer has CreateAcls/DescribeAcls already."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from aiokafka.protocol.api import Request, RequestStruct, Response
+from aiokafka.protocol.types import (
+    CompactArray,
+    CompactBytes,
+    CompactString,
+    Int8,
+    Int16,
+    Int32,
+    Schema,
+    TaggedFields,
+)
+
+from ingest.security.scram import ScramCredential
+
+_SCRAM_SHA_512 = 2  # org.apache.kafka.clients.admin.ScramMechanism
+
+
+class AlterUserScramCredentialsResponse_v0(Response):  # type: ignore[misc]  # aiokafka is untyped
+    API_KEY = 51
+    API_VERSION = 0
+    SCHEMA = Schema(
+        ("throttle_time_ms", Int32),
+        (
+            "results",
+            CompactArray(
+                ("user", CompactString("utf-8")),
+                ("error_code", Int16),
+                ("error_message", CompactString("utf-8")),
+                ("tags", TaggedFields),
+            ),
+        ),
+        ("tags", TaggedFields),
+    )
+
+
+class AlterUserScramCredentialsRequest_v0(RequestStruct):  # type: ignore[misc]
+    API_KEY = 51
+    API_VERSION = 0
+    FLEXIBLE_VERSION: ClassVar[bool] = True
+    RESPONSE_TYPE = AlterUserScramCredentialsResponse_v0
+    SCHEMA = Schema(
+        (
+            "deletions",
+            CompactArray(
+                ("name", CompactString("utf-8")),
+                ("mechanism", Int8),
+                ("tags", TaggedFields),
+            ),
+        ),
+        (
+            "upsertions",
+            CompactArray(
+                ("name", CompactString("utf-8")),
+                ("mechanism", Int8),
+                ("iterations", Int32),
+                ("salt", CompactBytes),
+                ("salted_password", CompactBytes),
+                ("tags", TaggedFields),
+            ),
+        ),
+        ("tags", TaggedFields),
+    )
+
+
+class AlterUserScramCredentialsRequest(Request[AlterUserScramCredentialsRequest_v0]):  # type: ignore[misc]
+    API_KEY = 51
+
+    def __init__(self, upsertions: Sequence[ScramCredential]) -> None:
+        self._upsertions = list(upsertions)
+
+    def build(
+        self, request_struct_class: type[AlterUserScramCredentialsRequest_v0]
+    ) -> AlterUserScramCredentialsRequest_v0:
+        return request_struct_class(
+            [],
+            [
+                (c.user, _SCRAM_SHA_512, c.iterations, c.salt, c.salted_password, {})
+                for c in self._upsertions
+            ],
+            {},
+        )
