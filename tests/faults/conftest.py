@@ -42,10 +42,6 @@ class PrivateStack:
     addresses: local_stack.StackAddresses
 
     @property
-    def paths(self) -> local_stack.StackPaths:
-        return local_stack.StackPaths.of(self.state_dir)
-
-    @property
     def bootstrap(self) -> str:
         return self.addresses.kafka_bootstrap
 
@@ -69,18 +65,11 @@ class PrivateStack:
 
     async def stop_postgres(self) -> None:
         """``pg_ctl stop -m fast``: every connection is cut."""
-        if not await local_stack._postgres_down(self.paths, _quiet):
+        if not await local_stack.postgres_down(self.state_dir):
             raise AssertionError("the private PostgreSQL server was not running")
 
     async def start_postgres(self) -> None:
-        ports = local_stack._read_ports(self.paths)
-        if ports is None:
-            raise AssertionError(f"no ports.json in {self.state_dir}")
-        await local_stack._postgres_up(self.paths, ports, _quiet)
-
-
-def _quiet(_: str) -> None:
-    """Progress reports of ingest.devstack.stack are not needed here."""
+        await local_stack.postgres_up(self.state_dir)
 
 
 @contextlib.contextmanager

@@ -1,0 +1,135 @@
+"""Where the local stack keeps its files (one state folder) and the progress callback."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.security.credentials import ADMIN_ENV, CONSUMER_ENV, secrets_dir
+from ingest.settings import STACK_ENV_FILE, Settings
+
+HOST = "127.0.0.1"
+Report = Callable[[str], None]
+
+
+def no_report(_: str) -> None:
+    """Default progress callback: silent."""
+
+
+@dataclass(frozen=True)
+class StackPaths:
+    """Every file of the stack, under one absolute state folder."""
+
+    root: Path
+
+    @classmethod
+    def of(cls, state_dir: Path | None = None) -> StackPaths:
+        folder = Settings().state_dir if state_dir is None else state_dir
+        return cls(folder.expanduser().resolve())
+
+    @property
+    def stack_env(self) -> Path:
+        return self.root / STACK_ENV_FILE
+
+    @property
+    def lock(self) -> Path:
+        return self.root / "stack.lock"
+
+    @property
+    def ports(self) -> Path:
+        return self.root / "ports.json"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def kafka(self) -> Path:
+        return self.root / "kafka"
+
+    @property
+    def kafka_libs(self) -> Path:
+        return self.kafka / "libs"
+
+    @property
+    def kafka_config(self) -> Path:
+        return self.kafka / "server.properties"
+
+    @property
+    def kafka_log4j(self) -> Path:
+        return self.kafka / "log4j2.properties"
+
+    @property
+    def kafka_data(self) -> Path:
+        return self.kafka / "data"
+
+    @property
+    def kafka_pid(self) -> Path:
+        return self.kafka / "kafka.pid"
+
+    @property
+    def kafka_cluster_id(self) -> Path:
+        return self.kafka / "cluster.id"
+
+    @property
+    def kafka_log(self) -> Path:
+        return self.logs / "kafka.log"
+
+    @property
+    def kafka_console(self) -> Path:
+        return self.logs / "kafka-console.log"
+
+    @property
+    def kafka_format_log(self) -> Path:
+        return self.logs / "kafka-format.log"
+
+    @property
+    def mvn_log(self) -> Path:
+        return self.logs / "mvn.log"
+
+    @property
+    def kafka_mode(self) -> Path:
+        return self.kafka / "mode"
+
+    @property
+    def kafka_secure_marker(self) -> Path:
+        """Written into the data folder when it was formatted with the admin SCRAM user."""
+        return self.kafka_data / "triage-secure-format"
+
+    @property
+    def secrets(self) -> Path:
+        return secrets_dir(self.root)
+
+    @property
+    def admin_env(self) -> Path:
+        return self.secrets / ADMIN_ENV
+
+    @property
+    def consumer_env(self) -> Path:
+        return self.secrets / CONSUMER_ENV
+
+    @property
+    def controller_password(self) -> Path:
+        return self.secrets / "controller.password"
+
+    @property
+    def pg(self) -> Path:
+        return self.root / "postgres"
+
+    @property
+    def pg_data(self) -> Path:
+        return self.pg / "data"
+
+    @property
+    def pg_log(self) -> Path:
+        return self.logs / "postgres.log"
+
+    @property
+    def pg_ctl_log(self) -> Path:
+        return self.logs / "pg_ctl.log"
+
+
+def make_dirs(paths: StackPaths) -> None:
+    for folder in (paths.root, paths.logs, paths.kafka, paths.pg):
+        folder.mkdir(parents=True, exist_ok=True)

