@@ -60,3 +60,15 @@ def test_self_contained_no_external_reference() -> None:
 def test_no_supplier_yet() -> None:
     page = _page()
     assert "No active supplier is registered" in page
+
+
+def test_every_supplier_controlled_text_is_escaped() -> None:
+    hostile = '<img src=x onerror="alert(1)">'
+    page = _page(
+        _row("a", S.OK, name=hostile),
+        activity={"a": SupplierActivity24h(1, {hostile: 1})},
+        missing={"a": (hostile,)},
+        database_error=hostile,
+    )
+    assert "<img" not in page
+    assert page.count("&lt;img src=x onerror=&#34;alert(1)&#34;&gt;") == 4

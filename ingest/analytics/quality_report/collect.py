@@ -1,0 +1,174 @@
+"""Collection of the quality report's figures from Postgres (the report's only I/O).
+
+Needs the ingest role: it reads ``triage.rejected_events``. The queries are the ``.sql`` files
+beside this module, run in one read-only repeatable-read transaction (one consistent snapshot).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from importlib.resources import files
+from zoneinfo import ZoneInfo
+
+import asyncpg
+
+from ingest.analytics.export import MISSING_SCHEMA_ERRORS
+from ingest.analytics.quality_report.model import (
+    SAMPLES_PER_REASON,
+    VALUE_PREVIEW_BYTES,
+    DayVolume,
+    LateDay,
+    MissingPractice,
+    QualityData,
+    QualityReportError,
+    ReasonSummary,
+    RejectionSample,
+    UnknownPractice,
+)
+from ingest.contract.model import topic_for
+
+
+def _query(name: str) -> str:
+    return files("ingest.analytics.quality_report").joinpath("sql", f"{name}.sql").read_text()
+
+
+SUPPLIER = _query("supplier")
+REJECTIONS_BY_REASON = _query("rejections_by_reason")
+REJECTION_SAMPLES = _query("rejection_samples")
+REJECTIONS_BY_DAY = _query("rejections_by_day")
+VOLUMES = _query("volumes")
+RESTATEMENTS = _query("restatements")
+REVISIONS_RECEIVED = _query("revisions_received")
+LATE_DAYS = _query("late_days")
+MISSING_PRACTICES = _query("missing_practices")
+UNKNOWN_PRACTICES = _query("unknown_practices")
+
+
+async def collect(
+    conn: asyncpg.Connection,
+    supplier_id: str,
+    *,
+    days: int = 30,
+    timezone: str = "Europe/London",
+    now: dt.datetime | None = None,
+    samples_per_reason: int = SAMPLES_PER_REASON,
+) -> QualityData:
+    """Read everything the report shows, in one consistent snapshot."""
+    try:
+        return await _collect(
+            conn,
+            supplier_id,
+            days=days,
+            timezone=timezone,
+            now=now,
+            samples_per_reason=samples_per_reason,
+        )
+    except MISSING_SCHEMA_ERRORS as exc:
+        raise QualityReportError(
+            f"the triage tables are missing ({exc}); apply the migrations first"
+        ) from exc
+    except asyncpg.InsufficientPrivilegeError as exc:
+        raise QualityReportError(
+            f"permission denied ({exc}); the report needs the ingest role, not triage_reader"
+        ) from exc
+
+
+async def _collect(
+    conn: asyncpg.Connection,
+    supplier_id: str,
+    *,
+    days: int,
+    timezone: str,
+    now: dt.datetime | None,
+    samples_per_reason: int,
+) -> QualityData:
+    if days < 1:
+        raise QualityReportError("--days must be at least 1")
+    tz = ZoneInfo(timezone)
+    now = now or dt.datetime.now(dt.UTC)
+    end = now.astimezone(tz).date()
+    start = end - dt.timedelta(days=days - 1)
+    since = dt.datetime.combine(start, dt.time(), tzinfo=tz)
+    topic = topic_for(supplier_id)
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        supplier = await conn.fetchrow(SUPPLIER, supplier_id)
+        if supplier is None:
+            raise QualityReportError(f"supplier {supplier_id!r} is not registered")
+        reason_rows = await conn.fetch(REJECTIONS_BY_REASON, supplier_id, topic, since)
+        sample_rows = await conn.fetch(
+            REJECTION_SAMPLES, supplier_id, topic, since, VALUE_PREVIEW_BYTES, samples_per_reason
+        )
+        rejected_day_rows = await conn.fetch(REJECTIONS_BY_DAY, supplier_id, topic, since, timezone)
+        volume_rows = await conn.fetch(VOLUMES, supplier_id, start, end)
+        restated = await conn.fetchrow(RESTATEMENTS, supplier_id, start, end)
+        revisions_received = await conn.fetchval(REVISIONS_RECEIVED, supplier_id, since)
+        late_rows = await conn.fetch(
+            LATE_DAYS, supplier_id, start, end, timezone, supplier["warn_after"]
+        )
+        missing_rows = await conn.fetch(MISSING_PRACTICES, supplier_id, start, end, days)
+        unknown_rows = await conn.fetch(UNKNOWN_PRACTICES, supplier_id)
+
+    samples: dict[str, list[RejectionSample]] = {}
+    for r in sample_rows:
+        samples.setdefault(r["reason"], []).append(
+            RejectionSample(
+                r["received_at"],
+                r["source_topic"],
+                r["source_partition"],
+                r["source_offset"],
+                r["key"],
+                r["value_head"],
+                r["value_length"],
+                r["detail"],
+            )
+        )
+    assert restated is not None
+    return QualityData(
+        supplier_id=supplier["supplier_id"],
+        supplier_name=supplier["name"],
+        period_start=start,
+        period_end=end,
+        generated_at=now,
+        timezone=timezone,
+        warn_after=supplier["warn_after"],
+        practice_days=restated["practice_days"],
+        restated_practice_days=restated["restated"],
+        revisions_received=revisions_received or 0,
+        rejected_total=sum(r["n"] for r in reason_rows),
+        reasons=tuple(
+            ReasonSummary(
+                r["reason"],
+                r["n"],
+                r["first_at"],
+                r["last_at"],
+                tuple(samples.get(r["reason"], ())),
+            )
+            for r in reason_rows
+        ),
+        volumes=tuple(DayVolume(r["day"], r["practices"], r["total"]) for r in volume_rows),
+        rejected_by_day=tuple((r["day"], r["n"]) for r in rejected_day_rows),
+        late_days=tuple(
+            LateDay(r["activity_date"], r["practices"], r["late"], r["worst"]) for r in late_rows
+        ),
+        missing=tuple(
+            MissingPractice(
+                r["practice_code"],
+                r["name"],
+                r["close_date"],
+                r["days_missing"],
+                r["first_missing"],
+                r["last_missing"],
+                r["last_reported"],
+            )
+            for r in missing_rows
+        ),
+        unknown_practices=tuple(
+            UnknownPractice(
+                r["practice_code"],
+                r["first_activity_date"],
+                r["last_activity_date"],
+                r["days_reported"],
+            )
+            for r in unknown_rows
+        ),
+    )

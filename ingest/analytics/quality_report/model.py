@@ -1,0 +1,107 @@
+"""The quality report's figures (pure data): what ``collect`` reads and the renderers show."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+from ingest.errors import IngestError
+
+SAMPLES_PER_REASON = 3
+MAX_MISSING_SHOWN = 100
+VALUE_PREVIEW_BYTES = 48
+
+
+class QualityReportError(IngestError):
+    """The report could not be produced."""
+
+
+class ReportFormat(StrEnum):
+    HTML = "html"
+    MARKDOWN = "md"
+
+
+@dataclass(frozen=True, slots=True)
+class RejectionSample:
+    received_at: dt.datetime
+    source_topic: str
+    source_partition: int
+    source_offset: int
+    key: bytes | None
+    value_head: bytes | None
+    value_length: int | None
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonSummary:
+    reason: str
+    count: int
+    first_received: dt.datetime
+    last_received: dt.datetime
+    samples: tuple[RejectionSample, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DayVolume:
+    activity_date: dt.date
+    practices: int
+    total_requests: int
+
+
+@dataclass(frozen=True, slots=True)
+class LateDay:
+    activity_date: dt.date
+    practices: int
+    late_practices: int
+    worst_delay: dt.timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class MissingPractice:
+    practice_code: str
+    name: str | None
+    close_date: dt.date | None
+    days_missing: int
+    first_missing: dt.date
+    last_missing: dt.date
+    last_reported: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownPractice:
+    practice_code: str
+    first_activity_date: dt.date
+    last_activity_date: dt.date
+    days_reported: int
+
+
+@dataclass(frozen=True, slots=True)
+class QualityData:
+    supplier_id: str
+    supplier_name: str
+    period_start: dt.date
+    period_end: dt.date
+    generated_at: dt.datetime
+    timezone: str
+    warn_after: dt.timedelta
+    practice_days: int
+    restated_practice_days: int
+    revisions_received: int
+    rejected_total: int
+    reasons: tuple[ReasonSummary, ...]
+    volumes: tuple[DayVolume, ...]
+    rejected_by_day: tuple[tuple[dt.date, int], ...]
+    late_days: tuple[LateDay, ...]
+    missing: tuple[MissingPractice, ...]
+    unknown_practices: tuple[UnknownPractice, ...]
+
+    @property
+    def restatement_rate(self) -> float | None:
+        return None if not self.practice_days else self.restated_practice_days / self.practice_days
+
+    @property
+    def rejection_rate(self) -> float | None:
+        received = self.rejected_total + self.revisions_received
+        return None if not received else self.rejected_total / received
