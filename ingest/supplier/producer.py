@@ -7,28 +7,7 @@ to the supplier's topic ``triage.daily.<supplier_id>`` with an idempotent produc
 ``acks=all``. Each event gets a :class:`Delivery`: sent (with partition and offset), invalid
 (with every problem, field by field) or failed (with the Kafka error).
 
-Example::
-
-    import asyncio, datetime as dt
-    from ingest.supplier.producer import DailyCounts, SupplierProducer
-
-    async def main() -> None:
-        async with SupplierProducer.connect(
-            "askmygp",
-            "kafka.example.nhs.uk:9092",
-            username="askmygp",
-            password=os.environ["TRIAGE_KAFKA_PASSWORD"],  # SASL/SCRAM-SHA-512
-        ) as producer:
-            day = dt.date(2025, 3, 3)
-            deliveries = await producer.send_many([
-                DailyCounts("A81001", day, total_requests=120, clinical_requests=70,
-                            admin_requests=40, other_requests=10),
-                DailyCounts("A81002", day, total_requests=35),
-            ])
-        for d in deliveries:
-            print(d.summary())
-
-    asyncio.run(main())
+A complete example (run by the tests) is in docs/suppliers.md, "From Python".
 
 A restatement of a practice-day is the same call with ``revision=2`` (then 3...); sending the
 same counts again is harmless (the service counts it as a duplicate).

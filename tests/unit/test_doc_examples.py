@@ -1,0 +1,88 @@
+"""The documentation's data examples are what the tools accept (one copy each, in the docs).
+
+The Python producer example runs against the real broker and consumer:
+tests/integration/supplier/test_doc_examples.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from ingest.contract.validation import Limits
+from ingest.reference.memberships import parse_memberships
+from ingest.reference.records import Membership, SubIcb
+from ingest.reference.sub_icbs import parse_sub_icbs
+from ingest.supplier.counts import DailyCounts
+from ingest.supplier.push_file import check_lines
+from tests.support.doc_examples import (
+    DOCUMENTS,
+    REPO_ROOT,
+    example,
+    examples,
+    fenced_blocks,
+)
+
+# Each named example, and the test module that runs it.
+RUN_BY = {
+    "supplier-file-csv": "tests/unit/test_doc_examples.py",
+    "supplier-file-jsonl": "tests/unit/test_doc_examples.py",
+    "reference-memberships": "tests/unit/test_doc_examples.py",
+    "reference-sub-icbs": "tests/unit/test_doc_examples.py",
+    "supplier-producer": "tests/integration/supplier/test_doc_examples.py",
+}
+# The examples' files are dated 2025-03-03: checked as on the next day.
+LIMITS = Limits(today=dt.date(2025, 3, 4))
+DAY = dt.date(2025, 3, 3)
+
+
+def test_every_named_example_is_run_by_a_test() -> None:
+    assert sorted(examples()) == sorted(RUN_BY)
+    for name, module in RUN_BY.items():
+        assert f'"{name}"' in (REPO_ROOT / module).read_text(), f"{module} does not run {name}"
+
+
+@pytest.mark.parametrize("language", ["python", "csv", "json"])
+def test_every_code_and_data_block_of_the_docs_is_a_named_example(language: str) -> None:
+    named = sum(1 for e in examples().values() if e.language == language)
+    assert sum(fenced_blocks(d, language) for d in DOCUMENTS) == named, (
+        f"a ```{language} block without an <!-- example: NAME --> line above it"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "layout"), [("supplier-file-csv", "csv"), ("supplier-file-jsonl", "jsonl")]
+)
+def test_the_supplier_file_examples_pass_every_check_of_ingest_push(name: str, layout: str) -> None:
+    problems, checked = check_lines(
+        example(name).text.splitlines(keepends=True), layout, "askmygp", LIMITS
+    )
+    rows = list(checked)
+
+    assert problems == []
+    assert [row.problems for row in rows] == [(), ()]
+    assert [row.counts for row in rows] == [
+        DailyCounts("A81001", DAY, 120, clinical_requests=70, admin_requests=40, other_requests=10),
+        DailyCounts("A81002", DAY, 35, revision=1 if layout == "csv" else 2),
+    ]
+
+
+def test_the_memberships_example_is_a_valid_memberships_file() -> None:
+    assert parse_memberships(example("reference-memberships").text) == [
+        Membership("B99002", "91A", dt.date(2022, 7, 1), dt.date(2024, 9, 30)),
+        Membership("B99002", "91B", dt.date(2024, 10, 1), None),
+    ]
+
+
+def test_the_sub_icbs_example_is_a_valid_sub_icb_file() -> None:
+    assert parse_sub_icbs(example("reference-sub-icbs").text) == [
+        SubIcb(
+            "91A",
+            "NHS Northvale and Eastmoor ICB - 91A",
+            "QZA",
+            "NHS Northvale and Eastmoor Integrated Care Board",
+            dt.date(2022, 7, 1),
+            None,
+        )
+    ]
