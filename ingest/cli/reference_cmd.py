@@ -40,18 +40,24 @@ def _load(kind: ReferenceKind, path: Path, *, merge: bool = False) -> LoadResult
         )
         _out.print(
             f"{kind.value}: loaded {result.row_count:,} rows from {path.name} "
-            f"as load {result.load_id}{replaced}"
+            f"as load {result.load_id}{replaced}",
+            markup=False,
         )
     else:
         _out.print(
             f"{kind.value}: unchanged: {path.name} has the same content as current load "
-            f"{result.load_id} ({result.row_count:,} rows)"
+            f"{result.load_id} ({result.row_count:,} rows)",
+            markup=False,
         )
+    if result.summary:
+        _out.print(f"{kind.value}: {result.summary}", markup=False)
     return result
 
 
 def practices(file: FileArg) -> None:
-    """Load the NHS ODS GP practices file (epraccur.csv: 27 columns, no header)."""
+    """Load the NHS ODS GP practices file as published (epraccur.csv or epraccur.zip: 27
+    columns, no header; letter or word status). Every row is loaded and classified by
+    country and setting; a summary by class is printed."""
     _load(ReferenceKind.PRACTICES, file)
 
 

@@ -1,10 +1,22 @@
 """The NHS ODS GP practices file ``epraccur`` (pure: text in, records out).
 
-No header, every field usually quoted, 27 columns (layout below, as published by ODS). Dates
-are ``YYYYMMDD``; empty = none.
+No header, every field usually quoted, 27 columns (layout below, as published by ODS), CRLF or
+LF line ends. Dates are ``YYYYMMDD``; empty = none. Two layouts are read:
+
+- the letter-status layout (ODS bulk files up to 2024): status ``A``/``C``/``D``/``P`` in
+  column 13, the Prescribing Setting number in column 26 (4 = GP practice);
+- the word-status layout (ODS Data Search and Export): status ``ACTIVE``/``INACTIVE``/
+  ``DORMANT``/``PROPOSED`` in column 13 (stored as its letter), ODS role codes in column 26
+  (``RO76`` = GP practice; several separated by ``|``).
+
+Every row is loaded and classified by country and setting (``practice_classes``). Only
+structurally broken lines are refused (wrong number of columns, no code or name, a date or
+status that cannot be read); each one is reported and nothing of the file is loaded.
 """
 
 from __future__ import annotations
+
+from collections import Counter
 
 from ingest.reference.csv_input import (
     FieldProblem,
@@ -12,8 +24,12 @@ from ingest.reference.csv_input import (
     csv_rows,
     optional,
     org_code,
-    practice_code,
     yyyymmdd,
+)
+from ingest.reference.practice_classes import (
+    country_of,
+    setting_of_prescribing_code,
+    setting_of_roles,
 )
 from ingest.reference.records import Practice
 
@@ -31,7 +47,7 @@ EPRACCUR_LAYOUT: tuple[str | None, ...] = (
     "postcode",  # 10
     "open_date",  # 11 YYYYMMDD
     "close_date",  # 12 YYYYMMDD or empty
-    "status_code",  # 13 A active, C closed, D dormant, P proposed
+    "status_code",  # 13 A active, C closed, D dormant, P proposed (or the word)
     "sub_type_code",  # 14 Organisation Sub-Type Code (B allocated, Z not applicable)
     "commissioner_code",  # 15 Commissioner (parent: sub-ICB location)
     "join_date",  # 16 Join Provider/Purchaser Date
@@ -44,37 +60,42 @@ EPRACCUR_LAYOUT: tuple[str | None, ...] = (
     None,  # 23 Null
     "provider_purchaser_code",  # 24 Provider/Purchaser (commissioner)
     None,  # 25 Null
-    "prescribing_setting",  # 26 Prescribing Setting (4 = GP practice)
+    "prescribing_setting",  # 26 Prescribing Setting (4 = GP practice) or role codes (RO76)
     None,  # 27 Null
 )
 EPRACCUR_COLUMNS = len(EPRACCUR_LAYOUT)
 STATUS_CODES = frozenset({"A", "C", "D", "P"})
+STATUS_WORDS = {"ACTIVE": "A", "INACTIVE": "C", "CLOSED": "C", "DORMANT": "D", "PROPOSED": "P"}
+WHAT = "epraccur file"
 
-# Prescribing setting codes of the ODS files (documentation only; not enforced).
-PRESCRIBING_SETTINGS: dict[int, str] = {
-    0: "Other",
-    1: "WIC Practice",
-    2: "OOH Practice",
-    3: "WIC + OOH Practice",
-    4: "GP Practice",
-    8: "Public Health Service",
-    9: "Community Health Service",
-    10: "Hospital Service",
-    11: "Optometry Service",
-    12: "Urgent & Emergency Care",
-    13: "Hospice",
-    14: "Care Home / Nursing Home",
-    15: "Border Force",
-    16: "Young Offender Institution",
-    17: "Secure Training Centre",
-    18: "Secure Children's Home",
-    19: "Immigration Removal Centre",
-    20: "Court",
-    21: "Police Custody",
-    22: "Sexual Assault Referral Centre (SARC)",
-    24: "Other - Justice Estate",
-    25: "Prison",
-}
+
+def _status(value: str) -> str | None:
+    status = optional(value)
+    if status is None:
+        return None
+    status = status.upper()
+    if status in STATUS_CODES:
+        return status
+    if status in STATUS_WORDS:
+        return STATUS_WORDS[status]
+    raise FieldProblem(
+        f"status {status!r} is not one of A, C, D, P (or ACTIVE, INACTIVE, DORMANT, PROPOSED)"
+    )
+
+
+def _setting_column(value: str) -> tuple[int | None, str | None]:
+    """(prescribing setting number, role codes): one of them, from column 26."""
+    text = value.strip().upper()
+    if not text:
+        return None, None
+    if text.isdigit():
+        return int(text), None
+    roles = [r.strip() for r in text.split("|")]
+    if not all(r.startswith("RO") and r[2:].isdigit() for r in roles):
+        raise FieldProblem(
+            f"prescribing setting {value.strip()!r} is neither a number nor ODS role codes (RO76)"
+        )
+    return None, "|".join(roles)
 
 
 def _parse_practice(cells: list[str]) -> Practice:
@@ -83,24 +104,29 @@ def _parse_practice(cells: list[str]) -> Practice:
             f"expected {EPRACCUR_COLUMNS} columns (epraccur layout), got {len(cells)}"
         )
     named = {name: cells[i] for i, name in enumerate(EPRACCUR_LAYOUT) if name is not None}
+    code = org_code(named["practice_code"], "organisation code")
+    assert code is not None
     name = named["name"].strip()
     if not name:
         raise FieldProblem("name is empty")
-    status = optional(named["status_code"])
-    if status is not None and status not in STATUS_CODES:
-        raise FieldProblem(f"status code {status!r} is not one of A, C, D, P")
-    setting_text = named["prescribing_setting"].strip()
-    if setting_text and not setting_text.isdigit():
-        raise FieldProblem(f"prescribing setting {setting_text!r} is not a number")
     open_date = yyyymmdd(named["open_date"], "open date")
     close_date = yyyymmdd(named["close_date"], "close date")
     if open_date and close_date and close_date < open_date:
         raise FieldProblem(f"close date {close_date} is before open date {open_date}")
+    prescribing_setting, role_codes = _setting_column(named["prescribing_setting"])
+    national_grouping = optional(named["national_grouping"])
+    geography = optional(named["high_level_health_geography"])
+    commissioner = org_code(named["commissioner_code"], "commissioner", required=False)
+    setting = (
+        setting_of_roles(role_codes)
+        if role_codes is not None
+        else setting_of_prescribing_code(prescribing_setting)
+    )
     return Practice(
-        practice_code=practice_code(named["practice_code"], "organisation code"),
+        practice_code=code,
         name=name,
-        national_grouping=optional(named["national_grouping"]),
-        high_level_health_geography=optional(named["high_level_health_geography"]),
+        national_grouping=national_grouping,
+        high_level_health_geography=geography,
         address_line_1=optional(named["address_line_1"]),
         address_line_2=optional(named["address_line_2"]),
         address_line_3=optional(named["address_line_3"]),
@@ -109,9 +135,9 @@ def _parse_practice(cells: list[str]) -> Practice:
         postcode=optional(named["postcode"]),
         open_date=open_date,
         close_date=close_date,
-        status_code=status,
+        status_code=_status(named["status_code"]),
         sub_type_code=optional(named["sub_type_code"]),
-        commissioner_code=org_code(named["commissioner_code"], "commissioner", required=False),
+        commissioner_code=commissioner,
         join_date=yyyymmdd(named["join_date"], "join date"),
         left_date=yyyymmdd(named["left_date"], "left date"),
         telephone=optional(named["telephone"]),
@@ -119,16 +145,34 @@ def _parse_practice(cells: list[str]) -> Practice:
         provider_purchaser_code=org_code(
             named["provider_purchaser_code"], "provider/purchaser", required=False
         ),
-        prescribing_setting=int(setting_text) if setting_text else None,
+        prescribing_setting=prescribing_setting,
+        role_codes=role_codes,
+        country=country_of(code, national_grouping, geography, commissioner).value,
+        setting=setting.value,
     )
 
 
 def parse_epraccur(text: str) -> list[Practice]:
-    """Parse an epraccur file (no header). Raises ReferenceFileError listing every problem."""
+    """Parse an epraccur file (no header). Raises ReferenceFileError listing every problem.
+
+    A file whose first row does not have the 27 columns is not an epraccur file at all: one
+    problem says so (instead of one per line).
+    """
     problems: list[tuple[int, str]] = []
     practices: list[Practice] = []
     seen: dict[str, int] = {}
     for line_no, cells in csv_rows(text):
+        if not practices and not problems and len(cells) != EPRACCUR_COLUMNS:
+            raise ReferenceFileError(
+                WHAT,
+                [
+                    (
+                        line_no,
+                        f"this is not an ODS epraccur file: its first row has {len(cells)} "
+                        f"columns, the epraccur layout has {EPRACCUR_COLUMNS} and no header",
+                    )
+                ],
+            )
         try:
             practice = _parse_practice(cells)
         except FieldProblem as exc:
@@ -142,7 +186,19 @@ def parse_epraccur(text: str) -> list[Practice]:
         seen[practice.practice_code] = line_no
         practices.append(practice)
     if problems:
-        raise ReferenceFileError("epraccur file", problems)
+        raise ReferenceFileError(WHAT, problems)
     if not practices:
-        raise ReferenceFileError("epraccur file", [(0, "no practices in the file")])
+        raise ReferenceFileError(WHAT, [(0, "no practices in the file")])
     return practices
+
+
+def summary(practices: list[Practice]) -> str:
+    """One line: how many rows of each class were loaded (GP practices by country first)."""
+    by_class = Counter((p.setting, p.country) for p in practices)
+    parts = [
+        f"{n:,} {setting.replace('_', ' ')} ({country.replace('_', ' ')})"
+        for (setting, country), n in sorted(
+            by_class.items(), key=lambda kv: (kv[0][0] != "gp_practice", -kv[1], kv[0])
+        )
+    ]
+    return f"{len(practices):,} rows: " + ", ".join(parts)

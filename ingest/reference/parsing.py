@@ -4,20 +4,27 @@ One module per kind of file: ``epraccur`` (ODS GP practices), ``memberships`` (p
 sub-ICB), ``sub_icbs`` (sub-ICB -> ICB), ``list_sizes`` (registered patients); shared reading
 in ``csv_input``, the records in ``records``. Column names in files with a header are
 case-insensitive; extra columns are ignored.
+
+A file may be given as published, zipped: the zip must hold the kind's file by its published
+name (``EXPECTED_IN_ZIP``, or a name beginning with its stem, e.g.
+``gp-reg-pat-prac-map-jan22.csv``); anything else is refused in one line naming what was
+expected.
 """
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Callable, Sequence
 
-from ingest.reference.csv_input import decode_text
+from ingest.reference.csv_input import ReferenceFileError, decode_text
 from ingest.reference.epraccur import parse_epraccur
 from ingest.reference.list_sizes import parse_list_sizes
 from ingest.reference.memberships import parse_memberships
 from ingest.reference.records import Record, ReferenceKind
 from ingest.reference.sub_icbs import parse_sub_icbs
 
-__all__ = ["ReferenceKind", "parse_reference"]
+__all__ = ["ReferenceKind", "parse_reference", "unzip_reference"]
 
 _PARSERS: dict[ReferenceKind, Callable[[str], Sequence[Record]]] = {
     ReferenceKind.PRACTICES: parse_epraccur,
@@ -26,7 +33,63 @@ _PARSERS: dict[ReferenceKind, Callable[[str], Sequence[Record]]] = {
     ReferenceKind.LIST_SIZES: parse_list_sizes,
 }
 
+# The published names of each kind's CSV inside a zip (the first one present is read).
+EXPECTED_IN_ZIP: dict[ReferenceKind, tuple[str, ...]] = {
+    ReferenceKind.PRACTICES: ("epraccur.csv",),
+    ReferenceKind.MEMBERSHIPS: ("gp-reg-pat-prac-map.csv",),
+    ReferenceKind.SUB_ICBS: ("eccg.csv",),
+    ReferenceKind.LIST_SIZES: ("gp-reg-pat-prac-all.csv",),
+}
+MAX_UNZIPPED_BYTES = 512 * 1024 * 1024
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+def unzip_reference(kind: ReferenceKind, data: bytes) -> bytes:
+    """The CSV inside ``data`` when it is a zip (see the module docstring), else ``data``."""
+    if not data.startswith(_ZIP_MAGIC):
+        return data
+    expected = " or ".join(EXPECTED_IN_ZIP[kind])
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise ReferenceFileError(f"{kind.value} zip", [(0, f"not a readable zip ({exc})")]) from exc
+    with archive:
+        members = {info.filename.rsplit("/", 1)[-1].lower(): info for info in archive.infolist()}
+        chosen = next((members[name] for name in EXPECTED_IN_ZIP[kind] if name in members), None)
+        if chosen is None:
+            stems = tuple(name.removesuffix(".csv") for name in EXPECTED_IN_ZIP[kind])
+            chosen = next(
+                (
+                    i
+                    for n, i in sorted(members.items())
+                    if n.startswith(stems) and n.endswith(".csv")
+                ),
+                None,
+            )
+        if chosen is None:
+            held = ", ".join(sorted(members)[:10]) or "nothing"
+            raise ReferenceFileError(
+                f"{kind.value} zip", [(0, f"expected {expected} inside; the zip holds {held}")]
+            )
+        if chosen.file_size > MAX_UNZIPPED_BYTES:
+            raise ReferenceFileError(
+                f"{kind.value} zip",
+                [
+                    (
+                        0,
+                        f"{chosen.filename} unzips to {chosen.file_size:,} bytes (limit "
+                        f"{MAX_UNZIPPED_BYTES:,})",
+                    )
+                ],
+            )
+        try:
+            return archive.read(chosen)
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError) as exc:
+            raise ReferenceFileError(
+                f"{kind.value} zip", [(0, f"cannot read {chosen.filename} ({exc})")]
+            ) from exc
+
 
 def parse_reference(kind: ReferenceKind, data: bytes) -> list[Record]:
-    """Parse the bytes of a reference file of the given kind."""
-    return list(_PARSERS[kind](decode_text(data)))
+    """Parse the bytes of a reference file of the given kind (a CSV, or a zip holding one)."""
+    return list(_PARSERS[kind](decode_text(unzip_reference(kind, data))))

@@ -47,6 +47,9 @@ class Practice:
     amended_record_indicator: str | None
     provider_purchaser_code: str | None
     prescribing_setting: int | None
+    role_codes: str | None  # word-status layout: ODS role codes of column 26, "|"-separated
+    country: str  # practice_classes.Country
+    setting: str  # practice_classes.Setting
 
 
 @dataclass(frozen=True, slots=True)

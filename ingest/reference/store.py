@@ -16,6 +16,7 @@ load only.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,11 +26,13 @@ import asyncpg
 
 from ingest.analytics.export import MISSING_SCHEMA_ERRORS
 from ingest.errors import IngestError
+from ingest.reference.epraccur import summary as practices_summary
 from ingest.reference.list_sizes import merge_list_sizes
 from ingest.reference.parsing import parse_reference
 from ingest.reference.records import (
     RECORD_TYPES,
     ListSize,
+    Practice,
     Record,
     ReferenceKind,
     as_row,
@@ -59,6 +62,7 @@ class LoadResult:
     row_count: int
     created: bool  # False: same content as the current load, nothing changed
     replaced_load_id: int | None  # the load this one superseded, if any
+    summary: str | None = None  # what the file held, by class (practices)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +135,11 @@ async def load_records(
         raise ReferenceStoreError(
             f"the reference tables are missing ({exc}); apply the migrations first"
         ) from exc
+    except asyncpg.InsufficientPrivilegeError as exc:
+        raise ReferenceStoreError(
+            f"permission denied ({exc}): loading reference data needs the database owner's "
+            "role (the one that applies the migrations), not triage_reader"
+        ) from exc
     return LoadResult(kind, load_id, len(records), True, previous)
 
 
@@ -147,6 +156,7 @@ async def load_file(
     except OSError as exc:
         raise ReferenceStoreError(f"cannot read {path}: {exc.strerror or exc}") from exc
     records = parse_reference(kind, data)
+    described = _summary(kind, records)
     if merge:
         if kind is not ReferenceKind.LIST_SIZES:
             raise ReferenceStoreError("--merge applies to list sizes only")
@@ -157,14 +167,22 @@ async def load_file(
         try:
             current = await current_list_sizes(conn)
             sizes = [r for r in records if isinstance(r, ListSize)]
-            return await load_records(
+            result = await load_records(
                 conn, kind, merge_list_sizes(current, sizes), f"{path.name} (merged)"
             )
         finally:
             await conn.execute(
                 "SELECT pg_advisory_unlock($1, hashtext($2))", _LOCK_CLASS, kind.value
             )
-    return await load_records(conn, kind, records, path.name)
+    else:
+        result = await load_records(conn, kind, records, path.name)
+    return dataclasses.replace(result, summary=described)
+
+
+def _summary(kind: ReferenceKind, records: Sequence[Record]) -> str | None:
+    if kind is ReferenceKind.PRACTICES:
+        return practices_summary([r for r in records if isinstance(r, Practice)])
+    return None
 
 
 async def current_list_sizes(conn: asyncpg.Connection) -> list[ListSize]:

@@ -34,6 +34,7 @@ from ingest.db.migrate import MIGRATIONS_DIR
 from ingest.reference.memberships import parse_memberships
 from ingest.reference.records import ListSize, Membership, ReferenceKind, SubIcb
 from ingest.reference.store import load_file, load_history, load_records
+from tests.support.daily_rows import insert_days
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "reference"
 REPO = Path(__file__).resolve().parents[2]
@@ -43,33 +44,6 @@ D = dt.date
 MOVE_DAY = D(2024, 10, 1)
 SERIES = (D(2024, 9, 1), D(2024, 10, 31))
 X, Y, A, B = "91X", "91Y", "QXA", "QXB"
-
-
-async def insert_days(
-    pg: asyncpg.Connection,
-    supplier: str,
-    practice: str,
-    first: dt.date,
-    last: dt.date,
-    total: int,
-    breakdown: bool = True,
-) -> None:
-    """One current row per day in [first, last] for (supplier, practice)."""
-    await pg.execute(
-        """INSERT INTO triage.daily_requests (supplier_id, practice_code, activity_date, revision,
-               total_requests, clinical_requests, admin_requests, other_requests, event_id,
-               generated_at)
-           SELECT $1, $2, d::date, 1, $5,
-                  CASE WHEN $6 THEN $5 - 2 END, CASE WHEN $6 THEN 1 END, CASE WHEN $6 THEN 1 END,
-                  gen_random_uuid(), now()
-           FROM generate_series($3::date, $4::date, interval '1 day') d""",
-        supplier,
-        practice,
-        first,
-        last,
-        total,
-        breakdown,
-    )
 
 
 async def load_boundaries(pg: asyncpg.Connection) -> None:
@@ -313,7 +287,7 @@ async def test_analytics_migrations_rerun_cleanly_with_the_role_present(
     tr = pg.transaction()
     await tr.start()
     try:
-        for path in sorted(MIGRATIONS_DIR.glob("002[0-9]_*.sql")):
+        for path in sorted(MIGRATIONS_DIR.glob("00[23][0-9]_*.sql")):
             await pg.execute(path.read_text())
     finally:
         await tr.rollback()

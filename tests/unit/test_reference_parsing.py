@@ -107,7 +107,7 @@ def test_every_problem_is_reported_not_just_the_first() -> None:
     text = "\n".join(
         [
             epraccur_line(practice_code="K99001"),
-            epraccur_line(practice_code="K9901"),  # bad code
+            epraccur_line(practice_code="K-9901"),  # not an ODS code
             epraccur_line(practice_code="K99003", open_date="2020-01-01"),  # bad date format
             epraccur_line(practice_code="K99004", close_date="20200230"),  # no such day
             epraccur_line(practice_code="K99005", status_code="X"),
@@ -121,7 +121,7 @@ def test_every_problem_is_reported_not_just_the_first() -> None:
     lines = [line for line, _ in info.value.problems]
     assert lines == [2, 3, 4, 5, 6, 7, 8]
     messages = " ".join(msg for _, msg in info.value.problems)
-    assert "'K9901'" in messages
+    assert "'K-9901'" in messages
     assert "YYYYMMDD" in messages
     assert "repeats line 1" in messages
 
