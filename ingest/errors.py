@@ -51,3 +51,11 @@ class KafkaTopicError(IngestError):
 class BatchAbandonedError(IngestError):
     """A stop was requested while the batch in hand could not be stored; nothing was
     committed, so the batch is read again by whoever consumes the partition next."""
+
+
+class RetryStoppedError(IngestError):
+    """A stop was requested while an operation was waiting to be tried again."""
+
+
+class DeadLettersUnsentError(IngestError):
+    """Some dead letters of a batch were not acknowledged by Kafka (sent again)."""

@@ -25,13 +25,13 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
 
-from ingest.clock import local_today
+from ingest.consumer.batch import commit_to_kafka, limits_now, next_offsets, raw_records
 from ingest.consumer.decoding import Decoder
 from ingest.consumer.pipeline import RawRecord, Triaged, triage
-from ingest.consumer.service import IngestService, serve
+from ingest.consumer.retry import pause
+from ingest.consumer.service import KAFKA_FETCH_RETRY_SECONDS, IngestService, serve
 from ingest.consumer.store import BatchResult, Store, TopicPartitionKey
 from ingest.contract.validation import Limits
 from ingest.errors import BatchAbandonedError
@@ -49,11 +49,7 @@ class PipelinedService(IngestService):
         self._registered: set[str] | None = None
 
     def _limits(self) -> Limits:
-        return Limits(
-            today=local_today(self.clock(), self.settings.timezone),
-            horizon_days=self.settings.date_horizon_days,
-            plausibility_cap=self.settings.plausibility_cap,
-        )
+        return limits_now(self.settings, self.clock)
 
     async def _poll_once(self) -> None:
         consumer = self._require_consumer()
@@ -66,17 +62,17 @@ class PipelinedService(IngestService):
         except KafkaError as exc:
             self.readiness.kafka = False
             log.warning("Kafka fetch failed (%s); backing off", exc)
-            await self._sleep(1.0)
+            await pause(KAFKA_FETCH_RETRY_SECONDS, self._stop)
             return
         if not batch:
             await self._drain()
             return
-        records, next_offsets = _records(batch)
-        schemas = await self._registry_schemas(records)
+        records, offsets = raw_records(batch), next_offsets(batch)
+        schemas = await self.registry_schemas(records)
         registered = self._registered
         if registered is None:
             await self._drain()
-            registered = await self.with_database(lambda store: store.registered_suppliers())
+            registered = await self.database.run(lambda store: store.registered_suppliers())
         limits = self._limits()
         started = time.perf_counter()
         triaged = await _triage_cooperatively(records, self.decoder, registered, limits, schemas)
@@ -89,13 +85,13 @@ class PipelinedService(IngestService):
             (time.perf_counter() - decoded) * 1000,
         )
         self._in_flight = asyncio.create_task(
-            self._write(records, next_offsets, schemas, registered, limits, triaged)
+            self._write(records, offsets, schemas, registered, limits, triaged)
         )
 
     async def _write(
         self,
         records: Sequence[RawRecord],
-        next_offsets: Mapping[TopicPartitionKey, int],
+        offsets: Mapping[TopicPartitionKey, int],
         schemas: Mapping[int, dict[str, Any]],
         registered: set[str],
         limits: Limits,
@@ -114,15 +110,15 @@ class PipelinedService(IngestService):
             return await store.write_batch(
                 self.settings.consumer_group,
                 batch,
-                next_offsets,
-                self._send_dead_letters,
+                offsets,
+                self.dead_letters.send,
                 now=self.clock(),
             )
 
-        result = await self.with_database(action)
+        result = await self.database.run(action)
         self.batches_committed += 1
         self.metrics.observe(result.outcomes, result.reasons)
-        await self._commit_to_kafka(next_offsets)
+        await commit_to_kafka(self._require_consumer(), offsets)
 
     async def _drain(self) -> None:
         task, self._in_flight = self._in_flight, None
@@ -164,20 +160,6 @@ async def _triage_cooperatively(
                 out.first_offsets[tp] = low
         await asyncio.sleep(0)
     return out
-
-
-def _records(
-    batch: Mapping[TopicPartition, Sequence[Any]],
-) -> tuple[list[RawRecord], dict[TopicPartitionKey, int]]:
-    records = [
-        RawRecord(tp.topic, tp.partition, m.offset, m.key, m.value)
-        for tp in sorted(batch, key=lambda t: (t.topic, t.partition))
-        for m in batch[tp]
-    ]
-    next_offsets = {
-        (tp.topic, tp.partition): msgs[-1].offset + 1 for tp, msgs in batch.items() if msgs
-    }
-    return records, next_offsets
 
 
 def main() -> None:

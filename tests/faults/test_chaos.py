@@ -33,7 +33,7 @@ from collections.abc import Sequence
 import asyncpg
 import pytest
 
-from ingest.consumer.service import DB_PROBE_SECONDS
+from ingest.consumer.database import DB_PROBE_SECONDS
 from ingest.settings import Settings
 from tests.faults.conftest import ARTIFACTS, PrivateStack
 from tests.faults.driver import (
