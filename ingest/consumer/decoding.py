@@ -33,6 +33,7 @@ from typing import Any
 
 from fastavro import parse_schema, schemaless_reader
 
+from ingest.consumer.body_diagnosis import failing_field
 from ingest.contract.model import COUNT_FIELDS, Reason
 from ingest.contract.schemas import (
     CONFLUENT_MAGIC,
@@ -263,8 +264,35 @@ def _compile_reader(writer: SchemaVersion, k: int, supplier: str) -> FastReader:
     return read
 
 
+def plain_event_id(schema: dict[str, Any]) -> dict[str, Any]:
+    """The writer schema with ``event_id`` read as a plain string (its ``uuid`` logical type
+    dropped). fastavro converts a uuid field inside the body, so a value that is not a UUID
+    would fail there with no field named; read as a string, it decodes and validation rejects
+    it ``invalid_event_id`` with the field and the value. Other schemas are returned as they
+    are."""
+    fields = schema.get("fields")
+    if not isinstance(fields, list):
+        return schema
+    changed = False
+    plain: list[Any] = []
+    for field in fields:
+        avro_type = field.get("type") if isinstance(field, dict) else None
+        if (
+            isinstance(field, dict)
+            and field.get("name") == "event_id"
+            and isinstance(avro_type, dict)
+            and avro_type.get("logicalType") == "uuid"
+        ):
+            string_type = {k: v for k, v in avro_type.items() if k != "logicalType"}
+            plain.append({**field, "type": string_type})
+            changed = True
+        else:
+            plain.append(field)
+    return {**schema, "fields": plain} if changed else schema
+
+
 def _hinted(schema: SchemaVersion) -> dict[str, Any]:
-    parsed = parse_schema(schema.source)
+    parsed = parse_schema(plain_event_id(schema.source))
     if not isinstance(parsed, dict):
         raise TypeError("a released schema must be an Avro record")
     return parsed
@@ -289,6 +317,8 @@ class Decoder:
             v.fingerprint: _hinted(v) for v in released_versions()
         }
         self._hinted_reader = self._hinted.get(self._reader.fingerprint) or _hinted(self._reader)
+        # registry schemas with event_id read as a plain string, by id (and the schema given)
+        self._registry_writers: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
 
     def fast_readers(self, supplier: str) -> dict[bytes, FastReader]:
         """The fast path's readers for values on a supplier's topic, by writer fingerprint
@@ -374,7 +404,10 @@ class Decoder:
                 f"schema id {schema_id} is unknown to the schema registry"
                 " (or no registry is configured: INGEST_SCHEMA_REGISTRY_URL)",
             )
-        return self._read_body(value, CONFLUENT_HEADER, writer, f"registry id {schema_id}")
+        known = self._registry_writers.get(schema_id)
+        if known is None or known[0] is not writer:
+            known = self._registry_writers[schema_id] = (writer, plain_event_id(writer))
+        return self._read_body(value, CONFLUENT_HEADER, known[1], f"registry id {schema_id}")
 
     def _read_body(self, value: bytes, start: int, writer: dict[str, Any], label: str) -> Decoded:
         stream = io.BytesIO(value)
@@ -383,16 +416,21 @@ class Decoder:
             record = schemaless_reader(stream, writer, self._hinted_reader)
         except (EOFError, StopIteration):
             raise DecodeError(
-                Reason.UNDECODABLE, f"Avro body truncated (schema {label}, {len(value)} bytes)"
+                Reason.UNDECODABLE,
+                f"Avro body truncated{_at_field(value, start, writer)} (schema {label},"
+                f" {len(value)} bytes)",
             ) from None
         except UnicodeDecodeError as exc:
             raise DecodeError(
-                Reason.UNDECODABLE, f"Avro body has a string that is not UTF-8 ({exc.reason})"
+                Reason.UNDECODABLE,
+                f"Avro body has a string that is not UTF-8{_at_field(value, start, writer)}"
+                f" ({exc.reason})",
             ) from None
         except Exception as exc:
             raise DecodeError(
                 Reason.UNDECODABLE,
-                f"Avro body does not match schema {label}: {type(exc).__name__}: {exc}"[:500],
+                f"Avro body does not match schema {label}{_at_field(value, start, writer)}:"
+                f" {type(exc).__name__}: {exc}"[:500],
             ) from None
         leftover = len(value) - stream.tell()
         if leftover:
@@ -403,3 +441,9 @@ class Decoder:
         if not isinstance(record, dict):
             raise DecodeError(Reason.UNDECODABLE, f"Avro body is not a record (schema {label})")
         return record
+
+
+def _at_field(value: bytes, start: int, writer: dict[str, Any]) -> str:
+    """ ", in field NAME (from byte N): CAUSE" for the field that fails, else ""."""
+    failure = failing_field(value, start, writer)
+    return "" if failure is None else f", in {failure}"

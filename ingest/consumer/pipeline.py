@@ -229,7 +229,7 @@ def _to_event(event: dict[str, Any], source: SourcePosition) -> DailyEvent:
     event_id = event["event_id"]
     generated_at: dt.datetime = event["generated_at"]
     return DailyEvent(
-        event_id=str(event_id) if isinstance(event_id, UUID) else str(UUID(event_id)),
+        event_id=str(event_id) if isinstance(event_id, UUID) else event_id.lower(),
         supplier_id=event["supplier_id"],
         practice_code=event["practice_code"],
         activity_date=event["activity_date"],

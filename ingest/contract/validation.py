@@ -8,9 +8,11 @@ every problem found so a supplier can fix a row in one go.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from ingest.contract.model import (
     BREAKDOWN_FIELDS,
@@ -20,6 +22,9 @@ from ingest.contract.model import (
 )
 
 _REASON_ORDER = {reason: i for i, reason in enumerate(Reason)}
+# A UUID in its 8-4-4-4-12 hex form, any case (CONTRACT section 6); stored lower-case.
+EVENT_ID_RE = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+EVENT_ID_SHOWN = 100  # characters of a bad event_id quoted in a detail
 _EPOCH = dt.date(1970, 1, 1)
 _TOTAL = COUNT_FIELDS.index("total_requests")
 _BREAKDOWN = tuple(COUNT_FIELDS.index(name) for name in BREAKDOWN_FIELDS)
@@ -105,6 +110,15 @@ def _event_problems(
             Reason.SUPPLIER_MISMATCH,
             f"supplier_id {event['supplier_id']!r} differs from the topic's supplier"
             f" {topic_supplier!r}",
+        )
+    event_id = event["event_id"]
+    if not isinstance(event_id, UUID) and not (
+        isinstance(event_id, str) and EVENT_ID_RE.fullmatch(event_id)
+    ):
+        yield Problem(
+            Reason.INVALID_EVENT_ID,
+            f"event_id {str(event_id)[:EVENT_ID_SHOWN]!r} is not a UUID (8-4-4-4-12 hex digits,"
+            " e.g. 3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b)",
         )
     code = event["practice_code"]
     if not PRACTICE_CODE_RE.match(code):

@@ -18,6 +18,7 @@ from ingest.supplier.problems import FieldProblem, FileReason
 SCHEMA_VERSIONS: tuple[int, ...] = (1, 2)
 V2_ONLY_FIELDS: tuple[str, ...] = tuple(f for f in COUNT_FIELDS if f not in V1_COUNT_FIELDS)
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_ANY_EVENT_ID = "00000000-0000-0000-0000-000000000000"  # the sender assigns the real one
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +81,7 @@ def check_counts(
                         " (--schema-version 2) or leave it empty",
                     )
                 )
-    event = counts.event(supplier_id, "", _EPOCH)
+    event = counts.event(supplier_id, _ANY_EVENT_ID, _EPOCH)
     problems.extend(
         FieldProblem(field_of(p), p.reason.value, p.detail)
         for p in check_event(event, supplier_id, limits)
@@ -93,6 +94,8 @@ def field_of(problem: Problem) -> str:
     match problem.reason:
         case Reason.SUPPLIER_MISMATCH:
             return "supplier_id"
+        case Reason.INVALID_EVENT_ID:
+            return "event_id"
         case Reason.INVALID_PRACTICE_CODE:
             return "practice_code"
         case Reason.ACTIVITY_DATE_OUT_OF_RANGE:

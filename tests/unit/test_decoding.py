@@ -90,11 +90,23 @@ def test_malformed_values_are_undecodable_with_a_specific_detail(
     assert words in err.value.detail
 
 
-def test_truncated_body_is_undecodable() -> None:
-    value = encoded(event())
+def test_truncated_body_is_undecodable_naming_the_field_it_ends_in() -> None:
+    value = encoded(event(total=5), 1)
     with pytest.raises(DecodeError) as err:
         decoder.decode(value[:-3])
     assert err.value.reason == Reason.UNDECODABLE
+    assert "in field " in err.value.detail
+    assert "the body ends inside it" in err.value.detail
+
+
+def test_a_string_that_is_not_utf8_is_undecodable_naming_the_field() -> None:
+    value = bytearray(encoded(event(practice_code="A81001"), 1))
+    index = value.index(b"A81001")
+    value[index] = 0xFF
+    with pytest.raises(DecodeError) as err:
+        decoder.decode(bytes(value))
+    assert err.value.reason == Reason.UNDECODABLE
+    assert "in field practice_code" in err.value.detail
 
 
 def test_trailing_bytes_after_the_body_are_undecodable() -> None:
@@ -103,10 +115,16 @@ def test_trailing_bytes_after_the_body_are_undecodable() -> None:
     assert "2 unexpected trailing bytes" in err.value.detail
 
 
-def test_event_id_that_is_not_a_uuid_is_undecodable() -> None:
-    with pytest.raises(DecodeError) as err:
-        decoder.decode(encoded(event(event_id="not-a-uuid")))
-    assert err.value.reason == Reason.UNDECODABLE
+def test_event_id_that_is_not_a_uuid_decodes_for_validation_to_reject() -> None:
+    # CONTRACT section 6: invalid_event_id (a validation reason), not undecodable
+    assert decoder.decode(encoded(event(event_id="not-a-uuid")))["event_id"] == "not-a-uuid"
+
+
+def test_registry_schema_event_id_that_is_not_a_uuid_decodes_too() -> None:
+    v1 = version(1)
+    payload = {k: v for k, v in event(event_id="nope").items() if k in v1.field_names}
+    value = encode_confluent(payload, v1, schema_id=42)
+    assert decoder.decode(value, {42: v1.parsed})["event_id"] == "nope"
 
 
 def test_a_writer_schema_that_cannot_resolve_is_rejected_not_crashing() -> None:

@@ -16,6 +16,7 @@ import itertools
 import re
 import uuid
 from typing import Any
+from uuid import UUID
 
 import pytest
 from fastavro import schemaless_reader, schemaless_writer
@@ -163,6 +164,8 @@ def test_every_released_writer_is_decoded_by_the_service(writer: SchemaVersion) 
     decoded = Decoder().decode(encode_single_object(record, writer))
     for f in reader_schema().source["fields"]:
         expected = record.get(f["name"], f.get("default"))
+        if isinstance(expected, UUID):
+            expected = str(expected)  # event_id is read as its text (validation checks it)
         assert decoded[f["name"]] == expected, f["name"]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -10,6 +11,7 @@ from ingest.consumer.decoding import Decoder
 from ingest.consumer.pipeline import RawRecord, check_record, triage
 from ingest.contract.model import Reason, Rejection
 from ingest.contract.validation import Limits
+from ingest.db.migrate import discover
 from tests.events import TODAY, encoded, event, key_of
 
 LIMITS = Limits(today=TODAY, horizon_days=400, plausibility_cap=100_000)
@@ -54,6 +56,44 @@ def test_event_claiming_another_supplier_is_supplier_mismatch() -> None:
     assert r.reason == Reason.SUPPLIER_MISMATCH
     assert r.detail == "supplier_id 'klinik' differs from the topic's supplier 'askmygp'"
     assert r.supplier_id == "askmygp"
+
+
+@pytest.mark.parametrize(
+    "event_id",
+    [
+        "not-a-uuid",
+        "",
+        "3f2b8c1e9a4d4e6f8b7a1c2d3e4f5a6b",
+        "{3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b}",
+    ],
+)
+def test_event_id_that_is_not_a_uuid_is_invalid_event_id_naming_the_field(event_id: str) -> None:
+    r = check(event(event_id=event_id, activity_date=yesterday()))
+    assert r.reason == Reason.INVALID_EVENT_ID
+    assert r.detail.startswith(f"event_id {event_id!r} is not a UUID")
+
+
+def test_invalid_event_id_detail_quotes_at_most_100_characters_of_the_value() -> None:
+    r = check(event(event_id="x" * 5000, activity_date=yesterday()))
+    assert r.reason == Reason.INVALID_EVENT_ID
+    assert f"event_id {'x' * 100!r} is not a UUID" in r.detail
+
+
+def test_invalid_event_id_comes_after_supplier_mismatch_and_before_practice_code() -> None:
+    both = check(event(event_id="nope", practice_code="bad", activity_date=yesterday()))
+    assert both.reason == Reason.INVALID_EVENT_ID
+    assert "practice_code 'bad'" in both.detail
+    mismatch = check(event(event_id="nope", supplier_id="klinik", activity_date=yesterday()))
+    assert mismatch.reason == Reason.SUPPLIER_MISMATCH
+
+
+def test_upper_case_event_id_is_accepted_and_kept_lower_case() -> None:
+    event_id = "3F2B8C1E-9A4D-4E6F-8B7A-1C2D3E4F5A6B"
+    payload = event(event_id=event_id, activity_date=yesterday())
+    record = RawRecord("triage.daily.askmygp", 0, 1, key_of(payload), encoded(payload))
+    result = check_record(record, decoder, REGISTERED, LIMITS)
+    assert not isinstance(result, Rejection)
+    assert result.event_id == event_id.lower()
 
 
 @pytest.mark.parametrize("code", ["a81001", "A8100", "A810011", "AB1234", "", "A81 01"])
@@ -143,3 +183,14 @@ def test_triage_keeps_order_and_splits_valid_from_rejected() -> None:
     result = triage(records, decoder, REGISTERED, LIMITS)
     assert [e.figures[0] for e in result.valid] == [0, 1, 2]
     assert [r.source.offset for r in result.rejections] == [99]
+
+
+def test_the_latest_reason_check_of_the_database_lists_every_reason_code_in_order() -> None:
+    """triage.rejected_events refuses a reason its CHECK does not list: the last migration that
+    (re)defines that check must list every code of the enum (the contract's order)."""
+    defining = [
+        m.sql for m in discover() if "rejected_events_reason_check" in m.sql or m.version == 1
+    ]
+    sql = defining[-1]
+    listed = re.findall(r"'([a-z_]+)'", sql[sql.index("CHECK (reason IN") :])
+    assert listed == [reason.value for reason in Reason]

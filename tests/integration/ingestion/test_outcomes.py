@@ -122,6 +122,7 @@ def _bad_records(
         "undecodable": (b"\xff\xfe not utf-8", b"\x42 random bytes"),
         "unknown_schema": (None, unknown_fp),
         "supplier_mismatch": (None, encoded(event(other, "A81001", day))),
+        "invalid_event_id": (None, encoded(event(supplier, "A81001", day, event_id="not-a-uuid"))),
         "invalid_practice_code": (None, encoded(event(supplier, "81001A", day))),
         "activity_date_out_of_range": (
             None,
