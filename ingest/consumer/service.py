@@ -274,7 +274,7 @@ class IngestService:
         self.records_skipped += result.skipped
         if result.skipped:
             log.info("%d records of the batch were already stored: skipped", result.skipped)
-        self.metrics.observe(result.outcomes, result.reasons)
+        self.metrics.observe_batch(result, stored_at=self.clock())
         await commit_to_kafka(self._require_consumer(), offsets)
         return result
 

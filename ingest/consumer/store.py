@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -125,6 +126,10 @@ class BatchResult:
     reasons: Counter[tuple[str | None, Reason]] = field(default_factory=Counter)
     rejections: list[Rejection] = field(default_factory=list)
     skipped: int = 0  # records another consumer had already stored
+    records: int = 0  # records of the batch (valid, rejected and skipped)
+    store_seconds: float = 0.0  # the batch transaction, from its start to its commit
+    # (supplier, generated_at) of every revision stored by the batch, for the delay histogram
+    stored_revisions: list[tuple[str, dt.datetime]] = field(default_factory=list)
 
 
 BeforeCommit = Callable[[Sequence[Rejection]], Awaitable[None]]
@@ -177,12 +182,12 @@ class Store:
     ) -> BatchResult:
         """Store one batch and its offsets atomically; the DLQ hook runs before the commit."""
         await self._setup()
+        started = time.perf_counter()
         async with self._conn.transaction():
             fence = await self._lock_offsets(group, next_offsets)
             valid, rejected = _unfenced(triaged, fence)
-            result = BatchResult(
-                skipped=len(triaged.valid) + len(triaged.rejections) - len(valid) - len(rejected)
-            )
+            received = len(triaged.valid) + len(triaged.rejections)
+            result = BatchResult(skipped=received - len(valid) - len(rejected), records=received)
             keys = [(e.supplier_id, e.practice_code, e.activity_date) for e in valid]
             query = await self._start_stored_revisions(keys)
             try:
@@ -201,6 +206,7 @@ class Store:
             _count(result, valid, resolution, rejected)
             if before_commit is not None and rejected:
                 await before_commit(rejected)
+        result.store_seconds = time.perf_counter() - started
         return result
 
     async def _lock_offsets(
@@ -448,6 +454,7 @@ def _count(
     result.outcomes.update(
         (s, o) for s, o in zip(suppliers, resolution.outcomes, strict=True) if o is not None
     )
+    result.stored_revisions = [(e.supplier_id, e.generated_at) for e in resolution.new_revisions]
     for r in rejected:
         result.outcomes[(r.supplier_id or "unknown", Outcome.REJECTED)] += 1
         result.reasons[(r.supplier_id, r.reason)] += 1

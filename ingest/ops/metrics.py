@@ -9,9 +9,11 @@ only the active suppliers of the latest refresh: a deactivated supplier's series
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+import datetime as dt
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Protocol
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from ingest.analytics.metrics import UnknownPracticesGauge
 from ingest.contract.model import FreshnessStatus, Outcome, Reason
@@ -31,6 +33,32 @@ CONSUMER_READY = "triage_consumer_ready"
 CONSUMER_LAG = "triage_consumer_lag_records"
 FRESHNESS_REFRESH_TIMESTAMP = "triage_freshness_refresh_timestamp_seconds"
 FRESHNESS_REFRESH_FAILURES = "triage_freshness_refresh_failures_total"
+# Additions (issue 16): latency and batch shape.
+INGEST_DELAY = "triage_ingest_delay_seconds"
+BATCH_STORE_DURATION = "triage_batch_store_duration_seconds"
+BATCH_RECORDS = "triage_batch_records"
+
+# From a file pushed minutes after it was generated up to a day-old backlog being caught up.
+INGEST_DELAY_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400)
+# One batch transaction: a few ms for a trickle, seconds for 20,000 records.
+BATCH_STORE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+# Records per batch, up to INGEST_BATCH_MAX_RECORDS (20,000 by default).
+BATCH_RECORDS_BUCKETS = (1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 20000)
+
+
+class StoredBatch(Protocol):
+    """What a committed batch reports (ingest.consumer.store.BatchResult)."""
+
+    @property
+    def outcomes(self) -> Mapping[tuple[str, Outcome], int]: ...
+    @property
+    def reasons(self) -> Mapping[tuple[str | None, Reason], int]: ...
+    @property
+    def records(self) -> int: ...
+    @property
+    def store_seconds(self) -> float: ...
+    @property
+    def stored_revisions(self) -> Sequence[tuple[str, dt.datetime]]: ...
 
 
 class IngestMetrics:
@@ -94,6 +122,26 @@ class IngestMetrics:
             "Freshness refreshes that failed (Postgres unreachable or erroring).",
             registry=r,
         )
+        self.ingest_delay = Histogram(
+            INGEST_DELAY,
+            "From an event's generated_at to its revision being stored (committed), per"
+            " stored revision.",
+            ["supplier"],
+            buckets=INGEST_DELAY_BUCKETS,
+            registry=r,
+        )
+        self.batch_store = Histogram(
+            BATCH_STORE_DURATION,
+            "The batch transaction in Postgres, from its start to its commit.",
+            buckets=BATCH_STORE_BUCKETS,
+            registry=r,
+        )
+        self.batch_records = Histogram(
+            BATCH_RECORDS,
+            "Records per stored batch (valid, rejected and already stored).",
+            buckets=BATCH_RECORDS_BUCKETS,
+            registry=r,
+        )
         # Issue 8's gauge triage_unknown_practices, refreshed by the same timer.
         self.unknown_practices = UnknownPracticesGauge(r)
         self._registered: frozenset[str] = frozenset()
@@ -122,6 +170,19 @@ class IngestMetrics:
             self.events.labels(self.label(supplier), outcome.value).inc(n)
         for (maybe_supplier, reason), n in reasons.items():
             self.rejected.labels(self.label(maybe_supplier), reason.value).inc(n)
+
+    def observe_batch(self, batch: StoredBatch, stored_at: dt.datetime) -> None:
+        """Count a committed batch and observe its latency histograms."""
+        self.observe(batch.outcomes, batch.reasons)
+        self.batch_store.observe(batch.store_seconds)
+        self.batch_records.observe(batch.records)
+        by_supplier: dict[str, list[dt.datetime]] = {}
+        for supplier, generated_at in batch.stored_revisions:
+            by_supplier.setdefault(supplier, []).append(generated_at)
+        for supplier, moments in by_supplier.items():
+            histogram = self.ingest_delay.labels(self.label(supplier))
+            for generated_at in moments:
+                histogram.observe(max((stored_at - generated_at).total_seconds(), 0.0))
 
     def set_status(self, supplier: str, status: FreshnessStatus) -> None:
         """One-hot freshness status of a registered supplier (ignored for any other id)."""

@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import pytest
 import yaml
 from prometheus_client import generate_latest
 
+from ingest.consumer.store import BatchResult
 from ingest.contract.model import FreshnessStatus, Outcome, Reason
 from ingest.ops.freshness import SupplierFreshness
 from ingest.ops.metrics import IngestMetrics
@@ -85,7 +87,16 @@ def _exported_names() -> set[str]:
     """Every sample name the service's registry exports once populated."""
     metrics = IngestMetrics()
     metrics.set_registered({"askmygp"})
-    metrics.observe({("askmygp", Outcome.REJECTED): 1}, {("askmygp", Reason.UNDECODABLE): 1})
+    metrics.observe_batch(
+        BatchResult(
+            outcomes=Counter({("askmygp", Outcome.REJECTED): 1}),
+            reasons=Counter({("askmygp", Reason.UNDECODABLE): 1}),
+            records=2,
+            store_seconds=0.01,
+            stored_revisions=[("askmygp", dt.datetime(2026, 11, 25, tzinfo=dt.UTC))],
+        ),
+        stored_at=dt.datetime(2026, 11, 25, 0, 5, tzinfo=dt.UTC),
+    )
     row = SupplierFreshness(
         "askmygp",
         "A",

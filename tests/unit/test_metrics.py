@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from ingest.consumer.store import BatchResult
 from ingest.contract.model import FreshnessStatus, Outcome, Reason, supplier_of_topic
 from ingest.ops.freshness import StatusSnapshot, SupplierFreshness
 from ingest.ops.http_server import build_app
@@ -226,3 +227,31 @@ async def test_no_status_source_no_page_but_metrics_still_served() -> None:
     async with TestClient(TestServer(build_app(_Service()))) as client:
         assert (await client.get("/")).status == 503
         assert (await client.get("/metrics")).status == 200
+
+
+def test_batch_histograms_observe_delay_per_stored_revision_store_time_and_size() -> None:
+    metrics = IngestMetrics()
+    metrics.set_registered({"askmygp"})
+    stored = [
+        ("askmygp", NOW - dt.timedelta(seconds=20)),
+        ("askmygp", NOW - dt.timedelta(hours=2)),
+        ("askmygp", NOW + dt.timedelta(seconds=3)),  # a clock ahead of ours: no negative delay
+        ("random-id", NOW - dt.timedelta(seconds=50)),  # never a new label value
+    ]
+    metrics.observe_batch(BatchResult(records=7, store_seconds=0.04, stored_revisions=stored), NOW)
+    get = metrics.registry.get_sample_value
+
+    def delay_le(supplier: str, le: str) -> float | None:
+        return get("triage_ingest_delay_seconds_bucket", {"supplier": supplier, "le": le})
+
+    assert delay_le("askmygp", "1.0") == 1  # the one from the future counts as 0 s
+    assert delay_le("askmygp", "30.0") == 2
+    assert delay_le("askmygp", "3600.0") == 2
+    assert delay_le("askmygp", "7200.0") == 3
+    assert get("triage_ingest_delay_seconds_sum", {"supplier": "askmygp"}) == 20 + 7200
+    assert delay_le("unknown", "60.0") == 1
+    assert get("triage_batch_store_duration_seconds_bucket", {"le": "0.025"}) == 0
+    assert get("triage_batch_store_duration_seconds_bucket", {"le": "0.05"}) == 1
+    assert get("triage_batch_records_bucket", {"le": "1.0"}) == 0
+    assert get("triage_batch_records_bucket", {"le": "10.0"}) == 1
+    assert get("triage_batch_records_sum") == 7

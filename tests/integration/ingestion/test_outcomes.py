@@ -266,3 +266,31 @@ async def test_confluent_wire_format_through_a_schema_registry(
     reasons = await pg.fetch("SELECT reason, detail FROM triage.rejected_events")
     assert [r["reason"] for r in reasons] == ["unknown_schema"]
     assert "schema id 12" in reasons[0]["detail"]
+
+
+async def test_latency_histograms_count_each_stored_revision_and_batch(
+    settings: Settings, pg: asyncpg.Connection, token: str
+) -> None:
+    supplier = f"{token}-askmygp"
+    topic = await register(pg, settings, supplier)
+    day = yesterday()
+    two_hours_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
+    sent = [
+        event(supplier, "A81001", day, 2, 20),  # stored (accepted)
+        event(supplier, "A81001", day, 1, 10, generated_at=two_hours_ago),  # stored (superseded)
+        event(supplier, "A81001", day, 2, 20),  # duplicate: nothing stored
+        event(supplier, "A81002", day, -1, 10),  # rejected: nothing stored
+    ]
+    await produce(settings, topic, [(key_of(e), encoded(e)) for e in sent], partition=0)
+    async with running(settings) as service:
+        await wait_consumed(pg, settings, [topic])
+    delay = "triage_ingest_delay_seconds"
+    assert sample(service, f"{delay}_count", supplier=supplier) == 2
+    assert sample(service, f"{delay}_bucket", supplier=supplier, le="3600.0") == 1
+    assert sample(service, f"{delay}_bucket", supplier=supplier, le="7200.0") == 1
+    assert sample(service, f"{delay}_bucket", supplier=supplier, le="21600.0") == 2
+    assert sample(service, "triage_batch_records_sum") == len(sent)
+    batches = sample(service, "triage_batch_records_count")
+    assert batches >= 1
+    assert sample(service, "triage_batch_store_duration_seconds_count") == batches
+    assert 0 < sample(service, "triage_batch_store_duration_seconds_sum") < 30
