@@ -22,13 +22,11 @@ Sections (add new fixtures to the section they belong to, or a new section at th
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import secrets
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
@@ -38,6 +36,12 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from ingest.db.migrate import migrate
 from ingest.devstack import stack as local_stack
 from ingest.settings import Settings
+from tests.support.databases import (
+    TEST_DB_PREFIX,
+    drop_stale_test_databases,
+    new_database_name,
+    with_database,
+)
 
 TESTS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = TESTS_DIR.parent
@@ -91,43 +95,21 @@ async def stack() -> local_stack.StackAddresses:
 # ======================================================================================
 
 
-TEST_DB_PREFIX = "triage_test_"
-STALE_TEST_DB_SECONDS = 6 * 3600
-
-
-def _with_database(url: str, database: str) -> str:
-    """The same server URL with another database name (path)."""
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{database}"))
-
-
-async def _drop_stale_test_databases(conn: asyncpg.Connection) -> None:
-    """Databases left by killed sessions (name carries its creation time) are dropped."""
-    rows = await conn.fetch(
-        "SELECT datname FROM pg_database WHERE datname LIKE $1", TEST_DB_PREFIX + "%"
-    )
-    for row in rows:
-        created = row["datname"][len(TEST_DB_PREFIX) :].split("_")[0]
-        if created.isdigit() and time.time() - int(created) > STALE_TEST_DB_SECONDS:
-            with contextlib.suppress(asyncpg.PostgresError):
-                await conn.execute(f'DROP DATABASE IF EXISTS "{row["datname"]}" WITH (FORCE)')
-
-
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def session_database(stack: local_stack.StackAddresses) -> AsyncIterator[str]:
     """URL of a fresh, migrated database private to this pytest session. Falls back to the
     stack's own database when the role may not CREATE DATABASE."""
-    name = f"{TEST_DB_PREFIX}{int(time.time())}_{secrets.token_hex(3)}"
+    name = new_database_name()
     admin = await asyncpg.connect(stack.database_url)
     try:
-        await _drop_stale_test_databases(admin)
+        await drop_stale_test_databases(admin)
         await admin.execute(f'CREATE DATABASE "{name}"')
     except asyncpg.InsufficientPrivilegeError:
         await admin.close()
         await migrate(stack.database_url)
         yield stack.database_url
         return
-    url = _with_database(stack.database_url, name)
+    url = with_database(stack.database_url, name)
     try:
         await migrate(url)
         yield url

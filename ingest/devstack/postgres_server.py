@@ -74,6 +74,12 @@ def _pg_bin(name: str) -> str:
     return str(_pg_bin_dir() / name)
 
 
+def client_tool(name: str) -> Path:
+    """A client program of the stack's PostgreSQL (``pg_dump``, ``pg_restore``, ``psql``):
+    the server's own version, so its dumps read and restore on the stack's server."""
+    return _pg_bin_dir() / name
+
+
 async def ensure_postgres(paths: StackPaths, ports: Ports, report: Report) -> bool:
     """Ensure the server runs and database ``triage`` exists; True when this call started it."""
     pid = running_pids(paths)["postgres"]

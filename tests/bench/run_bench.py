@@ -43,7 +43,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import asyncpg
 import psutil  # type: ignore[import-untyped]
@@ -61,6 +61,7 @@ from tests.bench.kafka_load import Produced, create_topics, delete_topics, produ
 from tests.bench.naive import run_naive
 from tests.bench.profile_summary import summarise_collapsed
 from tests.bench.verify import verify
+from tests.support.databases import with_database
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DB_PREFIX = "triage_bench_"
@@ -152,10 +153,6 @@ def _addresses(config: Config) -> tuple[str, str]:
     return bootstrap, database_url
 
 
-def _with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
 def machine_info() -> dict[str, Any]:
     model = ""
     with contextlib.suppress(OSError):
@@ -199,7 +196,7 @@ class Databases:
         finally:
             await admin.close()
         self.created.append(name)
-        url = _with_database(self.server_url, name)
+        url = with_database(self.server_url, name)
         await migrate(url)
         conn = await asyncpg.connect(url)
         try:

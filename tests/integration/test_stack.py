@@ -17,7 +17,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from ingest.db.migrate import discover, migrate
 from ingest.devstack import stack as local_stack
 from ingest.settings import Settings
-from tests.conftest import REPO_ROOT, _with_database
+from tests.conftest import REPO_ROOT
+from tests.support.databases import scratch_database
 
 INGEST = str(Path(sys.executable).with_name("ingest"))
 ALL_VERSIONS = [m.version for m in discover()]
@@ -142,16 +143,10 @@ async def test_every_migration_is_recorded_once(pg: asyncpg.Connection, db_url: 
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def empty_database(stack: local_stack.StackAddresses, token: str) -> AsyncIterator[str]:
+async def empty_database(stack: local_stack.StackAddresses) -> AsyncIterator[str]:
     """A brand-new database on the stack's server, dropped after the test."""
-    name = f"triage_race_{token}"
-    admin = await asyncpg.connect(stack.database_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield _with_database(stack.database_url, name)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    async with scratch_database(stack.database_url) as url:
+        yield url
 
 
 async def test_concurrent_migrations_do_not_race(empty_database: str) -> None:
@@ -167,23 +162,14 @@ async def test_concurrent_migrations_do_not_race(empty_database: str) -> None:
         await conn.close()
 
 
-async def test_two_migrate_processes_on_a_new_database(
-    stack: local_stack.StackAddresses, token: str
-) -> None:
-    name = f"triage_race2_{token}"
-    admin = await asyncpg.connect(stack.database_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        env = {"INGEST_DATABASE_URL": _with_database(stack.database_url, name)}
-        results = await asyncio.gather(run_cli("migrate", env=env), run_cli("migrate", env=env))
-        assert [code for code, _, _ in results] == [0, 0], results
-        applied = sorted(
-            int(line.split()[1].split("_")[0])
-            for _, out, _ in results
-            for line in out.splitlines()
-            if line.startswith("applied ")
-        )
-        assert applied == ALL_VERSIONS
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+async def test_two_migrate_processes_on_a_new_database(empty_database: str) -> None:
+    env = {"INGEST_DATABASE_URL": empty_database}
+    results = await asyncio.gather(run_cli("migrate", env=env), run_cli("migrate", env=env))
+    assert [code for code, _, _ in results] == [0, 0], results
+    applied = sorted(
+        int(line.split()[1].split("_")[0])
+        for _, out, _ in results
+        for line in out.splitlines()
+        if line.startswith("applied ")
+    )
+    assert applied == ALL_VERSIONS

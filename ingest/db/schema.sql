@@ -1,0 +1,1000 @@
+-- The schema the migrations in ingest/db/migrations/ build in an empty database
+-- (pg_dump --schema-only --no-owner, normalised). Generated: do not edit; after adding a
+-- migration, regenerate with `.venv/bin/python -m tests.support.schema_snapshot` and commit.
+
+--
+-- Name: triage; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA triage;
+
+--
+-- Name: freshness_status(timestamp with time zone, interval, interval, timestamp with time zone); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.freshness_status(last_event_at timestamp with time zone, warn_after interval, error_after interval, ts timestamp with time zone) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+SELECT CASE
+           WHEN last_event_at IS NULL THEN 'never_reported'
+           WHEN ts - last_event_at <= warn_after THEN 'ok'
+           WHEN ts - last_event_at <= error_after THEN 'late'
+           ELSE 'silent'
+       END
+$$;
+
+--
+-- Name: icb_daily(date, date, date); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.icb_daily(p_from date, p_to date, p_vintage date DEFAULT NULL::date) RETURNS TABLE(activity_date date, icb_code text, icb_name text, sub_icbs integer, practices integer, total_requests bigint, clinical_requests bigint, admin_requests bigint, other_requests bigint, practices_with_list_size integer, registered_patients bigint, requests_per_1000 numeric)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+SELECT p.activity_date,
+       p.icb_code,
+       min(p.icb_name),
+       count(DISTINCT p.sub_icb_code)::integer,
+       count(*)::integer,
+       sum(p.total_requests)::bigint,
+       CASE WHEN count(p.clinical_requests) = count(*) THEN sum(p.clinical_requests)::bigint END,
+       CASE WHEN count(p.admin_requests) = count(*) THEN sum(p.admin_requests)::bigint END,
+       CASE WHEN count(p.other_requests) = count(*) THEN sum(p.other_requests)::bigint END,
+       count(p.registered_patients)::integer,
+       sum(p.registered_patients)::bigint,
+       round(sum(p.total_requests) FILTER (WHERE p.registered_patients IS NOT NULL) * 1000.0
+             / nullif(sum(p.registered_patients), 0), 3)
+FROM triage.practice_daily(p_from, p_to, p_vintage) p
+GROUP BY p.activity_date, p.icb_code
+$$;
+
+--
+-- Name: national_daily(date, date); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.national_daily(p_from date, p_to date) RETURNS TABLE(activity_date date, practices integer, total_requests bigint, clinical_requests bigint, admin_requests bigint, other_requests bigint, practices_with_list_size integer, registered_patients bigint, requests_per_1000 numeric)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+SELECT p.activity_date,
+       count(*)::integer,
+       sum(p.total_requests)::bigint,
+       CASE WHEN count(p.clinical_requests) = count(*) THEN sum(p.clinical_requests)::bigint END,
+       CASE WHEN count(p.admin_requests) = count(*) THEN sum(p.admin_requests)::bigint END,
+       CASE WHEN count(p.other_requests) = count(*) THEN sum(p.other_requests)::bigint END,
+       count(p.registered_patients)::integer,
+       sum(p.registered_patients)::bigint,
+       round(sum(p.total_requests) FILTER (WHERE p.registered_patients IS NOT NULL) * 1000.0
+             / nullif(sum(p.registered_patients), 0), 3)
+FROM triage.practice_daily(p_from, p_to, NULL) p
+GROUP BY p.activity_date
+$$;
+
+--
+-- Name: practice_daily(date, date, date); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.practice_daily(p_from date, p_to date, p_vintage date DEFAULT NULL::date) RETURNS TABLE(activity_date date, practice_code text, practice_name text, sub_icb_code text, sub_icb_name text, icb_code text, icb_name text, mapping_basis text, suppliers integer, total_requests bigint, clinical_requests bigint, admin_requests bigint, other_requests bigint, registered_patients integer, requests_per_1000 numeric)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+WITH daily AS (
+    SELECT d.activity_date,
+           d.practice_code,
+           count(*)::integer AS suppliers,
+           sum(d.total_requests)::bigint AS total_requests,
+           CASE WHEN count(d.clinical_requests) = count(*)
+                THEN sum(d.clinical_requests)::bigint END AS clinical_requests,
+           CASE WHEN count(d.admin_requests) = count(*)
+                THEN sum(d.admin_requests)::bigint END AS admin_requests,
+           CASE WHEN count(d.other_requests) = count(*)
+                THEN sum(d.other_requests)::bigint END AS other_requests
+    FROM triage.daily_requests d
+    WHERE d.activity_date BETWEEN p_from AND p_to
+    GROUP BY d.activity_date, d.practice_code
+)
+SELECT daily.activity_date,
+       daily.practice_code,
+       cp.name,
+       map.sub_icb_code,
+       map.sub_icb_name,
+       map.icb_code,
+       map.icb_name,
+       coalesce(map.mapping_basis, 'unmapped'),
+       daily.suppliers,
+       daily.total_requests,
+       daily.clinical_requests,
+       daily.admin_requests,
+       daily.other_requests,
+       ls.registered_patients,
+       round(daily.total_requests * 1000.0 / nullif(ls.registered_patients, 0), 3)
+FROM daily
+LEFT JOIN triage.practice_mapping(coalesce(p_vintage, current_date)) map
+       ON map.practice_code = daily.practice_code
+LEFT JOIN triage.current_practices cp
+       ON cp.practice_code = daily.practice_code
+LEFT JOIN triage.current_list_sizes ls
+       ON ls.practice_code = daily.practice_code
+      AND daily.activity_date >= ls.extract_date
+      AND (ls.next_extract_date IS NULL OR daily.activity_date < ls.next_extract_date)
+$$;
+
+--
+-- Name: practice_mapping(date); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.practice_mapping(p_vintage date) RETURNS TABLE(practice_code text, sub_icb_code text, sub_icb_name text, icb_code text, icb_name text, mapping_basis text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+WITH m AS (
+    SELECT DISTINCT ON (cm.practice_code)
+           cm.practice_code,
+           cm.commissioner_code,
+           (cm.effective_from <= p_vintage
+            AND (cm.effective_to IS NULL OR cm.effective_to >= p_vintage)) AS at_vintage
+    FROM triage.current_memberships cm
+    ORDER BY cm.practice_code,
+             (cm.effective_from <= p_vintage) DESC,
+             CASE WHEN cm.effective_from <= p_vintage THEN cm.effective_from END DESC,
+             cm.effective_from
+), s AS (
+    SELECT DISTINCT ON (cs.sub_icb_code)
+           cs.sub_icb_code,
+           cs.sub_icb_name,
+           cs.icb_code,
+           cs.icb_name,
+           (cs.effective_from <= p_vintage
+            AND (cs.effective_to IS NULL OR cs.effective_to >= p_vintage)) AS at_vintage
+    FROM triage.current_sub_icbs cs
+    ORDER BY cs.sub_icb_code,
+             (cs.effective_from <= p_vintage) DESC,
+             CASE WHEN cs.effective_from <= p_vintage THEN cs.effective_from END DESC,
+             cs.effective_from
+), sub_icbs_loaded AS (
+    SELECT EXISTS (SELECT 1 FROM triage.reference_loads l
+                   WHERE l.kind = 'sub_icbs' AND l.superseded_at IS NULL) AS loaded
+), classified AS (
+    SELECT m.practice_code,
+           m.commissioner_code,
+           s.sub_icb_name,
+           s.icb_code,
+           s.icb_name,
+           m.at_vintage AND coalesce(s.at_vintage, false) AS at_vintage,
+           coalesce(cp.country, 'england') <> 'england'
+               OR (sl.loaded AND s.sub_icb_code IS NULL) AS outside_england
+    FROM m
+    CROSS JOIN sub_icbs_loaded sl
+    LEFT JOIN s ON s.sub_icb_code = m.commissioner_code
+    LEFT JOIN triage.current_practice_classes cp ON cp.practice_code = m.practice_code
+)
+SELECT c.practice_code,
+       CASE WHEN c.outside_england THEN NULL ELSE c.commissioner_code END,
+       CASE WHEN c.outside_england THEN NULL ELSE c.sub_icb_name END,
+       CASE WHEN c.outside_england THEN NULL ELSE c.icb_code END,
+       CASE WHEN c.outside_england THEN NULL ELSE c.icb_name END,
+       CASE WHEN c.outside_england THEN 'unmapped'
+            WHEN c.at_vintage THEN 'vintage'
+            ELSE 'nearest' END
+FROM classified c
+$$;
+
+--
+-- Name: sub_icb_daily(date, date, date); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.sub_icb_daily(p_from date, p_to date, p_vintage date DEFAULT NULL::date) RETURNS TABLE(activity_date date, sub_icb_code text, sub_icb_name text, icb_code text, icb_name text, practices integer, total_requests bigint, clinical_requests bigint, admin_requests bigint, other_requests bigint, practices_with_list_size integer, registered_patients bigint, requests_per_1000 numeric)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+SELECT p.activity_date,
+       p.sub_icb_code,
+       min(p.sub_icb_name),
+       p.icb_code,
+       min(p.icb_name),
+       count(*)::integer,
+       sum(p.total_requests)::bigint,
+       CASE WHEN count(p.clinical_requests) = count(*) THEN sum(p.clinical_requests)::bigint END,
+       CASE WHEN count(p.admin_requests) = count(*) THEN sum(p.admin_requests)::bigint END,
+       CASE WHEN count(p.other_requests) = count(*) THEN sum(p.other_requests)::bigint END,
+       count(p.registered_patients)::integer,
+       sum(p.registered_patients)::bigint,
+       round(sum(p.total_requests) FILTER (WHERE p.registered_patients IS NOT NULL) * 1000.0
+             / nullif(sum(p.registered_patients), 0), 3)
+FROM triage.practice_daily(p_from, p_to, p_vintage) p
+GROUP BY p.activity_date, p.sub_icb_code, p.icb_code
+$$;
+
+--
+-- Name: supplier_freshness_at(timestamp with time zone); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.supplier_freshness_at(ts timestamp with time zone) RETURNS TABLE(supplier_id text, last_event_at timestamp with time zone, latest_activity_date date, status text, name text, warn_after interval, error_after interval)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+SELECT s.supplier_id,
+       a.last_event_at,
+       a.latest_activity_date,
+       triage.freshness_status(a.last_event_at, s.warn_after, s.error_after, ts),
+       s.name,
+       s.warn_after,
+       s.error_after
+FROM triage.suppliers s
+LEFT JOIN triage.supplier_activity a ON a.supplier_id = s.supplier_id
+WHERE s.active
+ORDER BY s.supplier_id
+$$;
+
+--
+-- Name: consumer_offsets; Type: TABLE; Schema: triage; Owner: -
+--
+
+CREATE TABLE triage.consumer_offsets (
+    group_id text NOT NULL,
+    topic text NOT NULL,
+    partition integer NOT NULL,
+    next_offset bigint NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: ref_list_sizes; Type: TABLE; Schema: triage; Owner: -
+--
+
+CREATE TABLE triage.ref_list_sizes (
+    load_id bigint NOT NULL,
+    practice_code text NOT NULL,
+    extract_date date NOT NULL,
+    registered_patients integer NOT NULL,
+    CONSTRAINT ref_list_sizes_registered_patients_check CHECK ((registered_patients >= 0))
+);
+
+--
+-- Name: reference_loads; Type: TABLE; Schema: triage; Owner: -
+--
+
+CREATE TABLE triage.reference_loads (
+    load_id bigint NOT NULL,
+    kind text NOT NULL,
+    source_name text NOT NULL,
+    content_sha256 text NOT NULL,
+    row_count integer NOT NULL,
+    loaded_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    loaded_by text DEFAULT CURRENT_USER NOT NULL,
+    superseded_at timestamp with time zone,
+    superseded_by bigint,
+    CONSTRAINT reference_loads_kind_check CHECK ((kind = ANY (ARRAY['practices'::text, 'memberships'::text, 'sub_icbs'::text, 'list_sizes'::text]))),
+    CONSTRAINT reference_loads_row_count_check CHECK ((row_count >= 0))
+);
+
+--
+-- Name: current_list_sizes; Type: VIEW; Schema: triage; Owner: -
+--
+
+CREATE VIEW triage.current_list_sizes AS
+ SELECT s.practice_code,
+    s.extract_date,
+    s.registered_patients,
+    lead(s.extract_date) OVER (PARTITION BY s.practice_code ORDER BY s.extract_date) AS next_extract_date,
+    s.load_id
+   FROM (triage.ref_list_sizes s
+     JOIN triage.reference_loads l ON (((l.load_id = s.load_id) AND (l.superseded_at IS NULL))));
+
+--
+-- Name: ref_memberships; Type: TABLE; Schema: triage; Owner: -
+--
+
+CREATE TABLE triage.ref_memberships (
+    load_id bigint NOT NULL,
+    practice_code text NOT NULL,
+    commissioner_code text NOT NULL,
+    effective_from date NOT NULL,
+    effective_to date,
+    CONSTRAINT ref_memberships_check CHECK (((effective_to IS NULL) OR (effective_to >= effective_from)))
+);
+
+--
+-- Name: current_memberships; Type: VIEW; Schema: triage; Owner: -
+--
+
+CREATE VIEW triage.current_memberships AS
+ SELECT m.practice_code,
+    m.commissioner_code,
+    m.effective_from,
+    m.effective_to,
+    m.load_id
+   FROM (triage.ref_memberships m
+     JOIN triage.reference_loads l ON (((l.load_id = m.load_id) AND (l.superseded_at IS NULL))));
+
+--
+-- Name: ref_practices; Type: TABLE; Schema: triage; Owner: -
+--
+
+CREATE TABLE triage.ref_practices (
+    load_id bigint NOT NULL,
+    practice_code text NOT NULL,
+    name text NOT NULL,
+    national_grouping text,
+    high_level_health_geography text,
+    address_line_1 text,
+    address_line_2 text,
+    address_line_3 text,
+    address_line_4 text,
+    address_line_5 text,
+    postcode text,
+    open_date date,
+    close_date date,
+    status_code text,
+    sub_type_code text,
+    commissioner_code text,
+    join_date date,
+    left_date date,
+    telephone text,
+    amended_record_indicator text,
+    provider_purchaser_code text,
+    prescribing_setting smallint,
+    role_codes text,
+    country text,
+    setting text
+);
+
+--
+-- Name: current_practice_classes; Type: VIEW; Schema: triage; Owner: -
+--
+
+CREATE VIEW triage.current_practice_classes AS
+ SELECT p.practice_code,
+    p.name,
+    p.status_code,
+    p.country,
+    p.setting,
+    p.prescribing_setting,
+    p.role_codes,
+    p.commissioner_code,
+    p.open_date,
+    p.close_date,
+    p.load_id
+   FROM (triage.ref_practices p
+     JOIN triage.reference_loads l ON (((l.load_id = p.load_id) AND (l.superseded_at IS NULL))));
+
+--
+-- Name: current_practices; Type: VIEW; Schema: triage; Owner: -
+--
+
+CREATE VIEW triage.current_practices AS
+ SELECT p.practice_code,
+    p.name,
+    p.national_grouping,
+    p.high_level_health_geography,
+    p.address_line_1,
+    p.address_line_2,
+    p.address_line_3,
+    p.address_line_4,
+    p.address_line_5,
+    p.postcode,
+    p.open_date,
+    p.close_date,
+    p.status_code,
+    p.sub_type_code,
+    p.commissioner_code,
+    p.join_date,
+    p.left_date,
+    p.telephone,
+    p.amended_record_indicator,
+    p.provider_purchaser_code,
+    p.prescribing_setting,
+    p.load_id
+   FROM (triage.ref_practices p
+     JOIN triage.reference_loads l ON (((l.load_id = p.load_id) AND (l.superseded_at IS NULL))));
+
+--
+-- Name: ref_sub_icbs; Type: TABLE; Schema: triage; Owner: -
+--
+
+CREATE TABLE triage.ref_sub_icbs (
+    load_id bigint NOT NULL,
+    sub_icb_code text NOT NULL,
+    sub_icb_name text,
+    icb_code text NOT NULL,
+    icb_name text,
+    effective_from date NOT NULL,
+    effective_to date,
+    CONSTRAINT ref_sub_icbs_check CHECK (((effective_to IS NULL) OR (effective_to >= effective_from)))
+);
+
+--
+-- Name: current_sub_icbs; Type: VIEW; Schema: triage; Owner: -
+--
+
+CREATE VIEW triage.current_sub_icbs AS
+ SELECT s.sub_icb_code,
+    s.sub_icb_name,
+    s.icb_code,
+    s.icb_name,
+    s.effective_from,
+    s.effective_to,
+    s.load_id
+   FROM (triage.ref_sub_icbs s
+     JOIN triage.reference_loads l ON (((l.load_id = s.load_id) AND (l.superseded_at IS NULL))));
+
+--
+-- Name: daily_request_revisions; Type: TABLE; Schema: triage; Owner: -
+--
+
+CREATE TABLE triage.daily_request_revisions (
+    supplier_id text NOT NULL,
+    practice_code text NOT NULL,
+    activity_date date NOT NULL,
+    revision integer NOT NULL,
+    total_requests integer NOT NULL,
+    clinical_requests integer,
+    admin_requests integer,
+    other_requests integer,
+    event_id uuid NOT NULL,
+    generated_at timestamp with time zone NOT NULL,
+    ingested_at timestamp with time zone DEFAULT now() NOT NULL,
+    source_topic text NOT NULL,
+    source_partition integer NOT NULL,
+    source_offset bigint NOT NULL,
+    patient_submitted_requests integer,
+    staff_submitted_requests integer
+);
+
+--
+-- Name: daily_requests; Type: TABLE; Schema: triage; Owner: -
+--
+
+CREATE TABLE triage.daily_requests (
+    supplier_id text NOT NULL,
+    practice_code text NOT NULL,
+    activity_date date NOT NULL,
+    revision integer NOT NULL,
+    total_requests integer NOT NULL,
+    clinical_requests integer,
+    admin_requests integer,
+    other_requests integer,
+    event_id uuid NOT NULL,
+    generated_at timestamp with time zone NOT NULL,
+    ingested_at timestamp with time zone DEFAULT now() NOT NULL,
+    patient_submitted_requests integer,
+    staff_submitted_requests integer
+);
+
+--
+-- Name: dlq_replays; Type: TABLE; Schema: triage; Owner: -
+--
+
+CREATE TABLE triage.dlq_replays (
+    replay_id bigint NOT NULL,
+    rejected_id bigint NOT NULL,
+    replayed_at timestamp with time zone DEFAULT now() NOT NULL,
+    target_topic text NOT NULL,
+    target_partition integer NOT NULL,
+    target_offset bigint NOT NULL
+);
+
+--
+-- Name: rejected_events; Type: TABLE; Schema: triage; Owner: -
+--
+
+CREATE TABLE triage.rejected_events (
+    rejected_id bigint NOT NULL,
+    received_at timestamp with time zone DEFAULT now() NOT NULL,
+    source_topic text NOT NULL,
+    source_partition integer NOT NULL,
+    source_offset bigint NOT NULL,
+    key bytea,
+    value bytea,
+    supplier_id text,
+    reason text NOT NULL,
+    detail text NOT NULL,
+    CONSTRAINT rejected_events_reason_check CHECK ((reason = ANY (ARRAY['undecodable'::text, 'unknown_schema'::text, 'unknown_supplier'::text, 'supplier_mismatch'::text, 'invalid_event_id'::text, 'invalid_practice_code'::text, 'practice_not_participating'::text, 'activity_date_out_of_range'::text, 'negative_count'::text, 'inconsistent_breakdown'::text, 'implausible_count'::text, 'invalid_revision'::text, 'conflicting_revision'::text])))
+);
+
+--
+-- Name: dlq_replay_outcomes; Type: VIEW; Schema: triage; Owner: -
+--
+
+CREATE VIEW triage.dlq_replay_outcomes AS
+ SELECT p.replay_id,
+    p.rejected_id,
+    e.reason AS original_reason,
+    e.supplier_id,
+    p.replayed_at,
+    p.target_topic,
+    p.target_partition,
+    p.target_offset,
+        CASE
+            WHEN (v.source_offset IS NOT NULL) THEN 'stored'::text
+            WHEN (again.rejected_id IS NOT NULL) THEN 'rejected'::text
+            ELSE 'pending_or_duplicate'::text
+        END AS outcome,
+    again.reason AS new_reason,
+    again.detail AS new_detail
+   FROM (((triage.dlq_replays p
+     JOIN triage.rejected_events e USING (rejected_id))
+     LEFT JOIN triage.daily_request_revisions v ON (((v.source_topic = p.target_topic) AND (v.source_partition = p.target_partition) AND (v.source_offset = p.target_offset))))
+     LEFT JOIN triage.rejected_events again ON (((again.source_topic = p.target_topic) AND (again.source_partition = p.target_partition) AND (again.source_offset = p.target_offset))));
+
+--
+-- Name: dlq_replays_replay_id_seq; Type: SEQUENCE; Schema: triage; Owner: -
+--
+
+ALTER TABLE triage.dlq_replays ALTER COLUMN replay_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME triage.dlq_replays_replay_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: reference_load_history; Type: VIEW; Schema: triage; Owner: -
+--
+
+CREATE VIEW triage.reference_load_history AS
+ SELECT load_id,
+    kind,
+    source_name,
+    content_sha256,
+    row_count,
+    loaded_at,
+    loaded_by,
+    superseded_at,
+    superseded_by,
+    (superseded_at IS NULL) AS is_current
+   FROM triage.reference_loads;
+
+--
+-- Name: reference_loads_load_id_seq; Type: SEQUENCE; Schema: triage; Owner: -
+--
+
+ALTER TABLE triage.reference_loads ALTER COLUMN load_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME triage.reference_loads_load_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: rejected_events_rejected_id_seq; Type: SEQUENCE; Schema: triage; Owner: -
+--
+
+ALTER TABLE triage.rejected_events ALTER COLUMN rejected_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME triage.rejected_events_rejected_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: rejections_daily; Type: VIEW; Schema: triage; Owner: -
+--
+
+CREATE VIEW triage.rejections_daily AS
+ SELECT supplier_id,
+    reason,
+    ((received_at AT TIME ZONE 'UTC'::text))::date AS received_date,
+    (count(*))::integer AS rejected
+   FROM triage.rejected_events r
+  GROUP BY supplier_id, reason, (((received_at AT TIME ZONE 'UTC'::text))::date);
+
+--
+-- Name: requests_by_supplier; Type: VIEW; Schema: triage; Owner: -
+--
+
+CREATE VIEW triage.requests_by_supplier AS
+ SELECT supplier_id,
+    practice_code,
+    activity_date,
+    revision,
+    total_requests,
+    clinical_requests,
+    admin_requests,
+    other_requests,
+    patient_submitted_requests,
+    staff_submitted_requests,
+    ingested_at
+   FROM triage.daily_requests d;
+
+--
+-- Name: schema_migrations; Type: TABLE; Schema: triage; Owner: -
+--
+
+CREATE TABLE triage.schema_migrations (
+    version integer NOT NULL,
+    name text NOT NULL,
+    checksum text NOT NULL,
+    applied_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: supplier_activity; Type: TABLE; Schema: triage; Owner: -
+--
+
+CREATE TABLE triage.supplier_activity (
+    supplier_id text NOT NULL,
+    last_event_at timestamp with time zone NOT NULL,
+    latest_activity_date date NOT NULL
+);
+
+--
+-- Name: supplier_daily_totals; Type: VIEW; Schema: triage; Owner: -
+--
+
+CREATE VIEW triage.supplier_daily_totals AS
+ SELECT supplier_id,
+    activity_date,
+    (count(*))::integer AS practices,
+    sum(total_requests) AS total_requests,
+    (count(*) FILTER (WHERE (revision > 1)))::integer AS restated_practices
+   FROM triage.daily_requests d
+  GROUP BY supplier_id, activity_date;
+
+--
+-- Name: supplier_freshness; Type: VIEW; Schema: triage; Owner: -
+--
+
+CREATE VIEW triage.supplier_freshness AS
+ SELECT supplier_id,
+    last_event_at,
+    latest_activity_date,
+    status,
+    name,
+    warn_after,
+    error_after
+   FROM triage.supplier_freshness_at(now()) f(supplier_id, last_event_at, latest_activity_date, status, name, warn_after, error_after);
+
+--
+-- Name: suppliers; Type: TABLE; Schema: triage; Owner: -
+--
+
+CREATE TABLE triage.suppliers (
+    supplier_id text NOT NULL,
+    name text NOT NULL,
+    warn_after interval DEFAULT '26:00:00'::interval NOT NULL,
+    error_after interval DEFAULT '50:00:00'::interval NOT NULL,
+    active boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT suppliers_check CHECK ((error_after >= warn_after)),
+    CONSTRAINT suppliers_supplier_id_check CHECK ((supplier_id ~ '^[a-z0-9][a-z0-9-]{1,39}$'::text))
+);
+
+--
+-- Name: supplier_missing_practices; Type: VIEW; Schema: triage; Owner: -
+--
+
+CREATE VIEW triage.supplier_missing_practices AS
+ SELECT a.supplier_id,
+    d.practice_code,
+    a.latest_activity_date,
+    max(d.activity_date) AS last_reported_date
+   FROM ((triage.supplier_activity a
+     JOIN triage.suppliers s ON (((s.supplier_id = a.supplier_id) AND s.active)))
+     JOIN triage.daily_requests d ON (((d.supplier_id = a.supplier_id) AND (d.activity_date >= (a.latest_activity_date - 7)) AND (d.activity_date < a.latest_activity_date))))
+  WHERE (NOT (EXISTS ( SELECT 1
+           FROM triage.daily_requests l
+          WHERE ((l.supplier_id = a.supplier_id) AND (l.practice_code = d.practice_code) AND (l.activity_date = a.latest_activity_date)))))
+  GROUP BY a.supplier_id, d.practice_code, a.latest_activity_date;
+
+--
+-- Name: unknown_practices; Type: VIEW; Schema: triage; Owner: -
+--
+
+CREATE VIEW triage.unknown_practices AS
+ SELECT supplier_id,
+    practice_code,
+    min(activity_date) AS first_activity_date,
+    max(activity_date) AS last_activity_date,
+    (count(*))::integer AS days_reported,
+    sum(total_requests) AS total_requests
+   FROM triage.daily_requests d
+  WHERE ((EXISTS ( SELECT 1
+           FROM triage.reference_loads l
+          WHERE ((l.kind = 'practices'::text) AND (l.superseded_at IS NULL)))) AND (NOT (EXISTS ( SELECT 1
+           FROM triage.current_practice_classes p
+          WHERE ((p.practice_code = d.practice_code) AND (p.setting = 'gp_practice'::text))))))
+  GROUP BY supplier_id, practice_code;
+
+--
+-- Name: consumer_offsets consumer_offsets_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.consumer_offsets
+    ADD CONSTRAINT consumer_offsets_pkey PRIMARY KEY (group_id, topic, partition);
+
+--
+-- Name: daily_request_revisions daily_request_revisions_supplier_id_practice_code_activity__key; Type: CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.daily_request_revisions
+    ADD CONSTRAINT daily_request_revisions_supplier_id_practice_code_activity__key UNIQUE (supplier_id, practice_code, activity_date, revision);
+
+--
+-- Name: daily_requests daily_requests_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.daily_requests
+    ADD CONSTRAINT daily_requests_pkey PRIMARY KEY (supplier_id, practice_code, activity_date);
+
+--
+-- Name: dlq_replays dlq_replays_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.dlq_replays
+    ADD CONSTRAINT dlq_replays_pkey PRIMARY KEY (replay_id);
+
+--
+-- Name: ref_list_sizes ref_list_sizes_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.ref_list_sizes
+    ADD CONSTRAINT ref_list_sizes_pkey PRIMARY KEY (load_id, practice_code, extract_date);
+
+--
+-- Name: ref_memberships ref_memberships_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.ref_memberships
+    ADD CONSTRAINT ref_memberships_pkey PRIMARY KEY (load_id, practice_code, effective_from);
+
+--
+-- Name: ref_practices ref_practices_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.ref_practices
+    ADD CONSTRAINT ref_practices_pkey PRIMARY KEY (load_id, practice_code);
+
+--
+-- Name: ref_sub_icbs ref_sub_icbs_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.ref_sub_icbs
+    ADD CONSTRAINT ref_sub_icbs_pkey PRIMARY KEY (load_id, sub_icb_code, effective_from);
+
+--
+-- Name: reference_loads reference_loads_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.reference_loads
+    ADD CONSTRAINT reference_loads_pkey PRIMARY KEY (load_id);
+
+--
+-- Name: rejected_events rejected_events_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.rejected_events
+    ADD CONSTRAINT rejected_events_pkey PRIMARY KEY (rejected_id);
+
+--
+-- Name: rejected_events rejected_events_source_topic_source_partition_source_offset_key; Type: CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.rejected_events
+    ADD CONSTRAINT rejected_events_source_topic_source_partition_source_offset_key UNIQUE (source_topic, source_partition, source_offset);
+
+--
+-- Name: schema_migrations schema_migrations_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.schema_migrations
+    ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (version);
+
+--
+-- Name: supplier_activity supplier_activity_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.supplier_activity
+    ADD CONSTRAINT supplier_activity_pkey PRIMARY KEY (supplier_id);
+
+--
+-- Name: suppliers suppliers_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.suppliers
+    ADD CONSTRAINT suppliers_pkey PRIMARY KEY (supplier_id);
+
+--
+-- Name: daily_request_revisions_ingested_idx; Type: INDEX; Schema: triage; Owner: -
+--
+
+CREATE INDEX daily_request_revisions_ingested_idx ON triage.daily_request_revisions USING btree (supplier_id, ingested_at);
+
+--
+-- Name: daily_requests_supplier_day_idx; Type: INDEX; Schema: triage; Owner: -
+--
+
+CREATE INDEX daily_requests_supplier_day_idx ON triage.daily_requests USING btree (supplier_id, activity_date) INCLUDE (practice_code);
+
+--
+-- Name: dlq_replays_rejected_idx; Type: INDEX; Schema: triage; Owner: -
+--
+
+CREATE INDEX dlq_replays_rejected_idx ON triage.dlq_replays USING btree (rejected_id);
+
+--
+-- Name: reference_loads_one_current; Type: INDEX; Schema: triage; Owner: -
+--
+
+CREATE UNIQUE INDEX reference_loads_one_current ON triage.reference_loads USING btree (kind) WHERE (superseded_at IS NULL);
+
+--
+-- Name: rejected_events_reason_idx; Type: INDEX; Schema: triage; Owner: -
+--
+
+CREATE INDEX rejected_events_reason_idx ON triage.rejected_events USING btree (reason, received_at);
+
+--
+-- Name: rejected_events_supplier_idx; Type: INDEX; Schema: triage; Owner: -
+--
+
+CREATE INDEX rejected_events_supplier_idx ON triage.rejected_events USING btree (supplier_id, received_at);
+
+--
+-- Name: dlq_replays dlq_replays_rejected_id_fkey; Type: FK CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.dlq_replays
+    ADD CONSTRAINT dlq_replays_rejected_id_fkey FOREIGN KEY (rejected_id) REFERENCES triage.rejected_events(rejected_id);
+
+--
+-- Name: ref_list_sizes ref_list_sizes_load_id_fkey; Type: FK CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.ref_list_sizes
+    ADD CONSTRAINT ref_list_sizes_load_id_fkey FOREIGN KEY (load_id) REFERENCES triage.reference_loads(load_id);
+
+--
+-- Name: ref_memberships ref_memberships_load_id_fkey; Type: FK CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.ref_memberships
+    ADD CONSTRAINT ref_memberships_load_id_fkey FOREIGN KEY (load_id) REFERENCES triage.reference_loads(load_id);
+
+--
+-- Name: ref_practices ref_practices_load_id_fkey; Type: FK CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.ref_practices
+    ADD CONSTRAINT ref_practices_load_id_fkey FOREIGN KEY (load_id) REFERENCES triage.reference_loads(load_id);
+
+--
+-- Name: ref_sub_icbs ref_sub_icbs_load_id_fkey; Type: FK CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.ref_sub_icbs
+    ADD CONSTRAINT ref_sub_icbs_load_id_fkey FOREIGN KEY (load_id) REFERENCES triage.reference_loads(load_id);
+
+--
+-- Name: reference_loads reference_loads_superseded_by_fkey; Type: FK CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.reference_loads
+    ADD CONSTRAINT reference_loads_superseded_by_fkey FOREIGN KEY (superseded_by) REFERENCES triage.reference_loads(load_id);
+
+--
+-- Name: supplier_activity supplier_activity_supplier_id_fkey; Type: FK CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.supplier_activity
+    ADD CONSTRAINT supplier_activity_supplier_id_fkey FOREIGN KEY (supplier_id) REFERENCES triage.suppliers(supplier_id);
+
+--
+-- Name: SCHEMA triage; Type: ACL; Schema: -; Owner: -
+--
+
+GRANT USAGE ON SCHEMA triage TO triage_reader;
+
+--
+-- Name: FUNCTION icb_daily(p_from date, p_to date, p_vintage date); Type: ACL; Schema: triage; Owner: -
+--
+
+REVOKE ALL ON FUNCTION triage.icb_daily(p_from date, p_to date, p_vintage date) FROM PUBLIC;
+GRANT ALL ON FUNCTION triage.icb_daily(p_from date, p_to date, p_vintage date) TO triage_reader;
+
+--
+-- Name: FUNCTION national_daily(p_from date, p_to date); Type: ACL; Schema: triage; Owner: -
+--
+
+REVOKE ALL ON FUNCTION triage.national_daily(p_from date, p_to date) FROM PUBLIC;
+GRANT ALL ON FUNCTION triage.national_daily(p_from date, p_to date) TO triage_reader;
+
+--
+-- Name: FUNCTION practice_daily(p_from date, p_to date, p_vintage date); Type: ACL; Schema: triage; Owner: -
+--
+
+REVOKE ALL ON FUNCTION triage.practice_daily(p_from date, p_to date, p_vintage date) FROM PUBLIC;
+GRANT ALL ON FUNCTION triage.practice_daily(p_from date, p_to date, p_vintage date) TO triage_reader;
+
+--
+-- Name: FUNCTION practice_mapping(p_vintage date); Type: ACL; Schema: triage; Owner: -
+--
+
+REVOKE ALL ON FUNCTION triage.practice_mapping(p_vintage date) FROM PUBLIC;
+GRANT ALL ON FUNCTION triage.practice_mapping(p_vintage date) TO triage_reader;
+
+--
+-- Name: FUNCTION sub_icb_daily(p_from date, p_to date, p_vintage date); Type: ACL; Schema: triage; Owner: -
+--
+
+REVOKE ALL ON FUNCTION triage.sub_icb_daily(p_from date, p_to date, p_vintage date) FROM PUBLIC;
+GRANT ALL ON FUNCTION triage.sub_icb_daily(p_from date, p_to date, p_vintage date) TO triage_reader;
+
+--
+-- Name: TABLE current_list_sizes; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT ON TABLE triage.current_list_sizes TO triage_reader;
+
+--
+-- Name: TABLE current_memberships; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT ON TABLE triage.current_memberships TO triage_reader;
+
+--
+-- Name: TABLE current_practice_classes; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT ON TABLE triage.current_practice_classes TO triage_reader;
+
+--
+-- Name: TABLE current_practices; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT ON TABLE triage.current_practices TO triage_reader;
+
+--
+-- Name: TABLE current_sub_icbs; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT ON TABLE triage.current_sub_icbs TO triage_reader;
+
+--
+-- Name: TABLE reference_load_history; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT ON TABLE triage.reference_load_history TO triage_reader;
+
+--
+-- Name: TABLE rejections_daily; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT ON TABLE triage.rejections_daily TO triage_reader;
+
+--
+-- Name: TABLE requests_by_supplier; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT ON TABLE triage.requests_by_supplier TO triage_reader;
+
+--
+-- Name: TABLE supplier_daily_totals; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT ON TABLE triage.supplier_daily_totals TO triage_reader;
+
+--
+-- Name: TABLE supplier_freshness; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT ON TABLE triage.supplier_freshness TO triage_reader;
+
+--
+-- Name: TABLE supplier_missing_practices; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT ON TABLE triage.supplier_missing_practices TO triage_reader;
+
+--
+-- Name: TABLE unknown_practices; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT ON TABLE triage.unknown_practices TO triage_reader;
