@@ -7,6 +7,7 @@ File layouts: the modules of ``ingest.reference`` and docs/analytics.md.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +17,13 @@ from rich.table import Table
 
 from ingest.cli.common import database, run_async, settings
 from ingest.reference.records import ReferenceKind
-from ingest.reference.store import LoadInfo, LoadResult, load_file, load_history
+from ingest.reference.store import (
+    LoadInfo,
+    LoadResult,
+    load_file,
+    load_history,
+    load_membership_snapshots,
+)
 
 _out = Console(highlight=False, soft_wrap=True)
 
@@ -33,24 +40,27 @@ def _load(kind: ReferenceKind, path: Path, *, merge: bool = False) -> LoadResult
         async with database(cfg) as conn:
             return await load_file(conn, kind, path, merge=merge)
 
-    result = run_async(go())
+    return _report(kind, path.name, run_async(go()))
+
+
+def _report(kind: ReferenceKind, source: str, result: LoadResult) -> LoadResult:
     if result.created:
         replaced = (
             f" (supersedes load {result.replaced_load_id})" if result.replaced_load_id else ""
         )
         _out.print(
-            f"{kind.value}: loaded {result.row_count:,} rows from {path.name} "
+            f"{kind.value}: loaded {result.row_count:,} rows from {source} "
             f"as load {result.load_id}{replaced}",
             markup=False,
         )
     else:
         _out.print(
-            f"{kind.value}: unchanged: {path.name} has the same content as current load "
+            f"{kind.value}: unchanged: {source} has the same content as current load "
             f"{result.load_id} ({result.row_count:,} rows)",
             markup=False,
         )
-    if result.summary:
-        _out.print(f"{kind.value}: {result.summary}", markup=False)
+    for line in result.summary:
+        _out.print(f"{kind.value}: {line}", markup=False)
     return result
 
 
@@ -61,15 +71,77 @@ def practices(file: FileArg) -> None:
     _load(ReferenceKind.PRACTICES, file)
 
 
-def memberships(file: FileArg) -> None:
-    """Load practice -> sub-ICB memberships (CSV with header:
-    practice_code,commissioner_code,effective_from,effective_to)."""
-    _load(ReferenceKind.MEMBERSHIPS, file)
+def memberships(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="The file to load; with --from-snapshots, the snapshots in date order.",
+        ),
+    ],
+    from_snapshots: Annotated[
+        bool,
+        typer.Option(
+            "--from-snapshots",
+            help="Infer the periods from several snapshots given in date order: ODS "
+            "epraccur files (.csv/.zip) and/or NHS England gp-reg-pat-prac-map.csv files. "
+            "An epraccur snapshot is dated by --date for it, else by the latest date it "
+            "mentions; a mapping file by its EXTRACT_DATE.",
+        ),
+    ] = False,
+    dates: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--date",
+            help="With --from-snapshots: the date of each file, in the same order "
+            "(YYYY-MM-DD, or '-' to infer it). Give none or one per file.",
+        ),
+    ] = None,
+) -> None:
+    """Load practice -> sub-ICB memberships: the project's CSV (header
+    practice_code,commissioner_code,effective_from,effective_to), NHS England's
+    gp-reg-pat-prac-map.csv (a snapshot on its extract date), or --from-snapshots."""
+    if not from_snapshots:
+        if len(files) != 1 or dates:
+            raise typer.BadParameter(
+                "give one file (several only with --from-snapshots; --date only with it)"
+            )
+        _load(ReferenceKind.MEMBERSHIPS, files[0])
+        return
+    given = dates or []
+    if given and len(given) != len(files):
+        raise typer.BadParameter(f"{len(given)} --date for {len(files)} files", param_hint="--date")
+    taken = [None if d == "-" else _iso_date(d) for d in given] or [None] * len(files)
+    cfg = settings()
+
+    async def go() -> LoadResult:
+        async with database(cfg) as conn:
+            return await load_membership_snapshots(conn, list(zip(files, taken, strict=True)))
+
+    _report(
+        ReferenceKind.MEMBERSHIPS,
+        f"{len(files)} snapshots",
+        run_async(go()),
+    )
+
+
+def _iso_date(value: str) -> dt.date:
+    try:
+        if len(value) != 10:
+            raise ValueError(value)
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(
+            f"{value!r} is not a date YYYY-MM-DD", param_hint="--date"
+        ) from exc
 
 
 def sub_icbs(file: FileArg) -> None:
-    """Load sub-ICB -> ICB mappings (CSV with header:
-    sub_icb_code,sub_icb_name,icb_code,icb_name,effective_from,effective_to)."""
+    """Load sub-ICB -> ICB mappings: the project's CSV (header
+    sub_icb_code,sub_icb_name,icb_code,icb_name,effective_from,effective_to) or the ODS
+    eccg file as published (eccg.csv/.zip: no header, 27 columns, parent ICB in column 4)."""
     _load(ReferenceKind.SUB_ICBS, file)
 
 

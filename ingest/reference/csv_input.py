@@ -10,14 +10,15 @@ import itertools
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TypeVar
 
 from ingest.contract.model import PRACTICE_CODE_RE
 from ingest.errors import IngestError
-from ingest.reference.records import R
 
 # An ODS organisation code of a commissioner / ICB (e.g. "15N", "QHM", "D4U1Y").
 ORG_CODE_RE = re.compile(r"^[A-Z0-9]{3,9}$")
 MAX_REPORTED_ERRORS = 20
+T = TypeVar("T")
 
 
 class ReferenceFileError(IngestError):
@@ -177,12 +178,12 @@ def parse_table(
     text: str,
     what: str,
     header: Sequence[str],
-    build: Callable[[Cell], R | None],
-) -> list[R]:
+    build: Callable[[Cell], T | None],
+) -> list[T]:
     """Rows after the header through ``build`` (None = row skipped), problems collected."""
     index, rows = with_header(text, what, header)
     problems: list[tuple[int, str]] = []
-    records: list[R] = []
+    records: list[T] = []
     for line_no, cells in rows:
         try:
             record = build(cell_getter(index, cells))

@@ -13,18 +13,35 @@ expected.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import zipfile
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from ingest.reference.csv_input import ReferenceFileError, decode_text
 from ingest.reference.epraccur import parse_epraccur
+from ingest.reference.epraccur import summary as practices_summary
 from ingest.reference.list_sizes import parse_list_sizes
 from ingest.reference.memberships import parse_memberships
-from ingest.reference.records import Record, ReferenceKind
+from ingest.reference.practice_map import is_practice_map, parse_practice_map
+from ingest.reference.records import Practice, Record, ReferenceKind
+from ingest.reference.snapshots import (
+    Snapshot,
+    memberships_from_snapshots,
+    snapshot_of_map,
+    snapshot_of_practices,
+)
 from ingest.reference.sub_icbs import parse_sub_icbs
 
-__all__ = ["ReferenceKind", "parse_reference", "unzip_reference"]
+__all__ = [
+    "ParsedFile",
+    "ReferenceKind",
+    "parse_reference",
+    "read_reference",
+    "read_snapshot",
+    "unzip_reference",
+]
 
 _PARSERS: dict[ReferenceKind, Callable[[str], Sequence[Record]]] = {
     ReferenceKind.PRACTICES: parse_epraccur,
@@ -92,4 +109,42 @@ def unzip_reference(kind: ReferenceKind, data: bytes) -> bytes:
 
 def parse_reference(kind: ReferenceKind, data: bytes) -> list[Record]:
     """Parse the bytes of a reference file of the given kind (a CSV, or a zip holding one)."""
-    return list(_PARSERS[kind](decode_text(unzip_reference(kind, data))))
+    return read_reference(kind, data, "file").records
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFile:
+    """A file's records and what to tell the person who loaded it (lines; may be empty)."""
+
+    records: list[Record]
+    summary: list[str]
+
+
+def read_reference(kind: ReferenceKind, data: bytes, source: str) -> ParsedFile:
+    """Parse a reference file and describe it: practices by class; memberships from an NHS
+    England mapping file (a one-snapshot inference, see ``snapshots``)."""
+    text = decode_text(unzip_reference(kind, data))
+    if kind is ReferenceKind.MEMBERSHIPS and is_practice_map(text):
+        snapshot = snapshot_of_map(source, parse_practice_map(text))
+        inferred = memberships_from_snapshots([snapshot])
+        return ParsedFile(list(inferred.memberships), inferred.report)
+    records = list(_PARSERS[kind](text))
+    if kind is ReferenceKind.PRACTICES:
+        return ParsedFile(
+            records, [practices_summary([r for r in records if isinstance(r, Practice)])]
+        )
+    return ParsedFile(records, [])
+
+
+def read_snapshot(source: str, data: bytes, taken_on: dt.date | None) -> Snapshot:
+    """One snapshot for ``snapshots``: an NHS England mapping file (dated by its extract date;
+    a date given must agree) or an ODS epraccur file (``.csv`` or ``.zip``)."""
+    text = decode_text(unzip_reference(ReferenceKind.PRACTICES, data))
+    if is_practice_map(text):
+        snapshot = snapshot_of_map(source, parse_practice_map(text))
+        if taken_on is not None and taken_on != snapshot.taken_on:
+            raise ReferenceFileError(
+                source, [(0, f"given date {taken_on} but its EXTRACT_DATE is {snapshot.taken_on}")]
+            )
+        return snapshot
+    return snapshot_of_practices(source, parse_epraccur(text), taken_on)

@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import astuple, dataclass, fields
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any
 
 
 class ReferenceKind(StrEnum):
@@ -84,7 +84,6 @@ class ListSize:
 
 
 Record = Practice | Membership | SubIcb | ListSize
-R = TypeVar("R", Practice, Membership, SubIcb, ListSize)
 
 RECORD_TYPES: dict[ReferenceKind, type[Record]] = {
     ReferenceKind.PRACTICES: Practice,

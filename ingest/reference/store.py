@@ -26,19 +26,18 @@ import asyncpg
 
 from ingest.analytics.export import MISSING_SCHEMA_ERRORS
 from ingest.errors import IngestError
-from ingest.reference.epraccur import summary as practices_summary
 from ingest.reference.list_sizes import merge_list_sizes
-from ingest.reference.parsing import parse_reference
+from ingest.reference.parsing import read_reference, read_snapshot
 from ingest.reference.records import (
     RECORD_TYPES,
     ListSize,
-    Practice,
     Record,
     ReferenceKind,
     as_row,
     columns_of,
     fingerprint,
 )
+from ingest.reference.snapshots import memberships_from_snapshots
 
 TABLES: dict[ReferenceKind, str] = {
     ReferenceKind.PRACTICES: "ref_practices",
@@ -62,7 +61,7 @@ class LoadResult:
     row_count: int
     created: bool  # False: same content as the current load, nothing changed
     replaced_load_id: int | None  # the load this one superseded, if any
-    summary: str | None = None  # what the file held, by class (practices)
+    summary: tuple[str, ...] = ()  # what the file held or what was inferred, line by line
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +154,8 @@ async def load_file(
         data = await asyncio.to_thread(path.read_bytes)
     except OSError as exc:
         raise ReferenceStoreError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    records = parse_reference(kind, data)
-    described = _summary(kind, records)
+    parsed = read_reference(kind, data, path.name)
+    records = parsed.records
     if merge:
         if kind is not ReferenceKind.LIST_SIZES:
             raise ReferenceStoreError("--merge applies to list sizes only")
@@ -176,13 +175,26 @@ async def load_file(
             )
     else:
         result = await load_records(conn, kind, records, path.name)
-    return dataclasses.replace(result, summary=described)
+    return dataclasses.replace(result, summary=tuple(parsed.summary))
 
 
-def _summary(kind: ReferenceKind, records: Sequence[Record]) -> str | None:
-    if kind is ReferenceKind.PRACTICES:
-        return practices_summary([r for r in records if isinstance(r, Practice)])
-    return None
+async def load_membership_snapshots(
+    conn: asyncpg.Connection, files: Sequence[tuple[Path, dt.date | None]]
+) -> LoadResult:
+    """Memberships inferred from several snapshots in date order (``snapshots``): each file an
+    ODS epraccur (``.csv``/``.zip``; its date given, else the latest date it mentions) or an
+    NHS England ``gp-reg-pat-prac-map.csv`` (its extract date)."""
+    snapshots = []
+    for path, taken_on in files:
+        try:
+            data = await asyncio.to_thread(path.read_bytes)
+        except OSError as exc:
+            raise ReferenceStoreError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        snapshots.append(read_snapshot(path.name, data, taken_on))
+    inferred = memberships_from_snapshots(snapshots)
+    source = "snapshots: " + ", ".join(path.name for path, _ in files)
+    result = await load_records(conn, ReferenceKind.MEMBERSHIPS, inferred.memberships, source)
+    return dataclasses.replace(result, summary=tuple(inferred.report))
 
 
 async def current_list_sizes(conn: asyncpg.Connection) -> list[ListSize]:

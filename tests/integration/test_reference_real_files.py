@@ -30,7 +30,7 @@ INGEST = (sys.executable, "-c", "from ingest.cli import main; main()")
 async def test_every_row_of_the_real_file_is_stored_with_its_class(pg: asyncpg.Connection) -> None:
     result = await load_file(pg, ReferenceKind.PRACTICES, ODS / "epraccur_2019_excerpt.zip")
     assert result.row_count == 15
-    assert result.summary is not None and result.summary.startswith("15 rows: 3 gp practice")
+    assert result.summary[0].startswith("15 rows: 3 gp practice")
     rows = await pg.fetch(
         "SELECT country, setting, count(*)::int AS n FROM triage.current_practice_classes "
         "GROUP BY 1, 2"
@@ -97,16 +97,20 @@ async def test_loading_as_the_reader_role_is_refused_with_the_role_it_needs(
         await pg.execute("RESET ROLE")
 
 
-def test_the_command_prints_what_was_loaded_by_class(db_url: str) -> None:
-    env = {**os.environ, "INGEST_DATABASE_URL": db_url}
-    done = subprocess.run(
-        [*INGEST, "reference", "practices", str(REAL_2019)],
-        env=env,
+def run_ingest(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """The ``ingest`` command line against the test's database."""
+    return subprocess.run(
+        [*INGEST, *args],
+        env={**os.environ, "INGEST_DATABASE_URL": db_url},
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+def test_the_command_prints_what_was_loaded_by_class(db_url: str) -> None:
+    done = run_ingest(db_url, "reference", "practices", str(REAL_2019))
     assert done.returncode == 0, done.stderr
     assert "practices: loaded 15 rows from epraccur_2019_excerpt.csv" in done.stdout
     assert "practices: 15 rows: 3 gp practice (england)" in done.stdout
@@ -117,15 +121,7 @@ def test_the_wrong_file_for_the_command_is_one_line_and_loads_nothing(
 ) -> None:
     wrong = tmp_path / "epraccur.csv"
     wrong.write_bytes((ODS.parent / "memberships_sample.csv").read_bytes())
-    env = {**os.environ, "INGEST_DATABASE_URL": db_url}
-    done = subprocess.run(
-        [*INGEST, "reference", "practices", str(wrong)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_ingest(db_url, "reference", "practices", str(wrong))
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1
     assert "not an ODS epraccur file" in done.stderr
@@ -142,3 +138,39 @@ def test_the_wrong_file_for_the_command_is_one_line_and_loads_nothing(
             await conn.close()
 
     assert asyncio.run(practice_loads()) == 0
+
+
+async def test_memberships_from_real_snapshots_load_with_a_report(
+    db_url: str, pg: asyncpg.Connection
+) -> None:
+    done = await asyncio.to_thread(
+        run_ingest,
+        db_url,
+        "reference",
+        "memberships",
+        "--from-snapshots",
+        str(REAL_2019),
+        str(ODS / "gp_reg_pat_prac_map_2022_excerpt.csv"),
+    )
+    assert done.returncode == 0, done.stderr
+    assert "memberships: loaded 22 rows from 2 snapshots" in done.stdout
+    assert "memberships: first periods: 10 begin at the ODS join date" in done.stdout
+    rows = await pg.fetch(
+        "SELECT commissioner_code, effective_from, effective_to FROM triage.current_memberships "
+        "WHERE practice_code = 'A81001' ORDER BY effective_from"
+    )
+    assert [tuple(r) for r in rows] == [
+        ("00K", D(2013, 4, 1), D(2021, 12, 31)),
+        ("16C", D(2022, 1, 1), None),
+    ]
+    source = await pg.fetchval(
+        "SELECT source_name FROM triage.reference_load_history WHERE is_current "
+        "AND kind = 'memberships'"
+    )
+    assert source == "snapshots: epraccur_2019_excerpt.csv, gp_reg_pat_prac_map_2022_excerpt.csv"
+
+
+def test_the_ods_eccg_file_loads_as_sub_icbs(db_url: str) -> None:
+    done = run_ingest(db_url, "reference", "sub-icbs", str(ODS / "eccg_constructed.csv"))
+    assert done.returncode == 0, done.stderr
+    assert "sub_icbs: loaded 5 rows from eccg_constructed.csv" in done.stdout
