@@ -54,12 +54,14 @@ test-deps:
 	fi
 
 stack-up: venv
-	$(BIN)/ingest stack up
+	$(BIN)/ingest stack up $(STACK_ARGS)
 
 stack-down: venv
 	$(BIN)/ingest stack down
 
-# The whole suite against the real stack, its addresses exported from stack.env.
+# The whole suite against the real stack (with its schema registry), its addresses exported
+# from stack.env.
+test: STACK_ARGS = --registry
 test: venv test-deps stack-up
 	set -a; . $(STATE_DIR)/stack.env; set +a; \
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -35,6 +35,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from ingest.db.migrate import migrate
 from ingest.devstack import stack as local_stack
+from ingest.devstack.paths import StackPaths
+from ingest.devstack.registry import ensure_registry
 from ingest.settings import Settings
 from tests.support.databases import (
     TEST_DB_PREFIX,
@@ -81,13 +83,27 @@ async def stack() -> local_stack.StackAddresses:
     bootstrap = os.environ.get("INGEST_KAFKA_BOOTSTRAP")
     database_url = os.environ.get("INGEST_DATABASE_URL")
     if bootstrap and database_url:
-        return local_stack.StackAddresses(bootstrap, database_url)
+        registry = os.environ.get("INGEST_SCHEMA_REGISTRY_URL") or None
+        return local_stack.StackAddresses(bootstrap, database_url, registry)
+    # idempotent: reuses a running stack; tests migrate their own session database
+    result = await local_stack.up(_local_state_dir(), apply_migrations=False)
+    return result.addresses
+
+
+def _local_state_dir() -> Path:
     state_dir = Settings().state_dir
     if "INGEST_STATE_DIR" not in os.environ:
         state_dir = REPO_ROOT / state_dir  # the checkout's .ingest/, wherever pytest runs
-    # idempotent: reuses a running stack; tests migrate their own session database
-    result = await local_stack.up(state_dir, apply_migrations=False)
-    return result.addresses
+    return state_dir
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def schema_registry_url(stack: local_stack.StackAddresses) -> str:
+    """The Confluent-compatible URL of a real schema registry (Apicurio Registry): the
+    stack's (``ingest stack up --registry``), else the local stack's, started now."""
+    if stack.schema_registry_url:
+        return stack.schema_registry_url
+    return await ensure_registry(StackPaths.of(_local_state_dir()))
 
 
 # ======================================================================================

@@ -58,11 +58,19 @@ def stack_up(
             " <state_dir>/secrets/.",
         ),
     ] = False,
+    registry: Annotated[
+        bool,
+        typer.Option(
+            "--registry",
+            help="Also a schema registry (Apicurio Registry, in memory); its Confluent-compatible"
+            " URL goes to stack.env as INGEST_SCHEMA_REGISTRY_URL.",
+        ),
+    ] = False,
 ) -> None:
     """Start Kafka and Postgres (idempotent), apply migrations, print the addresses."""
     require_stack_extra()
     state_dir = load_settings().state_dir
-    result = asyncio.run(stack.up(state_dir, report=_progress, secure=secure))
+    result = asyncio.run(stack.up(state_dir, report=_progress, secure=secure, registry=registry))
     if result.security is not None:
         paths = result.paths
         _progress(
@@ -78,7 +86,8 @@ def stack_up(
 
 
 def stack_down() -> None:
-    """Stop the local broker and database (data is kept for the next ``up``)."""
+    """Stop the local broker, database and registry (data is kept for the next ``up``;
+    the registry keeps none)."""
     require_stack_extra()
     stopped = asyncio.run(stack.down(load_settings().state_dir, report=_progress))
     _out.print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")

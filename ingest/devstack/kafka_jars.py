@@ -85,7 +85,7 @@ async def ensure_kafka_libs(paths: StackPaths, report: Report) -> None:
     ]
     code = await run_logged(cmd, paths.mvn_log, MVN_TIMEOUT_S)
     if code != 0 or not any(staging.glob("kafka_2.13-*.jar")):
-        cause = _mvn_error(paths.mvn_log) or f"exit code {code}"
+        cause = mvn_error(paths.mvn_log) or f"exit code {code}"
         raise StackError(
             f"mvn could not fetch the Kafka jars ({cause}); check network access to Maven "
             f"Central (proxy settings in ~/.m2/settings.xml) and see {paths.mvn_log}"
@@ -93,7 +93,7 @@ async def ensure_kafka_libs(paths: StackPaths, report: Report) -> None:
     await asyncio.to_thread(_install_libs, paths, staging)
 
 
-def _mvn_error(log_file: Path) -> str | None:
+def mvn_error(log_file: Path) -> str | None:
     """The first [ERROR] line that says what went wrong (not Maven's boilerplate)."""
     boilerplate = re.compile(
         r"^\s*(re-run|to see the full|for more information|\[help \d+\]|$)", re.IGNORECASE

@@ -24,7 +24,7 @@ class Ports:
     postgres: int
 
 
-def _port_free(port: int) -> bool:
+def port_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -34,7 +34,7 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def _free_port(avoid: set[int]) -> int:
+def free_port(avoid: set[int]) -> int:
     while True:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             sock.bind((HOST, 0))
@@ -70,16 +70,16 @@ def resolve_ports(paths: StackPaths, running: set[str], report: Report) -> Ports
         if owner in running and previous:
             chosen[name] = previous
         elif (pinned := _pinned_port(name)) is not None:
-            if not _port_free(pinned):
+            if not port_free(pinned):
                 raise StackError(
                     f"port {pinned} on {HOST} ({PORT_PIN_ENV[name]}) is taken by another "
                     f"process; stop that process or unset {PORT_PIN_ENV[name]} to use a free port"
                 )
             chosen[name] = pinned
-        elif previous and previous not in chosen.values() and _port_free(previous):
+        elif previous and previous not in chosen.values() and port_free(previous):
             chosen[name] = previous
         else:
-            chosen[name] = _free_port(set(chosen.values()))
+            chosen[name] = free_port(set(chosen.values()))
             if previous:
                 moved.append(f"{name} {previous} -> {chosen[name]}")
     if moved:

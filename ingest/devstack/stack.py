@@ -35,6 +35,12 @@ storage formatted in secure mode: a broker whose data was formatted plain refuse
     secrets/         admin.env (triage-admin), consumer.env (triage-ingest), controller.password
     kafka/mode       "secure" or "plain": how the running broker was configured
 
+``up --registry`` (``up(..., registry=True)``) also starts a real schema registry, Apicurio
+Registry from Maven Central (:mod:`.registry`), and writes its Confluent-compatible URL to
+``stack.env`` as ``INGEST_SCHEMA_REGISTRY_URL``; ``down`` stops it too.
+
+    registry/        app/ (the unpacked distribution), registry.pid, port
+
 Ports are free ones picked on the first ``up``; ``INGEST_STACK_KAFKA_PORT`` and
 ``INGEST_STACK_POSTGRES_PORT`` pin them instead (start-up then fails if the port is taken).
 Durability settings stay at PostgreSQL's defaults (fsync and synchronous_commit on).
@@ -63,6 +69,15 @@ from ingest.devstack.postgres_server import (
     stop_postgres,
 )
 from ingest.devstack.processes import locked, running_pids
+from ingest.devstack.registry import (
+    RegistryPaths,
+    ensure_registry,
+    registry_ready,
+    registry_url,
+    running_registry,
+    saved_port,
+    stop_registry,
+)
 from ingest.errors import StackError
 from ingest.security.credentials import local_admin
 from ingest.settings import Settings
@@ -96,12 +111,16 @@ class StackAddresses:
 
     kafka_bootstrap: str
     database_url: str
+    schema_registry_url: str | None = None  # set when the stack runs a schema registry
 
     def env(self) -> dict[str, str]:
-        return {
+        values = {
             "INGEST_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
             "INGEST_DATABASE_URL": self.database_url,
         }
+        if self.schema_registry_url:
+            values["INGEST_SCHEMA_REGISTRY_URL"] = self.schema_registry_url
+        return values
 
     def env_lines(self) -> list[str]:
         return [f"{name}={value}" for name, value in self.env().items()]
@@ -150,28 +169,34 @@ async def up(
     report: Report = no_report,
     secure: bool = False,
     apply_migrations: bool = True,
+    registry: bool = False,
 ) -> UpResult:
     """Start whatever is not running, wait until both answer, apply migrations (to database
     ``triage``; ``apply_migrations=False`` leaves that to the caller, e.g. the test suite).
 
     ``secure``: start the broker with SASL/SCRAM and ACLs (a running plain broker is refused;
-    a running secure broker stays secure whatever ``secure`` says)."""
+    a running secure broker stays secure whatever ``secure`` says). ``registry``: start the
+    schema registry too (one already running is kept and listed either way)."""
     began = time.monotonic()
     paths = StackPaths.of(state_dir)
     await asyncio.to_thread(make_dirs, paths)
     async with locked(paths):
         running = {name for name, pid in running_pids(paths).items() if pid is not None}
         ports = await asyncio.to_thread(resolve_ports, paths, running, report)
+        registry_was = running_registry(paths)
         results = await asyncio.gather(
             ensure_broker(paths, ports, report, secure),
             ensure_postgres(paths, ports, report),
+            *([ensure_registry(paths, report)] if registry else []),
             return_exceptions=True,
         )
         _raise_first(results)
         addresses = _addresses(paths, ports)
     applied = await _migrate(addresses.database_url) if apply_migrations else []
     await asyncio.to_thread(_write_env, paths, addresses)
-    started = tuple(n for n, r in zip(("kafka", "postgres"), results, strict=True) if r is True)
+    started = tuple(n for n, r in zip(("kafka", "postgres"), results[:2], strict=True) if r is True)
+    if registry and registry_was is None:
+        started = (*started, "registry")
     return UpResult(
         addresses,
         started,
@@ -231,11 +256,15 @@ async def down(state_dir: Path | None = None, *, report: Report = no_report) -> 
         return []
     async with locked(paths):
         results = await asyncio.gather(
-            stop_broker(paths, report), stop_postgres(paths, report), return_exceptions=True
+            stop_broker(paths, report),
+            stop_postgres(paths, report),
+            stop_registry(paths, report),
+            return_exceptions=True,
         )
         _raise_first(results)
         paths.stack_env.unlink(missing_ok=True)
-    return [n for n, r in zip(("kafka", "postgres"), results, strict=True) if r is True]
+    names = ("kafka", "postgres", "registry")
+    return [n for n, r in zip(names, results, strict=True) if r is True]
 
 
 async def status(state_dir: Path | None = None) -> list[ComponentStatus]:
@@ -247,14 +276,21 @@ async def status(state_dir: Path | None = None) -> list[ComponentStatus]:
     pg_port = postmaster_port(paths) or (ports.postgres if ports else None)
     pg_url = database_url(pg_port) if pg_port else None
     admin = local_admin(paths.root) if kafka_mode(paths) == "secure" else None
-    kafka_ok, pg_ok = await asyncio.gather(
+    registry_pid, registry_port = running_registry(paths), saved_port(paths)
+    registry_addr = registry_url(registry_port) if registry_port else None
+    kafka_ok, pg_ok, registry_ok = await asyncio.gather(
         kafka_ready(kafka_addr, credentials=admin) if pids["kafka"] and kafka_addr else _false(),
         postgres_ready(pg_url) if pids["postgres"] and pg_url else _false(),
+        registry_ready(registry_addr) if registry_pid and registry_addr else _false(),
     )
-    return [
+    found = [
         ComponentStatus("kafka", pids["kafka"], kafka_addr, kafka_ok, paths.kafka_log),
         ComponentStatus("postgres", pids["postgres"], pg_url, pg_ok, paths.pg_log),
     ]
+    if registry_pid is not None:
+        log = RegistryPaths(paths).log
+        found.append(ComponentStatus("registry", registry_pid, registry_addr, registry_ok, log))
+    return found
 
 
 def read_addresses(state_dir: Path | None = None) -> StackAddresses | None:
@@ -262,7 +298,8 @@ def read_addresses(state_dir: Path | None = None) -> StackAddresses | None:
     values = Settings(state_dir=StackPaths.of(state_dir).root).stack_env()
     bootstrap = values.get("INGEST_KAFKA_BOOTSTRAP")
     url = values.get("INGEST_DATABASE_URL")
-    return StackAddresses(bootstrap, url) if bootstrap and url else None
+    registry = values.get("INGEST_SCHEMA_REGISTRY_URL")
+    return StackAddresses(bootstrap, url, registry) if bootstrap and url else None
 
 
 async def _false() -> bool:
@@ -280,7 +317,12 @@ def _raise_first(results: Sequence[object]) -> None:
 
 def _addresses(paths: StackPaths, ports: Ports) -> StackAddresses:
     pg_port = postmaster_port(paths) or ports.postgres
-    return StackAddresses(f"{HOST}:{ports.kafka}", database_url(pg_port))
+    registry_port = saved_port(paths) if running_registry(paths) is not None else None
+    return StackAddresses(
+        f"{HOST}:{ports.kafka}",
+        database_url(pg_port),
+        registry_url(registry_port) if registry_port else None,
+    )
 
 
 def _write_env(paths: StackPaths, addresses: StackAddresses) -> None:

@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import asyncpg
 import pytest
 import pytest_asyncio
@@ -62,7 +63,7 @@ def _state_env(state_dir: Path) -> dict[str, str]:
 
 async def test_status_sees_both_components_ready(state_dir: Path) -> None:
     components = {c.name: c for c in await local_stack.status(state_dir)}
-    assert set(components) == {"kafka", "postgres"}
+    assert set(components) - {"registry"} == {"kafka", "postgres"}
     assert all(c.ready and c.pid for c in components.values()), components
 
     code, out, _ = await run_cli("stack", "status", env=_state_env(state_dir))
@@ -84,6 +85,19 @@ async def test_up_again_reuses_the_running_stack(
     assert "already running" in err
     assert (state_dir / "stack.env").read_text().splitlines() == stack.env_lines()
     assert {c.name: c.pid for c in await local_stack.status(state_dir)} == pids
+
+
+async def test_the_schema_registry_serves_the_confluent_api_and_is_listed(
+    state_dir: Path, schema_registry_url: str
+) -> None:
+    assert schema_registry_url.endswith("/apis/ccompat/v7")
+    components = {c.name: c for c in await local_stack.status(state_dir)}
+    assert components["registry"].ready
+    assert components["registry"].address == schema_registry_url
+    url = f"{schema_registry_url}/schemas/ids/987654"
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        assert response.status == 404
+        assert (await response.json())["error_code"] == 40403
 
 
 async def test_broker_does_not_create_topics_on_demand(
