@@ -1,8 +1,7 @@
-"""The Kafka edge: client factories, topic creation and the DLQ producer."""
+"""The Kafka edge: client factories, and topic creation."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -12,8 +11,6 @@ from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, for_code
 
-from ingest.consumer.deadletter import dead_letter
-from ingest.contract.model import Rejection
 from ingest.errors import KafkaTopicError
 from ingest.settings import Settings
 
@@ -90,19 +87,6 @@ def _raise_topic_errors(response: Any) -> None:
         if code not in (0, TopicAlreadyExistsError.errno):
             message = rest[0] if rest and rest[0] else for_code(code).__name__
             raise KafkaTopicError(f"could not create topic {topic!r}: {message}")
-
-
-async def send_dead_letters(
-    producer: AIOKafkaProducer, topic: str, rejections: Sequence[Rejection]
-) -> None:
-    """Produce every rejection to the DLQ and wait until each is acknowledged."""
-    futures = []
-    for rejection in rejections:
-        letter = dead_letter(rejection)
-        futures.append(
-            await producer.send(topic, value=letter.value, key=letter.key, headers=letter.headers)
-        )
-    await asyncio.gather(*futures)
 
 
 class ListenerBase(ConsumerRebalanceListener):  # type: ignore[misc]
