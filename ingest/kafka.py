@@ -1,9 +1,10 @@
-"""The Kafka edge: client factories, and topic creation."""
+"""The Kafka edge: client factories, topic creation and the one definition of the DLQ topic."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -15,6 +16,42 @@ from ingest.errors import KafkaTopicError
 from ingest.settings import Settings
 
 log = logging.getLogger(__name__)
+
+DAY_MS = 24 * 60 * 60 * 1000
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """How a topic is created: its partitions and the topic-level settings that differ from the
+    broker's defaults (replication comes from ``Settings.topic_replication``)."""
+
+    partitions: int
+    max_message_bytes: int | None = None  # max.message.bytes: the largest record batch
+    retention_ms: int | None = None  # retention.ms: how long records stay
+
+    def configs(self) -> dict[str, str]:
+        """The topic configs to create it with (``kafka-topics.sh --config`` names)."""
+        configs: dict[str, str] = {}
+        if self.max_message_bytes is not None:
+            configs["max.message.bytes"] = str(self.max_message_bytes)
+        if self.retention_ms is not None:
+            configs["retention.ms"] = str(self.retention_ms)
+        return configs
+
+    def new_topic(self, name: str, replication: int) -> NewTopic:
+        return NewTopic(name, self.partitions, replication, topic_configs=self.configs())
+
+
+# The dead-letter topic (``Settings.dlq_topic``), wherever it is created: by the service, the
+# local stack (plain and secure), the demo and docker-compose (checked by
+# tests/unit/test_compose.py). A letter holds the rejected record's key and value (a feed topic
+# may allow values above the broker's 1 MB default) plus headers, so it takes up to 16 MB, and
+# the DLQ producer may send that much. One partition keeps the letters in rejection order; they
+# stay 7 days (every rejection is also kept in Postgres, triage.rejected_events).
+DEAD_LETTER_MAX_BYTES = 16 * 1024 * 1024
+DEAD_LETTER_TOPIC = TopicSpec(
+    partitions=1, max_message_bytes=DEAD_LETTER_MAX_BYTES, retention_ms=7 * DAY_MS
+)
 
 
 def client_options(settings: Settings) -> dict[str, Any]:
@@ -66,20 +103,30 @@ def make_admin(settings: Settings) -> AIOKafkaAdminClient:
     return AIOKafkaAdminClient(**client_options(settings))
 
 
-async def ensure_topics(settings: Settings, names: Sequence[str], partitions: int) -> list[str]:
-    """Create the topics that do not exist yet; returns those created."""
+async def ensure_topics(
+    settings: Settings, names: Sequence[str], spec: TopicSpec | int
+) -> list[str]:
+    """Create the topics that do not exist yet (``spec``: how, or just a partition count);
+    returns those created. An existing topic is left as it is."""
+    how = spec if isinstance(spec, TopicSpec) else TopicSpec(spec)
     admin = make_admin(settings)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         missing = [n for n in names if n not in existing]
         if missing:
-            new = [NewTopic(n, partitions, settings.topic_replication) for n in missing]
+            new = [how.new_topic(n, settings.topic_replication) for n in missing]
             response = await admin.create_topics(new)
             _raise_topic_errors(response)
         return missing
     finally:
         await admin.close()
+
+
+async def create_dead_letter_topic(settings: Settings) -> bool:
+    """Create ``settings.dlq_topic`` as :data:`DEAD_LETTER_TOPIC` says unless it exists; True
+    when this call created it."""
+    return bool(await ensure_topics(settings, [settings.dlq_topic], DEAD_LETTER_TOPIC))
 
 
 def _raise_topic_errors(response: Any) -> None:

@@ -35,7 +35,7 @@ from ingest.consumer.service import IngestService
 from ingest.contract.model import topic_for
 from ingest.durations import format_duration, parse_duration
 from ingest.errors import IngestError
-from ingest.kafka import ensure_topics, make_producer
+from ingest.kafka import create_dead_letter_topic, ensure_topics, make_producer
 from ingest.ops.suppliers import add_supplier
 from ingest.security.credentials import CONSUMER_ENV, admin_settings, read_env_file, secrets_dir
 from ingest.settings import Settings
@@ -97,7 +97,9 @@ def _consumer_settings(cfg: Settings) -> Settings:
 
 async def _register(cfg: Settings, admin: Settings, suppliers: Sequence[SimSupplier]) -> None:
     topics = [topic_for(s.supplier_id) for s in suppliers]
-    created = await ensure_topics(admin, [*topics, cfg.dlq_topic], cfg.topic_partitions)
+    created = await ensure_topics(admin, topics, cfg.topic_partitions)
+    if await create_dead_letter_topic(admin):
+        created.append(cfg.dlq_topic)
     if created:
         err.print(f"[dim]created topics: {', '.join(created)}[/]")
     conn = await asyncpg.connect(cfg.database(), timeout=10)

@@ -14,29 +14,26 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import NewTopic
 from aiokafka.errors import (
     KafkaError,
     MessageSizeTooLargeError,
     RecordListTooLargeError,
     RecordTooLargeError,
-    TopicAlreadyExistsError,
 )
 
 from ingest.consumer.deadletter import HEADER_OFFSET, HEADER_TOPIC, DeadLetter, dead_letter
 from ingest.consumer.retry import retry
 from ingest.contract.model import Rejection
 from ingest.errors import DeadLettersUnsentError, IngestError
-from ingest.kafka import make_admin
+from ingest.kafka import DEAD_LETTER_MAX_BYTES, create_dead_letter_topic
 from ingest.settings import Settings
 
 log = logging.getLogger("ingest.consumer.service")
 
-# A dead letter holds the rejected record's key and value (a feed topic may allow values
-# above the broker's 1 MB default) plus headers: the DLQ producer and a DLQ topic created by
-# the service accept letters up to this size. A letter the DLQ still refuses as too large
-# goes without its value, then without its key (both stay in triage.rejected_events).
-DLQ_MAX_BYTES = 16 * 1024 * 1024
+# The DLQ producer accepts letters as large as the DLQ topic does (ingest.kafka's
+# DEAD_LETTER_TOPIC). A letter the DLQ still refuses as too large goes without its value,
+# then without its key (both stay in triage.rejected_events).
+DLQ_MAX_BYTES = DEAD_LETTER_MAX_BYTES
 DLQ_DETAIL_MAX_CHARS = 4000  # the triage.error.detail header; the full text is in Postgres
 HEADER_OMITTED = "triage.error.omitted"
 TOO_LARGE: tuple[type[KafkaError], ...] = (
@@ -47,30 +44,12 @@ TOO_LARGE: tuple[type[KafkaError], ...] = (
 
 
 async def ensure_dead_letter_topic(settings: Settings) -> None:
-    """Create the DLQ topic when missing, with room for large letters (a principal
-    without CREATE rights just logs)."""
-    topic = settings.dlq_topic
-    admin = make_admin(settings)
+    """Create the DLQ topic when missing, as ``ingest.kafka.DEAD_LETTER_TOPIC`` defines it (a
+    principal without CREATE rights just logs)."""
     try:
-        await admin.start()
-        try:
-            if topic in set(await admin.list_topics()):
-                return
-            new = NewTopic(
-                topic,
-                1,
-                settings.topic_replication,
-                topic_configs={"max.message.bytes": str(DLQ_MAX_BYTES)},
-            )
-            response = await admin.create_topics([new])
-        finally:
-            await admin.close()
+        await create_dead_letter_topic(settings)
     except (KafkaError, IngestError, OSError) as exc:
-        log.warning("could not ensure DLQ topic %s exists: %s", topic, exc)
-        return
-    for name, code, *rest in response.topic_errors:
-        if code not in (0, TopicAlreadyExistsError.errno):
-            log.warning("could not create DLQ topic %s: error %s %s", name, code, rest)
+        log.warning("could not ensure DLQ topic %s exists: %s", settings.dlq_topic, exc)
 
 
 class DeadLetterSender:

@@ -32,9 +32,11 @@ from ingest.devstack.processes import (
     tail,
     tcp_open,
 )
-from ingest.errors import StackError
+from ingest.errors import KafkaTopicError, StackError
+from ingest.kafka import create_dead_letter_topic
 from ingest.security.credentials import Credentials, local_admin, read_env_file
 from ingest.security.scram import SCRAM_MECHANISM
+from ingest.settings import Settings
 
 KAFKA_JVM_OPTS: tuple[str, ...] = (
     "-Xms256m",
@@ -117,8 +119,24 @@ async def ensure_broker(
     admin = local_admin(paths.root) if kafka_mode(paths) == "secure" else None
     await _wait_kafka(paths, pid, bootstrap, ports, admin)
     if admin is not None:
-        await grant_consumer(paths, bootstrap, admin, report)
+        await grant_consumer(paths, bootstrap, admin, report)  # creates the DLQ too
+    else:
+        await _create_dead_letter_topic(paths, bootstrap, report)
     return started
+
+
+async def _create_dead_letter_topic(paths: StackPaths, bootstrap: str, report: Report) -> None:
+    """The DLQ topic of a plain broker, as ``DEAD_LETTER_TOPIC`` says (before any consumer
+    creates it with other settings)."""
+    settings = Settings(kafka_bootstrap=bootstrap, state_dir=paths.root)
+    try:
+        created = await create_dead_letter_topic(settings)
+    except (KafkaError, KafkaTopicError) as exc:
+        raise StackError(
+            f"cannot create the dead-letter topic {settings.dlq_topic}: {exc}"
+        ) from None
+    if created:
+        report(f"kafka: created the dead-letter topic {settings.dlq_topic}")
 
 
 def _java_cmd(java: str, paths: StackPaths, main: str, *args: str) -> list[str]:

@@ -10,7 +10,7 @@ from aiokafka.errors import KafkaError
 
 from ingest.devstack.paths import Report, StackPaths
 from ingest.errors import KafkaTopicError, StackError
-from ingest.kafka import ensure_topics
+from ingest.kafka import create_dead_letter_topic
 from ingest.security.acls import ADMIN_USER, CONSUMER_USER, AclError
 from ingest.security.admin import create_consumer_credentials
 from ingest.security.credentials import Credentials, read_env_file, write_env_file
@@ -79,7 +79,7 @@ async def grant_consumer(
             admin.settings(base), consumer, prefixed_group_and_dlq=True
         )
         # The consumer may write the DLQ but not create topics: the admin creates it.
-        await ensure_topics(admin.settings(base), [base.dlq_topic], partitions=1)
+        await create_dead_letter_topic(admin.settings(base))
     except (AclError, KafkaError, KafkaTopicError) as exc:
         raise StackError(f"cannot create the consumer's user and ACLs: {exc}") from None
     report(

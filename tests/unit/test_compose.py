@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
+from ingest.kafka import DEAD_LETTER_TOPIC
 from ingest.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -96,10 +97,28 @@ def test_kafka_is_a_single_kraft_node_of_apache_kafka_4(compose: dict[str, Any])
     assert 9092 in container_ports(kafka)
 
 
-def test_the_dead_letter_topic_is_created(compose: dict[str, Any]) -> None:
-    init = services(compose)["kafka-init"]
-    args = " ".join(init["command"])
-    assert f"--topic={Settings.model_fields['dlq_topic'].default}" in args
+def kafka_topics_options(command: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """``kafka-topics.sh`` arguments as options (``--name=value``) and ``--config`` settings."""
+    options: dict[str, str] = {}
+    configs: dict[str, str] = {}
+    for argument in command:
+        name, _, value = argument.removeprefix("--").partition("=")
+        if name == "config":
+            key, _, setting = value.partition("=")
+            configs[key] = setting
+        else:
+            options[name] = value
+    return options, configs
+
+
+def test_the_dead_letter_topic_is_created_as_the_service_defines_it(
+    compose: dict[str, Any],
+) -> None:
+    options, configs = kafka_topics_options(services(compose)["kafka-init"]["command"])
+    assert "create" in options
+    assert options["topic"] == Settings.model_fields["dlq_topic"].default
+    assert int(options["partitions"]) == DEAD_LETTER_TOPIC.partitions
+    assert configs == DEAD_LETTER_TOPIC.configs()
 
 
 def test_postgres_database_matches_the_service_url(compose: dict[str, Any]) -> None:
