@@ -64,6 +64,23 @@ class Settings(BaseSettings):
     plausibility_cap: int = Field(100000, ge=1, description="Largest count accepted.")
     timezone: str = Field("Europe/London", description="Time zone of 'today'.")
 
+    # --- participation (contract v1.1 section 6) --------------------------------------
+    participation_check_seconds: float = Field(
+        30.0,
+        gt=0,
+        le=60,
+        description="How often the consumer checks for a newly loaded participation list.",
+    )
+    not_participating_retention_days: int = Field(
+        30,
+        ge=0,
+        description="Days the key and value of a practice_not_participating rejection are kept"
+        " (then purged; the row and reason stay).",
+    )
+    purge_interval_seconds: float = Field(
+        3600.0, gt=0, description="How often the service purges expired rejection bytes."
+    )
+
     # --- freshness -------------------------------------------------------------------
     default_warn_after: str = Field("26h", description="warn_after of a new supplier.")
     default_error_after: str = Field("50h", description="error_after of a new supplier.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 import typer
@@ -12,6 +13,7 @@ from ingest.cli.common import database, run_async, settings
 from ingest.contract.model import Reason
 from ingest.kafka import make_producer
 from ingest.ops.replay import Replayed, ReplayFilter, replay, replay_outcomes
+from ingest.ops.retention import purge_not_participating
 
 dlq_app = typer.Typer(help="See and replay rejected events.")
 console = Console()
@@ -98,6 +100,35 @@ def outcomes(limit: Annotated[int, typer.Option(help="How many to show.")] = 50)
             str(row[10] or ""),
         )
     console.print(table)
+
+
+@dlq_app.command("purge")
+def purge(
+    older_than_days: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Purge rejections received more than this many days ago (default:"
+            " INGEST_NOT_PARTICIPATING_RETENTION_DAYS).",
+        ),
+    ] = None,
+) -> None:
+    """Purge the key and value of practice_not_participating rejections past their retention
+    (the row, reason and detail stay; a purged rejection can no longer be replayed). The
+    service does the same every INGEST_PURGE_INTERVAL_SECONDS."""
+    cfg = settings()
+    days = cfg.not_participating_retention_days if older_than_days is None else older_than_days
+
+    async def go() -> int:
+        async with database(cfg) as conn:
+            return await purge_not_participating(conn, dt.timedelta(days=days))
+
+    purged = run_async(go())
+    console.print(
+        f"purged the key and value of {purged} practice_not_participating rejections"
+        f" received more than {days} days ago",
+        markup=False,
+    )
 
 
 def register(app: typer.Typer) -> None:

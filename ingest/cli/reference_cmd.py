@@ -161,6 +161,15 @@ def list_sizes(
     _load(ReferenceKind.LIST_SIZES, file, merge=merge)
 
 
+def participation(file: FileArg) -> None:
+    """Load the practice participation list (CSV with header:
+    practice_code,participating_from,participating_to; an empty participating_to = still
+    participating). While a list is loaded, events of practices not participating on their
+    activity date are rejected practice_not_participating; the consumer applies a new list
+    within a minute."""
+    _load(ReferenceKind.PARTICIPATION, file)
+
+
 def history(
     kind: Annotated[ReferenceKind | None, typer.Option(help="Only this kind.")] = None,
 ) -> None:
@@ -189,12 +198,14 @@ def history(
 def register(app: typer.Typer) -> None:
     """Add the ``reference`` group to ``app``."""
     group = typer.Typer(
-        help="Load reference data: ODS practices, memberships, sub-ICB -> ICB, list sizes.",
+        help="Load reference data: ODS practices, memberships, sub-ICB -> ICB, list sizes,"
+        " practice participation.",
         no_args_is_help=True,
     )
     group.command("practices")(practices)
     group.command("memberships")(memberships)
     group.command("sub-icbs")(sub_icbs)
     group.command("list-sizes")(list_sizes)
+    group.command("participation")(participation)
     group.command("history")(history)
     app.add_typer(group, name="reference")

@@ -13,6 +13,7 @@ from aiokafka.errors import KafkaError
 from ingest.clock import Clock, local_today
 from ingest.consumer.pipeline import RawRecord
 from ingest.consumer.store import TopicPartitionKey
+from ingest.contract.participation import ParticipationList
 from ingest.contract.validation import Limits
 from ingest.settings import Settings
 
@@ -35,12 +36,15 @@ def next_offsets(batch: FetchedBatch) -> dict[TopicPartitionKey, int]:
     return {(tp.topic, tp.partition): msgs[-1].offset + 1 for tp, msgs in batch.items() if msgs}
 
 
-def limits_now(settings: Settings, clock: Clock) -> Limits:
+def limits_now(
+    settings: Settings, clock: Clock, participation: ParticipationList | None = None
+) -> Limits:
     """The validation limits as of now (``today`` in the configured time zone)."""
     return Limits(
         today=local_today(clock(), settings.timezone),
         horizon_days=settings.date_horizon_days,
         plausibility_cap=settings.plausibility_cap,
+        participation=participation,
     )
 
 

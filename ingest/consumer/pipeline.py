@@ -131,6 +131,7 @@ def triage(
     valid, valid_records, first = out.valid, out.valid_records, out.first_offsets
     bounds = limits.day_bounds()
     cap = limits.plausibility_cap
+    participation = limits.participation
     no_readers: dict[bytes, FastReader] = {}
     by_topic: dict[str, tuple[str, dict[bytes, FastReader]]] = {}
     days: dict[int, dt.date] = {}
@@ -162,7 +163,9 @@ def triage(
                     fast = read(value)
                     if fast is not None:
                         event_id, code, day, revision, generated, figures = fast
-                        if passes(day, revision, figures, bounds, cap):
+                        if passes(day, revision, figures, bounds, cap) and (
+                            participation is None or participation.includes_day(code, day)
+                        ):
                             date = days.get(day)
                             if date is None:
                                 date = days[day] = dt.date.fromordinal(day + _EPOCH_ORDINAL)

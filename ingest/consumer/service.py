@@ -43,6 +43,7 @@ from ingest.consumer.batch import (
 from ingest.consumer.database import DatabaseSession
 from ingest.consumer.decoding import Decoder, confluent_schema_id
 from ingest.consumer.dlq import DLQ_MAX_BYTES, DeadLetterSender, ensure_dead_letter_topic
+from ingest.consumer.participation import ParticipationWatcher
 from ingest.consumer.pipeline import RawRecord, Triaged, triage
 from ingest.consumer.readiness import Readiness
 from ingest.consumer.retry import pause, retry
@@ -86,6 +87,7 @@ class IngestService:
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
         self._dead_letters: DeadLetterSender | None = None
+        self.participation = ParticipationWatcher(settings.participation_check_seconds)
         self._registry = (
             SchemaRegistryClient(settings.schema_registry_url)
             if settings.schema_registry_url
@@ -287,7 +289,8 @@ class IngestService:
     ) -> BatchResult:
         registered = await store.registered_suppliers()
         self.metrics.set_registered(registered)
-        limits = limits_now(self.settings, self.clock)
+        participation = await self.participation.refresh(store.connection)
+        limits = limits_now(self.settings, self.clock, participation)
         triaged: Triaged = await asyncio.to_thread(
             triage, records, self.decoder, registered, limits, schemas
         )
@@ -326,12 +329,15 @@ async def _quiet_stop(*clients: AIOKafkaConsumer | AIOKafkaProducer) -> None:
 async def serve(settings: Settings, service: IngestService | None = None) -> int:
     """Run the service with its HTTP endpoints until SIGTERM/SIGINT; returns the exit code.
 
-    Beside the consumer, a freshness refresher (ingest/ops/refresher.py) derives the freshness,
-    missing-practice, unknown-practice and lag gauges from Postgres at start-up and every
-    ``freshness_refresh_seconds``, on a pool of its own, and feeds the status page ``/``.
+    Beside the consumer: the purge of expired rejection bytes (ingest/ops/retention.py)
+    every ``purge_interval_seconds``, and a freshness refresher (ingest/ops/refresher.py)
+    deriving the freshness, missing-practice, unknown-practice and lag gauges from Postgres
+    at start-up and every ``freshness_refresh_seconds``, on a pool of its own, feeding the
+    status page ``/``.
     """
     from ingest.ops.http_server import start_http_server
     from ingest.ops.refresher import FreshnessRefresher, kafka_lag
+    from ingest.ops.retention import PurgeSchedule
 
     service = service or IngestService(settings)
     loop = asyncio.get_running_loop()
@@ -344,6 +350,8 @@ async def serve(settings: Settings, service: IngestService | None = None) -> int
         lag_source=lambda: kafka_lag(service.kafka_consumer),
     )
     refresher.start()
+    purge = PurgeSchedule(settings)
+    purge.start()
     http = await start_http_server(settings, service, refresher)
     try:
         await service.run()
@@ -353,6 +361,7 @@ async def serve(settings: Settings, service: IngestService | None = None) -> int
     finally:
         await http.cleanup()
         await refresher.close()
+        await purge.close()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
     return 1 if service.forced_stop else 0

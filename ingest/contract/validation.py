@@ -20,6 +20,7 @@ from ingest.contract.model import (
     PRACTICE_CODE_RE,
     Reason,
 )
+from ingest.contract.participation import ParticipationList
 
 _REASON_ORDER = {reason: i for i, reason in enumerate(Reason)}
 # A UUID in its 8-4-4-4-12 hex form, any case (CONTRACT section 6); stored lower-case.
@@ -37,6 +38,8 @@ class Limits:
     today: dt.date
     horizon_days: int = 400
     plausibility_cap: int = 100_000
+    # the loaded participation list; None = none loaded, no event rejected for participation
+    participation: ParticipationList | None = None
 
     @property
     def oldest(self) -> dt.date:
@@ -127,10 +130,24 @@ def _event_problems(
             f"practice_code {code!r} is not an ODS GP practice code (a letter then 5 digits,"
             " e.g. A81001)",
         )
+    else:
+        yield from _participation_problems(code, event["activity_date"], limits.participation)
     yield from _date_problems(event["activity_date"], limits)
     yield from _count_problems(event, limits.plausibility_cap)
     if event["revision"] < 1:
         yield Problem(Reason.INVALID_REVISION, f"revision {event['revision']} is below 1")
+
+
+def _participation_problems(
+    code: str, day: dt.date, participation: ParticipationList | None
+) -> Iterator[Problem]:
+    if participation is not None and not participation.includes(code, day):
+        yield Problem(
+            Reason.PRACTICE_NOT_PARTICIPATING,
+            f"practice {code} was not participating on {day.isoformat()} (participation list,"
+            f" load {participation.load_id}); the event is kept and can be replayed once the"
+            " practice takes part",
+        )
 
 
 def _date_problems(day: dt.date, limits: Limits) -> Iterator[Problem]:

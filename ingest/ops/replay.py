@@ -38,6 +38,7 @@ SELECT e.rejected_id, e.source_topic, e.key, e.value, e.reason
 FROM triage.rejected_events e
 WHERE ($1::text IS NULL OR e.reason = $1)
   AND ($2::text IS NULL OR e.supplier_id = $2 OR e.source_topic = 'triage.daily.' || $2)
+  AND e.bytes_purged_at IS NULL
   AND ($3 OR NOT EXISTS (SELECT 1 FROM triage.dlq_replays p WHERE p.rejected_id = e.rejected_id))
 ORDER BY e.rejected_id
 LIMIT $4

@@ -24,6 +24,7 @@ from ingest.reference.epraccur import parse_epraccur
 from ingest.reference.epraccur import summary as practices_summary
 from ingest.reference.list_sizes import parse_list_sizes
 from ingest.reference.memberships import parse_memberships
+from ingest.reference.participation import parse_participation
 from ingest.reference.practice_map import is_practice_map, parse_practice_map
 from ingest.reference.records import Practice, Record, ReferenceKind
 from ingest.reference.snapshots import (
@@ -48,6 +49,7 @@ _PARSERS: dict[ReferenceKind, Callable[[str], Sequence[Record]]] = {
     ReferenceKind.MEMBERSHIPS: parse_memberships,
     ReferenceKind.SUB_ICBS: parse_sub_icbs,
     ReferenceKind.LIST_SIZES: parse_list_sizes,
+    ReferenceKind.PARTICIPATION: parse_participation,
 }
 
 # The published names of each kind's CSV inside a zip (the first one present is read).
@@ -56,6 +58,7 @@ EXPECTED_IN_ZIP: dict[ReferenceKind, tuple[str, ...]] = {
     ReferenceKind.MEMBERSHIPS: ("gp-reg-pat-prac-map.csv",),
     ReferenceKind.SUB_ICBS: ("eccg.csv",),
     ReferenceKind.LIST_SIZES: ("gp-reg-pat-prac-all.csv",),
+    ReferenceKind.PARTICIPATION: ("participation.csv",),
 }
 MAX_UNZIPPED_BYTES = 512 * 1024 * 1024
 _ZIP_MAGIC = b"PK\x03\x04"

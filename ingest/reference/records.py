@@ -12,6 +12,8 @@ from dataclasses import astuple, dataclass, fields
 from enum import StrEnum
 from typing import Any
 
+from ingest.contract.participation import ParticipationPeriod
+
 
 class ReferenceKind(StrEnum):
     """The kinds of reference load (``triage.reference_loads.kind``)."""
@@ -20,6 +22,7 @@ class ReferenceKind(StrEnum):
     MEMBERSHIPS = "memberships"
     SUB_ICBS = "sub_icbs"
     LIST_SIZES = "list_sizes"
+    PARTICIPATION = "participation"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,13 +86,14 @@ class ListSize:
     registered_patients: int
 
 
-Record = Practice | Membership | SubIcb | ListSize
+Record = Practice | Membership | SubIcb | ListSize | ParticipationPeriod
 
 RECORD_TYPES: dict[ReferenceKind, type[Record]] = {
     ReferenceKind.PRACTICES: Practice,
     ReferenceKind.MEMBERSHIPS: Membership,
     ReferenceKind.SUB_ICBS: SubIcb,
     ReferenceKind.LIST_SIZES: ListSize,
+    ReferenceKind.PARTICIPATION: ParticipationPeriod,
 }
 
 

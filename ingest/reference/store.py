@@ -44,6 +44,7 @@ TABLES: dict[ReferenceKind, str] = {
     ReferenceKind.MEMBERSHIPS: "ref_memberships",
     ReferenceKind.SUB_ICBS: "ref_sub_icbs",
     ReferenceKind.LIST_SIZES: "ref_list_sizes",
+    ReferenceKind.PARTICIPATION: "ref_participation",
 }
 _LOCK_CLASS = 0x7265_6600  # "ref\0": first key of the advisory lock, the kind is the second
 

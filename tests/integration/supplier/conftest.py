@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -23,52 +22,9 @@ from ingest.ops.suppliers import add_supplier
 from ingest.settings import Settings
 from tests.conftest import REPO_ROOT
 from tests.integration.ingestion.harness import running
+from tests.support.cli import CliResult, cli_env, run_cli
 
-INGEST = str(Path(sys.executable).with_name("ingest"))
-
-
-@dataclass(frozen=True)
-class CliResult:
-    code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-
-async def run_cli(*args: str, env: dict[str, str], within: float = 120.0) -> CliResult:
-    """Run ``ingest ARGS`` in a subprocess with exactly these INGEST_* variables."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("INGEST_")}
-    proc = await asyncio.create_subprocess_exec(
-        INGEST,
-        *args,
-        env={**clean, "COLUMNS": "200", **env},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        cwd=REPO_ROOT,
-    )
-    async with asyncio.timeout(within):
-        out, err = await proc.communicate()
-    assert proc.returncode is not None
-    return CliResult(proc.returncode, out.decode(), err.decode())
-
-
-def cli_env(settings: Settings) -> dict[str, str]:
-    """The INGEST_* variables that point the CLI at the test's broker and database."""
-    env = {
-        "INGEST_KAFKA_BOOTSTRAP": settings.kafka(),
-        "INGEST_DATABASE_URL": settings.database(),
-        "INGEST_TOPIC_PARTITIONS": "3",
-    }
-    if settings.sasl_username and settings.sasl_password:
-        env |= {
-            "INGEST_SECURITY_PROTOCOL": settings.security_protocol,
-            "INGEST_SASL_USERNAME": settings.sasl_username,
-            "INGEST_SASL_PASSWORD": settings.sasl_password.get_secret_value(),
-        }
-    return env
+__all__ = ["CliResult", "cli_env", "run_cli"]
 
 
 async def register(pg: asyncpg.Connection, supplier: str) -> None:
