@@ -264,7 +264,7 @@ CREATE TABLE triage.reference_loads (
     loaded_by text DEFAULT CURRENT_USER NOT NULL,
     superseded_at timestamp with time zone,
     superseded_by bigint,
-    CONSTRAINT reference_loads_kind_check CHECK ((kind = ANY (ARRAY['practices'::text, 'memberships'::text, 'sub_icbs'::text, 'list_sizes'::text]))),
+    CONSTRAINT reference_loads_kind_check CHECK ((kind = ANY (ARRAY['practices'::text, 'memberships'::text, 'sub_icbs'::text, 'list_sizes'::text, 'participation'::text, 'roster'::text]))),
     CONSTRAINT reference_loads_row_count_check CHECK ((row_count >= 0))
 );
 
@@ -306,6 +306,30 @@ CREATE VIEW triage.current_memberships AS
     m.load_id
    FROM (triage.ref_memberships m
      JOIN triage.reference_loads l ON (((l.load_id = m.load_id) AND (l.superseded_at IS NULL))));
+
+--
+-- Name: ref_participation; Type: TABLE; Schema: triage; Owner: -
+--
+
+CREATE TABLE triage.ref_participation (
+    load_id bigint NOT NULL,
+    practice_code text NOT NULL,
+    participating_from date NOT NULL,
+    participating_to date,
+    CONSTRAINT ref_participation_check CHECK (((participating_to IS NULL) OR (participating_to >= participating_from)))
+);
+
+--
+-- Name: current_participation; Type: VIEW; Schema: triage; Owner: -
+--
+
+CREATE VIEW triage.current_participation AS
+ SELECT p.practice_code,
+    p.participating_from,
+    p.participating_to,
+    p.load_id
+   FROM (triage.ref_participation p
+     JOIN triage.reference_loads l ON (((l.load_id = p.load_id) AND (l.superseded_at IS NULL))));
 
 --
 -- Name: ref_practices; Type: TABLE; Schema: triage; Owner: -
@@ -489,6 +513,7 @@ CREATE TABLE triage.rejected_events (
     supplier_id text,
     reason text NOT NULL,
     detail text NOT NULL,
+    bytes_purged_at timestamp with time zone,
     CONSTRAINT rejected_events_reason_check CHECK ((reason = ANY (ARRAY['undecodable'::text, 'unknown_schema'::text, 'unknown_supplier'::text, 'supplier_mismatch'::text, 'invalid_event_id'::text, 'invalid_practice_code'::text, 'practice_not_participating'::text, 'activity_date_out_of_range'::text, 'negative_count'::text, 'inconsistent_breakdown'::text, 'implausible_count'::text, 'invalid_revision'::text, 'conflicting_revision'::text])))
 );
 
@@ -746,6 +771,13 @@ ALTER TABLE ONLY triage.ref_memberships
     ADD CONSTRAINT ref_memberships_pkey PRIMARY KEY (load_id, practice_code, effective_from);
 
 --
+-- Name: ref_participation ref_participation_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.ref_participation
+    ADD CONSTRAINT ref_participation_pkey PRIMARY KEY (load_id, practice_code, participating_from);
+
+--
 -- Name: ref_practices ref_practices_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
 --
 
@@ -838,6 +870,12 @@ CREATE INDEX rejected_events_reason_idx ON triage.rejected_events USING btree (r
 CREATE INDEX rejected_events_supplier_idx ON triage.rejected_events USING btree (supplier_id, received_at);
 
 --
+-- Name: rejected_events_unpurged_idx; Type: INDEX; Schema: triage; Owner: -
+--
+
+CREATE INDEX rejected_events_unpurged_idx ON triage.rejected_events USING btree (reason, received_at) WHERE (bytes_purged_at IS NULL);
+
+--
 -- Name: dlq_replays dlq_replays_rejected_id_fkey; Type: FK CONSTRAINT; Schema: triage; Owner: -
 --
 
@@ -857,6 +895,13 @@ ALTER TABLE ONLY triage.ref_list_sizes
 
 ALTER TABLE ONLY triage.ref_memberships
     ADD CONSTRAINT ref_memberships_load_id_fkey FOREIGN KEY (load_id) REFERENCES triage.reference_loads(load_id);
+
+--
+-- Name: ref_participation ref_participation_load_id_fkey; Type: FK CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.ref_participation
+    ADD CONSTRAINT ref_participation_load_id_fkey FOREIGN KEY (load_id) REFERENCES triage.reference_loads(load_id);
 
 --
 -- Name: ref_practices ref_practices_load_id_fkey; Type: FK CONSTRAINT; Schema: triage; Owner: -
@@ -938,6 +983,12 @@ GRANT SELECT ON TABLE triage.current_list_sizes TO triage_reader;
 --
 
 GRANT SELECT ON TABLE triage.current_memberships TO triage_reader;
+
+--
+-- Name: TABLE current_participation; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT ON TABLE triage.current_participation TO triage_reader;
 
 --
 -- Name: TABLE current_practice_classes; Type: ACL; Schema: triage; Owner: -

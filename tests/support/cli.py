@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.settings import Settings
-from tests.conftest import REPO_ROOT
+from tests.support.databases import REPO_ROOT
 
 INGEST = str(Path(sys.executable).with_name("ingest"))
 

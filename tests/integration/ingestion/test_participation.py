@@ -82,6 +82,7 @@ async def test_without_a_list_every_practice_is_stored_and_with_one_only_partici
         assert await outcome_of(pg, "B82002", day - dt.timedelta(days=1)) == "stored"
 
         await load_list(pg, ("A81001", day - dt.timedelta(days=30), None))
+        await asyncio.sleep(0.5)  # the consumer checks for a new list every 0.2 s
         await send(fast, topic, supplier, "A81001", day)
         await send(fast, topic, supplier, "B82002", day)
         await wait_consumed(pg, fast, [topic])
