@@ -5,8 +5,8 @@ formats the CSV and asyncpg hands over the COPY data chunk by chunk to a writer,
 stays constant whatever the date range. The export runs in one read-only, repeatable-read
 transaction (a consistent snapshot) with ``DateStyle`` ISO so dates are ``YYYY-MM-DD``.
 
-Only the ``triage.*_daily`` functions are used, which ``triage_reader`` may EXECUTE: an analyst
-can export with their own login role.
+Only the ``triage.practice_period`` / ``triage.area_period`` functions are used, which
+``triage_reader`` may EXECUTE: an analyst can export with their own login role.
 """
 
 from __future__ import annotations
@@ -42,7 +42,36 @@ class Level(StrEnum):
     NATIONAL = "national"
 
 
-# The CSV columns of each level, in order (part of the export's interface: add, never rename).
+class Period(StrEnum):
+    """What one export row sums (``ingest export --period``): a day, an ISO week, a month."""
+
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+# Completeness and rate columns added in v1.1 (appended: the columns before them keep their
+# names and meaning). Rules: migration 0031_period_exports.sql and docs/analytics.md.
+_PRACTICE_COMPLETENESS = (
+    "days_in_period",
+    "days_reporting",
+    "list_size_extract_date",
+    "requests_per_1000_per_day",
+)
+_AREA_COMPLETENESS = (
+    "days_in_period",
+    "practices_reporting",
+    "practices_expected",
+    "practice_days_reporting",
+    "practice_days_expected",
+    "expected_basis",
+    "list_size_extract_from",
+    "list_size_extract_to",
+    "requests_per_1000_per_day",
+)
+
+# The CSV columns of each level for --period day, in order (part of the export's interface:
+# add, never rename). For week and month, activity_date becomes period_start, period_end.
 EXPORT_COLUMNS: dict[Level, tuple[str, ...]] = {
     Level.PRACTICE: (
         "activity_date",
@@ -60,6 +89,7 @@ EXPORT_COLUMNS: dict[Level, tuple[str, ...]] = {
         "other_requests",
         "registered_patients",
         "requests_per_1000",
+        *_PRACTICE_COMPLETENESS,
     ),
     Level.SUB_ICB: (
         "activity_date",
@@ -75,6 +105,7 @@ EXPORT_COLUMNS: dict[Level, tuple[str, ...]] = {
         "practices_with_list_size",
         "registered_patients",
         "requests_per_1000",
+        *_AREA_COMPLETENESS,
     ),
     Level.ICB: (
         "activity_date",
@@ -89,6 +120,7 @@ EXPORT_COLUMNS: dict[Level, tuple[str, ...]] = {
         "practices_with_list_size",
         "registered_patients",
         "requests_per_1000",
+        *_AREA_COMPLETENESS,
     ),
     Level.NATIONAL: (
         "activity_date",
@@ -100,16 +132,25 @@ EXPORT_COLUMNS: dict[Level, tuple[str, ...]] = {
         "practices_with_list_size",
         "registered_patients",
         "requests_per_1000",
+        *_AREA_COMPLETENESS,
     ),
 }
 
 _SOURCES: dict[Level, tuple[str, str]] = {
-    # level -> (function call, ORDER BY)
-    Level.PRACTICE: ("triage.practice_daily($1, $2, $3)", "activity_date, practice_code"),
-    Level.SUB_ICB: ("triage.sub_icb_daily($1, $2, $3)", "activity_date, sub_icb_code NULLS LAST"),
-    Level.ICB: ("triage.icb_daily($1, $2, $3)", "activity_date, icb_code NULLS LAST"),
-    Level.NATIONAL: ("triage.national_daily($1, $2)", "activity_date"),
+    # level -> (function call, ORDER BY after the period)
+    Level.PRACTICE: ("triage.practice_period($1, $2, $3, $4)", "practice_code"),
+    Level.SUB_ICB: ("triage.area_period($1, $2, $3, 'sub_icb', $4)", "sub_icb_code NULLS LAST"),
+    Level.ICB: ("triage.area_period($1, $2, $3, 'icb', $4)", "icb_code NULLS LAST"),
+    Level.NATIONAL: ("triage.area_period($1, $2, $3, 'national', $4)", ""),
 }
+
+
+def export_columns(level: Level, period: Period = Period.DAY) -> tuple[str, ...]:
+    """The CSV header of an export."""
+    columns = EXPORT_COLUMNS[level]
+    if period is Period.DAY:
+        return columns
+    return ("period_start", "period_end", *columns[1:])
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +161,7 @@ class ExportRequest:
     start: dt.date
     end: dt.date
     vintage: dt.date
+    period: Period = Period.DAY
 
     def __post_init__(self) -> None:
         if self.end < self.start:
@@ -136,14 +178,17 @@ class ExportStats:
     largest_chunk: int
 
 
-def export_query(request: ExportRequest) -> tuple[str, tuple[dt.date, ...]]:
+def export_query(request: ExportRequest) -> tuple[str, tuple[dt.date | str, ...]]:
     """The SELECT (with $n parameters) behind an export, and its arguments."""
     call, order = _SOURCES[request.level]
-    columns = ", ".join(EXPORT_COLUMNS[request.level])
-    query = f"SELECT {columns} FROM {call} ORDER BY {order}"
-    if request.level is Level.NATIONAL:
-        return query, (request.start, request.end)
-    return query, (request.start, request.end, request.vintage)
+    columns = ", ".join(
+        "period_start AS activity_date" if c == "activity_date" else c
+        for c in export_columns(request.level, request.period)
+    )
+    query = f"SELECT {columns} FROM {call} ORDER BY " + ", ".join(
+        part for part in ("period_start", order) if part
+    )
+    return query, (request.start, request.end, request.period.value, request.vintage)
 
 
 Writer = Callable[[bytes], Awaitable[None]]

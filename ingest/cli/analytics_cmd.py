@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.console import Console
 
-from ingest.analytics.export import ExportRequest, ExportStats, Level, export_csv
+from ingest.analytics.export import ExportRequest, ExportStats, Level, Period, export_csv
 from ingest.analytics.quality_report import ReportFormat, collect, render
 from ingest.cli.common import database, run_async, settings
 
@@ -46,13 +46,21 @@ def export(
     out: Annotated[
         Path | None, typer.Option(help="CSV file to write (default: standard output).")
     ] = None,
+    period: Annotated[
+        Period,
+        typer.Option(
+            help="What one row sums: a day, an ISO week (Monday-Sunday) or a month, cut to "
+            "--from/--to. Every row carries its completeness (docs/analytics.md).",
+        ),
+    ] = Period.DAY,
 ) -> None:
-    """Stream daily totals as CSV (header row, ISO dates), summing suppliers."""
+    """Stream totals per day, week or month as CSV (header row, ISO dates), summing
+    suppliers; each row carries its completeness and the list-size extract used."""
     cfg = settings()
     start, end = _iso_date(from_, "--from"), _iso_date(to, "--to")
     today = dt.datetime.now(ZoneInfo(cfg.timezone)).date()
     boundary = _iso_date(vintage, "--vintage") if vintage else today
-    request = ExportRequest(by, start, end, boundary)
+    request = ExportRequest(by, start, end, boundary, period)
 
     async def go(sink: BinaryIO) -> ExportStats:
         async def write(chunk: bytes) -> None:
@@ -75,7 +83,7 @@ def export(
             part.unlink(missing_ok=True)
         target = str(out)
     _err.print(
-        f"exported {stats.rows:,} rows ({stats.bytes:,} bytes) by {by.value}, "
+        f"exported {stats.rows:,} rows ({stats.bytes:,} bytes) by {by.value} per {period.value}, "
         f"{start} to {end}, vintage {boundary}, to {target}"
     )
 

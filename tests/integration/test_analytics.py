@@ -537,7 +537,7 @@ def run_fetch_child(db_url: str, request: ExportRequest) -> int:
         "import asyncio, asyncpg, datetime, resource, sys\n"
         "async def main():\n"
         "    conn = await asyncpg.connect(sys.argv[1])\n"
-        "    args = [datetime.date.fromisoformat(a) for a in sys.argv[3:]]\n"
+        "    args = [a if a.isalpha() else datetime.date.fromisoformat(a) for a in sys.argv[3:]]\n"
         "    rows = await conn.fetch(sys.argv[2], *args)\n"
         "    print('ROWS', len(rows), file=sys.stderr)\n"
         "asyncio.run(main())\n"
@@ -545,7 +545,7 @@ def run_fetch_child(db_url: str, request: ExportRequest) -> int:
         " file=sys.stderr)\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code, db_url, query, *(a.isoformat() for a in args)],
+        [sys.executable, "-c", code, db_url, query, *(str(a) for a in args)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         cwd=REPO,
