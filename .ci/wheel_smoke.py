@@ -45,7 +45,7 @@ def main() -> None:
         key, value = producer.encode(counts, str(event_id), generated_at)
         decoded = Decoder().decode(value)
         expected = {
-            "event_id": event_id,
+            "event_id": str(event_id),
             "supplier_id": "smoke-supplier",
             "practice_code": "A81001",
             "activity_date": counts.activity_date,
