@@ -171,6 +171,90 @@ LEFT JOIN triage.current_list_sizes ls
 $$;
 
 --
+-- Name: practice_feed_summary_deleted(); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.practice_feed_summary_deleted() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    DELETE FROM triage.practice_feed_summary f
+    USING (SELECT DISTINCT supplier_id, practice_code FROM old_rows) o
+    WHERE f.supplier_id = o.supplier_id AND f.practice_code = o.practice_code;
+    INSERT INTO triage.practice_feed_summary
+    SELECT d.supplier_id, d.practice_code, min(d.activity_date), max(d.activity_date),
+           count(*), sum(d.total_requests)
+    FROM triage.daily_requests d
+    JOIN (SELECT DISTINCT supplier_id, practice_code FROM old_rows) o
+      ON o.supplier_id = d.supplier_id AND o.practice_code = d.practice_code
+    GROUP BY d.supplier_id, d.practice_code;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: practice_feed_summary_inserted(); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.practice_feed_summary_inserted() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    INSERT INTO triage.practice_feed_summary AS f
+    SELECT n.supplier_id, n.practice_code, min(n.activity_date), max(n.activity_date),
+           count(*), sum(n.total_requests)
+    FROM inserted_rows n
+    GROUP BY n.supplier_id, n.practice_code
+    ON CONFLICT (supplier_id, practice_code) DO UPDATE SET
+        first_activity_date = LEAST(f.first_activity_date, EXCLUDED.first_activity_date),
+        last_activity_date = GREATEST(f.last_activity_date, EXCLUDED.last_activity_date),
+        days_reported = f.days_reported + EXCLUDED.days_reported,
+        total_requests = f.total_requests + EXCLUDED.total_requests;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: practice_feed_summary_truncated(); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.practice_feed_summary_truncated() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    DELETE FROM triage.practice_feed_summary;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: practice_feed_summary_updated(); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.practice_feed_summary_updated() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    UPDATE triage.practice_feed_summary f
+    SET total_requests = f.total_requests + c.delta
+    FROM (SELECT supplier_id, practice_code, sum(total) AS delta
+          FROM (SELECT supplier_id, practice_code, total_requests::bigint AS total
+                FROM new_rows
+                UNION ALL
+                SELECT supplier_id, practice_code, -total_requests::bigint
+                FROM old_rows) t
+          GROUP BY supplier_id, practice_code) c
+    WHERE f.supplier_id = c.supplier_id AND f.practice_code = c.practice_code
+      AND c.delta <> 0;
+    RETURN NULL;
+END
+$$;
+
+--
 -- Name: practice_mapping(date); Type: FUNCTION; Schema: triage; Owner: -
 --
 
@@ -704,6 +788,20 @@ ALTER TABLE triage.dlq_replays ALTER COLUMN replay_id ADD GENERATED ALWAYS AS ID
 );
 
 --
+-- Name: practice_feed_summary; Type: TABLE; Schema: triage; Owner: -
+--
+
+CREATE TABLE triage.practice_feed_summary (
+    supplier_id text NOT NULL,
+    practice_code text NOT NULL,
+    first_activity_date date NOT NULL,
+    last_activity_date date NOT NULL,
+    days_reported integer NOT NULL,
+    total_requests bigint NOT NULL,
+    CONSTRAINT practice_feed_summary_days_reported_check CHECK ((days_reported > 0))
+);
+
+--
 -- Name: reference_load_history; Type: VIEW; Schema: triage; Owner: -
 --
 
@@ -864,17 +962,16 @@ CREATE VIEW triage.supplier_missing_practices AS
 CREATE VIEW triage.unknown_practices AS
  SELECT supplier_id,
     practice_code,
-    min(activity_date) AS first_activity_date,
-    max(activity_date) AS last_activity_date,
-    (count(*))::integer AS days_reported,
-    sum(total_requests) AS total_requests
-   FROM triage.daily_requests d
+    first_activity_date,
+    last_activity_date,
+    days_reported,
+    total_requests
+   FROM triage.practice_feed_summary f
   WHERE ((EXISTS ( SELECT 1
            FROM triage.reference_loads l
           WHERE ((l.kind = 'practices'::text) AND (l.superseded_at IS NULL)))) AND (NOT (EXISTS ( SELECT 1
            FROM triage.current_practice_classes p
-          WHERE ((p.practice_code = d.practice_code) AND (p.setting = 'gp_practice'::text))))))
-  GROUP BY supplier_id, practice_code;
+          WHERE ((p.practice_code = f.practice_code) AND (p.setting = 'gp_practice'::text))))));
 
 --
 -- Name: consumer_offsets consumer_offsets_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
@@ -903,6 +1000,13 @@ ALTER TABLE ONLY triage.daily_requests
 
 ALTER TABLE ONLY triage.dlq_replays
     ADD CONSTRAINT dlq_replays_pkey PRIMARY KEY (replay_id);
+
+--
+-- Name: practice_feed_summary practice_feed_summary_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.practice_feed_summary
+    ADD CONSTRAINT practice_feed_summary_pkey PRIMARY KEY (supplier_id, practice_code);
 
 --
 -- Name: ref_list_sizes ref_list_sizes_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
@@ -1022,6 +1126,30 @@ CREATE INDEX rejected_events_supplier_idx ON triage.rejected_events USING btree 
 --
 
 CREATE INDEX rejected_events_unpurged_idx ON triage.rejected_events USING btree (reason, received_at) WHERE (bytes_purged_at IS NULL);
+
+--
+-- Name: daily_requests practice_feed_summary_delete; Type: TRIGGER; Schema: triage; Owner: -
+--
+
+CREATE TRIGGER practice_feed_summary_delete AFTER DELETE ON triage.daily_requests REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION triage.practice_feed_summary_deleted();
+
+--
+-- Name: daily_requests practice_feed_summary_insert; Type: TRIGGER; Schema: triage; Owner: -
+--
+
+CREATE TRIGGER practice_feed_summary_insert AFTER INSERT ON triage.daily_requests REFERENCING NEW TABLE AS inserted_rows FOR EACH STATEMENT EXECUTE FUNCTION triage.practice_feed_summary_inserted();
+
+--
+-- Name: daily_requests practice_feed_summary_truncate; Type: TRIGGER; Schema: triage; Owner: -
+--
+
+CREATE TRIGGER practice_feed_summary_truncate AFTER TRUNCATE ON triage.daily_requests FOR EACH STATEMENT EXECUTE FUNCTION triage.practice_feed_summary_truncated();
+
+--
+-- Name: daily_requests practice_feed_summary_update; Type: TRIGGER; Schema: triage; Owner: -
+--
+
+CREATE TRIGGER practice_feed_summary_update AFTER UPDATE ON triage.daily_requests REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION triage.practice_feed_summary_updated();
 
 --
 -- Name: dlq_replays dlq_replays_rejected_id_fkey; Type: FK CONSTRAINT; Schema: triage; Owner: -

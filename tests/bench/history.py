@@ -94,7 +94,7 @@ def reference_rows(spec: HistorySpec) -> dict[str, list[tuple[object, ...]]]:
     extracts = range(0, spec.days + LIST_SIZE_EVERY_DAYS, LIST_SIZE_EVERY_DAYS)
     for code in codes:
         first = _sub_icb(_hash("sub", code) % SUB_ICBS)
-        practices.append((code, f"PRACTICE {code}", first, since))
+        practices.append((code, f"PRACTICE {code}", first, since, 4, "england", "gp_practice"))
         if _hash("moved", code) % 1000 < MOVED_SHARE * 1000:
             second = _sub_icb((_hash("sub", code) + 1) % SUB_ICBS)
             memberships.append((code, first, since, moved_on - dt.timedelta(days=1)))

@@ -63,7 +63,18 @@ async def load_reference(conn: asyncpg.Connection, spec: HistorySpec) -> None:
     """Current reference loads of the four kinds (practices, memberships, sub-ICBs, sizes)."""
     rows = reference_rows(spec)
     targets = {
-        "practices": ("ref_practices", ("practice_code", "name", "commissioner_code", "open_date")),
+        "practices": (
+            "ref_practices",
+            (
+                "practice_code",
+                "name",
+                "commissioner_code",
+                "open_date",
+                "prescribing_setting",
+                "country",
+                "setting",
+            ),
+        ),
         "memberships": (
             "ref_memberships",
             ("practice_code", "commissioner_code", "effective_from", "effective_to"),
