@@ -99,7 +99,8 @@ class Expected:
 # --- Avro binary, by hand ------------------------------------------------------------------
 
 
-def _varint(n: int) -> bytes:
+def zigzag_varint(n: int) -> bytes:
+    """Avro's long: zig-zag, then base-128 varint."""
     z = (n << 1) ^ (n >> 63)
     out = bytearray()
     while z & ~0x7F:
@@ -109,11 +110,11 @@ def _varint(n: int) -> bytes:
     return bytes(out)
 
 
-_SMALL = [_varint(i) for i in range(1 << 14)]
+_SMALL = [zigzag_varint(i) for i in range(1 << 14)]
 
 
 def _long(n: int) -> bytes:
-    return _SMALL[n] if 0 <= n < len(_SMALL) else _varint(n)
+    return _SMALL[n] if 0 <= n < len(_SMALL) else zigzag_varint(n)
 
 
 def _string(s: str) -> bytes:

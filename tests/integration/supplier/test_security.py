@@ -28,6 +28,8 @@ from tests.events import encoded, event, key_of
 
 from .conftest import SecureBroker, cli_env, consumer, register, run_cli, wait_for
 
+pytestmark = pytest.mark.security
+
 
 def on_secure(settings: Settings, broker: SecureBroker) -> Settings:
     return settings.model_copy(update={"kafka_bootstrap": broker.bootstrap})

@@ -11,14 +11,11 @@ import datetime as dt
 import uuid
 
 import asyncpg
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from ingest.consumer.decoding import Decoder
 from ingest.consumer.pipeline import RawRecord, triage
-from ingest.consumer.resolution import resolve
-from ingest.consumer.store import Store, resolve_batch
-from ingest.contract.model import DailyEvent, EventKey, Figures, Outcome, SourcePosition
+from ingest.consumer.store import Store
+from ingest.contract.model import Outcome
 from ingest.contract.validation import Limits
 from tests.events import TODAY, encoded, event
 
@@ -75,44 +72,3 @@ async def test_records_before_the_fence_are_dropped(pg: asyncpg.Connection) -> N
     assert result.skipped == 2
     assert result.outcomes[("askmygp", Outcome.ACCEPTED)] == 1
     assert await pg.fetchval("SELECT count(*) FROM triage.daily_requests") == 3
-
-
-_DAYS = [TODAY - dt.timedelta(days=d) for d in range(1, 4)]
-_FIGURES: list[Figures] = [(10, None, None, None, None, None), (11, 5, 3, 3, None, None)]
-
-
-@st.composite
-def _batches(draw: st.DrawFn) -> tuple[list[DailyEvent], dict[EventKey, dict[int, Figures]]]:
-    keys = [("askmygp", p, d) for p in ("A81001", "A81002", "A81003") for d in _DAYS]
-    events = [
-        DailyEvent(
-            str(uuid.uuid4()),
-            *draw(st.sampled_from(keys)),
-            draw(st.integers(1, 3)),
-            dt.datetime(2026, 11, 24, tzinfo=dt.UTC),
-            draw(st.sampled_from(_FIGURES)),
-            SourcePosition(TOPIC, 0, i),
-        )
-        for i in range(draw(st.integers(0, 25)))
-    ]
-    stored = {
-        k: {r: draw(st.sampled_from(_FIGURES)) for r in draw(st.sets(st.integers(1, 3)))}
-        for k in draw(st.sets(st.sampled_from(keys)))
-    }
-    return events, {k: v for k, v in stored.items() if v}
-
-
-@settings(max_examples=500, deadline=None)
-@given(_batches())
-def test_resolve_batch_is_resolve(
-    batch: tuple[list[DailyEvent], dict[EventKey, dict[int, Figures]]],
-) -> None:
-    events, stored = batch
-    expected = resolve(events, stored)
-    got = resolve_batch(events, [e.key for e in events], stored)
-    assert got.outcomes == expected.outcomes
-    assert got.current == expected.current
-    assert got.conflicts == expected.conflicts
-    assert sorted(e.source.offset for e in got.new_revisions) == sorted(
-        e.source.offset for e in expected.new_revisions
-    )

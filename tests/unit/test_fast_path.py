@@ -12,6 +12,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,7 +22,7 @@ from ingest.contract.encoding import encode_single_object
 from ingest.contract.model import Rejection
 from ingest.contract.schemas import released_versions, version
 from ingest.contract.validation import Limits
-from tests.bench.data import encode_value
+from tests.bench.data import encode_value, zigzag_varint
 from tests.events import TODAY
 
 LIMITS = Limits(today=TODAY, horizon_days=400, plausibility_cap=100_000)
@@ -108,6 +109,7 @@ def test_every_released_version_takes_the_fast_path() -> None:
     assert [fast_count_fields(v, reader) for v in released_versions()] == [4, 6]
 
 
+@pytest.mark.slow
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(events(), st.sampled_from([1, 2]))
 def test_fast_and_general_paths_agree_on_any_event(payload: dict[str, Any], v: int) -> None:
@@ -118,6 +120,7 @@ def test_fast_and_general_paths_agree_on_any_event(payload: dict[str, Any], v: i
     _same(value)
 
 
+@pytest.mark.slow
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(events(), st.sampled_from([1, 2]), st.data())
 def test_fast_and_general_paths_agree_on_mutated_bytes(
@@ -192,7 +195,7 @@ def test_overlong_varints_read_as_fastavro_reads_them() -> None:
     event_id = str(uuid.uuid4()).encode()
     day = (TODAY - dt.date(1970, 1, 1)).days
     fixed = header + b"\x48" + event_id + b"\x0easkmygp" + b"\x0cA81001"
-    day_bytes = _varint(day)
+    day_bytes = zigzag_varint(day)
     tail = b"\xd0\x0f" + b"\x14" + b"\x00\x00\x00"  # generated_at, total 10, 3 nulls
     # revision 1 as 0x02, and as the legal but wasteful 3-byte 0x82 0x80 0x00
     read = decoder.fast_reader("askmygp")
@@ -204,16 +207,6 @@ def test_overlong_varints_read_as_fastavro_reads_them() -> None:
     # a 10-byte varint is beyond the fast path (fastavro wraps at 64 bits): general path
     _same(fixed + day_bytes + b"\x82" + b"\x80" * 8 + b"\x00" + tail)
     assert varint(b"\x82\x80\x00") == 1
-
-
-def _varint(n: int) -> bytes:
-    z = (n << 1) ^ (n >> 63)
-    out = bytearray()
-    while z & ~0x7F:
-        out.append((z & 0x7F) | 0x80)
-        z >>= 7
-    out.append(z)
-    return bytes(out)
 
 
 def test_the_hand_encoder_of_the_benchmark_writes_what_fastavro_writes() -> None:
