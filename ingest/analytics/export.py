@@ -178,13 +178,22 @@ class ExportStats:
     largest_chunk: int
 
 
+# Text that comes from reference files: made safe for spreadsheets (triage.csv_text, 0032).
+_NAME_COLUMNS = frozenset({"practice_name", "sub_icb_name", "icb_name"})
+
+
+def _select_item(column: str) -> str:
+    if column == "activity_date":
+        return "period_start AS activity_date"
+    if column in _NAME_COLUMNS:
+        return f"triage.csv_text({column}) AS {column}"
+    return column
+
+
 def export_query(request: ExportRequest) -> tuple[str, tuple[dt.date | str, ...]]:
     """The SELECT (with $n parameters) behind an export, and its arguments."""
     call, order = _SOURCES[request.level]
-    columns = ", ".join(
-        "period_start AS activity_date" if c == "activity_date" else c
-        for c in export_columns(request.level, request.period)
-    )
+    columns = ", ".join(_select_item(c) for c in export_columns(request.level, request.period))
     query = f"SELECT {columns} FROM {call} ORDER BY " + ", ".join(
         part for part in ("period_start", order) if part
     )

@@ -60,6 +60,17 @@ GROUP BY pp.period_start, pp.unit
 $$;
 
 --
+-- Name: csv_text(text); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.csv_text(p_value text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+SELECT CASE WHEN p_value ~ '^[=+@\t\r-]' THEN '''' || p_value ELSE p_value END
+$$;
+
+--
 -- Name: freshness_status(timestamp with time zone, interval, interval, timestamp with time zone); Type: FUNCTION; Schema: triage; Owner: -
 --
 
@@ -409,6 +420,65 @@ JOIN suppliers sp ON sp.p_start = b.p_start AND sp.practice_code = b.practice_co
 LEFT JOIN triage.practice_mapping(coalesce(p_vintage, current_date)) map
        ON map.practice_code = b.practice_code
 LEFT JOIN triage.current_practices cp ON cp.practice_code = b.practice_code
+$$;
+
+--
+-- Name: practices_without_data(date, date, date); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.practices_without_data(p_from date, p_to date, p_vintage date DEFAULT NULL::date) RETURNS TABLE(practice_code text, practice_name text, status_code text, sub_icb_code text, sub_icb_name text, icb_code text, icb_name text, mapping_basis text, last_activity_date date)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+SELECT c.practice_code,
+       c.name,
+       c.status_code,
+       map.sub_icb_code,
+       map.sub_icb_name,
+       map.icb_code,
+       map.icb_name,
+       coalesce(map.mapping_basis, 'unmapped'),
+       (SELECT max(d.activity_date) FROM triage.daily_requests d
+        WHERE d.practice_code = c.practice_code)
+FROM triage.current_practice_classes c
+LEFT JOIN triage.practice_mapping(coalesce(p_vintage, current_date)) map
+       ON map.practice_code = c.practice_code
+WHERE c.setting = 'gp_practice'
+  AND c.country = 'england'
+  AND coalesce(c.status_code, 'A') IN ('A', 'D')
+  AND (c.open_date IS NULL OR c.open_date <= p_to)
+  AND (c.close_date IS NULL OR c.close_date >= p_from)
+  AND NOT EXISTS (SELECT 1 FROM triage.daily_requests d
+                  WHERE d.practice_code = c.practice_code
+                    AND d.activity_date BETWEEN p_from AND p_to)
+$$;
+
+--
+-- Name: rejected_since(timestamp with time zone); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.rejected_since(p_since timestamp with time zone) RETURNS TABLE(supplier_id text, reason text, n integer)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+SELECT e.supplier_id, e.reason, count(*)::integer
+FROM triage.rejected_events e
+WHERE e.received_at > p_since
+GROUP BY e.supplier_id, e.reason
+$$;
+
+--
+-- Name: stored_since(timestamp with time zone, text[]); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.stored_since(p_since timestamp with time zone, p_suppliers text[]) RETURNS TABLE(supplier_id text, n integer)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+SELECT r.supplier_id, count(*)::integer
+FROM triage.daily_request_revisions r
+WHERE r.ingested_at > p_since AND r.supplier_id = ANY(p_suppliers)
+GROUP BY r.supplier_id
 $$;
 
 --
@@ -875,6 +945,30 @@ CREATE VIEW triage.requests_by_supplier AS
    FROM triage.daily_requests d;
 
 --
+-- Name: restatement_history; Type: VIEW; Schema: triage; Owner: -
+--
+
+CREATE VIEW triage.restatement_history AS
+ SELECT supplier_id,
+    practice_code,
+    activity_date,
+    revision,
+    total_requests,
+    clinical_requests,
+    admin_requests,
+    other_requests,
+    (total_requests - lag(total_requests) OVER w) AS total_change,
+    generated_at,
+    ingested_at AS arrived_at,
+    (ingested_at - lag(ingested_at) OVER w) AS after_previous,
+    (revision = max(revision) OVER (PARTITION BY supplier_id, practice_code, activity_date)) AS is_current
+   FROM triage.daily_request_revisions r
+  WHERE (EXISTS ( SELECT 1
+           FROM triage.daily_request_revisions o
+          WHERE ((o.supplier_id = r.supplier_id) AND (o.practice_code = r.practice_code) AND (o.activity_date = r.activity_date) AND (o.revision <> r.revision))))
+  WINDOW w AS (PARTITION BY supplier_id, practice_code, activity_date ORDER BY revision);
+
+--
 -- Name: schema_migrations; Type: TABLE; Schema: triage; Owner: -
 --
 
@@ -1256,6 +1350,27 @@ REVOKE ALL ON FUNCTION triage.practice_period(p_from date, p_to date, p_period t
 GRANT ALL ON FUNCTION triage.practice_period(p_from date, p_to date, p_period text, p_vintage date) TO triage_reader;
 
 --
+-- Name: FUNCTION practices_without_data(p_from date, p_to date, p_vintage date); Type: ACL; Schema: triage; Owner: -
+--
+
+REVOKE ALL ON FUNCTION triage.practices_without_data(p_from date, p_to date, p_vintage date) FROM PUBLIC;
+GRANT ALL ON FUNCTION triage.practices_without_data(p_from date, p_to date, p_vintage date) TO triage_reader;
+
+--
+-- Name: FUNCTION rejected_since(p_since timestamp with time zone); Type: ACL; Schema: triage; Owner: -
+--
+
+REVOKE ALL ON FUNCTION triage.rejected_since(p_since timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION triage.rejected_since(p_since timestamp with time zone) TO triage_reader;
+
+--
+-- Name: FUNCTION stored_since(p_since timestamp with time zone, p_suppliers text[]); Type: ACL; Schema: triage; Owner: -
+--
+
+REVOKE ALL ON FUNCTION triage.stored_since(p_since timestamp with time zone, p_suppliers text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION triage.stored_since(p_since timestamp with time zone, p_suppliers text[]) TO triage_reader;
+
+--
 -- Name: FUNCTION sub_icb_daily(p_from date, p_to date, p_vintage date); Type: ACL; Schema: triage; Owner: -
 --
 
@@ -1315,6 +1430,12 @@ GRANT SELECT ON TABLE triage.rejections_daily TO triage_reader;
 --
 
 GRANT SELECT ON TABLE triage.requests_by_supplier TO triage_reader;
+
+--
+-- Name: TABLE restatement_history; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT ON TABLE triage.restatement_history TO triage_reader;
 
 --
 -- Name: TABLE supplier_daily_totals; Type: ACL; Schema: triage; Owner: -

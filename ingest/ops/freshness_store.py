@@ -39,19 +39,10 @@ FROM triage.supplier_missing_practices
 GROUP BY supplier_id
 """
 
-_STORED_SINCE_SQL = """
-SELECT supplier_id, count(*)::integer AS n
-FROM triage.daily_request_revisions
-WHERE ingested_at > $1 AND supplier_id = ANY($2::text[])
-GROUP BY supplier_id
-"""
+# Functions (migration 0032) rather than the tables, so that triage_reader can run them.
+_STORED_SINCE_SQL = "SELECT supplier_id, n FROM triage.stored_since($1, $2::text[])"
 
-_REJECTED_SINCE_SQL = """
-SELECT supplier_id, reason, count(*)::integer AS n
-FROM triage.rejected_events
-WHERE received_at > $1
-GROUP BY supplier_id, reason
-"""
+_REJECTED_SINCE_SQL = "SELECT supplier_id, reason, n FROM triage.rejected_since($1)"
 
 _COVERAGE_SQL = """
 SELECT d.supplier_id, d.activity_date, count(*)::integer AS n
