@@ -21,17 +21,16 @@ Sections (add new fixtures to the section they belong to, or a new section at th
 
 from __future__ import annotations
 
-import asyncio
 import os
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
 import pytest_asyncio
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import AIOKafkaAdminClient
 
 from ingest.db.migrate import migrate
 from ingest.devstack import stack as local_stack
@@ -44,6 +43,7 @@ from tests.support.databases import (
     new_database_name,
     with_database,
 )
+from tests.support.kafka import CreateTopics, create_kafka_topics
 
 TESTS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = TESTS_DIR.parent
@@ -199,8 +199,6 @@ def settings(stack: local_stack.StackAddresses, db_url: str, token: str) -> Sett
 # 5. kafka
 # ======================================================================================
 
-CreateTopics = Callable[..., Awaitable[list[str]]]
-
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def kafka_admin(stack: local_stack.StackAddresses) -> AsyncIterator[AIOKafkaAdminClient]:
@@ -213,37 +211,13 @@ async def kafka_admin(stack: local_stack.StackAddresses) -> AsyncIterator[AIOKaf
         await admin.close()
 
 
-async def create_kafka_topics(
-    admin: AIOKafkaAdminClient, names: Iterable[str], partitions: int = 1
-) -> list[str]:
-    """Create topics (replication 1) and wait until every partition has a leader."""
-    wanted = list(names)
-    existing = set(await admin.list_topics())
-    new = [NewTopic(n, partitions, 1) for n in wanted if n not in existing]
-    if new:
-        await admin.create_topics(new)
-    for _ in range(100):
-        described = await admin.describe_topics(wanted)
-        ready = [
-            t
-            for t in described
-            if t["error_code"] == 0
-            and t["partitions"]
-            and all(p["leader"] >= 0 for p in t["partitions"])
-        ]
-        if len(ready) == len(wanted):
-            return wanted
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"topics {wanted} have no leader after 10 s")
-
-
 @pytest_asyncio.fixture(loop_scope="session")
 async def create_topics(kafka_admin: AIOKafkaAdminClient) -> AsyncIterator[CreateTopics]:
     """``await create_topics(name, ..., partitions=1)`` -> names; deleted after the test."""
     created: list[str] = []
 
     async def _create(*names: str, partitions: int = 1) -> list[str]:
-        done = await create_kafka_topics(kafka_admin, names, partitions)
+        done = await create_kafka_topics(kafka_admin, dict.fromkeys(names, partitions))
         created.extend(done)
         return done
 

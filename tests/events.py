@@ -50,3 +50,8 @@ def encoded(payload: dict[str, Any], schema_version: int = 1) -> bytes:
 
 def key_of(payload: dict[str, Any]) -> bytes:
     return record_key(payload["practice_code"], payload["activity_date"])
+
+
+def yesterday(days: int = 1) -> dt.date:
+    """The real day ``days`` before today (events' default activity_date is yesterday)."""
+    return dt.date.today() - dt.timedelta(days=days)

@@ -43,7 +43,7 @@ from tests.faults.driver import (
     wait_consumed,
 )
 from tests.faults.traffic import Classifier, Traffic, disagreements
-from tests.integration.ingestion.harness import running
+from tests.support.service import running
 
 pytestmark = [pytest.mark.faults, pytest.mark.integration]
 

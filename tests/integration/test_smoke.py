@@ -20,7 +20,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastavro.schema import fingerprint, to_parsing_canonical_form
 
 from ingest.settings import Settings
-from tests.conftest import CreateTopics
+from tests.support.kafka import CreateTopics
 
 SCHEMA_V1 = Path(__file__).resolve().parents[2] / "schemas" / "daily_practice_requests.v1.avsc"
 MAGIC = b"\xc3\x01"

@@ -16,16 +16,11 @@ from ingest.contract.model import Reason
 from ingest.kafka import make_producer
 from ingest.ops.replay import ReplayFilter, replay
 from ingest.settings import Settings
-from tests.events import encoded, event, key_of
-from tests.integration.ingestion.harness import (
-    produce,
-    register,
-    running,
-    sample,
-    wait_consumed,
-    wait_until,
-    yesterday,
-)
+from tests.events import encoded, event, key_of, yesterday
+from tests.support.kafka import produce
+from tests.support.polling import wait_until
+from tests.support.service import running, sample, wait_consumed
+from tests.support.suppliers import register_with_topic
 
 pytestmark = pytest.mark.integration
 
@@ -56,7 +51,7 @@ async def test_restart_processes_nothing_twice(
     settings: Settings, pg: asyncpg.Connection, token: str
 ) -> None:
     supplier = f"{token}-restart"
-    topic = await register(pg, settings, supplier, partitions=3)
+    topic = await register_with_topic(pg, settings, supplier, partitions=3)
     await produce(settings, topic, traffic(supplier, 300))
     async with running(settings) as first:
         await wait_consumed(pg, settings, [topic])
@@ -77,7 +72,7 @@ async def test_two_consumers_in_one_group_with_rebalances_store_each_event_once(
     settings: Settings, pg: asyncpg.Connection, token: str
 ) -> None:
     supplier = f"{token}-pair"
-    topic = await register(pg, settings, supplier, partitions=6)
+    topic = await register_with_topic(pg, settings, supplier, partitions=6)
     await produce(settings, topic, traffic(supplier, 400))
     async with running(settings):
         await asyncio.sleep(1.0)
@@ -94,7 +89,7 @@ async def test_sigterm_finishes_the_batch_stores_offsets_and_exits_zero(
     settings: Settings, pg: asyncpg.Connection, token: str
 ) -> None:
     supplier = f"{token}-sigterm"
-    topic = await register(pg, settings, supplier, partitions=2)
+    topic = await register_with_topic(pg, settings, supplier, partitions=2)
     await produce(settings, topic, traffic(supplier, 3000))
     env = {
         **os.environ,
@@ -160,7 +155,9 @@ async def test_replay_resubmits_rejected_events_and_records_what_happened(
     async with running(settings):
         await wait_consumed(pg, settings, [topic])
         assert await pg.fetchval("SELECT reason FROM triage.rejected_events") == "unknown_supplier"
-        await register(pg, settings, supplier, partitions=1)  # the fix: register the supplier
+        await register_with_topic(
+            pg, settings, supplier, partitions=1
+        )  # the fix: register the supplier
         producer = make_producer(settings)
         await producer.start()
         try:
@@ -185,7 +182,7 @@ async def test_a_second_consumer_group_on_the_same_database_changes_nothing(
     settings: Settings, pg: asyncpg.Connection, token: str
 ) -> None:
     supplier = f"{token}-twogroups"
-    topic = await register(pg, settings, supplier, partitions=1)
+    topic = await register_with_topic(pg, settings, supplier, partitions=1)
     records = [*traffic(supplier, 50), (None, b"\x00not avro"), (b"\xff", None)]
     await produce(settings, topic, records)
     async with running(settings):

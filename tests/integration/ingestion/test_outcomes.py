@@ -12,16 +12,10 @@ from ingest.consumer.deadletter import headers_dict
 from ingest.contract.encoding import encode_confluent
 from ingest.contract.schemas import version
 from ingest.settings import Settings
-from tests.events import encoded, event, key_of
-from tests.integration.ingestion.harness import (
-    produce,
-    read_topic,
-    register,
-    running,
-    sample,
-    wait_consumed,
-    yesterday,
-)
+from tests.events import encoded, event, key_of, yesterday
+from tests.support.kafka import produce, read_topic
+from tests.support.service import running, sample, wait_consumed
+from tests.support.suppliers import register_with_topic
 
 pytestmark = pytest.mark.integration
 
@@ -47,7 +41,7 @@ async def test_every_row_of_the_outcome_table(
     settings: Settings, pg: asyncpg.Connection, token: str
 ) -> None:
     supplier = f"{token}-askmygp"
-    topic = await register(pg, settings, supplier)
+    topic = await register_with_topic(pg, settings, supplier)
     day = yesterday()
     sent = [
         event(supplier, "A81001", day, 1, 10),  # accepted (new key)
@@ -81,7 +75,7 @@ async def test_out_of_order_restatements_keep_the_highest_revision(
     settings: Settings, pg: asyncpg.Connection, token: str
 ) -> None:
     supplier = f"{token}-klinik"
-    topic = await register(pg, settings, supplier)
+    topic = await register_with_topic(pg, settings, supplier)
     day = yesterday()
     sent = [event(supplier, "B82001", day, r, r * 10) for r in (3, 1, 2)]
     await produce(settings, topic, [(key_of(e), encoded(e)) for e in sent], partition=1)
@@ -96,7 +90,7 @@ async def test_restatement_across_batches_and_restarts(
     settings: Settings, pg: asyncpg.Connection, token: str
 ) -> None:
     supplier = f"{token}-accurx"
-    topic = await register(pg, settings, supplier)
+    topic = await register_with_topic(pg, settings, supplier)
     day = yesterday()
     first = event(supplier, "C83001", day, 1, 5)
     async with running(settings):
@@ -142,7 +136,7 @@ async def test_every_reason_code_lands_in_the_table_and_on_the_dlq_with_headers(
     settings: Settings, pg: asyncpg.Connection, token: str
 ) -> None:
     supplier = f"{token}-patchs"
-    topic = await register(pg, settings, supplier)
+    topic = await register_with_topic(pg, settings, supplier)
     unregistered_topic = f"triage.daily.{token}-nobody"
     from ingest.kafka import ensure_topics
 
@@ -198,7 +192,7 @@ async def test_new_supplier_topic_is_picked_up_without_restart(
 ) -> None:
     async with running(settings):
         await pg.execute("SELECT 1")
-        topic = await register(pg, settings, f"{token}-late")
+        topic = await register_with_topic(pg, settings, f"{token}-late")
         e = event(f"{token}-late", "F86001", yesterday())
         await produce(settings, topic, [(key_of(e), encoded(e))])
         await wait_consumed(pg, settings, [topic], timeout=60)
@@ -209,7 +203,7 @@ async def test_freshness_activity_is_recorded_with_the_batch(
     settings: Settings, pg: asyncpg.Connection, token: str
 ) -> None:
     supplier = f"{token}-fresh"
-    topic = await register(pg, settings, supplier)
+    topic = await register_with_topic(pg, settings, supplier)
     days = [yesterday() - dt.timedelta(days=n) for n in (0, 3)]
     events_ = [event(supplier, "G87001", d) for d in days]
     await produce(settings, topic, [(key_of(e), encoded(e)) for e in events_])
@@ -248,7 +242,7 @@ async def test_confluent_wire_format_through_a_schema_registry(
             update={"schema_registry_url": f"http://127.0.0.1:{port}"}
         )
         supplier = f"{token}-confluent"
-        topic = await register(pg, settings, supplier)
+        topic = await register_with_topic(pg, settings, supplier)
         payload = {
             k: v for k, v in event(supplier, "H88001", yesterday()).items() if k in v1.field_names
         }
@@ -272,7 +266,7 @@ async def test_latency_histograms_count_each_stored_revision_and_batch(
     settings: Settings, pg: asyncpg.Connection, token: str
 ) -> None:
     supplier = f"{token}-askmygp"
-    topic = await register(pg, settings, supplier)
+    topic = await register_with_topic(pg, settings, supplier)
     day = yesterday()
     two_hours_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
     sent = [

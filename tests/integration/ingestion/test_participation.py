@@ -15,17 +15,12 @@ from ingest.contract.participation import ParticipationPeriod
 from ingest.reference.records import ReferenceKind
 from ingest.reference.store import load_records
 from ingest.settings import Settings
-from tests.events import encoded, event, key_of
-from tests.integration.ingestion.harness import (
-    produce,
-    register,
-    running,
-    wait_consumed,
-    wait_until,
-    yesterday,
-)
-from tests.integration.ops.helpers import running as serving
+from tests.events import encoded, event, key_of, yesterday
 from tests.support.cli import cli_env, run_cli
+from tests.support.kafka import produce
+from tests.support.polling import wait_until
+from tests.support.service import running, serving, wait_consumed
+from tests.support.suppliers import register_with_topic
 
 pytestmark = pytest.mark.integration
 
@@ -74,7 +69,7 @@ async def test_without_a_list_every_practice_is_stored_and_with_one_only_partici
     fast: Settings, pg: asyncpg.Connection, token: str
 ) -> None:
     supplier = f"{token}-askmygp"
-    topic = await register(pg, fast, supplier)
+    topic = await register_with_topic(pg, fast, supplier)
     day = yesterday()
     async with running(fast):
         await send(fast, topic, supplier, "B82002", day - dt.timedelta(days=1))
@@ -96,7 +91,7 @@ async def test_a_new_list_is_applied_without_restart_within_a_minute(
     """With the default check interval: an event sent after the new list is loaded is judged
     by it within 60 s (one event a second until one is stored)."""
     supplier = f"{token}-askmygp"
-    topic = await register(pg, settings, supplier)
+    topic = await register_with_topic(pg, settings, supplier)
     day = yesterday()
     await load_list(pg, ("A81001", day - dt.timedelta(days=30), None))
     async with running(settings):
@@ -112,7 +107,7 @@ async def test_a_new_list_is_applied_without_restart_within_a_minute(
             await wait_consumed(pg, settings, [topic])
             return await outcome_of(pg, "B82002", day) == "stored"
 
-        await wait_until(stored_after_sending_again, timeout=90, what="the new list")
+        await wait_until(stored_after_sending_again, within=90, what="the new list")
         applied_within = time.monotonic() - loaded_at
     print(f"new participation list applied {applied_within:.1f} s after loading")
     assert applied_within < 60
@@ -122,7 +117,7 @@ async def test_replay_after_sign_up_stores_the_earlier_events(
     fast: Settings, pg: asyncpg.Connection, token: str
 ) -> None:
     supplier = f"{token}-askmygp"
-    topic = await register(pg, fast, supplier)
+    topic = await register_with_topic(pg, fast, supplier)
     days = [yesterday() - dt.timedelta(days=n) for n in (3, 2, 1)]
     await load_list(pg, ("A81001", days[0], None))
     async with running(fast):
@@ -162,7 +157,7 @@ async def test_the_purge_command_drops_old_bytes_and_keeps_rows_and_reasons(
     fast: Settings, pg: asyncpg.Connection, token: str
 ) -> None:
     supplier = f"{token}-askmygp"
-    topic = await register(pg, fast, supplier)
+    topic = await register_with_topic(pg, fast, supplier)
     day = yesterday()
     await load_list(pg, ("A81001", day, None))
     async with running(fast):
@@ -197,7 +192,7 @@ async def test_the_service_purges_on_its_schedule(
     fast: Settings, pg: asyncpg.Connection, token: str
 ) -> None:
     supplier = f"{token}-askmygp"
-    topic = await register(pg, fast, supplier)
+    topic = await register_with_topic(pg, fast, supplier)
     day = yesterday()
     await load_list(pg, ("A81001", day, None))
     async with running(fast):
@@ -210,4 +205,4 @@ async def test_the_service_purges_on_its_schedule(
         async def purged() -> bool:
             return await bytes_of_rejections(pg) == [(REASON, False, True)]
 
-        await wait_until(purged, timeout=30, what="the service's purge")
+        await wait_until(purged, within=30, what="the service's purge")

@@ -1,4 +1,4 @@
-"""Helpers of the ops suite: a controllable clock, a running service, events to Kafka, and
+"""Helpers of the ops suite: a controllable clock, freshness statuses from the metrics, and
 a TCP proxy to Postgres that a test can cut to simulate an outage."""
 
 from __future__ import annotations
@@ -6,19 +6,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import asyncpg
 
-from ingest.consumer.service import IngestService, serve
-from ingest.contract.model import FreshnessStatus, topic_for
-from ingest.kafka import make_producer
+from ingest.contract.model import FreshnessStatus
 from ingest.ops.metrics import IngestMetrics
-from ingest.ops.suppliers import add_supplier
 from ingest.settings import Settings
-from tests.events import encoded, event, key_of
+from tests.events import event
+from tests.support.polling import wait_until
 
 H = dt.timedelta(hours=1)
 
@@ -41,56 +38,8 @@ def fast(settings: Settings, **changes: Any) -> Settings:
     return settings.model_copy(update={"freshness_refresh_seconds": 0.2, **changes})
 
 
-async def register(
-    pg: asyncpg.Connection, supplier: str, warn: str = "26h", error: str = "50h"
-) -> None:
-    from ingest.durations import parse_duration
-
-    await add_supplier(pg, supplier, supplier.upper(), parse_duration(warn), parse_duration(error))
-
-
-async def produce(settings: Settings, payloads: Iterable[dict[str, Any]], topic: str = "") -> None:
-    """Send events to their supplier's topic (or ``topic``), waiting for the acks."""
-    producer = make_producer(settings)
-    await producer.start()
-    try:
-        for payload in payloads:
-            await producer.send_and_wait(
-                topic or topic_for(payload["supplier_id"]), encoded(payload), key=key_of(payload)
-            )
-    finally:
-        await producer.stop()
-
-
-async def produce_raw(settings: Settings, topic: str, values: Iterable[bytes]) -> None:
-    producer = make_producer(settings)
-    await producer.start()
-    try:
-        for value in values:
-            await producer.send_and_wait(topic, value)
-    finally:
-        await producer.stop()
-
-
 def events_for(supplier: str, day: dt.date, practices: Iterable[str]) -> list[dict[str, Any]]:
     return [event(supplier, practice_code=p, activity_date=day) for p in practices]
-
-
-async def wait_until(
-    check: Callable[[], Awaitable[bool]] | Callable[[], bool],
-    within: float = 30.0,
-    what: str = "condition",
-) -> None:
-    deadline = time.monotonic() + within
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within}s waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 def status_of(metrics: IngestMetrics, supplier: str) -> FreshnessStatus | None:
@@ -121,20 +70,6 @@ async def stored_events(pg: asyncpg.Connection, supplier: str) -> int:
             "SELECT count(*) FROM triage.daily_request_revisions WHERE supplier_id = $1", supplier
         )
     )
-
-
-@contextlib.asynccontextmanager
-async def running(
-    settings: Settings, clock: Callable[[], dt.datetime] | None = None
-) -> AsyncIterator[IngestService]:
-    """``serve()`` (consumer + HTTP + freshness refresher) in a task, stopped afterwards."""
-    service = IngestService(settings, clock=clock) if clock else IngestService(settings)
-    task = asyncio.create_task(serve(settings, service))
-    try:
-        yield service
-    finally:
-        service.request_stop()
-        await asyncio.wait_for(task, 60)
 
 
 # --- a TCP proxy to Postgres that can be cut -------------------------------------------

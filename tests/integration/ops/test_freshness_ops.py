@@ -34,8 +34,11 @@ from ingest.ops.metrics import IngestMetrics
 from ingest.ops.refresher import FreshnessRefresher
 from ingest.ops.suppliers import remove_supplier, update_supplier
 from ingest.settings import Settings
-from tests.conftest import CreateTopics
 from tests.events import event
+from tests.support.kafka import CreateTopics, produce_events, produce_values
+from tests.support.polling import wait_until
+from tests.support.service import serving
+from tests.support.suppliers import register
 
 from .helpers import (
     FakeClock,
@@ -43,14 +46,9 @@ from .helpers import (
     PostgresProxy,
     events_for,
     fast,
-    produce,
-    produce_raw,
-    register,
-    running,
     status_of,
     stored_events,
     wait_status,
-    wait_until,
 )
 
 REPO = Path(__file__).resolve().parents[3]
@@ -83,14 +81,16 @@ async def test_injected_clock_moves_view_and_metrics_and_a_restart_keeps_the_sta
     clock = FakeClock()
     cfg = fast(settings)
 
-    async with running(cfg, clock) as service:
+    async with serving(cfg, clock) as service:
         # Registered suppliers that never sent anything. that never sent anything.
         await wait_status(service.metrics, supplier, S.NEVER_REPORTED)
         assert await _status_at(pg, supplier, clock()) == "never_reported"
         assert await _view_status(pg, supplier) == "never_reported"
 
-        await produce(cfg, [event(supplier)])
-        await wait_until(lambda: stored_events(pg, supplier), what="the event to be stored")
+        await produce_events(cfg, [event(supplier)])
+        await wait_until(
+            lambda: stored_events(pg, supplier), within=30, what="the event to be stored"
+        )
         await wait_status(service.metrics, supplier, S.OK)
         assert await _status_at(pg, supplier, clock()) == "ok"
 
@@ -118,7 +118,9 @@ async def test_injected_clock_moves_view_and_metrics_and_a_restart_keeps_the_sta
     service2 = IngestService(cfg, restarted, clock=clock)
     task = asyncio.create_task(serve(cfg, service2))
     try:
-        await wait_until(lambda: status_of(restarted, supplier) is not None, what="a refresh")
+        await wait_until(
+            lambda: status_of(restarted, supplier) is not None, within=30, what="a refresh"
+        )
         assert status_of(restarted, supplier) is S.SILENT
     finally:
         service2.request_stop()
@@ -133,7 +135,7 @@ async def test_silent_supplier_turns_ok_when_events_arrive_real_time(
     await register(pg, supplier, warn="3s", error="6s")
     await create_topics(topic_for(supplier))
     cfg = fast(settings)
-    async with running(cfg) as service:
+    async with serving(cfg) as service:
         await wait_status(service.metrics, supplier, S.NEVER_REPORTED)
         seen: list[S] = []
 
@@ -146,13 +148,13 @@ async def test_silent_supplier_turns_ok_when_events_arrive_real_time(
 
         watcher = asyncio.create_task(record())
         try:
-            await produce(cfg, [event(supplier, practice_code="A81001")])
+            await produce_events(cfg, [event(supplier, practice_code="A81001")])
             await wait_status(service.metrics, supplier, S.OK, within=20)
             assert await _view_status(pg, supplier) in {"ok", "late"}
             await wait_status(service.metrics, supplier, S.LATE, within=10)
             await wait_status(service.metrics, supplier, S.SILENT, within=10)
             assert await _view_status(pg, supplier) == "silent"
-            await produce(cfg, [event(supplier, practice_code="A81002")])
+            await produce_events(cfg, [event(supplier, practice_code="A81002")])
             await wait_status(service.metrics, supplier, S.OK, within=20)
         finally:
             watcher.cancel()
@@ -233,10 +235,11 @@ async def test_missing_practices_in_view_gauge_and_snapshot(
         *events_for(steady, day(0), ["B82001", "B82002"]),
     ]
     cfg = fast(settings)
-    async with running(cfg) as service:
-        await produce(cfg, payloads)
+    async with serving(cfg) as service:
+        await produce_events(cfg, payloads)
         await wait_until(
             lambda: pg.fetchval("SELECT count(*) = $1 FROM triage.daily_requests", len(payloads)),
+            within=30,
             what="every event stored",
         )
         get = service.metrics.registry.get_sample_value
@@ -244,7 +247,9 @@ async def test_missing_practices_in_view_gauge_and_snapshot(
         def gauge(s: str) -> float | None:
             return get("triage_supplier_missing_practices", {"supplier": s})
 
-        await wait_until(lambda: gauge(supplier) == 3, what=f"3 missing (is {gauge(supplier)})")
+        await wait_until(
+            lambda: gauge(supplier) == 3, within=30, what=f"3 missing (is {gauge(supplier)})"
+        )
         assert gauge(steady) == 0
         latest_day = get("triage_supplier_latest_activity_date_seconds", {"supplier": supplier})
         assert (
@@ -283,16 +288,18 @@ async def test_a_flood_from_random_topics_and_ids_adds_no_series(
     ]
     await create_topics(topic_for(supplier), settings.dlq_topic, *junk_topics)
     cfg = fast(settings)
-    async with running(cfg) as service:
-        await produce(cfg, [event(supplier)])
+    async with serving(cfg) as service:
+        await produce_events(cfg, [event(supplier)])
         for topic in junk_topics:
             # An unregistered supplier on its own topic, a mismatching id, and garbage.
             junk_id = topic.removeprefix("triage.daily.")
-            await produce(cfg, [event(junk_id)], topic=topic)
-            await produce(cfg, [event(f"{token}-other{rng.randint(0, 999)}")], topic=topic)
-            await produce_raw(cfg, topic, [b"\x00garbage", os.urandom(20)])
+            await produce_events(cfg, [event(junk_id)], topic=topic)
+            await produce_events(cfg, [event(f"{token}-other{rng.randint(0, 999)}")], topic=topic)
+            await produce_values(cfg, topic, [b"\x00garbage", os.urandom(20)])
         # Mismatching ids on the registered supplier's own topic.
-        await produce(cfg, [event(f"{token}-x{n}") for n in range(10)], topic=topic_for(supplier))
+        await produce_events(
+            cfg, [event(f"{token}-x{n}") for n in range(10)], topic=topic_for(supplier)
+        )
         expected = 1 + len(junk_topics) * 4 + 10
         get = service.metrics.registry.get_sample_value
 
@@ -303,7 +310,9 @@ async def test_a_flood_from_random_topics_and_ids_adds_no_series(
                 for o in ("accepted", "rejected", "duplicate", "superseded")
             )
 
-        await wait_until(lambda: counted() == expected, what=f"{expected} records counted")
+        await wait_until(
+            lambda: counted() == expected, within=30, what=f"{expected} records counted"
+        )
         await wait_status(service.metrics, supplier, S.OK)
         text = generate_latest(service.metrics.registry).decode()
 
@@ -406,6 +415,7 @@ async def test_refresher_and_status_page_survive_a_postgres_outage(
             await proxy.cut()
             await wait_until(
                 lambda: (get("triage_freshness_refresh_failures_total") or 0) >= 2,
+                within=30,
                 what="failed refreshes while Postgres is cut",
             )
             assert status_of(metrics, supplier) is S.OK  # last values kept, not dropped

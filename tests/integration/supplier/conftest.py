@@ -7,42 +7,19 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
 import pytest
 import pytest_asyncio
 
 from ingest.devstack import stack as local_stack
-from ingest.durations import parse_duration
-from ingest.ops.suppliers import add_supplier
 from ingest.settings import Settings
 from tests.conftest import REPO_ROOT
-from tests.integration.ingestion.harness import running
 from tests.support.cli import CliResult, cli_env, run_cli
 
 __all__ = ["CliResult", "cli_env", "run_cli"]
-
-
-async def register(pg: asyncpg.Connection, supplier: str) -> None:
-    await add_supplier(pg, supplier, supplier.upper(), parse_duration("26h"), parse_duration("50h"))
-
-
-async def wait_for(
-    check: Callable[[], Awaitable[bool]], within: float = 60.0, what: str = "condition"
-) -> None:
-    deadline = time.monotonic() + within
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached within {within:.0f} s")
-        await asyncio.sleep(0.2)
-
-
-# The real consumer service, in this process, until the block ends (the ingestion harness's).
-consumer = running
 
 
 # --------------------------------------------------------------------------------------

@@ -12,10 +12,11 @@ import asyncpg
 
 from ingest.contract.model import topic_for
 from ingest.settings import Settings
-from tests.conftest import CreateTopics
 from tests.support.doc_examples import example
-
-from .conftest import consumer, register, wait_for
+from tests.support.kafka import CreateTopics
+from tests.support.polling import wait_until
+from tests.support.service import running
+from tests.support.suppliers import register
 
 
 async def test_the_producer_example_sends_what_the_consumer_stores(
@@ -43,7 +44,7 @@ async def test_the_producer_example_sends_what_the_consumer_stores(
     assert len(lines) == 3, lines
     assert all(f": sent to {topic_for(supplier)}[" in line for line in lines), lines
 
-    async with consumer(settings):
+    async with running(settings):
 
         async def landed() -> bool:
             stored = await pg.fetchval(
@@ -51,7 +52,7 @@ async def test_the_producer_example_sends_what_the_consumer_stores(
             )
             return bool(stored == 3)
 
-        await wait_for(landed, what="the example's 3 rows in triage.daily_requests")
+        await wait_until(landed, what="the example's 3 rows in triage.daily_requests")
 
     day = dt.date.today() - dt.timedelta(days=1)
     found = await pg.fetch(

@@ -3,32 +3,20 @@ Postgres by the real consumer."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from ingest.contract.model import topic_for
 from ingest.settings import Settings
-from tests.conftest import CreateTopics
+from tests.events import yesterday
+from tests.support.kafka import CreateTopics, end_offsets
+from tests.support.polling import wait_until
+from tests.support.service import running
+from tests.support.suppliers import register
 
-from .conftest import cli_env, consumer, register, run_cli, wait_for
-
-
-def yesterday(days: int = 1) -> str:
-    return (dt.date.today() - dt.timedelta(days=days)).isoformat()
-
-
-async def end_offsets(settings: Settings, topic: str, partitions: int) -> int:
-    probe = AIOKafkaConsumer(bootstrap_servers=settings.kafka())
-    await probe.start()
-    try:
-        ends = await probe.end_offsets([TopicPartition(topic, p) for p in range(partitions)])
-    finally:
-        await probe.stop()
-    return sum(ends.values())
+from .conftest import cli_env, run_cli
 
 
 async def rows(pg: asyncpg.Connection, supplier: str) -> list[asyncpg.Record]:
@@ -71,18 +59,20 @@ async def test_a_csv_pushed_through_the_cli_lands_via_the_consumer(
         result.stderr
     )
     assert "sent, acknowledged by Kafka (acks=all)" in result.stdout
-    assert await end_offsets(settings, topic_for(supplier), 3) == 3  # the repeat sent once
+    assert (
+        sum((await end_offsets(settings, [topic_for(supplier)])).values()) == 3
+    )  # the repeat sent once
 
-    async with consumer(settings):
+    async with running(settings):
 
         async def landed() -> bool:
             return len(await rows(pg, supplier)) == 3
 
-        await wait_for(landed, what="3 rows in triage.daily_requests")
+        await wait_until(landed, what="3 rows in triage.daily_requests")
 
     found = [tuple(r) for r in await rows(pg, supplier)]
-    day1 = dt.date.fromisoformat(yesterday())
-    day2 = dt.date.fromisoformat(yesterday(2))
+    day1 = yesterday()
+    day2 = yesterday(2)
     assert found == [
         ("A81001", day2, 2, 99, None, None, None, None, None),
         ("A81001", day1, 1, 120, 70, 40, 10, None, None),
@@ -111,7 +101,11 @@ async def test_a_clean_file_exits_0_and_pushing_it_again_changes_nothing(
     feed.write_text(
         "\n".join(
             json.dumps(
-                {"practice_code": f"B8{n:04d}", "activity_date": yesterday(), "total_requests": n}
+                {
+                    "practice_code": f"B8{n:04d}",
+                    "activity_date": yesterday().isoformat(),
+                    "total_requests": n,
+                }
             )
             for n in range(1, 51)
         )
@@ -123,7 +117,7 @@ async def test_a_clean_file_exits_0_and_pushing_it_again_changes_nothing(
     assert (first.code, second.code) == (0, 0), first.output + second.output
     assert "ok: 50 rows" in first.stdout
 
-    async with consumer(settings) as service:
+    async with running(settings) as service:
 
         async def all_read() -> bool:
             done = await pg.fetchval(
@@ -133,7 +127,7 @@ async def test_a_clean_file_exits_0_and_pushing_it_again_changes_nothing(
             )
             return bool(done == 100)
 
-        await wait_for(all_read, what="both pushes consumed")
+        await wait_until(all_read, what="both pushes consumed")
         outcomes = {
             s.labels["outcome"]: s.value
             for metric in service.metrics.registry.collect()
@@ -157,7 +151,7 @@ async def test_dry_run_checks_but_sends_nothing(
     assert "line 2: total_requests: negative_count: total_requests -1 is negative" in (
         result.stderr
     )
-    assert await end_offsets(settings, topic_for(supplier), 1) == 0
+    assert sum((await end_offsets(settings, [topic_for(supplier)])).values()) == 0
 
 
 async def test_a_missing_topic_is_a_clear_error_not_a_hang(

@@ -11,9 +11,10 @@ from ingest.contract.model import topic_for
 from ingest.settings import Settings
 from ingest.supplier.problems import FileReason
 from ingest.supplier.producer import DailyCounts, DeliveryStatus, SupplierProducer
-from tests.conftest import CreateTopics
-
-from .conftest import consumer, register, wait_for
+from tests.support.kafka import CreateTopics
+from tests.support.polling import wait_until
+from tests.support.service import running
+from tests.support.suppliers import register
 
 
 async def test_v1_and_v2_producers_push_side_by_side_and_both_land(
@@ -46,7 +47,7 @@ async def test_v1_and_v2_producers_push_side_by_side_and_both_land(
     assert refused.status is DeliveryStatus.INVALID  # v1 cannot carry a v2 field: not sent
     assert [p.reason for p in refused.problems] == [FileReason.NEEDS_SCHEMA_V2]
 
-    async with consumer(settings):
+    async with running(settings):
 
         async def landed() -> bool:
             n = await pg.fetchval(
@@ -54,7 +55,7 @@ async def test_v1_and_v2_producers_push_side_by_side_and_both_land(
             )
             return bool(n == 40)
 
-        await wait_for(landed, what="40 rows")
+        await wait_until(landed, what="40 rows")
 
     stored = {
         r["practice_code"]: (

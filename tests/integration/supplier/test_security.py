@@ -25,8 +25,11 @@ from ingest.security.credentials import Credentials
 from ingest.settings import Settings
 from ingest.supplier.producer import DailyCounts, DeliveryStatus, ProducerError, SupplierProducer
 from tests.events import encoded, event, key_of
+from tests.support.polling import wait_until
+from tests.support.service import running
+from tests.support.suppliers import register
 
-from .conftest import SecureBroker, cli_env, consumer, register, run_cli, wait_for
+from .conftest import SecureBroker, cli_env, run_cli
 
 pytestmark = pytest.mark.security
 
@@ -145,7 +148,7 @@ async def test_an_event_in_a_topic_claiming_supplier_b_is_rejected_supplier_mism
     finally:
         await producer.stop()
 
-    async with consumer(secure_broker.consumer(settings)):
+    async with running(secure_broker.consumer(settings)):
 
         async def both_seen() -> bool:
             n = await pg.fetchval(
@@ -154,7 +157,7 @@ async def test_an_event_in_a_topic_claiming_supplier_b_is_rejected_supplier_mism
             )
             return bool(n == 2)
 
-        await wait_for(both_seen, what="one rejection and one row")
+        await wait_until(both_seen, what="one rejection and one row")
 
     rejected = await pg.fetchrow(
         "SELECT reason, detail, supplier_id, source_topic FROM triage.rejected_events"

@@ -1,0 +1,66 @@
+"""The real ingestion service in this event loop, and waiting for it to catch up."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any
+
+import asyncpg
+
+from ingest.consumer.service import IngestService, serve
+from ingest.settings import Settings
+from tests.support.kafka import end_offsets
+from tests.support.polling import wait_until
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings, **kwargs: Any) -> AsyncIterator[IngestService]:
+    """The consumer (``IngestService.run``) in a task; stopped gracefully on exit."""
+    service = IngestService(settings, **kwargs)
+    task = asyncio.create_task(service.run())
+    try:
+        yield service
+    finally:
+        service.request_stop()
+        await asyncio.wait_for(task, timeout=60)
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    settings: Settings, clock: Callable[[], dt.datetime] | None = None
+) -> AsyncIterator[IngestService]:
+    """The whole process, ``serve()`` (consumer + HTTP + freshness refresher), in a task;
+    stopped gracefully on exit."""
+    service = IngestService(settings, clock=clock) if clock else IngestService(settings)
+    task = asyncio.create_task(serve(settings, service))
+    try:
+        yield service
+    finally:
+        service.request_stop()
+        await asyncio.wait_for(task, 60)
+
+
+async def wait_consumed(
+    pg: asyncpg.Connection, settings: Settings, topics: Sequence[str], timeout: float = 60.0
+) -> None:
+    """Wait until the stored offsets reach the end of every partition of the topics."""
+    ends = await end_offsets(settings, topics)
+
+    async def caught_up() -> bool:
+        rows = await pg.fetch(
+            "SELECT topic, partition, next_offset FROM triage.consumer_offsets WHERE group_id = $1",
+            settings.consumer_group,
+        )
+        stored = {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
+        return all(stored.get(tp, 0) >= end for tp, end in ends.items() if end > 0)
+
+    await wait_until(caught_up, timeout, f"the consumer to reach {ends}")
+
+
+def sample(service: IngestService, name: str, **labels: str) -> float:
+    """A metric's current value in the service's registry (0 when the series is absent)."""
+    value = service.metrics.registry.get_sample_value(name, labels)
+    return 0.0 if value is None else value
