@@ -10,6 +10,7 @@ from ingest.cli import (
     analytics_cmd,
     demo_cmd,
     dlq_cmd,
+    publish_cmd,
     push_cmd,
     reference_cmd,
     service_cmd,
@@ -38,6 +39,7 @@ def _register() -> None:
         push_cmd,
         reference_cmd,
         analytics_cmd,
+        publish_cmd,
         demo_cmd,
     ):
         module.register(app)

@@ -4,11 +4,7 @@ traceback (issue 12). Fixture sources: tests/fixtures/reference/ods/README.md.""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import asyncpg
@@ -16,6 +12,7 @@ import pytest
 
 from ingest.reference.records import Membership, ReferenceKind, SubIcb
 from ingest.reference.store import ReferenceStoreError, load_file, load_records
+from tests.support.cli import run_cli
 from tests.support.daily_rows import insert_days
 
 pytestmark = pytest.mark.integration
@@ -24,7 +21,6 @@ ODS = Path(__file__).resolve().parents[1] / "fixtures" / "reference" / "ods"
 REAL_2019 = ODS / "epraccur_2019_excerpt.csv"
 D = dt.date
 DAY = D(2024, 10, 1)
-INGEST = (sys.executable, "-c", "from ingest.cli import main; main()")
 
 
 async def test_every_row_of_the_real_file_is_stored_with_its_class(pg: asyncpg.Connection) -> None:
@@ -97,62 +93,43 @@ async def test_loading_as_the_reader_role_is_refused_with_the_role_it_needs(
         await pg.execute("RESET ROLE")
 
 
-def run_ingest(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """The ``ingest`` command line against the test's database."""
-    return subprocess.run(
-        [*INGEST, *args],
-        env={**os.environ, "INGEST_DATABASE_URL": db_url},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+async def test_the_command_prints_what_was_loaded_by_class(db_url: str) -> None:
+    done = await run_cli(
+        "reference", "practices", str(REAL_2019), env={"INGEST_DATABASE_URL": db_url}
     )
-
-
-def test_the_command_prints_what_was_loaded_by_class(db_url: str) -> None:
-    done = run_ingest(db_url, "reference", "practices", str(REAL_2019))
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     assert "practices: loaded 15 rows from epraccur_2019_excerpt.csv" in done.stdout
     assert "practices: 15 rows: 3 gp practice (england)" in done.stdout
 
 
-def test_the_wrong_file_for_the_command_is_one_line_and_loads_nothing(
-    db_url: str, tmp_path: Path
+async def test_the_wrong_file_for_the_command_is_one_line_and_loads_nothing(
+    db_url: str, pg: asyncpg.Connection, tmp_path: Path
 ) -> None:
     wrong = tmp_path / "epraccur.csv"
     wrong.write_bytes((ODS.parent / "memberships_sample.csv").read_bytes())
-    done = run_ingest(db_url, "reference", "practices", str(wrong))
-    assert done.returncode == 2
+    done = await run_cli("reference", "practices", str(wrong), env={"INGEST_DATABASE_URL": db_url})
+    assert done.code == 2
     assert done.stderr.count("\n") == 1
     assert "not an ODS epraccur file" in done.stderr
     assert "Traceback" not in done.stderr
-
-    async def practice_loads() -> int:
-        conn = await asyncpg.connect(db_url)
-        try:
-            n: int = await conn.fetchval(
-                "SELECT count(*) FROM triage.reference_loads WHERE kind = 'practices'"
-            )
-            return n
-        finally:
-            await conn.close()
-
-    assert asyncio.run(practice_loads()) == 0
+    loads = await pg.fetchval(
+        "SELECT count(*) FROM triage.reference_loads WHERE kind = 'practices'"
+    )
+    assert loads == 0
 
 
 async def test_memberships_from_real_snapshots_load_with_a_report(
     db_url: str, pg: asyncpg.Connection
 ) -> None:
-    done = await asyncio.to_thread(
-        run_ingest,
-        db_url,
+    done = await run_cli(
         "reference",
         "memberships",
         "--from-snapshots",
         str(REAL_2019),
         str(ODS / "gp_reg_pat_prac_map_2022_excerpt.csv"),
+        env={"INGEST_DATABASE_URL": db_url},
     )
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     assert "memberships: loaded 22 rows from 2 snapshots" in done.stdout
     assert "memberships: first periods: 10 begin at the ODS join date" in done.stdout
     rows = await pg.fetch(
@@ -170,7 +147,12 @@ async def test_memberships_from_real_snapshots_load_with_a_report(
     assert source == "snapshots: epraccur_2019_excerpt.csv, gp_reg_pat_prac_map_2022_excerpt.csv"
 
 
-def test_the_ods_eccg_file_loads_as_sub_icbs(db_url: str) -> None:
-    done = run_ingest(db_url, "reference", "sub-icbs", str(ODS / "eccg_constructed.csv"))
-    assert done.returncode == 0, done.stderr
+async def test_the_ods_eccg_file_loads_as_sub_icbs(db_url: str) -> None:
+    done = await run_cli(
+        "reference",
+        "sub-icbs",
+        str(ODS / "eccg_constructed.csv"),
+        env={"INGEST_DATABASE_URL": db_url},
+    )
+    assert done.code == 0, done.stderr
     assert "sub_icbs: loaded 5 rows from eccg_constructed.csv" in done.stdout

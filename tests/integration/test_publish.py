@@ -1,0 +1,141 @@
+"""`ingest publish --month YYYY-MM --out DIR` (issue 12): practice-level and national CSVs
+and a methods-and-caveats README; publishing again after a restatement writes a new edition
+and what changed; the reader role can publish."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from ingest.analytics.export import AnalyticsError
+from ingest.analytics.publication.publish import collect_month, write_edition
+from ingest.reference.records import ListSize, Membership, ReferenceKind, SubIcb
+from ingest.reference.store import load_file, load_records
+from tests.support.cli import run_cli
+from tests.support.daily_rows import insert_days
+
+pytestmark = pytest.mark.integration
+
+ODS = Path(__file__).resolve().parents[1] / "fixtures" / "reference" / "ods"
+D = dt.date
+SEPTEMBER = (D(2024, 9, 1), D(2024, 9, 30))
+NOW = dt.datetime(2024, 10, 5, 9, 0, tzinfo=dt.UTC)
+
+
+async def load_reference(pg: asyncpg.Connection) -> None:
+    await load_file(pg, ReferenceKind.PRACTICES, ODS / "epraccur_2019_excerpt.csv")
+    await load_records(
+        pg,
+        ReferenceKind.MEMBERSHIPS,
+        [
+            Membership("A81001", "16C", D(2020, 4, 1), None),
+            Membership("A81632", "16C", D(2020, 4, 1), None),
+        ],
+        "test memberships",
+    )
+    await load_records(
+        pg,
+        ReferenceKind.SUB_ICBS,
+        [SubIcb("16C", "Tees Valley", "QHM", "North East", D(2020, 4, 1), None)],
+        "test sub-icbs",
+    )
+    await load_records(
+        pg,
+        ReferenceKind.LIST_SIZES,
+        [ListSize("A81001", D(2024, 8, 1), 1000), ListSize("A81632", D(2021, 1, 1), 2000)],
+        "test list sizes",
+    )
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+
+
+async def test_a_month_is_published_with_practice_and_national_files_and_a_readme(
+    pg: asyncpg.Connection, tmp_path: Path
+) -> None:
+    await load_reference(pg)
+    await insert_days(pg, "alpha", "A81001", *SEPTEMBER, 10)
+    await insert_days(pg, "beta", "A81632", D(2024, 9, 1), D(2024, 9, 6), 20)
+    edition = write_edition(tmp_path, await collect_month(pg, "2024-09"), NOW)
+    assert (edition.number, edition.created) == (1, True)
+    practices = {r["practice_code"]: r for r in read_csv(tmp_path / "practices.csv")}
+    assert practices["A81001"]["submissions"] == "300"
+    assert practices["A81001"]["submissions_per_1000"] == "300.000"
+    assert practices["A81001"]["region_code"] == "Y63"
+    assert (practices["A81632"]["days_reporting"], practices["A81632"]["day_coverage"]) == (
+        "6",
+        "0.200",
+    )
+    assert practices["A81632"]["list_size_extract_date"] == "2021-01-01"
+    assert practices["A81632"]["suppliers"] == "beta"
+    (national,) = read_csv(tmp_path / "national.csv")
+    assert national["submissions"] == "420"
+    assert national["english_gp_practices_reporting"] == "2"
+    readme = (tmp_path / "README.md").read_text()
+    assert "edition 1" in readme
+    assert "Rate per 1,000" in readme
+
+
+async def test_republishing_after_a_restatement_writes_edition_2_and_what_changed(
+    pg: asyncpg.Connection, tmp_path: Path
+) -> None:
+    await load_reference(pg)
+    await insert_days(pg, "alpha", "A81001", *SEPTEMBER, 10)
+    write_edition(tmp_path, await collect_month(pg, "2024-09"), NOW)
+    unchanged = write_edition(tmp_path, await collect_month(pg, "2024-09"), NOW)
+    assert (unchanged.number, unchanged.created) == (1, False)
+
+    await pg.execute(
+        "UPDATE triage.daily_requests SET total_requests = 16, revision = 2 "
+        "WHERE practice_code = 'A81001' AND activity_date = '2024-09-10'"
+    )
+    second = write_edition(tmp_path, await collect_month(pg, "2024-09"), NOW)
+    assert (second.number, second.created) == (2, True)
+    found = read_csv(tmp_path / "changes_since_edition_1.csv")
+    by_column = {(r["file"], r["key"], r["column"]): (r["previous"], r["current"]) for r in found}
+    assert by_column[("practices.csv", "A81001", "submissions")] == ("300", "306")
+    assert by_column[("national.csv", "2024-09", "submissions")] == ("300", "306")
+    assert read_csv(tmp_path / "editions" / "edition-1" / "practices.csv")[0]["submissions"] == (
+        "300"
+    )
+    assert "changes_since_edition_1.csv" in (tmp_path / "README.md").read_text()
+
+
+async def test_a_folder_holding_another_month_is_refused(
+    pg: asyncpg.Connection, tmp_path: Path
+) -> None:
+    await insert_days(pg, "alpha", "A81001", *SEPTEMBER, 10)
+    write_edition(tmp_path, await collect_month(pg, "2024-09"), NOW)
+    with pytest.raises(AnalyticsError, match="holds the 2024-09 publication"):
+        write_edition(tmp_path, await collect_month(pg, "2024-10"), NOW)
+
+
+async def test_the_reader_role_can_publish(pg: asyncpg.Connection, tmp_path: Path) -> None:
+    await load_reference(pg)
+    await insert_days(pg, "alpha", "A81001", *SEPTEMBER, 10)
+    await pg.execute("SET ROLE triage_reader")
+    try:
+        month_files = await collect_month(pg, "2024-09")
+    finally:
+        await pg.execute("RESET ROLE")
+    assert month_files.practices == 1
+
+
+async def test_the_command_writes_an_edition_and_refuses_a_bad_month_in_one_line(
+    db_url: str, pg: asyncpg.Connection, tmp_path: Path
+) -> None:
+    await insert_days(pg, "alpha", "A81001", *SEPTEMBER, 10)
+    env = {"INGEST_DATABASE_URL": db_url}
+    done = await run_cli("publish", "--month", "2024-09", "--out", str(tmp_path / "p"), env=env)
+    assert done.code == 0, done.stderr
+    assert "2024-09: edition 1 written" in done.stdout
+    bad = await run_cli("publish", "--month", "2024-13", "--out", str(tmp_path / "q"), env=env)
+    assert bad.code == 2
+    assert "is not a month YYYY-MM" in bad.stderr
+    assert "Traceback" not in bad.output
