@@ -99,6 +99,15 @@ def make_producer(settings: Settings, **overrides: Any) -> AIOKafkaProducer:
     return AIOKafkaProducer(**options)
 
 
+def feedback_topic_spec(settings: Settings) -> TopicSpec:
+    """A supplier's feedback topic ``triage.feedback.<supplier_id>`` (contract v1.1 section 6):
+    as many partitions as a feed topic; outcomes stay ``feedback_retention_days``."""
+    return TopicSpec(
+        partitions=settings.topic_partitions,
+        retention_ms=int(settings.feedback_retention_days * DAY_MS),
+    )
+
+
 def make_admin(settings: Settings) -> AIOKafkaAdminClient:
     return AIOKafkaAdminClient(**client_options(settings))
 

@@ -81,6 +81,14 @@ class Settings(BaseSettings):
         3600.0, gt=0, description="How often the service purges expired rejection bytes."
     )
 
+    # --- submission outcomes (contract v1.1 section 6) -----------------------------------
+    feedback_retention_days: float = Field(
+        14.0, gt=0, description="Retention of a supplier's feedback topic (outcomes)."
+    )
+    outcome_relay_interval_seconds: float = Field(
+        0.5, gt=0, description="How often an idle outcome relay looks for new outcomes."
+    )
+
     # --- freshness -------------------------------------------------------------------
     default_warn_after: str = Field("26h", description="warn_after of a new supplier.")
     default_error_after: str = Field("50h", description="error_after of a new supplier.")

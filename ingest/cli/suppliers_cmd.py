@@ -10,8 +10,9 @@ from rich.table import Table
 
 from ingest.cli.common import database, run_async, settings
 from ingest.contract.model import topic_for
+from ingest.contract.outcomes import feedback_topic
 from ingest.durations import format_duration, parse_duration
-from ingest.kafka import ensure_topics
+from ingest.kafka import ensure_topics, feedback_topic_spec
 from ingest.ops.suppliers import (
     Supplier,
     add_supplier,
@@ -53,7 +54,8 @@ def add(
         ),
     ] = False,
 ) -> None:
-    """Register a supplier and create its topic triage.daily.<id>."""
+    """Register a supplier and create its topic triage.daily.<id> and its feedback topic
+    triage.feedback.<id> (submission outcomes, readable by that supplier only)."""
     cfg = settings()
     check_supplier_id(supplier_id)
     warn = parse_duration(warn_after or cfg.default_warn_after)
@@ -64,6 +66,12 @@ def add(
         created = await ensure_topics(admin_cfg, [topic_for(supplier_id)], cfg.topic_partitions)
         if created:
             console.print(f"created topic {created[0]} ({cfg.topic_partitions} partitions)")
+        spec = feedback_topic_spec(cfg)
+        if await ensure_topics(admin_cfg, [feedback_topic(supplier_id)], spec):
+            console.print(
+                f"created feedback topic {feedback_topic(supplier_id)} ({spec.partitions}"
+                f" partitions, outcomes kept {cfg.feedback_retention_days:g} days)"
+            )
         async with database(cfg) as conn:
             supplier = await add_supplier(conn, supplier_id, name, warn, error)
         made = await create_supplier_credentials(admin_cfg, supplier_id) if credentials else None

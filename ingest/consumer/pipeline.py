@@ -20,6 +20,7 @@ from ingest.consumer.decoding import Decoder, FastReader, timestamp_millis
 from ingest.contract.model import (
     COUNT_FIELDS,
     DailyEvent,
+    EventSummary,
     Reason,
     Rejection,
     SourcePosition,
@@ -29,6 +30,7 @@ from ingest.contract.validation import Limits, check_event, check_supplier, pass
 from ingest.errors import DecodeError
 
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+SHOWN_CHARS = 100  # of a refused event's event_id or practice_code, in its outcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +212,15 @@ def check_record(
         problems = check_event(event, topic_supplier, limits)
         problem = summarise(problems) if problems else None
     if problem is not None:
-        return _reject(record, source, topic_supplier, registered, problem.reason, problem.detail)
+        return _reject(
+            record,
+            source,
+            topic_supplier,
+            registered,
+            problem.reason,
+            problem.detail,
+            _summary(event),
+        )
     return _to_event(event, source)
 
 
@@ -221,11 +231,24 @@ def _reject(
     registered: Collection[str],
     reason: Reason,
     detail: str,
+    summary: EventSummary | None = None,
 ) -> Rejection:
     supplier = topic_supplier if topic_supplier in registered else None
     # Postgres text cannot hold NUL; keep the detail printable and exact.
     printable = detail.replace("\x00", "\\x00")
-    return Rejection(source, record.key, record.value, supplier, reason, printable)
+    return Rejection(source, record.key, record.value, supplier, reason, printable, summary)
+
+
+def _summary(event: dict[str, Any]) -> EventSummary:
+    """The identifying fields of a decoded but refused event (text cut to 100 characters)."""
+    event_id = event.get("event_id")
+    code = event.get("practice_code")
+    return EventSummary(
+        event_id=None if event_id is None else str(event_id)[:SHOWN_CHARS].replace("\x00", ""),
+        practice_code=None if code is None else str(code)[:SHOWN_CHARS].replace("\x00", ""),
+        activity_date=event.get("activity_date"),
+        revision=event.get("revision"),
+    )
 
 
 def _to_event(event: dict[str, Any], source: SourcePosition) -> DailyEvent:

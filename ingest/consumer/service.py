@@ -43,6 +43,7 @@ from ingest.consumer.batch import (
 from ingest.consumer.database import DatabaseSession
 from ingest.consumer.decoding import Decoder, confluent_schema_id
 from ingest.consumer.dlq import DLQ_MAX_BYTES, DeadLetterSender, ensure_dead_letter_topic
+from ingest.consumer.outcome_relay import OutcomeRelay
 from ingest.consumer.participation import ParticipationWatcher
 from ingest.consumer.pipeline import RawRecord, Triaged, triage
 from ingest.consumer.readiness import Readiness
@@ -87,6 +88,7 @@ class IngestService:
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
         self._dead_letters: DeadLetterSender | None = None
+        self._relay: OutcomeRelay | None = None
         self.participation = ParticipationWatcher(settings.participation_check_seconds)
         self._registry = (
             SchemaRegistryClient(settings.schema_registry_url)
@@ -138,6 +140,8 @@ class IngestService:
             except RetryStoppedError:
                 return
             await ensure_dead_letter_topic(self.settings)
+            self._relay = OutcomeRelay(self.settings, self.producer)
+            self._relay.start()
             while not self.stopping:
                 await self._poll_once()
         finally:
@@ -167,6 +171,8 @@ class IngestService:
 
     async def _close(self) -> None:
         self.readiness.reset()
+        if self._relay is not None:
+            await self._relay.close()
         if self._consumer is not None:
             try:
                 await asyncio.wait_for(
@@ -234,6 +240,18 @@ class IngestService:
 
     def _kafka_lost(self) -> None:
         self.readiness.kafka = False
+
+    @property
+    def producer(self) -> AIOKafkaProducer:
+        """The service's producer (dead letters and outcomes), once Kafka is started."""
+        if self._producer is None:
+            raise RuntimeError("producer not started")
+        return self._producer
+
+    @property
+    def relay(self) -> OutcomeRelay | None:
+        """The outcome relay, once Kafka is started."""
+        return self._relay
 
     def _require_consumer(self) -> AIOKafkaConsumer:
         if self._consumer is None:

@@ -29,12 +29,14 @@ from operator import itemgetter
 
 import asyncpg
 
+from ingest.consumer.outbox import OUTBOX_SETUP_SQL, outcome_rows, write_outcomes
 from ingest.consumer.pipeline import Triaged
 from ingest.consumer.resolution import Resolution, StoredRevisions, resolve
 from ingest.contract.model import (
     COUNT_FIELDS,
     DailyEvent,
     EventKey,
+    EventSummary,
     Figures,
     Outcome,
     Reason,
@@ -149,6 +151,7 @@ class Store:
     async def _setup(self) -> None:
         if not self._ready:
             await self._conn.execute(_SETUP_SQL)
+            await self._conn.execute(OUTBOX_SETUP_SQL)
             self._ready = True
 
     async def registered_suppliers(self) -> set[str]:
@@ -202,6 +205,9 @@ class Store:
             await self._write_events(resolution, stored, rows, ordered)
             await self._touch_activity(valid, resolution, now)
             await self._write_rejections(rejected)
+            await write_outcomes(
+                self._conn, outcome_rows(triaged, valid, resolution.outcomes, rejected)
+            )
             await self._advance(group, next_offsets)
             _count(result, valid, resolution, rejected)
             if before_commit is not None and rejected:
@@ -439,6 +445,9 @@ def _conflict_rejections(resolution: Resolution, triaged: Triaged) -> list[Rejec
             c.event.supplier_id,
             Reason.CONFLICTING_REVISION,
             c.detail,
+            EventSummary(
+                c.event.event_id, c.event.practice_code, c.event.activity_date, c.event.revision
+            ),
         )
         for c in resolution.conflicts
     ]

@@ -107,6 +107,16 @@ class DailyEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class EventSummary:
+    """What a rejected record's body said, when it could be decoded (for its outcome)."""
+
+    event_id: str | None
+    practice_code: str | None
+    activity_date: dt.date | None
+    revision: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class Rejection:
     """A record that was refused, with the raw bytes kept so nothing is lost."""
 
@@ -116,3 +126,4 @@ class Rejection:
     supplier_id: str | None
     reason: Reason
     detail: str
+    summary: EventSummary | None = None  # None: the body could not be decoded

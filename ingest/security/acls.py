@@ -7,9 +7,12 @@ topic"):
 principal                         rights
 ================================  ===========================================================
 ``User:supplier-<supplier_id>``   WRITE, DESCRIBE on topic ``triage.daily.<supplier_id>``
-                                  (literal): nothing else, not even reading its own topic
+                                  (literal); READ, DESCRIBE on its feedback topic
+                                  ``triage.feedback.<supplier_id>`` (literal): nothing else,
+                                  not even reading its own feed topic
 ``User:triage-ingest``            READ, DESCRIBE on topics prefixed ``triage.daily.``; READ on
                                   its consumer group; WRITE, DESCRIBE on the dead-letter topic
+                                  and on topics prefixed ``triage.feedback.``
 ``User:triage-admin``             super user (creates topics, users and ACLs)
 ================================  ===========================================================
 """
@@ -20,6 +23,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from ingest.contract.model import TOPIC_PREFIX, topic_for
+from ingest.contract.outcomes import FEEDBACK_PREFIX, feedback_topic
 from ingest.errors import IngestError
 from ingest.ops.suppliers import check_supplier_id
 
@@ -91,12 +95,20 @@ def supplier_user(supplier_id: str) -> str:
 
 
 def supplier_acls(supplier_id: str) -> list[Acl]:
-    """WRITE and DESCRIBE on the supplier's own topic, literally, and nothing else."""
+    """WRITE and DESCRIBE on the supplier's own topic, READ and DESCRIBE on its own feedback
+    topic, literally, and nothing else."""
     who = principal(supplier_user(supplier_id))
     topic = topic_for(supplier_id)
+    feedback = feedback_topic(supplier_id)
     return [
-        Acl(who, ResourceType.TOPIC, topic, PatternType.LITERAL, op)
-        for op in (Operation.WRITE, Operation.DESCRIBE)
+        *(
+            Acl(who, ResourceType.TOPIC, topic, PatternType.LITERAL, op)
+            for op in (Operation.WRITE, Operation.DESCRIBE)
+        ),
+        *(
+            Acl(who, ResourceType.TOPIC, feedback, PatternType.LITERAL, op)
+            for op in (Operation.READ, Operation.DESCRIBE)
+        ),
     ]
 
 
@@ -120,4 +132,6 @@ def consumer_acls(
         Acl(who, ResourceType.GROUP, group, pattern, Operation.READ),
         Acl(who, ResourceType.TOPIC, dlq_topic, pattern, Operation.WRITE),
         Acl(who, ResourceType.TOPIC, dlq_topic, pattern, Operation.DESCRIBE),
+        Acl(who, ResourceType.TOPIC, FEEDBACK_PREFIX, PatternType.PREFIXED, Operation.WRITE),
+        Acl(who, ResourceType.TOPIC, FEEDBACK_PREFIX, PatternType.PREFIXED, Operation.DESCRIBE),
     ]

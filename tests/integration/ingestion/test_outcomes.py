@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import asyncpg
 import pytest
@@ -13,6 +12,7 @@ from ingest.contract.encoding import encode_confluent
 from ingest.contract.schemas import version
 from ingest.settings import Settings
 from tests.events import encoded, event, key_of, yesterday
+from tests.support.bad_records import bad_records
 from tests.support.kafka import produce, read_topic
 from tests.support.service import running, sample, wait_consumed
 from tests.support.suppliers import register_with_topic
@@ -107,31 +107,6 @@ async def test_restatement_across_batches_and_restarts(
     assert await revisions(pg, "C83001") == [(1, 5), (2, 7)]
 
 
-def _bad_records(
-    supplier: str, other: str, day: dt.date
-) -> dict[str, tuple[bytes | None, bytes | None]]:
-    """One record per reason code that validation or decoding gives."""
-    unknown_fp = b"\xc3\x01" + uuid.uuid4().bytes[:8] + b"\x00"
-    return {
-        "undecodable": (b"\xff\xfe not utf-8", b"\x42 random bytes"),
-        "unknown_schema": (None, unknown_fp),
-        "supplier_mismatch": (None, encoded(event(other, "A81001", day))),
-        "invalid_event_id": (None, encoded(event(supplier, "A81001", day, event_id="not-a-uuid"))),
-        "invalid_practice_code": (None, encoded(event(supplier, "81001A", day))),
-        "activity_date_out_of_range": (
-            None,
-            encoded(event(supplier, "A81001", dt.date.today() + dt.timedelta(days=40))),
-        ),
-        "negative_count": (None, encoded(event(supplier, "A81001", day, total=-4))),
-        "inconsistent_breakdown": (
-            None,
-            encoded(event(supplier, "A81001", day, total=9, clinical=1, admin=1, other=1)),
-        ),
-        "implausible_count": (None, encoded(event(supplier, "A81001", day, total=100_001))),
-        "invalid_revision": (None, encoded(event(supplier, "A81001", day, revision=0))),
-    }
-
-
 async def test_every_reason_code_lands_in_the_table_and_on_the_dlq_with_headers(
     settings: Settings, pg: asyncpg.Connection, token: str
 ) -> None:
@@ -142,7 +117,7 @@ async def test_every_reason_code_lands_in_the_table_and_on_the_dlq_with_headers(
 
     await ensure_topics(settings, [unregistered_topic], 1)
     day = yesterday()
-    bad = _bad_records(supplier, f"{token}-other", day)
+    bad = bad_records(supplier, f"{token}-other", day)
     good = [event(supplier, f"D8400{i}", day, total=i) for i in range(3)]
     mixed = [
         (key_of(good[0]), encoded(good[0])),

@@ -1,0 +1,189 @@
+"""The outcome relay: sends the rows of ``triage.outcome_outbox`` to the suppliers' feedback
+topics, then deletes them.
+
+Each round, in one transaction, takes up to ``OUTBOX_ROUND`` rows (``FOR UPDATE SKIP LOCKED``:
+the relays of several consumer processes share the work), produces each one to
+``triage.feedback.<supplier_id>``, waits for the broker's acknowledgements and deletes the
+acknowledged rows. A crash before the delete commits sends those rows again: at least once,
+and a re-delivered outcome carries the same ``source_partition`` and ``source_offset``.
+A supplier whose feedback topic is missing (and cannot be created here) keeps its rows in the
+outbox; the other suppliers' outcomes flow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from ingest.consumer.retry import pause, retry
+from ingest.contract.model import Outcome, Reason
+from ingest.contract.outcomes import SubmissionOutcome, encode_outcome, feedback_topic
+from ingest.db.connection import CONNECTION_LOST, connect
+from ingest.errors import IngestError, RetryStoppedError
+from ingest.kafka import ensure_topics, feedback_topic_spec
+from ingest.settings import Settings
+
+log = logging.getLogger("ingest.consumer.outcome_relay")
+
+OUTBOX_ROUND = 5000
+MISSING_TOPIC_RECHECK_SECONDS = 30.0
+
+_TAKE_SQL = """
+SELECT outbox_id, supplier_id, source_partition, source_offset, key, event_id, practice_code,
+       activity_date, revision, outcome, reason, detail, processed_at
+FROM triage.outcome_outbox
+ORDER BY outbox_id
+LIMIT $1
+FOR UPDATE SKIP LOCKED
+"""
+
+
+def outcome_of(row: asyncpg.Record) -> SubmissionOutcome:
+    """The SubmissionOutcome of an outbox row."""
+    return SubmissionOutcome(
+        source_partition=row["source_partition"],
+        source_offset=row["source_offset"],
+        event_id=row["event_id"],
+        practice_code=row["practice_code"],
+        activity_date=row["activity_date"],
+        revision=row["revision"],
+        outcome=Outcome(row["outcome"]),
+        reason=None if row["reason"] is None else Reason(row["reason"]),
+        detail=row["detail"],
+        processed_at=row["processed_at"],
+    )
+
+
+class OutcomeRelay:
+    """Runs beside the consumer (same producer), until stopped."""
+
+    def __init__(self, settings: Settings, producer: AIOKafkaProducer) -> None:
+        self._settings = settings
+        self._producer = producer
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._conn: asyncpg.Connection | None = None
+        self._topics: set[str] = set()  # feedback topics known to exist
+        self._missing: dict[str, float] = {}  # topic -> loop time of the next check
+        self.sent = 0  # outcomes acknowledged and deleted from the outbox
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="outcome-relay")
+
+    async def close(self) -> None:
+        """Finish the round in hand (bounded by the shutdown timeout), then stop."""
+        self._stop.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(
+                    asyncio.shield(self._task), self._settings.shutdown_timeout_seconds
+                )
+            except TimeoutError:
+                self._task.cancel()
+                await asyncio.wait([self._task])
+            self._task = None
+        if self._conn is not None and not self._conn.is_closed():
+            await self._conn.close(timeout=5)
+        self._conn = None
+
+    async def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                sent = await retry(
+                    self.relay_once,
+                    retry_on=CONNECTION_LOST,
+                    cap=self._settings.db_retry_max_seconds,
+                    describe=lambda exc: f"outcome relay: Postgres unreachable ({exc})",
+                    on_failure=self._drop_connection,
+                    stop=self._stop,
+                    logger=log,
+                )
+            except RetryStoppedError:
+                return
+            if sent == 0:
+                await pause(self._settings.outcome_relay_interval_seconds, self._stop)
+
+    def _drop_connection(self, _: BaseException) -> None:
+        if self._conn is not None and not self._conn.is_closed():
+            self._conn.terminate()
+        self._conn = None
+
+    async def relay_once(self) -> int:
+        """One round; returns how many outcomes were acknowledged (0: nothing to do, or
+        nothing could be sent)."""
+        if self._conn is None:
+            self._conn = await connect(self._settings.database())
+        conn = self._conn
+        async with conn.transaction():
+            rows = await conn.fetch(_TAKE_SQL, OUTBOX_ROUND)
+            if not rows:
+                return 0
+            ready = await self._ready_topics({feedback_topic(r["supplier_id"]) for r in rows})
+            sendable = [r for r in rows if feedback_topic(r["supplier_id"]) in ready]
+            acknowledged = await self._send(sendable)
+            if acknowledged:
+                await conn.execute(
+                    "DELETE FROM triage.outcome_outbox WHERE outbox_id = ANY($1::bigint[])",
+                    acknowledged,
+                )
+        self.sent += len(acknowledged)
+        return len(acknowledged)
+
+    async def _send(self, rows: Sequence[asyncpg.Record]) -> list[int]:
+        """Produce the rows; the outbox ids the broker acknowledged."""
+        pending: list[tuple[int, asyncio.Future[Any]]] = []
+        failures: dict[str, str] = {}
+        for row in rows:
+            topic = feedback_topic(row["supplier_id"])
+            try:
+                future = await self._producer.send(
+                    topic, value=encode_outcome(outcome_of(row)), key=row["key"]
+                )
+            except KafkaError as exc:
+                failures[topic] = str(exc)
+                continue
+            pending.append((row["outbox_id"], future))
+        results = await asyncio.gather(*(f for _, f in pending), return_exceptions=True)
+        acknowledged = []
+        for (outbox_id, _), result in zip(pending, results, strict=True):
+            if isinstance(result, KafkaError):
+                failures["some feedback topics"] = str(result)
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                acknowledged.append(outbox_id)
+        for topic, error in failures.items():
+            log.warning("outcomes to %s not sent (%s); they stay in the outbox", topic, error)
+        return acknowledged
+
+    async def _ready_topics(self, topics: set[str]) -> set[str]:
+        """The topics that exist, creating missing ones where allowed; a topic that cannot be
+        created is checked again after MISSING_TOPIC_RECHECK_SECONDS."""
+        now = asyncio.get_running_loop().time()
+        unknown = {t for t in topics - self._topics if self._missing.get(t, 0.0) <= now}
+        if unknown:
+            try:
+                await ensure_topics(
+                    self._settings, sorted(unknown), feedback_topic_spec(self._settings)
+                )
+            except (KafkaError, IngestError, OSError) as exc:
+                for topic in unknown:
+                    self._missing[topic] = now + MISSING_TOPIC_RECHECK_SECONDS
+                log.warning(
+                    "feedback topics %s missing and not created (%s); their outcomes wait in"
+                    " the outbox (`ingest suppliers add` creates them)",
+                    ", ".join(sorted(unknown)),
+                    exc,
+                )
+            else:
+                self._topics |= unknown
+                for topic in unknown:
+                    self._missing.pop(topic, None)
+        return topics & self._topics
