@@ -858,6 +858,41 @@ ALTER TABLE triage.dlq_replays ALTER COLUMN replay_id ADD GENERATED ALWAYS AS ID
 );
 
 --
+-- Name: outcome_outbox; Type: TABLE; Schema: triage; Owner: -
+--
+
+CREATE TABLE triage.outcome_outbox (
+    outbox_id bigint NOT NULL,
+    supplier_id text NOT NULL,
+    source_topic text NOT NULL,
+    source_partition integer NOT NULL,
+    source_offset bigint NOT NULL,
+    key bytea,
+    event_id text,
+    practice_code text,
+    activity_date date,
+    revision integer,
+    outcome text NOT NULL,
+    reason text,
+    detail text,
+    processed_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT outcome_outbox_outcome_check CHECK ((outcome = ANY (ARRAY['accepted'::text, 'superseded'::text, 'duplicate'::text, 'rejected'::text])))
+);
+
+--
+-- Name: outcome_outbox_outbox_id_seq; Type: SEQUENCE; Schema: triage; Owner: -
+--
+
+ALTER TABLE triage.outcome_outbox ALTER COLUMN outbox_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME triage.outcome_outbox_outbox_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
 -- Name: practice_feed_summary; Type: TABLE; Schema: triage; Owner: -
 --
 
@@ -1094,6 +1129,20 @@ ALTER TABLE ONLY triage.daily_requests
 
 ALTER TABLE ONLY triage.dlq_replays
     ADD CONSTRAINT dlq_replays_pkey PRIMARY KEY (replay_id);
+
+--
+-- Name: outcome_outbox outcome_outbox_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.outcome_outbox
+    ADD CONSTRAINT outcome_outbox_pkey PRIMARY KEY (outbox_id);
+
+--
+-- Name: outcome_outbox outcome_outbox_source_topic_source_partition_source_offset_key; Type: CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.outcome_outbox
+    ADD CONSTRAINT outcome_outbox_source_topic_source_partition_source_offset_key UNIQUE (source_topic, source_partition, source_offset);
 
 --
 -- Name: practice_feed_summary practice_feed_summary_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
