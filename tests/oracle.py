@@ -39,6 +39,7 @@ REASONS: tuple[str, ...] = (
     "unknown_schema",
     "unknown_supplier",
     "supplier_mismatch",
+    "invalid_event_id",
     "invalid_practice_code",
     "activity_date_out_of_range",
     "negative_count",

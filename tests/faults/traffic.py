@@ -361,6 +361,18 @@ class Traffic:
             others = [s for s in self.suppliers if s != p["supplier_id"]]
             p["supplier_id"] = self.rng.choice([*others, "someone-else", ""])
 
+        def bad_event_id(p: dict[str, Any]) -> None:
+            p["event_id"] = self.rng.choice(
+                [
+                    "not-a-uuid",
+                    "",
+                    "0b2c4e6a-0000-4000-8000",
+                    "0b2c4e6a00004000800000000000002a",
+                    "g" * 8 + "-0000-4000-8000-00000000002a",
+                    "{0b2c4e6a-0000-4000-8000-00000000002a}",
+                ]
+            )
+
         def bad_code(p: dict[str, Any]) -> None:
             p["practice_code"] = self.rng.choice(
                 ["a81001", "A8100", "A810011", "AB1234", "", "A81 01", "Å81001", "181001"]
@@ -424,6 +436,7 @@ class Traffic:
 
         return [
             lambda: on_feed("supplier_mismatch", "supplier_mismatch", other_supplier),
+            lambda: on_feed("invalid_event_id", "invalid_event_id", bad_event_id),
             lambda: on_feed("invalid_practice_code", "invalid_practice_code", bad_code),
             lambda: on_feed("activity_date_out_of_range", "date_in_future", future),
             lambda: on_feed("activity_date_out_of_range", "date_beyond_horizon", ancient),
