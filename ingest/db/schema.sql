@@ -218,6 +218,7 @@ BEGIN
            count(*), sum(n.total_requests)
     FROM inserted_rows n
     GROUP BY n.supplier_id, n.practice_code
+    ORDER BY n.supplier_id, n.practice_code
     ON CONFLICT (supplier_id, practice_code) DO UPDATE SET
         first_activity_date = LEAST(f.first_activity_date, EXCLUDED.first_activity_date),
         last_activity_date = GREATEST(f.last_activity_date, EXCLUDED.last_activity_date),
@@ -249,18 +250,24 @@ CREATE FUNCTION triage.practice_feed_summary_updated() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+DECLARE
+    c record;
 BEGIN
-    UPDATE triage.practice_feed_summary f
-    SET total_requests = f.total_requests + c.delta
-    FROM (SELECT supplier_id, practice_code, sum(total) AS delta
-          FROM (SELECT supplier_id, practice_code, total_requests::bigint AS total
-                FROM new_rows
-                UNION ALL
-                SELECT supplier_id, practice_code, -total_requests::bigint
-                FROM old_rows) t
-          GROUP BY supplier_id, practice_code) c
-    WHERE f.supplier_id = c.supplier_id AND f.practice_code = c.practice_code
-      AND c.delta <> 0;
+    FOR c IN
+        SELECT supplier_id, practice_code, sum(total) AS delta
+        FROM (SELECT supplier_id, practice_code, total_requests::bigint AS total
+              FROM new_rows
+              UNION ALL
+              SELECT supplier_id, practice_code, -total_requests::bigint
+              FROM old_rows) t
+        GROUP BY supplier_id, practice_code
+        HAVING sum(total) <> 0
+        ORDER BY supplier_id, practice_code
+    LOOP
+        UPDATE triage.practice_feed_summary f
+        SET total_requests = f.total_requests + c.delta
+        WHERE f.supplier_id = c.supplier_id AND f.practice_code = c.practice_code;
+    END LOOP;
     RETURN NULL;
 END
 $$;
@@ -1072,17 +1079,40 @@ CREATE TABLE triage.suppliers (
 --
 
 CREATE VIEW triage.supplier_missing_practices AS
- SELECT a.supplier_id,
-    d.practice_code,
-    a.latest_activity_date,
-    max(d.activity_date) AS last_reported_date
-   FROM ((triage.supplier_activity a
-     JOIN triage.suppliers s ON (((s.supplier_id = a.supplier_id) AND s.active)))
-     JOIN triage.daily_requests d ON (((d.supplier_id = a.supplier_id) AND (d.activity_date >= (a.latest_activity_date - 7)) AND (d.activity_date < a.latest_activity_date))))
+ WITH active AS MATERIALIZED (
+         SELECT a.supplier_id,
+            a.latest_activity_date
+           FROM (triage.supplier_activity a
+             JOIN triage.suppliers s ON (((s.supplier_id = a.supplier_id) AND s.active)))
+        ), week AS MATERIALIZED (
+         SELECT a.supplier_id,
+            d.practice_code,
+            a.latest_activity_date,
+            max(d.activity_date) AS last_reported_date
+           FROM (active a
+             CROSS JOIN LATERAL ( SELECT d_1.practice_code,
+                    d_1.activity_date
+                   FROM triage.daily_requests d_1
+                  WHERE ((d_1.supplier_id = a.supplier_id) AND (d_1.activity_date >= (a.latest_activity_date - 7)) AND (d_1.activity_date < a.latest_activity_date))
+                 OFFSET 0) d)
+          GROUP BY a.supplier_id, d.practice_code, a.latest_activity_date
+        ), latest AS MATERIALIZED (
+         SELECT a.supplier_id,
+            d.practice_code
+           FROM (active a
+             CROSS JOIN LATERAL ( SELECT d_1.practice_code
+                   FROM triage.daily_requests d_1
+                  WHERE ((d_1.supplier_id = a.supplier_id) AND (d_1.activity_date = a.latest_activity_date))
+                 OFFSET 0) d)
+        )
+ SELECT supplier_id,
+    practice_code,
+    latest_activity_date,
+    last_reported_date
+   FROM week w
   WHERE (NOT (EXISTS ( SELECT 1
-           FROM triage.daily_requests l
-          WHERE ((l.supplier_id = a.supplier_id) AND (l.practice_code = d.practice_code) AND (l.activity_date = a.latest_activity_date)))))
-  GROUP BY a.supplier_id, d.practice_code, a.latest_activity_date;
+           FROM latest l
+          WHERE ((l.supplier_id = w.supplier_id) AND (l.practice_code = w.practice_code)))));
 
 --
 -- Name: unknown_practices; Type: VIEW; Schema: triage; Owner: -

@@ -15,8 +15,9 @@ INGEST_DATABASE_URL):
    checked row by row), with the consumer's peak RSS;
 4. on both databases then: the freshness refresh (the refresher's query set), the status page
    ``/`` and the ``/metrics`` scrape of a running ``ingest run`` (median of ``--repeats``), and
-   on the history only the CLI as people run it: ``ingest export --by icb`` over 3 years under
-   a vintage, ``--by practice`` for one month, and one supplier's ``ingest quality-report``.
+   on the history only the CLI as people run it: ``ingest export --by icb --period month``
+   over 3 years under a vintage, ``--by practice`` for one month (by day), and one supplier's
+   ``ingest quality-report`` (30 days).
 
 It prints a table (empty, history, ratio, target) and writes it as JSON under
 ``bench-results/``. Figures depend on the machine: quote them as ratios from one run.
@@ -212,9 +213,9 @@ def commands(today: dt.date, supplier: str, out: Path) -> dict[str, list[str]]:
     three_years = yesterday - dt.timedelta(days=3 * 365)
     month = yesterday - dt.timedelta(days=30)
     return {
-        "export_icb_3y_s": ["export", "--by", "icb", "--from", str(three_years), "--to",
-                            str(yesterday), "--vintage", str(today), "--out",
-                            str(out / "icb.csv")],
+        "export_icb_3y_s": ["export", "--by", "icb", "--period", "month", "--from",
+                            str(three_years), "--to", str(yesterday), "--vintage", str(today),
+                            "--out", str(out / "icb.csv")],
         "export_practice_1m_s": ["export", "--by", "practice", "--from", str(month), "--to",
                                  str(yesterday), "--vintage", str(today), "--out",
                                  str(out / "practice.csv")],

@@ -68,8 +68,8 @@ async def test_upgrade_summarises_the_rows_already_stored(db_url: str) -> None:
                 " PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, applied_at"
                 " timestamptz NOT NULL DEFAULT now())"
             )
-            for m in discover():  # the previous release: every migration but the summary's
-                if m.version != SUMMARY_VERSION:
+            for m in discover():  # a database of the migrations before the summary's
+                if m.version < SUMMARY_VERSION:
                     await pg.execute(m.sql)
                     await pg.execute(
                         "INSERT INTO triage.schema_migrations (version, name, checksum)"
