@@ -11,6 +11,10 @@ class ConfigurationError(IngestError):
     """A setting is missing or has an unusable value."""
 
 
+class MigrationPrivilegeError(IngestError):
+    """Migrations are pending and the connected role may not apply them."""
+
+
 class StackError(IngestError):
     """The local Kafka/Postgres stack could not be started, stopped or inspected."""
 

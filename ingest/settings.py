@@ -29,6 +29,13 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None, description="Postgres URL; default: the local stack's database."
     )
+    migration_database_url: str | None = Field(
+        None,
+        description=(
+            "Postgres URL of the role that owns the schema and runs `ingest migrate`; default: "
+            "INGEST_DATABASE_URL when set, else the local stack's owner role."
+        ),
+    )
     schema_registry_url: str | None = Field(
         None, description="Confluent-compatible schema registry; unset = wire format refused."
     )
@@ -124,6 +131,15 @@ class Settings(BaseSettings):
     def database(self) -> str:
         """Postgres URL: the setting, else the local stack's database."""
         return self._address(self.database_url, "INGEST_DATABASE_URL")
+
+    def migration_database(self) -> str:
+        """Postgres URL for migrations: the setting; else INGEST_DATABASE_URL when set (one
+        role for both); else the local stack's owner role; else its database."""
+        if self.migration_database_url:
+            return self.migration_database_url
+        if self.database_url:
+            return self.database_url
+        return self.stack_env().get("INGEST_MIGRATION_DATABASE_URL") or self.database()
 
     def _address(self, value: str | None, name: str) -> str:
         if value:

@@ -84,7 +84,8 @@ async def stack() -> local_stack.StackAddresses:
     database_url = os.environ.get("INGEST_DATABASE_URL")
     if bootstrap and database_url:
         registry = os.environ.get("INGEST_SCHEMA_REGISTRY_URL") or None
-        return local_stack.StackAddresses(bootstrap, database_url, registry)
+        owner = os.environ.get("INGEST_MIGRATION_DATABASE_URL") or None
+        return local_stack.StackAddresses(bootstrap, database_url, registry, owner)
     # idempotent: reuses a running stack; tests migrate their own session database
     result = await local_stack.up(_local_state_dir(), apply_migrations=False)
     return result.addresses
@@ -113,19 +114,20 @@ async def schema_registry_url(stack: local_stack.StackAddresses) -> str:
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def session_database(stack: local_stack.StackAddresses) -> AsyncIterator[str]:
-    """URL of a fresh, migrated database private to this pytest session. Falls back to the
-    stack's own database when the role may not CREATE DATABASE."""
+    """URL of a fresh, migrated database private to this pytest session, as the owner role
+    (which may create databases and migrate). Falls back to the stack's own database when the
+    role may not CREATE DATABASE."""
     name = new_database_name()
-    admin = await asyncpg.connect(stack.database_url)
+    admin = await asyncpg.connect(stack.owner_database_url)
     try:
         await drop_stale_test_databases(admin)
         await admin.execute(f'CREATE DATABASE "{name}"')
     except asyncpg.InsufficientPrivilegeError:
         await admin.close()
-        await migrate(stack.database_url)
-        yield stack.database_url
+        await migrate(stack.owner_database_url)
+        yield stack.owner_database_url
         return
-    url = with_database(stack.database_url, name)
+    url = with_database(stack.owner_database_url, name)
     try:
         await migrate(url)
         yield url

@@ -81,7 +81,7 @@ def stack_up(
     if result.applied:
         _progress(f"migrations applied: {', '.join(f'{v:04d}' for v in result.applied)}")
     _progress(f"stack ready in {result.seconds:.1f} s; addresses also in {result.paths.stack_env}")
-    for line in result.addresses.env_lines():
+    for line in result.addresses.shown_lines():  # passwords masked; stack.env (0600) has them
         _out.print(line)
 
 
@@ -115,14 +115,15 @@ def stack_status() -> None:
 
 
 def migrate_command() -> None:
-    """Apply pending SQL migrations to the configured database."""
-    url = load_settings().database()
+    """Apply pending SQL migrations to the configured database (as the schema's owner:
+    INGEST_MIGRATION_DATABASE_URL, else INGEST_DATABASE_URL)."""
+    url = load_settings().migration_database()
     try:
         applied = asyncio.run(migrate(url))
     except (OSError, asyncpg.PostgresError) as exc:
         raise IngestError(
             f"cannot migrate {_redact(url)}: {exc}; is the database up (`ingest stack up`) "
-            "and INGEST_DATABASE_URL right?"
+            "and INGEST_MIGRATION_DATABASE_URL (or INGEST_DATABASE_URL) right?"
         ) from exc
     names = {m.version: m.name for m in discover()}
     for version in applied:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import asyncpg
 
+from ingest.errors import MigrationPrivilegeError
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -43,8 +45,37 @@ def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return found
 
 
+async def pending_migrations(conn: asyncpg.Connection) -> list[int]:
+    """Versions not applied yet, read without DDL (a role without CREATE rights may ask)."""
+    table = await conn.fetchval("SELECT to_regclass('triage.schema_migrations')")
+    done: set[int] = set()
+    if table is not None:
+        rows = await conn.fetch("SELECT version FROM triage.schema_migrations")
+        done = {r["version"] for r in rows}
+    return [m.version for m in discover() if m.version not in done]
+
+
 async def apply_migrations(conn: asyncpg.Connection) -> list[int]:
-    """Apply the pending migrations; returns the versions applied by this call."""
+    """Apply the pending migrations; returns the versions applied by this call.
+
+    Nothing pending: returns at once, without DDL, so the service may run as a role that reads
+    and writes but may not change the schema. Pending but the role may not apply them: a
+    :class:`MigrationPrivilegeError` that says to run ``ingest migrate`` as the owner."""
+    pending = await pending_migrations(conn)
+    if not pending:
+        return []
+    try:
+        return await _apply_locked(conn)
+    except asyncpg.InsufficientPrivilegeError as exc:
+        user = await conn.fetchval("SELECT current_user")
+        raise MigrationPrivilegeError(
+            f"migrations {', '.join(f'{v:04d}' for v in pending)} are pending and role {user} "
+            f"may not apply them ({exc}); run `ingest migrate` as the schema's owner "
+            "(INGEST_MIGRATION_DATABASE_URL), then start this again"
+        ) from None
+
+
+async def _apply_locked(conn: asyncpg.Connection) -> list[int]:
     await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_ID)
     try:
         await conn.execute(

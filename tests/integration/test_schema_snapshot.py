@@ -12,7 +12,7 @@ from tests.support.schema_snapshot import REGENERATE, SNAPSHOT, migrated_schema
 async def test_the_migrations_build_the_schema_snapshot(
     stack: local_stack.StackAddresses,
 ) -> None:
-    built = await migrated_schema(stack.database_url)
+    built = await migrated_schema(stack.owner_database_url)
     committed = SNAPSHOT.read_text()
 
     if built != committed:

@@ -81,7 +81,7 @@ async def test_up_again_reuses_the_running_stack(
 
     assert code == 0, err
     assert elapsed < 30
-    assert out.splitlines() == stack.env_lines()
+    assert out.splitlines() == stack.shown_lines()  # passwords masked
     assert "already running" in err
     assert (state_dir / "stack.env").read_text().splitlines() == stack.env_lines()
     assert {c.name: c.pid for c in await local_stack.status(state_dir)} == pids
@@ -159,7 +159,7 @@ async def test_every_migration_is_recorded_once(pg: asyncpg.Connection, db_url: 
 @pytest_asyncio.fixture(loop_scope="session")
 async def empty_database(stack: local_stack.StackAddresses) -> AsyncIterator[str]:
     """A brand-new database on the stack's server, dropped after the test."""
-    async with scratch_database(stack.database_url) as url:
+    async with scratch_database(stack.owner_database_url) as url:
         yield url
 
 
@@ -177,7 +177,7 @@ async def test_concurrent_migrations_do_not_race(empty_database: str) -> None:
 
 
 async def test_two_migrate_processes_on_a_new_database(empty_database: str) -> None:
-    env = {"INGEST_DATABASE_URL": empty_database}
+    env = {"INGEST_DATABASE_URL": empty_database, "INGEST_MIGRATION_DATABASE_URL": empty_database}
     results = await asyncio.gather(run_cli("migrate", env=env), run_cli("migrate", env=env))
     assert [code for code, _, _ in results] == [0, 0], results
     applied = sorted(
