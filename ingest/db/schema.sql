@@ -1388,17 +1388,24 @@ GRANT USAGE ON SCHEMA triage TO triage_reader;
 GRANT USAGE ON SCHEMA triage TO triage_writer;
 
 --
--- Name: FUNCTION freshness_status(last_event_at timestamp with time zone, warn_after interval, error_after interval, ts timestamp with time zone); Type: ACL; Schema: triage; Owner: -
---
-
-GRANT ALL ON FUNCTION triage.freshness_status(last_event_at timestamp with time zone, warn_after interval, error_after interval, ts timestamp with time zone) TO triage_writer;
-
---
 -- Name: FUNCTION area_period(p_from date, p_to date, p_period text, p_unit text, p_vintage date); Type: ACL; Schema: triage; Owner: -
 --
 
 REVOKE ALL ON FUNCTION triage.area_period(p_from date, p_to date, p_period text, p_unit text, p_vintage date) FROM PUBLIC;
 GRANT ALL ON FUNCTION triage.area_period(p_from date, p_to date, p_period text, p_unit text, p_vintage date) TO triage_reader;
+GRANT ALL ON FUNCTION triage.area_period(p_from date, p_to date, p_period text, p_unit text, p_vintage date) TO triage_writer;
+
+--
+-- Name: FUNCTION csv_text(p_value text); Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT ALL ON FUNCTION triage.csv_text(p_value text) TO triage_writer;
+
+--
+-- Name: FUNCTION freshness_status(last_event_at timestamp with time zone, warn_after interval, error_after interval, ts timestamp with time zone); Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT ALL ON FUNCTION triage.freshness_status(last_event_at timestamp with time zone, warn_after interval, error_after interval, ts timestamp with time zone) TO triage_writer;
 
 --
 -- Name: FUNCTION icb_daily(p_from date, p_to date, p_vintage date); Type: ACL; Schema: triage; Owner: -
@@ -1425,6 +1432,30 @@ GRANT ALL ON FUNCTION triage.practice_daily(p_from date, p_to date, p_vintage da
 GRANT ALL ON FUNCTION triage.practice_daily(p_from date, p_to date, p_vintage date) TO triage_writer;
 
 --
+-- Name: FUNCTION practice_feed_summary_deleted(); Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT ALL ON FUNCTION triage.practice_feed_summary_deleted() TO triage_writer;
+
+--
+-- Name: FUNCTION practice_feed_summary_inserted(); Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT ALL ON FUNCTION triage.practice_feed_summary_inserted() TO triage_writer;
+
+--
+-- Name: FUNCTION practice_feed_summary_truncated(); Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT ALL ON FUNCTION triage.practice_feed_summary_truncated() TO triage_writer;
+
+--
+-- Name: FUNCTION practice_feed_summary_updated(); Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT ALL ON FUNCTION triage.practice_feed_summary_updated() TO triage_writer;
+
+--
 -- Name: FUNCTION practice_mapping(p_vintage date); Type: ACL; Schema: triage; Owner: -
 --
 
@@ -1438,6 +1469,7 @@ GRANT ALL ON FUNCTION triage.practice_mapping(p_vintage date) TO triage_writer;
 
 REVOKE ALL ON FUNCTION triage.practice_period(p_from date, p_to date, p_period text, p_vintage date) FROM PUBLIC;
 GRANT ALL ON FUNCTION triage.practice_period(p_from date, p_to date, p_period text, p_vintage date) TO triage_reader;
+GRANT ALL ON FUNCTION triage.practice_period(p_from date, p_to date, p_period text, p_vintage date) TO triage_writer;
 
 --
 -- Name: FUNCTION practices_without_data(p_from date, p_to date, p_vintage date); Type: ACL; Schema: triage; Owner: -
@@ -1445,6 +1477,7 @@ GRANT ALL ON FUNCTION triage.practice_period(p_from date, p_to date, p_period te
 
 REVOKE ALL ON FUNCTION triage.practices_without_data(p_from date, p_to date, p_vintage date) FROM PUBLIC;
 GRANT ALL ON FUNCTION triage.practices_without_data(p_from date, p_to date, p_vintage date) TO triage_reader;
+GRANT ALL ON FUNCTION triage.practices_without_data(p_from date, p_to date, p_vintage date) TO triage_writer;
 
 --
 -- Name: FUNCTION rejected_since(p_since timestamp with time zone); Type: ACL; Schema: triage; Owner: -
@@ -1452,6 +1485,7 @@ GRANT ALL ON FUNCTION triage.practices_without_data(p_from date, p_to date, p_vi
 
 REVOKE ALL ON FUNCTION triage.rejected_since(p_since timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION triage.rejected_since(p_since timestamp with time zone) TO triage_reader;
+GRANT ALL ON FUNCTION triage.rejected_since(p_since timestamp with time zone) TO triage_writer;
 
 --
 -- Name: FUNCTION stored_since(p_since timestamp with time zone, p_suppliers text[]); Type: ACL; Schema: triage; Owner: -
@@ -1459,6 +1493,7 @@ GRANT ALL ON FUNCTION triage.rejected_since(p_since timestamp with time zone) TO
 
 REVOKE ALL ON FUNCTION triage.stored_since(p_since timestamp with time zone, p_suppliers text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION triage.stored_since(p_since timestamp with time zone, p_suppliers text[]) TO triage_reader;
+GRANT ALL ON FUNCTION triage.stored_since(p_since timestamp with time zone, p_suppliers text[]) TO triage_writer;
 
 --
 -- Name: FUNCTION sub_icb_daily(p_from date, p_to date, p_vintage date); Type: ACL; Schema: triage; Owner: -
@@ -1513,16 +1548,23 @@ GRANT SELECT ON TABLE triage.current_memberships TO triage_reader;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.current_memberships TO triage_writer;
 
 --
--- Name: TABLE ref_practices; Type: ACL; Schema: triage; Owner: -
+-- Name: TABLE ref_participation; Type: ACL; Schema: triage; Owner: -
 --
 
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.ref_practices TO triage_writer;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.ref_participation TO triage_writer;
 
 --
 -- Name: TABLE current_participation; Type: ACL; Schema: triage; Owner: -
 --
 
 GRANT SELECT ON TABLE triage.current_participation TO triage_reader;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.current_participation TO triage_writer;
+
+--
+-- Name: TABLE ref_practices; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.ref_practices TO triage_writer;
 
 --
 -- Name: TABLE current_practice_classes; Type: ACL; Schema: triage; Owner: -
@@ -1588,6 +1630,12 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.dlq_replay_outcomes TO triage_
 GRANT SELECT,USAGE ON SEQUENCE triage.dlq_replays_replay_id_seq TO triage_writer;
 
 --
+-- Name: TABLE practice_feed_summary; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.practice_feed_summary TO triage_writer;
+
+--
 -- Name: TABLE reference_load_history; Type: ACL; Schema: triage; Owner: -
 --
 
@@ -1621,6 +1669,13 @@ GRANT SELECT ON TABLE triage.requests_by_supplier TO triage_reader;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.requests_by_supplier TO triage_writer;
 
 --
+-- Name: TABLE restatement_history; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT ON TABLE triage.restatement_history TO triage_reader;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.restatement_history TO triage_writer;
+
+--
 -- Name: TABLE schema_migrations; Type: ACL; Schema: triage; Owner: -
 --
 
@@ -1631,12 +1686,6 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.schema_migrations TO triage_wr
 --
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.supplier_activity TO triage_writer;
-
---
--- Name: TABLE restatement_history; Type: ACL; Schema: triage; Owner: -
---
-
-GRANT SELECT ON TABLE triage.restatement_history TO triage_reader;
 
 --
 -- Name: TABLE supplier_daily_totals; Type: ACL; Schema: triage; Owner: -

@@ -48,7 +48,7 @@ PASSWORD_FILES = {
 }
 _LOGIN_OPTIONS = "LOGIN NOSUPERUSER NOCREATEROLE NOREPLICATION NOBYPASSRLS"
 ROLE_OPTIONS = {
-    OWNER_ROLE: f"{_LOGIN_OPTIONS} CREATEDB",
+    OWNER_ROLE: f"{_LOGIN_OPTIONS} CREATEDB",  # + pg_signal_backend, see ensure_roles
     SERVICE_ROLE: f"{_LOGIN_OPTIONS} NOCREATEDB",
 }
 HBA = """\
@@ -146,9 +146,10 @@ async def ensure_roles(conn: asyncpg.Connection, paths: StackPaths) -> None:
         if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", group):
             await conn.execute(f"CREATE ROLE {group} NOLOGIN")
     await conn.execute(f"GRANT {WRITER_GROUP} TO {SERVICE_ROLE}")
-    # The owner may act as the groups (SET ROLE triage_reader in tests and checks) and as the
-    # service (end its sessions: dropping a test database WITH (FORCE)); never the reverse.
-    await conn.execute(f"GRANT {READER_GROUP}, {WRITER_GROUP}, {SERVICE_ROLE} TO {OWNER_ROLE}")
+    # The owner may act as the groups (SET ROLE triage_reader in tests and checks) and end
+    # other sessions of non-superusers (DROP DATABASE ... WITH (FORCE) of a test database meets
+    # the service's sessions and autovacuum workers); never the reverse.
+    await conn.execute(f"GRANT {READER_GROUP}, {WRITER_GROUP}, pg_signal_backend TO {OWNER_ROLE}")
     if await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DATABASE):
         await conn.execute(f'ALTER DATABASE "{DATABASE}" OWNER TO {OWNER_ROLE}')
     else:
