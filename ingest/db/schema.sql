@@ -1630,6 +1630,18 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.dlq_replay_outcomes TO triage_
 GRANT SELECT,USAGE ON SEQUENCE triage.dlq_replays_replay_id_seq TO triage_writer;
 
 --
+-- Name: TABLE outcome_outbox; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.outcome_outbox TO triage_writer;
+
+--
+-- Name: SEQUENCE outcome_outbox_outbox_id_seq; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,USAGE ON SEQUENCE triage.outcome_outbox_outbox_id_seq TO triage_writer;
+
+--
 -- Name: TABLE practice_feed_summary; Type: ACL; Schema: triage; Owner: -
 --
 
