@@ -91,7 +91,10 @@ def export(
 def quality_report(
     supplier: Annotated[str, typer.Option(help="Supplier id.")],
     out: Annotated[Path, typer.Option(help="File to write.")],
-    days: Annotated[int, typer.Option(min=1, max=3660, help="Days covered, ending today.")] = 30,
+    days: Annotated[
+        int,
+        typer.Option(min=1, max=3660, help="Days covered, ending yesterday (today is not due)."),
+    ] = 30,
     fmt: Annotated[
         ReportFormat | None,
         typer.Option("--format", help="html or md (default: from --out's suffix, else html)."),

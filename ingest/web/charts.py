@@ -101,9 +101,17 @@ def bar_chart(bars: Sequence[Bar], *, label: str, width: int = 720, height: int 
         if bar.marked:
             rects.append(Rect(x, top + plot_h - 3, bar_w, 3, bar.fill, bar.title))
     if bars:
-        for i in sorted({0, len(bars) // 2, len(bars) - 1}):
-            x = left + i * slot + slot / 2
-            texts.append(Text(x, height - 12, bars[i].label, "#444", "middle"))
+        # The first label starts at the plot's left edge and the last ends at its right edge,
+        # so neither is cut by the chart's border, whatever the label's width.
+        last = len(bars) - 1
+        for i in sorted({0, len(bars) // 2, last}):
+            if i == 0:
+                x, anchor = float(left), "start"
+            elif i == last:
+                x, anchor = float(width - right), "end"
+            else:
+                x, anchor = left + i * slot + slot / 2, "middle"
+            texts.append(Text(x, height - 12, bars[i].label, "#444", anchor))
     lines.append(Line(left, top + plot_h, width - right, top + plot_h, "#444"))
     return SvgChart(
         width, height, label, background="#fff", rects=tuple(rects), lines=tuple(lines),

@@ -45,9 +45,10 @@ def hostile_report() -> QualityData:
         source_partition=0,
         source_offset=7,
         key=f"key {HOSTILE_LINE}".encode(),
-        value_head=f"value {HOSTILE_LINE}".encode(),
+        value_head=b"\xc3\x01" + bytes(398),
         value_length=400,
         detail=f"detail {HOSTILE_TEXT}",
+        decoded=f"value {HOSTILE_LINE}",  # a decoded value carries the supplier's text
     )
     return QualityData(
         supplier_id=f"id {HOSTILE_TEXT}",

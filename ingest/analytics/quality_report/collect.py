@@ -7,6 +7,7 @@ beside this module, run in one read-only repeatable-read transaction (one consis
 from __future__ import annotations
 
 import datetime as dt
+import json
 from importlib.resources import files
 from zoneinfo import ZoneInfo
 
@@ -15,7 +16,7 @@ import asyncpg
 from ingest.analytics.export import MISSING_SCHEMA_ERRORS
 from ingest.analytics.quality_report.model import (
     SAMPLES_PER_REASON,
-    VALUE_PREVIEW_BYTES,
+    VALUE_DECODE_BYTES,
     DayVolume,
     LateDay,
     MissingPractice,
@@ -25,7 +26,23 @@ from ingest.analytics.quality_report.model import (
     RejectionSample,
     UnknownPractice,
 )
+from ingest.consumer.decoding import Decoder
 from ingest.contract.model import topic_for
+from ingest.errors import DecodeError
+
+
+def decoded_value(decoder: Decoder, value: bytes | None, length: int | None) -> str | None:
+    """A whole value decoded with a released schema, as JSON (fields in schema order, empty
+    ones left out); None when it was cut or does not decode (the report then shows its first
+    bytes)."""
+    if value is None or length is None or length > len(value):
+        return None
+    try:
+        record = decoder.decode(value)
+    except DecodeError:
+        return None
+    present = {k: v for k, v in record.items() if v is not None}  # schema order, nulls left out
+    return json.dumps(present, default=str, ensure_ascii=False)
 
 
 def _query(name: str) -> str:
@@ -86,7 +103,8 @@ async def _collect(
         raise QualityReportError("--days must be at least 1")
     tz = ZoneInfo(timezone)
     now = now or dt.datetime.now(dt.UTC)
-    end = now.astimezone(tz).date()
+    # Today's figures are not due yet: the period ends yesterday (local time).
+    end = now.astimezone(tz).date() - dt.timedelta(days=1)
     start = end - dt.timedelta(days=days - 1)
     since = dt.datetime.combine(start, dt.time(), tzinfo=tz)
     topic = topic_for(supplier_id)
@@ -96,7 +114,7 @@ async def _collect(
             raise QualityReportError(f"supplier {supplier_id!r} is not registered")
         reason_rows = await conn.fetch(REJECTIONS_BY_REASON, supplier_id, topic, since)
         sample_rows = await conn.fetch(
-            REJECTION_SAMPLES, supplier_id, topic, since, VALUE_PREVIEW_BYTES, samples_per_reason
+            REJECTION_SAMPLES, supplier_id, topic, since, VALUE_DECODE_BYTES, samples_per_reason
         )
         rejected_day_rows = await conn.fetch(REJECTIONS_BY_DAY, supplier_id, topic, since, timezone)
         volume_rows = await conn.fetch(VOLUMES, supplier_id, start, end)
@@ -108,6 +126,7 @@ async def _collect(
         missing_rows = await conn.fetch(MISSING_PRACTICES, supplier_id, start, end, days)
         unknown_rows = await conn.fetch(UNKNOWN_PRACTICES, supplier_id)
 
+    decoder = Decoder()
     samples: dict[str, list[RejectionSample]] = {}
     for r in sample_rows:
         samples.setdefault(r["reason"], []).append(
@@ -120,6 +139,7 @@ async def _collect(
                 r["value_head"],
                 r["value_length"],
                 r["detail"],
+                decoded_value(decoder, r["value_head"], r["value_length"]),
             )
         )
     assert restated is not None

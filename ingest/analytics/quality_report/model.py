@@ -10,7 +10,9 @@ from ingest.errors import IngestError
 
 SAMPLES_PER_REASON = 3
 MAX_MISSING_SHOWN = 100
-VALUE_PREVIEW_BYTES = 48
+VALUE_PREVIEW_BYTES = 48  # bytes of an undecodable value shown
+VALUE_DECODE_BYTES = 4096  # values up to this size are read whole and decoded when possible
+DECODED_PREVIEW_CHARS = 300  # characters of a decoded value shown
 
 
 class QualityReportError(IngestError):
@@ -29,9 +31,10 @@ class RejectionSample:
     source_partition: int
     source_offset: int
     key: bytes | None
-    value_head: bytes | None
+    value_head: bytes | None  # the first VALUE_DECODE_BYTES bytes
     value_length: int | None
     detail: str
+    decoded: str | None = None  # the value decoded with a released schema, as JSON
 
 
 @dataclass(frozen=True, slots=True)

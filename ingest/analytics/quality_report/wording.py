@@ -5,7 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from ingest.analytics.quality_report.model import QualityData, RejectionSample
+from ingest.analytics.quality_report.model import (
+    DECODED_PREVIEW_CHARS,
+    VALUE_PREVIEW_BYTES,
+    QualityData,
+    RejectionSample,
+)
 from ingest.contract.model import Reason
 
 REASON_HELP: dict[str, str] = {
@@ -41,11 +46,17 @@ def show_bytes(data: bytes | None) -> str:
 
 
 def value_preview(sample: RejectionSample) -> str:
-    """The start of a rejected value, marked when cut, with its full length."""
+    """A rejected value for a human: decoded (as JSON) when a released schema reads it, else
+    its first bytes; cut to a bounded size and marked when cut, with its full length."""
     if sample.value_head is None:
         return "(none)"
-    more = (sample.value_length or 0) > len(sample.value_head)
-    return f"{show_bytes(sample.value_head)}{' …' if more else ''} ({sample.value_length} bytes)"
+    if sample.decoded is not None:
+        cut = len(sample.decoded) > DECODED_PREVIEW_CHARS
+        shown = sample.decoded[:DECODED_PREVIEW_CHARS]
+        return f"{shown}{' …' if cut else ''} (decoded Avro, {sample.value_length} bytes)"
+    head = sample.value_head[:VALUE_PREVIEW_BYTES]
+    more = (sample.value_length or 0) > len(head)
+    return f"{show_bytes(head)}{' …' if more else ''} ({sample.value_length} bytes)"
 
 
 def pct(value: float | None) -> str:
@@ -84,6 +95,7 @@ def summary_rows(data: QualityData) -> list[tuple[str, str]]:
         ("Reason codes present", ", ".join(r.reason for r in data.reasons) or "none"),
         ("Days with late practice-days", f"{len(data.late_days)}"),
         ("Practices missing on some days", f"{len(data.missing)}"),
+        ("Basis for 'expected'", EXPECTED_BASIS.format(days=len(data.volumes))),
         (
             "Restatement rate",
             f"{pct(data.restatement_rate)} ({data.restated_practice_days:,} of "
@@ -93,20 +105,27 @@ def summary_rows(data: QualityData) -> list[tuple[str, str]]:
     ]
 
 
+EXPECTED_BASIS = (
+    "a practice you reported in the period or the {days} days before it is expected on each "
+    "day from your first report for it up to your latest reported day, except days after its "
+    "close date and, unless you have reported it on a weekend, Saturdays and Sundays; the "
+    "period ends yesterday, as today's figures are not due yet"
+)
 _DEFINITIONS = (
     "Rejections are records received since the first day of the period. "
     "A practice-day is late when its first revision arrived more than {warn} after the end "
-    "of the activity day ({tz} time). A practice is missing on a day of the period (up to "
-    "your latest reported day) when it was reported in the period or the {days} days before "
-    "it but has no row that day; days after a practice's close date are not counted. The "
-    "restatement rate is the share of the period's practice-days with more than one revision."
+    "of the activity day ({tz} time). A practice is missing on a day it was expected but has "
+    "no row; expected: {basis}. The restatement rate is the share of the period's "
+    "practice-days with more than one revision."
 )
 
 
 def definitions(data: QualityData) -> str:
     """How to read the report, with this report's threshold, window and time zone."""
     return _DEFINITIONS.format(
-        warn=delay(data.warn_after), days=len(data.volumes), tz=data.timezone
+        warn=delay(data.warn_after),
+        tz=data.timezone,
+        basis=EXPECTED_BASIS.format(days=len(data.volumes)),
     )
 
 
