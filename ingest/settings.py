@@ -39,6 +39,21 @@ class Settings(BaseSettings):
     schema_registry_url: str | None = Field(
         None, description="Confluent-compatible schema registry; unset = wire format refused."
     )
+    schema_registry_timeout_seconds: float = Field(
+        5.0, gt=0, description="Bound on one schema registry request."
+    )
+    schema_registry_cache_size: int = Field(
+        10_000, ge=1, description="Schema ids kept (found; unknown ones in a cache as large)."
+    )
+    schema_registry_unknown_ttl_seconds: float = Field(
+        30.0, ge=0, description="How long an id the registry does not know stays unknown."
+    )
+    schema_registry_concurrency: int = Field(
+        8, ge=1, description="Schema registry requests in flight at once."
+    )
+    schema_registry_lookups_per_batch: int = Field(
+        64, ge=1, description="New schema ids asked per batch; the rest wait for the next."
+    )
     state_dir: Path = Field(Path(".ingest"), description="Local stack state folder.")
 
     # --- Kafka -----------------------------------------------------------------------

@@ -13,6 +13,7 @@ from ingest.cli import (
     publish_cmd,
     push_cmd,
     reference_cmd,
+    schemas_cmd,
     service_cmd,
     stack_cmd,
     status_cmd,
@@ -40,6 +41,7 @@ def _register() -> None:
         reference_cmd,
         analytics_cmd,
         publish_cmd,
+        schemas_cmd,
         demo_cmd,
     ):
         module.register(app)

@@ -4,9 +4,11 @@ Two encodings are accepted (CONTRACT section 1):
 
 * Avro single-object encoding: ``C3 01`` + 8-byte little-endian CRC-64-AVRO fingerprint of
   the writer schema + Avro binary body; writer schemas are the released versions.
-* Confluent wire format: ``00`` + 4-byte big-endian schema id + Avro binary body; the writer
-  schema comes from a schema registry, fetched beforehand by the I/O edge
-  (:mod:`ingest.consumer.schema_registry`) and handed in through ``registry_schemas``.
+* Confluent wire format: ``00`` + 4-byte big-endian schema id + Avro binary body; the schema
+  id is looked up beforehand by the I/O edge (:mod:`ingest.consumer.schema_registry`) and
+  handed in through ``registry_schemas``: an id whose registry schema is a released version
+  (:mod:`ingest.consumer.registry_schemas`) is read with that version, any other is
+  ``unknown_schema`` with the difference in its detail.
 
 Every failure raises :class:`~ingest.errors.DecodeError` with reason ``undecodable`` or
 ``unknown_schema`` and a detail that says exactly what was wrong.
@@ -34,6 +36,7 @@ from typing import Any
 from fastavro import parse_schema, schemaless_reader
 
 from ingest.consumer.body_diagnosis import failing_field
+from ingest.consumer.registry_schemas import RegistrySchema
 from ingest.contract.model import COUNT_FIELDS, Reason
 from ingest.contract.schemas import (
     CONFLUENT_MAGIC,
@@ -317,8 +320,6 @@ class Decoder:
             v.fingerprint: _hinted(v) for v in released_versions()
         }
         self._hinted_reader = self._hinted.get(self._reader.fingerprint) or _hinted(self._reader)
-        # registry schemas with event_id read as a plain string, by id (and the schema given)
-        self._registry_writers: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
 
     def fast_readers(self, supplier: str) -> dict[bytes, FastReader]:
         """The fast path's readers for values on a supplier's topic, by writer fingerprint
@@ -355,7 +356,7 @@ class Decoder:
     def decode(
         self,
         value: bytes | None,
-        registry_schemas: Mapping[int, dict[str, Any]] | None = None,
+        registry_schemas: Mapping[int, RegistrySchema] | None = None,
     ) -> Decoded:
         """Decode one record value; raises DecodeError on any problem."""
         if not value:
@@ -389,7 +390,7 @@ class Decoder:
         )
 
     def _decode_confluent(
-        self, value: bytes, registry_schemas: Mapping[int, dict[str, Any]]
+        self, value: bytes, registry_schemas: Mapping[int, RegistrySchema]
     ) -> Decoded:
         schema_id = confluent_schema_id(value)
         if schema_id is None:
@@ -397,17 +398,18 @@ class Decoder:
                 Reason.UNDECODABLE,
                 f"Confluent header truncated: {len(value)} bytes, need at least 5",
             )
-        writer = registry_schemas.get(schema_id)
-        if writer is None:
+        found = registry_schemas.get(schema_id)
+        if found is None:
             raise DecodeError(
                 Reason.UNKNOWN_SCHEMA,
                 f"schema id {schema_id} is unknown to the schema registry"
                 " (or no registry is configured: INGEST_SCHEMA_REGISTRY_URL)",
             )
-        known = self._registry_writers.get(schema_id)
-        if known is None or known[0] is not writer:
-            known = self._registry_writers[schema_id] = (writer, plain_event_id(writer))
-        return self._read_body(value, CONFLUENT_HEADER, known[1], f"registry id {schema_id}")
+        if found.version is None:
+            raise DecodeError(Reason.UNKNOWN_SCHEMA, found.detail)
+        writer = found.version
+        label = f"registry id {schema_id} = v{writer.version}"
+        return self._read_body(value, CONFLUENT_HEADER, self._hinted[writer.fingerprint], label)
 
     def _read_body(self, value: bytes, start: int, writer: dict[str, Any], label: str) -> Decoded:
         stream = io.BytesIO(value)

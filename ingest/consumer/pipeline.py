@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from ingest.consumer.decoding import Decoder, FastReader, timestamp_millis
+from ingest.consumer.registry_schemas import RegistrySchema
 from ingest.contract.model import (
     COUNT_FIELDS,
     DailyEvent,
@@ -126,7 +127,7 @@ def triage(
     decoder: Decoder,
     registered: Collection[str],
     limits: Limits,
-    registry_schemas: Mapping[int, dict[str, Any]] | None = None,
+    registry_schemas: Mapping[int, RegistrySchema] | None = None,
 ) -> Triaged:
     """Decode and validate each record, keeping order."""
     out = Triaged()
@@ -198,7 +199,7 @@ def check_record(
     decoder: Decoder,
     registered: Collection[str],
     limits: Limits,
-    registry_schemas: Mapping[int, dict[str, Any]] | None = None,
+    registry_schemas: Mapping[int, RegistrySchema] | None = None,
 ) -> DailyEvent | Rejection:
     """One record to a valid event or a rejection that says exactly why."""
     source = SourcePosition(record.topic, record.partition, record.offset)

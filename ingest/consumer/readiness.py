@@ -1,4 +1,5 @@
-"""What /readyz reports about the consumer: Kafka and Postgres reachable, partitions assigned."""
+"""What /readyz reports about the consumer: Kafka and Postgres reachable, partitions assigned;
+"degraded" while the schema registry does not answer (only Confluent-framed records wait)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ class Readiness:
     database: bool = False
     kafka: bool = False
     assigned: bool = False
+    registry: bool = True  # the schema registry answers (or none is configured)
 
     @property
     def ready(self) -> bool:
@@ -20,3 +22,4 @@ class Readiness:
     def reset(self) -> None:
         """Nothing reachable or assigned (the service stopped)."""
         self.database = self.kafka = self.assigned = False
+        self.registry = True

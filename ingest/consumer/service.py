@@ -26,7 +26,6 @@ import contextlib
 import logging
 import signal
 from collections.abc import Sequence
-from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError
@@ -41,16 +40,17 @@ from ingest.consumer.batch import (
     raw_records,
 )
 from ingest.consumer.database import DatabaseSession
-from ingest.consumer.decoding import Decoder, confluent_schema_id
+from ingest.consumer.decoding import Decoder
 from ingest.consumer.dlq import DLQ_MAX_BYTES, DeadLetterSender, ensure_dead_letter_topic
 from ingest.consumer.outcome_relay import OutcomeRelay
 from ingest.consumer.participation import ParticipationWatcher
 from ingest.consumer.pipeline import RawRecord, Triaged, triage
 from ingest.consumer.readiness import Readiness
+from ingest.consumer.registry_gate import RegistryGate
+from ingest.consumer.registry_schemas import RegistrySchema
 from ingest.consumer.retry import pause, retry
-from ingest.consumer.schema_registry import SchemaRegistryClient
 from ingest.consumer.store import BatchResult, Store, TopicPartitionKey
-from ingest.errors import BatchAbandonedError, RetryStoppedError, SchemaRegistryError
+from ingest.errors import BatchAbandonedError, RetryStoppedError
 from ingest.kafka import make_consumer, make_producer
 from ingest.ops.metrics import IngestMetrics
 from ingest.settings import Settings, load_settings
@@ -90,11 +90,7 @@ class IngestService:
         self._dead_letters: DeadLetterSender | None = None
         self._relay: OutcomeRelay | None = None
         self.participation = ParticipationWatcher(settings.participation_check_seconds)
-        self._registry = (
-            SchemaRegistryClient(settings.schema_registry_url)
-            if settings.schema_registry_url
-            else None
-        )
+        self.registry = RegistryGate(settings, self.readiness, self.metrics)
 
     # --- lifecycle -----------------------------------------------------------------
     def request_stop(self) -> None:
@@ -150,6 +146,7 @@ class IngestService:
     async def _poll_once(self) -> None:
         consumer = self._require_consumer()
         fetched_in = self.assignments.generation
+        self.registry.resume_due(consumer)
         try:
             batch = await consumer.getmany(
                 timeout_ms=self.settings.batch_timeout_ms,
@@ -187,8 +184,7 @@ class IngestService:
                 )
             except (KafkaError, TimeoutError) as exc:
                 log.warning("DLQ producer did not stop cleanly: %s", exc)
-        if self._registry is not None:
-            await self._registry.close()
+        await self.registry.close()
         await self.database.close()
         log.info(
             "stopped after %d committed batches (%d records skipped as already stored)",
@@ -272,9 +268,10 @@ class IngestService:
         ``fetched_in``: the assignment generation when the batch was fetched; if partitions
         were (re)assigned since, the batch is dropped unstored, its partitions sought to the
         offsets stored now, and an empty result returned."""
-        records = raw_records(batch)
-        offsets = next_offsets(batch)
-        schemas = await self.registry_schemas(records)
+        # records whose schema id the registry has not answered wait (their partitions are
+        # read again from the first of them); the rest goes ahead
+        schemas, ahead = await self.registry.prepare(raw_records(batch), next_offsets(batch))
+        records, offsets = ahead.records, ahead.offsets
         async with self.assignments.lock:
             if fetched_in is not None and fetched_in != self.assignments.generation:
                 # whether it was read before or after the seek, read it again from the
@@ -284,9 +281,13 @@ class IngestService:
                 log.info(
                     "partitions reassigned while %d records were fetched: batch dropped"
                     " unstored, read again from the stored offsets",
-                    len(records),
+                    len(records) + ahead.held_records,
                 )
                 return BatchResult()
+            if ahead.held:
+                self.registry.hold(self._require_consumer(), ahead.held)
+                if not offsets:
+                    return BatchResult()
             result = await self.database.run(
                 lambda store: self._store_batch(store, records, offsets, schemas)
             )
@@ -303,7 +304,7 @@ class IngestService:
         store: Store,
         records: Sequence[RawRecord],
         offsets: dict[TopicPartitionKey, int],
-        schemas: dict[int, dict[str, Any]],
+        schemas: dict[int, RegistrySchema],
     ) -> BatchResult:
         registered = await store.registered_suppliers()
         self.metrics.set_registered(registered)
@@ -318,23 +319,6 @@ class IngestService:
             offsets,
             self.dead_letters.send,
             now=self.clock(),
-        )
-
-    async def registry_schemas(self, records: Sequence[RawRecord]) -> dict[int, dict[str, Any]]:
-        """The registry schemas of the batch's Confluent-framed records (waits for the
-        registry while it is unreachable)."""
-        registry = self._registry
-        if registry is None:
-            return {}
-        ids = {i for r in records if r.value and (i := confluent_schema_id(r.value)) is not None}
-        if not ids:
-            return {}
-        return await retry(
-            lambda: registry.schemas(ids),
-            retry_on=(SchemaRegistryError,),
-            cap=self.settings.db_retry_max_seconds,
-            describe=str,
-            logger=log,
         )
 
 

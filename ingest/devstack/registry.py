@@ -123,6 +123,7 @@ async def ensure_registry(paths: StackPaths, report: Report = no_report) -> str:
         f"-Dquarkus.http.host={HOST}",
         f"-Dquarkus.http.port={port}",
         "-Dquarkus.http.access-log.enabled=false",
+        "-Dquarkus.log.level=WARN",  # not a line per request (its audit log is INFO)
         "-jar",
         str(files.app / RUNNER_JAR),
     ]

@@ -3,6 +3,8 @@
 * ``/metrics``: Prometheus text format of the service's registry (CONTRACT section 5);
 * ``/healthz``: 200 while the process lives;
 * ``/readyz``: 200 once Kafka and Postgres are reachable and partitions are assigned, else 503;
+  the body says ``ready``, ``not ready``, or ``degraded`` (200: ready, but the schema registry
+  does not answer, so Confluent-framed records wait while the others flow);
 * ``/``: the status page for people (ingest/ops/status_page.py), from a ``StatusSource`` (the
   freshness refresher); 503 with an explanation when the service runs without one.
 """
@@ -23,6 +25,8 @@ from ingest.settings import Settings
 class ReadinessView(Protocol):
     @property
     def ready(self) -> bool: ...
+    @property
+    def registry(self) -> bool: ...
 
 
 class ServiceView(Protocol):
@@ -41,6 +45,7 @@ class StatusSource(Protocol):
 
 
 _HTML = "text/html"
+DEGRADED = "degraded: the schema registry does not answer; Confluent-framed records wait\n"
 
 
 def build_app(
@@ -58,10 +63,12 @@ def build_app(
         return web.Response(text="ok\n")
 
     async def readyz(_: web.Request) -> web.Response:
-        ready = service.readiness.ready
-        return web.Response(
-            text=f"{'ready' if ready else 'not ready'}\n", status=200 if ready else 503
-        )
+        readiness = service.readiness
+        if not readiness.ready:
+            return web.Response(text="not ready\n", status=503)
+        if not readiness.registry:
+            return web.Response(text=DEGRADED)
+        return web.Response(text="ready\n")
 
     async def status_page(_: web.Request) -> web.Response:
         if status is None:

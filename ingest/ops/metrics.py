@@ -37,6 +37,10 @@ FRESHNESS_REFRESH_FAILURES = "triage_freshness_refresh_failures_total"
 INGEST_DELAY = "triage_ingest_delay_seconds"
 BATCH_STORE_DURATION = "triage_batch_store_duration_seconds"
 BATCH_RECORDS = "triage_batch_records"
+# Additions (issue 15): the schema registry, when one is configured.
+SCHEMA_REGISTRY_UP = "triage_schema_registry_up"
+SCHEMA_REGISTRY_LOOKUPS = "triage_schema_registry_lookups_total"
+SCHEMA_REGISTRY_HELD = "triage_schema_registry_held_partitions"
 
 # From a file pushed minutes after it was generated up to a day-old backlog being caught up.
 INGEST_DELAY_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400)
@@ -140,6 +144,25 @@ class IngestMetrics:
             BATCH_RECORDS,
             "Records per stored batch (valid, rejected and already stored).",
             buckets=BATCH_RECORDS_BUCKETS,
+            registry=r,
+        )
+        self.registry_up = Gauge(
+            SCHEMA_REGISTRY_UP,
+            "1 while the schema registry answers (or none is configured), 0 while it does not"
+            " (Confluent-framed records then wait).",
+            registry=r,
+        )
+        self.registry_up.set(1)
+        self.registry_lookups = Counter(
+            SCHEMA_REGISTRY_LOOKUPS,
+            "Schema ids asked of the registry, by result: accepted (a released version),"
+            " refused (another schema), unknown (404), failed (no answer).",
+            ["result"],
+            registry=r,
+        )
+        self.registry_held = Gauge(
+            SCHEMA_REGISTRY_HELD,
+            "Partitions whose records wait for a schema id the registry has not answered yet.",
             registry=r,
         )
         # Issue 8's gauge triage_unknown_practices, refreshed by the same timer.

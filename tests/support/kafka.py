@@ -68,6 +68,23 @@ async def produce(
         await producer.stop()
 
 
+async def produce_unacknowledged(
+    settings: Settings, topic: str, records: Sequence[Record], partition: int | None = None
+) -> None:
+    """Produce many records in order without waiting for each acknowledgement (all are
+    acknowledged before it returns)."""
+    producer = make_producer(settings)
+    await producer.start()
+    try:
+        sent = [
+            await producer.send(topic, value=value, key=key, partition=partition)
+            for key, value in records
+        ]
+        await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
+
+
 async def produce_values(settings: Settings, topic: str, values: Iterable[bytes]) -> None:
     """Produce raw values without keys, in order."""
     await produce(settings, topic, [(None, value) for value in values])

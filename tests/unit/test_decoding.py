@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ingest.consumer.decoding import Decoder
+from ingest.consumer.registry_schemas import match_released
 from ingest.contract.encoding import encode_confluent
 from ingest.contract.model import Reason
 from ingest.contract.schemas import released_versions, schema_version, version
@@ -49,7 +50,7 @@ def test_confluent_wire_format_uses_the_registry_schema() -> None:
     v1 = version(1)
     payload = {k: v for k, v in event(total=3).items() if k in v1.field_names}
     value = encode_confluent(payload, v1, schema_id=42)
-    decoded = decoder.decode(value, {42: v1.parsed})
+    decoded = decoder.decode(value, {42: match_released(42, json.dumps(v1.source))})
     assert decoded["total_requests"] == 3
 
 
@@ -124,18 +125,20 @@ def test_registry_schema_event_id_that_is_not_a_uuid_decodes_too() -> None:
     v1 = version(1)
     payload = {k: v for k, v in event(event_id="nope").items() if k in v1.field_names}
     value = encode_confluent(payload, v1, schema_id=42)
-    assert decoder.decode(value, {42: v1.parsed})["event_id"] == "nope"
+    registry = {42: match_released(42, json.dumps(v1.source))}
+    assert decoder.decode(value, registry)["event_id"] == "nope"
 
 
-def test_a_writer_schema_that_cannot_resolve_is_rejected_not_crashing() -> None:
-    other = schema_version(
-        {"type": "record", "name": "Other", "fields": [{"name": "x", "type": "int"}]}, 99
-    )
+def test_a_registry_schema_that_is_no_released_version_is_unknown_schema_naming_it() -> None:
+    other = {"type": "record", "name": "Other", "fields": [{"name": "x", "type": "int"}]}
     buf = io.BytesIO()
-    schemaless_writer(buf, other.parsed, {"x": 1})
+    schemaless_writer(buf, schema_version(other, 99).parsed, {"x": 1})
     value = b"\x00" + (5).to_bytes(4, "big") + buf.getvalue()
-    with pytest.raises(DecodeError):
-        decoder.decode(value, {5: other.parsed})
+    with pytest.raises(DecodeError) as err:
+        decoder.decode(value, {5: match_released(5, json.dumps(other))})
+    assert err.value.reason == Reason.UNKNOWN_SCHEMA
+    assert "registry schema id 5 is not a released version" in err.value.detail
+    assert "field x is not in v" in err.value.detail
 
 
 @settings(max_examples=500, deadline=None)

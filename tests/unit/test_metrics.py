@@ -171,6 +171,7 @@ def test_lag_is_summed_per_supplier_label() -> None:
 @dataclass
 class _Readiness:
     ready: bool = False
+    registry: bool = True
 
 
 @dataclass
@@ -221,6 +222,16 @@ async def test_status_page_says_when_postgres_is_unreachable() -> None:
         page = await client.get("/")
         assert page.status == 503
         assert "Postgres is unreachable" in await page.text()
+
+
+async def test_readyz_says_degraded_with_200_while_the_schema_registry_does_not_answer() -> None:
+    service = _Service(readiness=_Readiness(ready=True, registry=False))
+    async with TestClient(TestServer(build_app(service))) as client:
+        response = await client.get("/readyz")
+        assert response.status == 200
+        assert (await response.text()).startswith("degraded: the schema registry")
+        service.readiness.ready = False
+        assert (await client.get("/readyz")).status == 503
 
 
 async def test_no_status_source_no_page_but_metrics_still_served() -> None:

@@ -8,8 +8,6 @@ import asyncpg
 import pytest
 
 from ingest.consumer.deadletter import headers_dict
-from ingest.contract.encoding import encode_confluent
-from ingest.contract.schemas import version
 from ingest.settings import Settings
 from tests.events import encoded, event, key_of, yesterday
 from tests.support.bad_records import bad_records
@@ -189,52 +187,6 @@ async def test_freshness_activity_is_recorded_with_the_batch(
         supplier,
     )
     assert (row["status"], row["latest_activity_date"]) == ("ok", yesterday())
-
-
-async def test_confluent_wire_format_through_a_schema_registry(
-    settings: Settings, pg: asyncpg.Connection, token: str
-) -> None:
-    from aiohttp import web
-
-    v1 = version(1)
-    app = web.Application()
-
-    async def schema_by_id(request: web.Request) -> web.Response:
-        if request.match_info["id"] == "11":
-            import json
-
-            return web.json_response({"schema": json.dumps(v1.source)})
-        return web.json_response({"error_code": 40403, "message": "Schema not found"}, status=404)
-
-    app.router.add_get("/schemas/ids/{id}", schema_by_id)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        with_registry = settings.model_copy(
-            update={"schema_registry_url": f"http://127.0.0.1:{port}"}
-        )
-        supplier = f"{token}-confluent"
-        topic = await register_with_topic(pg, settings, supplier)
-        payload = {
-            k: v for k, v in event(supplier, "H88001", yesterday()).items() if k in v1.field_names
-        }
-        await produce(
-            settings,
-            topic,
-            [(None, encode_confluent(payload, v1, 11)), (None, encode_confluent(payload, v1, 12))],
-            partition=0,
-        )
-        async with running(with_registry):
-            await wait_consumed(pg, settings, [topic])
-    finally:
-        await runner.cleanup()
-    assert await current_rows(pg) == [("H88001", 1, 10)]
-    reasons = await pg.fetch("SELECT reason, detail FROM triage.rejected_events")
-    assert [r["reason"] for r in reasons] == ["unknown_schema"]
-    assert "schema id 12" in reasons[0]["detail"]
 
 
 async def test_latency_histograms_count_each_stored_revision_and_batch(

@@ -1,0 +1,31 @@
+"""Registering schemas in the real schema registry (its Confluent-compatible API)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aiohttp
+
+CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
+
+
+async def register_schema(url: str, subject: str, schema: dict[str, Any]) -> int:
+    """Register an Avro schema under a subject; its schema id."""
+    body = {"schema": json.dumps(schema)}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{url}/subjects/{subject}/versions",
+            data=json.dumps(body),
+            headers={"Content-Type": CONTENT_TYPE},
+        ) as response,
+    ):
+        answer = await response.json(content_type=None)
+        assert response.status == 200, answer
+        return int(answer["id"])
+
+
+def renamed(schema: dict[str, Any], name: str, namespace: str) -> dict[str, Any]:
+    """The same schema under another record name (a supplier's own naming)."""
+    return {**schema, "name": name, "namespace": namespace}
