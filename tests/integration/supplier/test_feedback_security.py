@@ -1,0 +1,91 @@
+"""The feedback topic on the secure broker (issue 13 item 2): ``ingest suppliers add`` creates
+``triage.feedback.<supplier_id>``; the supplier reads its own outcomes with its credentials
+alone, and another supplier's credentials cannot read them."""
+
+from __future__ import annotations
+
+import re
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import TopicAuthorizationFailedError
+from pydantic import SecretStr
+
+from ingest.contract.model import topic_for
+from ingest.contract.outcomes import feedback_topic
+from ingest.kafka import client_options, ensure_topics, make_producer
+from ingest.security.acls import supplier_user
+from ingest.security.credentials import Credentials
+from ingest.settings import Settings
+from tests.events import encoded, event, key_of
+from tests.support.outcomes import read_outcomes, wait_outbox_empty
+from tests.support.service import running, wait_consumed
+
+from .conftest import SecureBroker, cli_env, run_cli
+
+pytestmark = pytest.mark.security
+
+
+async def add_with_credentials(settings: Settings, broker: SecureBroker, supplier: str) -> Settings:
+    """``ingest suppliers add --credentials`` as the admin; the supplier's client settings."""
+    added = await run_cli(
+        "suppliers", "add", supplier, "--name", supplier.upper(), "--credentials",
+        env=cli_env(broker.admin(settings)),
+    )  # fmt: skip
+    assert added.code == 0, added.output
+    assert f"created feedback topic {feedback_topic(supplier)}" in added.stdout
+    (password,) = re.findall(r"INGEST_SASL_PASSWORD=(\S+)", added.stdout)
+    credentials = Credentials(supplier_user(supplier), SecretStr(password))
+    return credentials.settings(settings.model_copy(update={"kafka_bootstrap": broker.bootstrap}))
+
+
+async def test_only_the_supplier_reads_its_feedback_topic(
+    settings: Settings, secure_broker: SecureBroker, token: str, pg: asyncpg.Connection
+) -> None:
+    a, b = f"{token}-alpha", f"{token}-bravo"
+    as_a = await add_with_credentials(settings, secure_broker, a)
+    as_b = await add_with_credentials(settings, secure_broker, b)
+    await ensure_topics(secure_broker.admin(settings), [settings.dlq_topic], 1)
+
+    payload = event(supplier_id=a, practice_code="A81001")
+    producer = make_producer(as_a)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic_for(a), encoded(payload), key=key_of(payload))
+    finally:
+        await producer.stop()
+    async with running(secure_broker.consumer(settings)):
+        await wait_consumed(pg, secure_broker.admin(settings), [topic_for(a)])
+        await wait_outbox_empty(pg)  # written with the batch, then relayed
+        assert await pg.fetchval("SELECT count(*) FROM triage.daily_requests") == 1
+
+    # A reads its outcome with its own credentials alone.
+    ((key, outcome),) = await read_outcomes(as_a, a, at_least=1)
+    assert (key, outcome.outcome.value, outcome.event_id) == (
+        key_of(payload),
+        "accepted",
+        payload["event_id"],
+    )
+
+    # B does not even see A's feedback topic, and cannot read it by partition.
+    admin = AIOKafkaAdminClient(**client_options(as_b))
+    await admin.start()
+    try:
+        visible = set(await admin.list_topics())
+    finally:
+        await admin.close()
+    assert feedback_topic(a) not in visible
+    assert feedback_topic(b) in visible
+    snoop = AIOKafkaConsumer(**client_options(as_b), group_id=None)
+    await snoop.start()
+    try:
+        snoop.assign([TopicPartition(feedback_topic(a), 0)])
+        try:
+            got = await snoop.getmany(timeout_ms=5000)
+        except TopicAuthorizationFailedError:
+            got = {}
+        assert got == {}
+    finally:
+        await snoop.stop()
