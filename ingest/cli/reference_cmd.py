@@ -33,12 +33,14 @@ FileArg = Annotated[
 ]
 
 
-def _load(kind: ReferenceKind, path: Path, *, merge: bool = False) -> LoadResult:
+def _load(
+    kind: ReferenceKind, path: Path, *, merge: bool = False, icb_names: Path | None = None
+) -> LoadResult:
     cfg = settings()
 
     async def go() -> LoadResult:
         async with database(cfg) as conn:
-            return await load_file(conn, kind, path, merge=merge)
+            return await load_file(conn, kind, path, merge=merge, icb_names=icb_names)
 
     return _report(kind, path.name, run_async(go()))
 
@@ -138,11 +140,24 @@ def _iso_date(value: str) -> dt.date:
         ) from exc
 
 
-def sub_icbs(file: FileArg) -> None:
+def sub_icbs(
+    file: FileArg,
+    icb_names: Annotated[
+        Path | None,
+        typer.Option(
+            "--icb-names",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="ICB names for the eccg file (which has none): an ONS lookup with "
+            "ICByyCDH,ICByyNM columns, or icb_code,icb_name.",
+        ),
+    ] = None,
+) -> None:
     """Load sub-ICB -> ICB mappings: the project's CSV (header
     sub_icb_code,sub_icb_name,icb_code,icb_name,effective_from,effective_to) or the ODS
     eccg file as published (eccg.csv/.zip: no header, 27 columns, parent ICB in column 4)."""
-    _load(ReferenceKind.SUB_ICBS, file)
+    _load(ReferenceKind.SUB_ICBS, file, icb_names=icb_names)
 
 
 def list_sizes(

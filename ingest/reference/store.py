@@ -26,6 +26,8 @@ import asyncpg
 
 from ingest.analytics.export import MISSING_SCHEMA_ERRORS
 from ingest.errors import IngestError
+from ingest.reference.csv_input import decode_text
+from ingest.reference.icb_names import parse_icb_names, with_icb_names
 from ingest.reference.list_sizes import merge_list_sizes
 from ingest.reference.parsing import read_reference, read_snapshot
 from ingest.reference.records import (
@@ -33,6 +35,7 @@ from ingest.reference.records import (
     ListSize,
     Record,
     ReferenceKind,
+    SubIcb,
     as_row,
     columns_of,
     fingerprint,
@@ -144,7 +147,12 @@ async def load_records(
 
 
 async def load_file(
-    conn: asyncpg.Connection, kind: ReferenceKind, path: Path, *, merge: bool = False
+    conn: asyncpg.Connection,
+    kind: ReferenceKind,
+    path: Path,
+    *,
+    merge: bool = False,
+    icb_names: Path | None = None,
 ) -> LoadResult:
     """Parse the file at ``path`` and load it (see ``load_records``).
 
@@ -157,6 +165,19 @@ async def load_file(
         raise ReferenceStoreError(f"cannot read {path}: {exc.strerror or exc}") from exc
     parsed = read_reference(kind, data, path.name)
     records = parsed.records
+    summary = list(parsed.summary)
+    if icb_names is not None:
+        if kind is not ReferenceKind.SUB_ICBS:
+            raise ReferenceStoreError("--icb-names applies to sub-ICBs only")
+        try:
+            names = parse_icb_names(decode_text(await asyncio.to_thread(icb_names.read_bytes)))
+        except OSError as exc:
+            raise ReferenceStoreError(f"cannot read {icb_names}: {exc.strerror or exc}") from exc
+        sub_icbs = with_icb_names([r for r in records if isinstance(r, SubIcb)], names)
+        records = list(sub_icbs)
+        icbs = {r.icb_code for r in sub_icbs}
+        named = {r.icb_code for r in sub_icbs if r.icb_name is not None}
+        summary.append(f"ICB names from {icb_names.name}: {len(named)} of {len(icbs)} ICBs named")
     if merge:
         if kind is not ReferenceKind.LIST_SIZES:
             raise ReferenceStoreError("--merge applies to list sizes only")
@@ -176,7 +197,7 @@ async def load_file(
             )
     else:
         result = await load_records(conn, kind, records, path.name)
-    return dataclasses.replace(result, summary=tuple(parsed.summary))
+    return dataclasses.replace(result, summary=tuple(summary))
 
 
 async def load_membership_snapshots(

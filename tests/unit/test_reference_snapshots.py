@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from ingest.reference.csv_input import ReferenceFileError, overlaps
+from ingest.reference.icb_names import parse_icb_names, with_icb_names
 from ingest.reference.parsing import parse_reference, read_reference, read_snapshot
 from ingest.reference.practice_map import parse_practice_map
-from ingest.reference.records import Membership, ReferenceKind, SubIcb
+from ingest.reference.records import ListSize, Membership, ReferenceKind, SubIcb
 from ingest.reference.snapshots import Placement, Snapshot, memberships_from_snapshots
 
 pytestmark = pytest.mark.unit
@@ -147,3 +148,35 @@ def test_real_epraccur_then_real_mapping_file_give_periods_that_never_overlap() 
 def test_a_given_date_that_contradicts_the_extract_date_is_refused() -> None:
     with pytest.raises(ReferenceFileError, match="EXTRACT_DATE is 2022-01-01"):
         read_snapshot(MAP_2022.name, MAP_2022.read_bytes(), D(2022, 2, 1))
+
+
+def test_the_real_list_sizes_file_loads_with_its_extract_date() -> None:
+    sizes = parse_reference(
+        ReferenceKind.LIST_SIZES, (ODS / "gp_reg_pat_prac_all_2021_excerpt.csv").read_bytes()
+    )
+    assert len(sizes) == 7
+    assert ListSize("P83012", D(2021, 1, 1), 30594) in sizes
+    assert ListSize("Y02157", D(2021, 1, 1), 1) in sizes
+
+
+def test_icb_names_from_the_ons_layout_fill_the_eccg_rows() -> None:
+    names = parse_icb_names((ODS / "icb_names_ons_layout.csv").read_text())
+    assert names["QE1"] == "NHS Lancashire and South Cumbria Integrated Care Board"
+    eccg = [
+        r
+        for r in parse_reference(
+            ReferenceKind.SUB_ICBS, (ODS / "eccg_constructed.csv").read_bytes()
+        )
+        if isinstance(r, SubIcb)
+    ]
+    named = {r.sub_icb_code: r.icb_name for r in with_icb_names(eccg, names)}
+    assert named["01K"] == "NHS Lancashire and South Cumbria Integrated Care Board"
+    assert named["16C"] == "NHS North East and North Cumbria Integrated Care Board"
+    assert named["00K"] is None  # its 2019 parent Q74 is not in the list
+
+
+def test_an_icb_names_file_without_code_and_name_columns_is_one_line() -> None:
+    with pytest.raises(ReferenceFileError) as info:
+        parse_icb_names("code,name\nQHM,North East\n")
+    assert len(info.value.problems) == 1
+    assert "ICByyCDH,ICByyNM or icb_code,icb_name" in str(info.value)
