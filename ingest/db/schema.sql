@@ -133,6 +133,58 @@ GROUP BY p.activity_date
 $$;
 
 --
+-- Name: practice_codes_reported_deleted(); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.practice_codes_reported_deleted() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    DELETE FROM triage.practice_codes_reported r
+    USING (SELECT DISTINCT supplier_id, practice_code FROM old_rows) o
+    WHERE r.supplier_id = o.supplier_id AND r.practice_code = o.practice_code
+      AND NOT EXISTS (SELECT 1 FROM triage.daily_requests d
+                      WHERE d.supplier_id = o.supplier_id AND d.practice_code = o.practice_code);
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: practice_codes_reported_inserted(); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.practice_codes_reported_inserted() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    INSERT INTO triage.practice_codes_reported (supplier_id, practice_code)
+    SELECT DISTINCT n.supplier_id, n.practice_code
+    FROM inserted_rows n
+    WHERE NOT EXISTS (SELECT 1 FROM triage.practice_codes_reported r
+                      WHERE r.supplier_id = n.supplier_id AND r.practice_code = n.practice_code)
+    ORDER BY 1, 2
+    ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: practice_codes_reported_truncated(); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.practice_codes_reported_truncated() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    DELETE FROM triage.practice_codes_reported;
+    RETURN NULL;
+END
+$$;
+
+--
 -- Name: practice_daily(date, date, date); Type: FUNCTION; Schema: triage; Owner: -
 --
 
@@ -179,97 +231,6 @@ LEFT JOIN triage.current_list_sizes ls
        ON ls.practice_code = daily.practice_code
       AND daily.activity_date >= ls.extract_date
       AND (ls.next_extract_date IS NULL OR daily.activity_date < ls.next_extract_date)
-$$;
-
---
--- Name: practice_feed_summary_deleted(); Type: FUNCTION; Schema: triage; Owner: -
---
-
-CREATE FUNCTION triage.practice_feed_summary_deleted() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-BEGIN
-    DELETE FROM triage.practice_feed_summary f
-    USING (SELECT DISTINCT supplier_id, practice_code FROM old_rows) o
-    WHERE f.supplier_id = o.supplier_id AND f.practice_code = o.practice_code;
-    INSERT INTO triage.practice_feed_summary
-    SELECT d.supplier_id, d.practice_code, min(d.activity_date), max(d.activity_date),
-           count(*), sum(d.total_requests)
-    FROM triage.daily_requests d
-    JOIN (SELECT DISTINCT supplier_id, practice_code FROM old_rows) o
-      ON o.supplier_id = d.supplier_id AND o.practice_code = d.practice_code
-    GROUP BY d.supplier_id, d.practice_code;
-    RETURN NULL;
-END
-$$;
-
---
--- Name: practice_feed_summary_inserted(); Type: FUNCTION; Schema: triage; Owner: -
---
-
-CREATE FUNCTION triage.practice_feed_summary_inserted() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-BEGIN
-    INSERT INTO triage.practice_feed_summary AS f
-    SELECT n.supplier_id, n.practice_code, min(n.activity_date), max(n.activity_date),
-           count(*), sum(n.total_requests)
-    FROM inserted_rows n
-    GROUP BY n.supplier_id, n.practice_code
-    ORDER BY n.supplier_id, n.practice_code
-    ON CONFLICT (supplier_id, practice_code) DO UPDATE SET
-        first_activity_date = LEAST(f.first_activity_date, EXCLUDED.first_activity_date),
-        last_activity_date = GREATEST(f.last_activity_date, EXCLUDED.last_activity_date),
-        days_reported = f.days_reported + EXCLUDED.days_reported,
-        total_requests = f.total_requests + EXCLUDED.total_requests;
-    RETURN NULL;
-END
-$$;
-
---
--- Name: practice_feed_summary_truncated(); Type: FUNCTION; Schema: triage; Owner: -
---
-
-CREATE FUNCTION triage.practice_feed_summary_truncated() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-BEGIN
-    DELETE FROM triage.practice_feed_summary;
-    RETURN NULL;
-END
-$$;
-
---
--- Name: practice_feed_summary_updated(); Type: FUNCTION; Schema: triage; Owner: -
---
-
-CREATE FUNCTION triage.practice_feed_summary_updated() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    c record;
-BEGIN
-    FOR c IN
-        SELECT supplier_id, practice_code, sum(total) AS delta
-        FROM (SELECT supplier_id, practice_code, total_requests::bigint AS total
-              FROM new_rows
-              UNION ALL
-              SELECT supplier_id, practice_code, -total_requests::bigint
-              FROM old_rows) t
-        GROUP BY supplier_id, practice_code
-        HAVING sum(total) <> 0
-        ORDER BY supplier_id, practice_code
-    LOOP
-        UPDATE triage.practice_feed_summary f
-        SET total_requests = f.total_requests + c.delta
-        WHERE f.supplier_id = c.supplier_id AND f.practice_code = c.practice_code;
-    END LOOP;
-    RETURN NULL;
-END
 $$;
 
 --
@@ -900,17 +861,12 @@ ALTER TABLE triage.outcome_outbox ALTER COLUMN outbox_id ADD GENERATED ALWAYS AS
 );
 
 --
--- Name: practice_feed_summary; Type: TABLE; Schema: triage; Owner: -
+-- Name: practice_codes_reported; Type: TABLE; Schema: triage; Owner: -
 --
 
-CREATE TABLE triage.practice_feed_summary (
+CREATE TABLE triage.practice_codes_reported (
     supplier_id text NOT NULL,
-    practice_code text NOT NULL,
-    first_activity_date date NOT NULL,
-    last_activity_date date NOT NULL,
-    days_reported integer NOT NULL,
-    total_requests bigint NOT NULL,
-    CONSTRAINT practice_feed_summary_days_reported_check CHECK ((days_reported > 0))
+    practice_code text NOT NULL
 );
 
 --
@@ -1119,18 +1075,24 @@ CREATE VIEW triage.supplier_missing_practices AS
 --
 
 CREATE VIEW triage.unknown_practices AS
- SELECT supplier_id,
-    practice_code,
-    first_activity_date,
-    last_activity_date,
-    days_reported,
-    total_requests
-   FROM triage.practice_feed_summary f
+ SELECT c.supplier_id,
+    c.practice_code,
+    f.first_activity_date,
+    f.last_activity_date,
+    f.days_reported,
+    f.total_requests
+   FROM (triage.practice_codes_reported c
+     CROSS JOIN LATERAL ( SELECT min(d.activity_date) AS first_activity_date,
+            max(d.activity_date) AS last_activity_date,
+            (count(*))::integer AS days_reported,
+            sum(d.total_requests) AS total_requests
+           FROM triage.daily_requests d
+          WHERE ((d.supplier_id = c.supplier_id) AND (d.practice_code = c.practice_code))) f)
   WHERE ((EXISTS ( SELECT 1
            FROM triage.reference_loads l
           WHERE ((l.kind = 'practices'::text) AND (l.superseded_at IS NULL)))) AND (NOT (EXISTS ( SELECT 1
            FROM triage.current_practice_classes p
-          WHERE ((p.practice_code = f.practice_code) AND (p.setting = 'gp_practice'::text))))));
+          WHERE ((p.practice_code = c.practice_code) AND (p.setting = 'gp_practice'::text))))));
 
 --
 -- Name: consumer_offsets consumer_offsets_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
@@ -1175,11 +1137,11 @@ ALTER TABLE ONLY triage.outcome_outbox
     ADD CONSTRAINT outcome_outbox_source_topic_source_partition_source_offset_key UNIQUE (source_topic, source_partition, source_offset);
 
 --
--- Name: practice_feed_summary practice_feed_summary_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
+-- Name: practice_codes_reported practice_codes_reported_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
 --
 
-ALTER TABLE ONLY triage.practice_feed_summary
-    ADD CONSTRAINT practice_feed_summary_pkey PRIMARY KEY (supplier_id, practice_code);
+ALTER TABLE ONLY triage.practice_codes_reported
+    ADD CONSTRAINT practice_codes_reported_pkey PRIMARY KEY (supplier_id, practice_code);
 
 --
 -- Name: ref_list_sizes ref_list_sizes_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
@@ -1301,28 +1263,22 @@ CREATE INDEX rejected_events_supplier_idx ON triage.rejected_events USING btree 
 CREATE INDEX rejected_events_unpurged_idx ON triage.rejected_events USING btree (reason, received_at) WHERE (bytes_purged_at IS NULL);
 
 --
--- Name: daily_requests practice_feed_summary_delete; Type: TRIGGER; Schema: triage; Owner: -
+-- Name: daily_requests practice_codes_reported_delete; Type: TRIGGER; Schema: triage; Owner: -
 --
 
-CREATE TRIGGER practice_feed_summary_delete AFTER DELETE ON triage.daily_requests REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION triage.practice_feed_summary_deleted();
+CREATE TRIGGER practice_codes_reported_delete AFTER DELETE ON triage.daily_requests REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION triage.practice_codes_reported_deleted();
 
 --
--- Name: daily_requests practice_feed_summary_insert; Type: TRIGGER; Schema: triage; Owner: -
+-- Name: daily_requests practice_codes_reported_insert; Type: TRIGGER; Schema: triage; Owner: -
 --
 
-CREATE TRIGGER practice_feed_summary_insert AFTER INSERT ON triage.daily_requests REFERENCING NEW TABLE AS inserted_rows FOR EACH STATEMENT EXECUTE FUNCTION triage.practice_feed_summary_inserted();
+CREATE TRIGGER practice_codes_reported_insert AFTER INSERT ON triage.daily_requests REFERENCING NEW TABLE AS inserted_rows FOR EACH STATEMENT EXECUTE FUNCTION triage.practice_codes_reported_inserted();
 
 --
--- Name: daily_requests practice_feed_summary_truncate; Type: TRIGGER; Schema: triage; Owner: -
+-- Name: daily_requests practice_codes_reported_truncate; Type: TRIGGER; Schema: triage; Owner: -
 --
 
-CREATE TRIGGER practice_feed_summary_truncate AFTER TRUNCATE ON triage.daily_requests FOR EACH STATEMENT EXECUTE FUNCTION triage.practice_feed_summary_truncated();
-
---
--- Name: daily_requests practice_feed_summary_update; Type: TRIGGER; Schema: triage; Owner: -
---
-
-CREATE TRIGGER practice_feed_summary_update AFTER UPDATE ON triage.daily_requests REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION triage.practice_feed_summary_updated();
+CREATE TRIGGER practice_codes_reported_truncate AFTER TRUNCATE ON triage.daily_requests FOR EACH STATEMENT EXECUTE FUNCTION triage.practice_codes_reported_truncated();
 
 --
 -- Name: dlq_replays dlq_replays_rejected_id_fkey; Type: FK CONSTRAINT; Schema: triage; Owner: -
@@ -1424,36 +1380,30 @@ GRANT ALL ON FUNCTION triage.national_daily(p_from date, p_to date) TO triage_re
 GRANT ALL ON FUNCTION triage.national_daily(p_from date, p_to date) TO triage_writer;
 
 --
+-- Name: FUNCTION practice_codes_reported_deleted(); Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT ALL ON FUNCTION triage.practice_codes_reported_deleted() TO triage_writer;
+
+--
+-- Name: FUNCTION practice_codes_reported_inserted(); Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT ALL ON FUNCTION triage.practice_codes_reported_inserted() TO triage_writer;
+
+--
+-- Name: FUNCTION practice_codes_reported_truncated(); Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT ALL ON FUNCTION triage.practice_codes_reported_truncated() TO triage_writer;
+
+--
 -- Name: FUNCTION practice_daily(p_from date, p_to date, p_vintage date); Type: ACL; Schema: triage; Owner: -
 --
 
 REVOKE ALL ON FUNCTION triage.practice_daily(p_from date, p_to date, p_vintage date) FROM PUBLIC;
 GRANT ALL ON FUNCTION triage.practice_daily(p_from date, p_to date, p_vintage date) TO triage_reader;
 GRANT ALL ON FUNCTION triage.practice_daily(p_from date, p_to date, p_vintage date) TO triage_writer;
-
---
--- Name: FUNCTION practice_feed_summary_deleted(); Type: ACL; Schema: triage; Owner: -
---
-
-GRANT ALL ON FUNCTION triage.practice_feed_summary_deleted() TO triage_writer;
-
---
--- Name: FUNCTION practice_feed_summary_inserted(); Type: ACL; Schema: triage; Owner: -
---
-
-GRANT ALL ON FUNCTION triage.practice_feed_summary_inserted() TO triage_writer;
-
---
--- Name: FUNCTION practice_feed_summary_truncated(); Type: ACL; Schema: triage; Owner: -
---
-
-GRANT ALL ON FUNCTION triage.practice_feed_summary_truncated() TO triage_writer;
-
---
--- Name: FUNCTION practice_feed_summary_updated(); Type: ACL; Schema: triage; Owner: -
---
-
-GRANT ALL ON FUNCTION triage.practice_feed_summary_updated() TO triage_writer;
 
 --
 -- Name: FUNCTION practice_mapping(p_vintage date); Type: ACL; Schema: triage; Owner: -
@@ -1642,10 +1592,10 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.outcome_outbox TO triage_write
 GRANT SELECT,USAGE ON SEQUENCE triage.outcome_outbox_outbox_id_seq TO triage_writer;
 
 --
--- Name: TABLE practice_feed_summary; Type: ACL; Schema: triage; Owner: -
+-- Name: TABLE practice_codes_reported; Type: ACL; Schema: triage; Owner: -
 --
 
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.practice_feed_summary TO triage_writer;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.practice_codes_reported TO triage_writer;
 
 --
 -- Name: TABLE reference_load_history; Type: ACL; Schema: triage; Owner: -

@@ -1,6 +1,7 @@
-"""triage.practice_feed_summary (migration 0060): always what an aggregate of every current row
-gives, through inserts, restatements, deletes, truncation and the upgrade of a database
-that already held rows."""
+"""triage.practice_codes_reported (migration 0062) is always the set of (supplier, practice)
+codes with current rows, and triage.unknown_practices answers as the 0030 scan of every row did,
+through inserts, restatements, deletes, truncation and the upgrade of a database that already
+held rows."""
 
 from __future__ import annotations
 
@@ -14,14 +15,11 @@ from tests.support.daily_rows import insert_days
 from tests.support.databases import scratch_database
 
 DAY = dt.date(2026, 6, 1)
-SUMMARY_VERSION = 60
+FIRST_SUMMARY_VERSION = 60  # 0060 began summarising the codes; 0062 keeps the set
 
-_AGGREGATE = """
-SELECT supplier_id, practice_code, min(activity_date), max(activity_date), count(*)::integer,
-       sum(total_requests)::bigint
-FROM triage.daily_requests GROUP BY 1, 2 ORDER BY 1, 2
-"""
-_SUMMARY = "SELECT * FROM triage.practice_feed_summary ORDER BY 1, 2"
+_CODES = "SELECT DISTINCT supplier_id, practice_code FROM triage.daily_requests ORDER BY 1, 2"
+_REPORTED = "SELECT supplier_id, practice_code FROM triage.practice_codes_reported ORDER BY 1, 2"
+_UNKNOWN = "SELECT * FROM triage.unknown_practices ORDER BY 1, 2"
 # The view as 0030 defined it (a scan of every current row): 0060 must answer the same.
 _UNKNOWN_BEFORE = """
 SELECT d.supplier_id, d.practice_code, min(d.activity_date), max(d.activity_date),
@@ -68,8 +66,8 @@ async def test_upgrade_summarises_the_rows_already_stored(db_url: str) -> None:
                 " PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, applied_at"
                 " timestamptz NOT NULL DEFAULT now())"
             )
-            for m in discover():  # a database of the migrations before the summary's
-                if m.version < SUMMARY_VERSION:
+            for m in discover():  # a database of the migrations before the summaries
+                if m.version < FIRST_SUMMARY_VERSION:
                     await pg.execute(m.sql)
                     await pg.execute(
                         "INSERT INTO triage.schema_migrations (version, name, checksum)"
@@ -84,10 +82,8 @@ async def test_upgrade_summarises_the_rows_already_stored(db_url: str) -> None:
 
             await migrate(url)
 
-            assert await rows(pg, _SUMMARY) == await rows(pg, _AGGREGATE)
-            assert await rows(pg, "SELECT * FROM triage.unknown_practices ORDER BY 1, 2") == (
-                unknown_before
-            )
+            assert await rows(pg, _REPORTED) == await rows(pg, _CODES)
+            assert await rows(pg, _UNKNOWN) == unknown_before
             assert unknown_before == [
                 ("sa", "A81002", DAY + dt.timedelta(days=3), DAY + dt.timedelta(days=5), 3, 21),
                 ("sb", "Y02001", DAY, DAY, 1, 2),
@@ -99,11 +95,16 @@ async def test_upgrade_summarises_the_rows_already_stored(db_url: str) -> None:
             await pg.close()
 
 
-async def test_summary_follows_copy_restatement_delete_and_truncate(
+async def check(pg: asyncpg.Connection) -> None:
+    assert await rows(pg, _REPORTED) == await rows(pg, _CODES)
+    assert await rows(pg, _UNKNOWN) == await rows(pg, _UNKNOWN_BEFORE)
+
+
+async def test_codes_and_unknown_practices_follow_copy_restatement_delete_and_truncate(
     pg: asyncpg.Connection,
 ) -> None:
     await add_suppliers_and_rows(pg)
-    assert await rows(pg, _SUMMARY) == await rows(pg, _AGGREGATE)
+    await check(pg)
 
     # COPY, as the consumer writes new practice-days
     now = dt.datetime.now(dt.UTC)
@@ -115,7 +116,7 @@ async def test_summary_follows_copy_restatement_delete_and_truncate(
         records=[("sb", "A81003", DAY - dt.timedelta(days=n), 1, 5, uuid.uuid4(), now)
                  for n in range(4)],
     )  # fmt: skip
-    assert await rows(pg, _SUMMARY) == await rows(pg, _AGGREGATE)
+    await check(pg)
 
     # a restatement through the consumer's upsert (the key stays, the figures change)
     await pg.execute(
@@ -128,13 +129,16 @@ async def test_summary_follows_copy_restatement_delete_and_truncate(
            WHERE d.revision < EXCLUDED.revision""",
         DAY,
     )
-    assert await rows(pg, _SUMMARY) == await rows(pg, _AGGREGATE)
+    await check(pg)
 
     await pg.execute(
         "DELETE FROM triage.daily_requests WHERE practice_code = 'A81001' AND activity_date < $1",
         DAY + dt.timedelta(days=2),
     )
-    assert await rows(pg, _SUMMARY) == await rows(pg, _AGGREGATE)
+    await check(pg)
+
+    await pg.execute("DELETE FROM triage.daily_requests WHERE practice_code = 'Y02001'")
+    await check(pg)  # its last row gone: the code left the set
 
     await pg.execute("TRUNCATE triage.daily_requests")
-    assert await rows(pg, _SUMMARY) == []
+    assert await rows(pg, _REPORTED) == []
