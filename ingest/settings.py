@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ingest.errors import ConfigurationError
@@ -169,5 +169,22 @@ class Settings(BaseSettings):
 
 
 def load_settings() -> Settings:
-    """Settings from the environment."""
-    return Settings()
+    """Settings from the environment; ConfigurationError (one line naming each bad
+    variable) when a value is unusable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigurationError(settings_problems(exc)) from None
+
+
+SHOWN_VALUE_CHARS = 60
+
+
+def settings_problems(error: ValidationError) -> str:
+    """One line: each bad INGEST_* variable, its value (secrets not shown) and the problem."""
+    parts = []
+    for problem in error.errors():
+        name = str(problem["loc"][0]) if problem.get("loc") else "?"
+        shown = "" if "password" in name else f"={str(problem.get('input'))[:SHOWN_VALUE_CHARS]!r}"
+        parts.append(f"INGEST_{name.upper()}{shown}: {problem['msg']}")
+    return "bad settings: " + "; ".join(parts)

@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 from collections.abc import Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -50,7 +51,7 @@ from ingest.consumer.registry_gate import RegistryGate
 from ingest.consumer.registry_schemas import RegistrySchema
 from ingest.consumer.retry import pause, retry
 from ingest.consumer.store import BatchResult, Store, TopicPartitionKey
-from ingest.errors import BatchAbandonedError, RetryStoppedError
+from ingest.errors import BatchAbandonedError, ConfigurationError, IngestError, RetryStoppedError
 from ingest.kafka import make_consumer, make_producer
 from ingest.ops.metrics import IngestMetrics
 from ingest.settings import Settings, load_settings
@@ -343,18 +344,25 @@ async def serve(settings: Settings, service: IngestService | None = None) -> int
 
     service = service or IngestService(settings)
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, service.request_stop)
     refresher = FreshnessRefresher(
         settings,
         service.metrics,
         service.clock,
         lag_source=lambda: kafka_lag(service.kafka_consumer),
     )
-    refresher.start()
     purge = PurgeSchedule(settings)
+    try:
+        http = await start_http_server(settings, service, refresher)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot serve /metrics and /readyz on {settings.metrics_host}:"
+            f"{settings.metrics_port}: {exc.strerror or exc}; set INGEST_METRICS_PORT to a free"
+            " port (or stop the process listening there)"
+        ) from None
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, service.request_stop)
+    refresher.start()
     purge.start()
-    http = await start_http_server(settings, service, refresher)
     try:
         await service.run()
     except asyncio.CancelledError:
@@ -370,17 +378,23 @@ async def serve(settings: Settings, service: IngestService | None = None) -> int
 
 
 def main() -> None:
-    settings = load_settings()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    """Run the service; a start-up failure (bad settings, port taken) is one line, exit 2."""
     try:
-        import uvloop
+        settings = load_settings()
+        logging.basicConfig(
+            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+        try:
+            import uvloop
 
-        uvloop.install()
-    except ImportError:
-        pass
-    raise SystemExit(asyncio.run(serve(settings)))
+            uvloop.install()
+        except ImportError:
+            pass
+        code = asyncio.run(serve(settings))
+    except IngestError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    raise SystemExit(code)
 
 
 if __name__ == "__main__":
