@@ -8,7 +8,8 @@ removed when every test passed and kept (its path printed) otherwise.
 
 Per test: ``fault_token`` (unique id), ``fault_db`` (a database of its own on the private
 server, migrated), ``fault_settings`` (topics ``triage.daily.<token>-*``, group and DLQ topic
-of the test, the private stack's addresses).
+of the test, the private stack's addresses), and ``scenario`` (tests/faults/scenario.py: the
+test's traffic, suppliers and topics, fleets of consumers, the check against the oracle).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import asyncpg
 import pytest
@@ -30,6 +32,9 @@ import pytest_asyncio
 from ingest.db.migrate import migrate
 from ingest.devstack import stack as local_stack
 from ingest.settings import Settings
+
+if TYPE_CHECKING:
+    from tests.faults.scenario import Scenario
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "faults"
 
@@ -183,3 +188,23 @@ def settings_for(stack: PrivateStack, database_url: str, token: str) -> Settings
 def fault_settings(private_stack: PrivateStack, fault_db: str, fault_token: str) -> Settings:
     """Settings of this test on the private stack."""
     return settings_for(private_stack, fault_db, fault_token)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def scenario(
+    fault_settings: Settings,
+    fault_token: str,
+    private_stack: PrivateStack,
+    capsys: pytest.CaptureFixture[str],
+) -> AsyncIterator[Scenario]:
+    """This test's scenario (tests/faults/scenario.py): traffic, database connection, fleets
+    of consumers, and the check against the oracle; its connection and fleets are closed at
+    the end."""
+    from tests.faults.scenario import Scenario
+
+    scenario = Scenario(fault_settings, fault_token, private_stack, capsys)
+    await scenario.open()
+    try:
+        yield scenario
+    finally:
+        await scenario.close()

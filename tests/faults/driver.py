@@ -35,16 +35,19 @@ import aiohttp
 import asyncpg
 import psutil
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from aiokafka.protocol.group import LeaveGroupRequest
 
 from ingest.consumer.deadletter import headers_dict
 from ingest.contract.model import COUNT_FIELDS
 from ingest.kafka import client_options, make_producer
+from ingest.ops.suppliers import remove_supplier
 from ingest.settings import Settings
 from tests.faults.traffic import Classifier, Outgoing, verdict_of
 from tests.oracle import Expected, Key, Position, Record, Rejected, Stored, Valid, expected_state
+from tests.support.kafka import create_kafka_topics
+from tests.support.suppliers import register as register_supplier
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 _MEMBER_ID_RE = re.compile(r"Joined group '[^']*' \(generation \d+\) with member_id (\S+)")
@@ -60,20 +63,7 @@ async def create_topics(settings: Settings, partitions: Mapping[str, int]) -> No
     await admin.start()
     try:
         config = {"max.message.bytes": str(MAX_MESSAGE_BYTES)}
-        await admin.create_topics(
-            [NewTopic(t, n, 1, topic_configs=config) for t, n in partitions.items()]
-        )
-        for _ in range(200):
-            described = await admin.describe_topics(list(partitions))
-            if all(
-                t["error_code"] == 0
-                and t["partitions"]
-                and all(p["leader"] >= 0 for p in t["partitions"])
-                for t in described
-            ):
-                return
-            await asyncio.sleep(0.1)
-        raise AssertionError(f"topics {list(partitions)} have no leader after 20 s")
+        await create_kafka_topics(admin, partitions, config)
     finally:
         await admin.close()
 
@@ -81,15 +71,11 @@ async def create_topics(settings: Settings, partitions: Mapping[str, int]) -> No
 async def register(
     pg: asyncpg.Connection, active: Iterable[str], inactive: Iterable[str] = ()
 ) -> None:
-    for supplier in active:
-        await pg.execute(
-            "INSERT INTO triage.suppliers (supplier_id, name) VALUES ($1, $1)", supplier
-        )
+    """Register suppliers; the ``inactive`` ones are then deactivated (ingest suppliers remove)."""
+    for supplier in [*active, *inactive]:
+        await register_supplier(pg, supplier)
     for supplier in inactive:
-        await pg.execute(
-            "INSERT INTO triage.suppliers (supplier_id, name, active) VALUES ($1, $1, false)",
-            supplier,
-        )
+        await remove_supplier(pg, supplier)
 
 
 # --- producing ---------------------------------------------------------------------------

@@ -35,25 +35,17 @@ import pytest
 
 from ingest.consumer.database import DB_PROBE_SECONDS
 from ingest.settings import Settings
-from tests.faults.conftest import ARTIFACTS, PrivateStack
 from tests.faults.driver import (
     ConsumerProcess,
     Fleet,
-    check_database,
-    check_dead_letters,
-    consumer_env,
-    create_topics,
-    expected_from,
-    history,
     kill_summary,
     produce,
-    register,
-    summary,
     wait_consumed,
     wait_ready,
     watch_readiness,
 )
-from tests.faults.traffic import Classifier, Outgoing, Traffic, disagreements
+from tests.faults.scenario import Scenario
+from tests.faults.traffic import Outgoing, disagreements
 
 pytestmark = [pytest.mark.faults, pytest.mark.integration]
 
@@ -98,25 +90,17 @@ class Feeder:
 class Run:
     """One chaos run: the fleet, the feeder, the timeline and the phases of faults."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        stack: PrivateStack,
-        fleet: Fleet,
-        feeder: Feeder,
-        pg: asyncpg.Connection,
-    ) -> None:
-        self.settings, self.stack, self.fleet, self.feeder, self.pg = (
-            settings,
-            stack,
-            fleet,
-            feeder,
-            pg,
-        )
+    def __init__(self, scenario: Scenario, fleet: Fleet, feeder: Feeder) -> None:
+        self.scenario, self.fleet, self.feeder = scenario, fleet, feeder
+        self.settings, self.stack = scenario.settings, scenario.stack
         self.rng = random.Random(SEED)
         self.began = time.monotonic()
         self.timeline: list[str] = []
         self.readiness: dict[str, Counter[int | None]] = {}
+
+    @property
+    def pg(self) -> asyncpg.Connection:
+        return self.scenario.pg
 
     def note(self, event: str) -> None:
         self.timeline.append(f"{time.monotonic() - self.began:6.1f}s {event}")
@@ -184,8 +168,7 @@ class Run:
         self.note("Postgres started")
         recovered = await wait_ready(live, 60)
         self.note(f"every consumer ready again {recovered:.1f}s later")
-        await self.pg.close()
-        self.pg = await asyncpg.connect(self.settings.database())
+        await self.scenario.reconnect()
 
     async def last_kill_and_stop(self, topics: Sequence[str]) -> dict[str, int]:
         victim = self.fleet.live[0]
@@ -202,25 +185,14 @@ class Run:
 
 
 async def test_sigkills_broker_restart_and_postgres_outage_lose_and_repeat_nothing(
-    fault_settings: Settings,
-    fault_token: str,
-    private_stack: PrivateStack,
-    capsys: pytest.CaptureFixture[str],
+    scenario: Scenario,
 ) -> None:
-    settings = fault_settings
-    traffic = Traffic(fault_token, seed=SEED, partitions=6)
+    settings = scenario.settings
+    traffic = await scenario.prepare(SEED, partitions=6)
     records = traffic.mixed(practice_days=6000, bad_events=3000)
-    classify = Classifier(traffic.registered, traffic.today)
-    assert disagreements(records, classify) == []
-
-    pg = await asyncpg.connect(settings.database())
-    await register(pg, traffic.suppliers, [traffic.inactive])
-    await create_topics(
-        settings, {t: traffic.partitions if t in traffic.feed_topics else 2 for t in traffic.topics}
-    )
-    env = consumer_env(settings, INGEST_BATCH_MAX_RECORDS="1500")
-    fleet = Fleet(settings, env, ARTIFACTS / fault_token, private_stack.postgres_port)
-    run = Run(settings, private_stack, fleet, Feeder(settings, records, waves=40), pg)
+    assert disagreements(records, scenario.classify) == []
+    fleet = scenario.fleet(INGEST_BATCH_MAX_RECORDS="1500")
+    run = Run(scenario, fleet, Feeder(settings, records, waves=40))
     background: asyncio.Task[None] | None = None
     try:
         await run.feeder.next_wave()
@@ -232,32 +204,22 @@ async def test_sigkills_broker_restart_and_postgres_outage_lose_and_repeat_nothi
         await run.postgres_outage()
         codes = await run.last_kill_and_stop(traffic.topics)
 
-        broker = await history(settings, traffic.topics, records, classify)
-        expected = expected_from(broker, traffic.registered)
-        db = await check_database(run.pg, settings, expected)
-        dlq = await check_dead_letters(settings, expected)
-        with capsys.disabled():
-            print(
-                "\n"
-                + summary(
-                    f"chaos (seed {SEED})",
-                    expected,
-                    db,
-                    dlq,
-                    {
-                        "faults": f"{kill_summary(fleet.kills)}, 1 broker restart,"
-                        f" 1 Postgres outage of {OUTAGE_SECONDS:.0f} s",
-                        "/readyz during the outage": {n: dict(c) for n, c in run.readiness.items()},
-                        "consumer processes started": len(fleet.all),
-                        "produce attempts that failed (broker down)": run.feeder.failed_attempts,
-                        "records produced": f"{run.feeder.produced} (broker holds {len(broker)})",
-                        "timeline": "\n  " + "\n  ".join(run.timeline),
-                        "test took": f"{time.monotonic() - run.began:.1f} s",
-                    },
-                )
-            )
-        assert not db.problems, "\n".join(db.problems)
-        assert not dlq.problems, "\n".join(dlq.problems)
+        broker = await scenario.history(records)
+        verdict = await scenario.verify(broker)
+        scenario.report(
+            f"chaos (seed {SEED})",
+            verdict,
+            {
+                "faults": f"{kill_summary(fleet.kills)}, 1 broker restart,"
+                f" 1 Postgres outage of {OUTAGE_SECONDS:.0f} s",
+                "/readyz during the outage": {n: dict(c) for n, c in run.readiness.items()},
+                "consumer processes started": len(fleet.all),
+                "produce attempts that failed (broker down)": run.feeder.failed_attempts,
+                "records produced": f"{run.feeder.produced} (broker holds {len(broker)})",
+                "timeline": "\n  " + "\n  ".join(run.timeline),
+            },
+        )
+        verdict.assert_clean()
         assert set(codes.values()) == {0}, codes
         for name, statuses in run.readiness.items():
             assert statuses[503] > 0, f"{name} never said not ready during the outage: {statuses}"
@@ -270,5 +232,3 @@ async def test_sigkills_broker_restart_and_postgres_outage_lose_and_repeat_nothi
     finally:
         if background is not None and not background.done():
             background.cancel()
-        await fleet.close()
-        await run.pg.close()

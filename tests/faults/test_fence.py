@@ -23,23 +23,8 @@ import time
 import asyncpg
 import pytest
 
-from ingest.settings import Settings
-from tests.faults.conftest import ARTIFACTS, PrivateStack
-from tests.faults.driver import (
-    ConsumerProcess,
-    Fleet,
-    check_database,
-    check_dead_letters,
-    consumer_env,
-    create_topics,
-    expected_from,
-    history,
-    produce,
-    register,
-    summary,
-    wait_consumed,
-)
-from tests.faults.traffic import Classifier, Traffic
+from tests.faults.driver import ConsumerProcess, produce, wait_consumed
+from tests.faults.scenario import Scenario
 
 pytestmark = [pytest.mark.faults, pytest.mark.integration]
 
@@ -84,25 +69,15 @@ async def wait_blocked_by(
     )
 
 
-async def test_a_zombie_batch_is_fenced_and_nothing_is_stored_twice(
-    fault_settings: Settings,
-    fault_token: str,
-    private_stack: PrivateStack,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    began = time.monotonic()
-    settings = fault_settings
+async def test_a_zombie_batch_is_fenced_and_nothing_is_stored_twice(scenario: Scenario) -> None:
+    settings, pg = scenario.settings, scenario.pg
     # one topic of one partition: whatever batch A holds, B's first batch is of it too
-    traffic = Traffic(fault_token, seed=SEED, partitions=1)
+    traffic = await scenario.prepare(SEED, partitions=1, only_first_feed_topic=True)
     topic = traffic.feed_topics[0]
     records = [r for r in traffic.mixed(practice_days=3000, bad_events=3000) if r.topic == topic]
-    pg = await asyncpg.connect(settings.database())
-    await register(pg, traffic.suppliers, [traffic.inactive])
-    await create_topics(settings, {topic: 1})
     await produce(settings, records, chunk=2000)
-    env = consumer_env(settings, INGEST_BATCH_MAX_RECORDS="20000")
-    port = private_stack.postgres_port
-    fleet = Fleet(settings, env, ARTIFACTS / fault_token, port)
+    port = scenario.stack.postgres_port
+    fleet = scenario.fleet(INGEST_BATCH_MAX_RECORDS="20000")
     a: ConsumerProcess | None = None
     blocker = await asyncpg.connect(settings.database())
     lock = blocker.transaction()
@@ -125,32 +100,16 @@ async def test_a_zombie_batch_is_fenced_and_nothing_is_stored_twice(
         assert set(codes.values()) == {0}, codes
 
         skipped = sum(int(n) for n in _SKIPPED_RE.findall(b.log()))
-        classify = Classifier(traffic.registered, traffic.today)
-        broker = await history(settings, [topic], records, classify)
-        expected = expected_from(broker, traffic.registered)
-        db = await check_database(pg, settings, expected)
-        dlq = await check_dead_letters(settings, expected)
-        with capsys.disabled():
-            print(
-                "\n"
-                + summary(
-                    "zombie batch",
-                    expected,
-                    db,
-                    dlq,
-                    {
-                        "records B fetched that the zombie stored (fenced off)": skipped,
-                        "test took": f"{time.monotonic() - began:.1f} s",
-                    },
-                )
-            )
-        assert not db.problems, "\n".join(db.problems)
-        assert not dlq.problems, "\n".join(dlq.problems)
+        verdict = await scenario.verify(await scenario.history(records, [topic]))
+        scenario.report(
+            "zombie batch",
+            verdict,
+            {"records B fetched that the zombie stored (fenced off)": skipped},
+        )
+        verdict.assert_clean()
         assert skipped > 0, "B stored again the records the zombie had stored: no fence"
-        assert dlq.repeats == 0, "dead letters sent twice: a batch was processed twice"
+        assert verdict.dlq.repeats == 0, "dead letters sent twice: a batch was processed twice"
     finally:
         if a is not None:
             a.resume()
         await blocker.close()
-        await fleet.close()
-        await pg.close()

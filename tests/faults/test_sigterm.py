@@ -26,23 +26,17 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from ingest.kafka import client_options
 from ingest.settings import Settings
-from tests.faults.conftest import ARTIFACTS, PrivateStack
+from tests.faults.conftest import PrivateStack
 from tests.faults.driver import (
     IN_FLIGHT_SQL,
     ConsumerProcess,
-    Fleet,
     check_database,
-    check_dead_letters,
-    consumer_env,
-    create_topics,
     expected_from,
-    history,
     produce,
-    register,
-    summary,
     wait_consumed,
 )
-from tests.faults.traffic import Classifier, Traffic, disagreements
+from tests.faults.scenario import Scenario
+from tests.faults.traffic import disagreements
 from tests.support.service import running
 
 pytestmark = [pytest.mark.faults, pytest.mark.integration]
@@ -103,81 +97,55 @@ async def sigterm_in_a_batch(
 
 
 async def test_sigterm_during_a_large_batch_finishes_it_and_a_restart_redoes_nothing(
-    fault_settings: Settings,
-    fault_token: str,
-    private_stack: PrivateStack,
-    capsys: pytest.CaptureFixture[str],
+    scenario: Scenario,
 ) -> None:
-    began = time.monotonic()
-    settings = fault_settings
-    traffic = Traffic(fault_token, seed=SEED, partitions=3)
+    settings, pg = scenario.settings, scenario.pg
+    traffic = await scenario.prepare(SEED, partitions=3)
     records = traffic.mixed(practice_days=9000, bad_events=4000)
-    classify = Classifier(traffic.registered, traffic.today)
-    assert disagreements(records, classify) == []
-    pg = await asyncpg.connect(settings.database())
-    await register(pg, traffic.suppliers, [traffic.inactive])
-    await create_topics(
-        settings, {t: traffic.partitions if t in traffic.feed_topics else 2 for t in traffic.topics}
-    )
+    assert disagreements(records, scenario.classify) == []
     await produce(settings, records, chunk=2000)
-    broker = await history(settings, traffic.topics, records, classify)
+    broker = await scenario.history(records)
 
-    env = consumer_env(settings, INGEST_BATCH_MAX_RECORDS=str(BATCH))
-    fleet = Fleet(settings, env, ARTIFACTS / fault_token, private_stack.postgres_port)
-    try:
-        proc = await fleet.spawn()
-        before, code, stopped_in = await sigterm_in_a_batch(proc, pg, settings, private_stack)
-        fleet.live.remove(proc)
-        log = proc.log()
-        assert code == 0, log[-4000:]
-        assert stopped_in < settings.shutdown_timeout_seconds
-        assert "LeaveGroup request succeeded" in log
-        assert "Traceback" not in log, log[-4000:]
+    fleet = scenario.fleet(INGEST_BATCH_MAX_RECORDS=str(BATCH))
+    proc = await fleet.spawn()
+    before, code, stopped_in = await sigterm_in_a_batch(proc, pg, settings, scenario.stack)
+    fleet.live.remove(proc)
+    log = proc.log()
+    assert code == 0, log[-4000:]
+    assert stopped_in < settings.shutdown_timeout_seconds
+    assert "LeaveGroup request succeeded" in log
+    assert "Traceback" not in log, log[-4000:]
 
-        after = await stored_offsets(pg, settings.consumer_group)
-        finished = sum(after.values()) - sum(before.values())
-        assert finished <= BATCH, f"{finished} records stored after SIGTERM: not one batch"
-        assert finished >= LARGE, f"the batch finished after SIGTERM had {finished} records"
-        batches = [int(n) for n in re.findall(r"stopped after (\d+) committed batches", log)]
-        assert len(batches) == 1
-        assert await kafka_committed(settings) == after
+    after = await stored_offsets(pg, settings.consumer_group)
+    finished = sum(after.values()) - sum(before.values())
+    assert finished <= BATCH, f"{finished} records stored after SIGTERM: not one batch"
+    assert finished >= LARGE, f"the batch finished after SIGTERM had {finished} records"
+    batches = [int(n) for n in re.findall(r"stopped after (\d+) committed batches", log)]
+    assert len(batches) == 1
+    assert await kafka_committed(settings) == after
 
-        # exactly the records below the stored offsets are stored
-        prefix = [r for r in broker if r.offset < after.get((r.topic, r.partition), 0)]
-        expected_prefix = expected_from(prefix, traffic.registered)
-        db_prefix = await check_database(pg, settings, expected_prefix)
-        assert not db_prefix.problems, "\n".join(db_prefix.problems)
+    # exactly the records below the stored offsets are stored
+    prefix = [r for r in broker if r.offset < after.get((r.topic, r.partition), 0)]
+    db_prefix = await check_database(pg, settings, expected_from(prefix, traffic.registered))
+    assert not db_prefix.problems, "\n".join(db_prefix.problems)
 
-        # a restart continues exactly there
-        async with running(settings) as service:
-            await wait_consumed(pg, settings, traffic.topics, timeout=120)
-        assert service.records_skipped == 0
-        expected = expected_from(broker, traffic.registered)
-        db = await check_database(pg, settings, expected)
-        dlq = await check_dead_letters(settings, expected)
-        with capsys.disabled():
-            print(
-                "\n"
-                + summary(
-                    "SIGTERM during a large batch",
-                    expected,
-                    db,
-                    dlq,
-                    {
-                        "stored when SIGTERM came": f"{sum(before.values())} records",
-                        "finished after SIGTERM": f"{finished} records (one batch), exit code"
-                        f" {code} in {stopped_in:.2f} s",
-                        "batches before the stop": batches[0],
-                        "prefix checked against the oracle": f"{len(prefix)} records",
-                        "restart": f"{service.batches_committed} batches,"
-                        f" {service.records_skipped} records skipped as already stored",
-                        "test took": f"{time.monotonic() - began:.1f} s",
-                    },
-                )
-            )
-        assert not db.problems, "\n".join(db.problems)
-        assert not dlq.problems, "\n".join(dlq.problems)
-        assert dlq.repeats == 0, "a dead letter was sent twice: some batch was processed twice"
-    finally:
-        await fleet.close()
-        await pg.close()
+    # a restart continues exactly there
+    async with running(settings) as service:
+        await wait_consumed(pg, settings, traffic.topics, timeout=120)
+    assert service.records_skipped == 0
+    verdict = await scenario.verify(broker)
+    scenario.report(
+        "SIGTERM during a large batch",
+        verdict,
+        {
+            "stored when SIGTERM came": f"{sum(before.values())} records",
+            "finished after SIGTERM": f"{finished} records (one batch), exit code"
+            f" {code} in {stopped_in:.2f} s",
+            "batches before the stop": batches[0],
+            "prefix checked against the oracle": f"{len(prefix)} records",
+            "restart": f"{service.batches_committed} batches,"
+            f" {service.records_skipped} records skipped as already stored",
+        },
+    )
+    verdict.assert_clean()
+    assert verdict.dlq.repeats == 0, "a dead letter was sent twice: some batch was processed twice"

@@ -13,13 +13,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Sequence
 
 import asyncpg
 import pytest
 
 from ingest.db.migrate import discover, migrate
-from ingest.settings import Settings
 from tests.faults.conftest import (
     ARTIFACTS,
     PrivateStack,
@@ -30,61 +28,34 @@ from tests.faults.conftest import (
 from tests.faults.driver import (
     ConsumerProcess,
     Fleet,
-    check_database,
-    check_dead_letters,
     consumer_env,
     create_topics,
-    expected_from,
-    history,
     http_status,
     produce,
-    register,
     wait_consumed,
     wait_ready,
     watch_readiness,
 )
-from tests.faults.traffic import Classifier, Traffic
+from tests.faults.scenario import Scenario
+from tests.faults.traffic import Outgoing
 
 pytestmark = [pytest.mark.faults, pytest.mark.integration]
 
 DOWN_SECONDS = 6.0
 
 
-async def _backlog(settings: Settings, token: str, seed: int) -> tuple[Traffic, list]:  # type: ignore[type-arg]
+async def _backlog(scenario: Scenario, seed: int) -> list[Outgoing]:
     """Suppliers registered, topics created, a small backlog of mixed traffic produced."""
-    traffic = Traffic(token, seed=seed, partitions=3)
+    traffic = await scenario.prepare(seed, partitions=3)
     records = traffic.mixed(practice_days=300, bad_events=150)
-    pg = await asyncpg.connect(settings.database())
-    try:
-        await register(pg, traffic.suppliers, [traffic.inactive])
-    finally:
-        await pg.close()
-    await create_topics(
-        settings, {t: traffic.partitions if t in traffic.feed_topics else 2 for t in traffic.topics}
-    )
-    await produce(settings, records)
-    return traffic, records
+    await produce(scenario.settings, records)
+    return records
 
 
-async def _stores_the_backlog(
-    settings: Settings,
-    traffic: Traffic,
-    records: Sequence,
-    fleet: Fleet,  # type: ignore[type-arg]
-) -> None:
-    pg = await asyncpg.connect(settings.database())
-    try:
-        await wait_consumed(pg, settings, traffic.topics, timeout=60, fleet=fleet)
-        classify = Classifier(traffic.registered, traffic.today)
-        expected = expected_from(
-            await history(settings, traffic.topics, records, classify), traffic.registered
-        )
-        db = await check_database(pg, settings, expected)
-        dlq = await check_dead_letters(settings, expected)
-        assert not db.problems, "\n".join(db.problems)
-        assert not dlq.problems, "\n".join(dlq.problems)
-    finally:
-        await pg.close()
+async def _stores_the_backlog(scenario: Scenario, records: list[Outgoing], fleet: Fleet) -> None:
+    pg = await scenario.reconnect()  # the server may have been restarted since
+    await wait_consumed(pg, scenario.settings, scenario.traffic.topics, timeout=60, fleet=fleet)
+    (await scenario.verify(await scenario.history(records))).assert_clean()
 
 
 async def _waits_not_ready(proc: ConsumerProcess) -> None:
@@ -95,26 +66,11 @@ async def _waits_not_ready(proc: ConsumerProcess) -> None:
     assert await http_status(f"http://127.0.0.1:{proc.port}/healthz") == 200
 
 
-@pytest.fixture
-async def fleet(
-    fault_settings: Settings, fault_token: str, private_stack: PrivateStack
-) -> AsyncIterator[Fleet]:
-    fleet = Fleet(
-        fault_settings,
-        consumer_env(fault_settings),
-        ARTIFACTS / fault_token,
-        private_stack.postgres_port,
-    )
-    try:
-        yield fleet
-    finally:
-        await fleet.close()
-
-
 async def test_postgres_down_at_start_waits_not_ready_then_recovers(
-    fault_settings: Settings, fault_token: str, private_stack: PrivateStack, fleet: Fleet
+    scenario: Scenario,
 ) -> None:
-    traffic, records = await _backlog(fault_settings, fault_token, seed=101)
+    private_stack, fleet = scenario.stack, scenario.fleet()
+    records = await _backlog(scenario, seed=101)
     await private_stack.stop_postgres()
     try:
         proc = await fleet.spawn(wait_joined=False)
@@ -123,14 +79,15 @@ async def test_postgres_down_at_start_waits_not_ready_then_recovers(
     finally:
         await private_stack.start_postgres()
     await wait_ready([proc], 60)
-    await _stores_the_backlog(fault_settings, traffic, records, fleet)
+    await _stores_the_backlog(scenario, records, fleet)
     assert await proc.terminate() == 0
 
 
 async def test_kafka_down_at_start_waits_not_ready_then_recovers(
-    fault_settings: Settings, fault_token: str, private_stack: PrivateStack, fleet: Fleet
+    scenario: Scenario,
 ) -> None:
-    traffic, records = await _backlog(fault_settings, fault_token, seed=102)
+    private_stack, fleet = scenario.stack, scenario.fleet()
+    records = await _backlog(scenario, seed=102)
     await private_stack.stop_kafka()
     try:
         proc = await fleet.spawn(wait_joined=False)
@@ -139,17 +96,18 @@ async def test_kafka_down_at_start_waits_not_ready_then_recovers(
     finally:
         await private_stack.start_kafka()
     await wait_ready([proc], 90)
-    await _stores_the_backlog(fault_settings, traffic, records, fleet)
+    await _stores_the_backlog(scenario, records, fleet)
     assert await proc.terminate() == 0
 
 
 async def test_postgres_gone_while_idle_is_reported_not_ready(
-    fault_settings: Settings, fault_token: str, private_stack: PrivateStack, fleet: Fleet
+    scenario: Scenario,
 ) -> None:
-    traffic, records = await _backlog(fault_settings, fault_token, seed=103)
+    private_stack, fleet = scenario.stack, scenario.fleet()
+    records = await _backlog(scenario, seed=103)
     proc = await fleet.spawn()
     await wait_ready([proc], 60)
-    await _stores_the_backlog(fault_settings, traffic, records, fleet)
+    await _stores_the_backlog(scenario, records, fleet)
     await private_stack.stop_postgres()
     try:
         seen = (await watch_readiness([proc], 12))[proc.name]
