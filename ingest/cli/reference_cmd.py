@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from ingest.cli.common import database, run_async, settings
 from ingest.reference.records import ReferenceKind
@@ -200,7 +201,7 @@ def history(
         table.add_row(
             str(info.load_id),
             info.kind,
-            info.source_name,
+            Text(info.source_name),  # a file name: shown as it is, never as markup
             f"{info.row_count:,}",
             f"{info.loaded_at:%Y-%m-%d %H:%M:%S}",
             info.loaded_by,

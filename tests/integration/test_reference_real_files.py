@@ -156,3 +156,14 @@ async def test_the_ods_eccg_file_loads_as_sub_icbs(db_url: str) -> None:
     )
     assert done.code == 0, done.stderr
     assert "sub_icbs: loaded 5 rows from eccg_constructed.csv" in done.stdout
+
+
+async def test_history_shows_a_file_name_as_it_is_not_as_markup(
+    db_url: str, pg: asyncpg.Connection, tmp_path: Path
+) -> None:
+    odd = tmp_path / "[red]x[bold].csv"
+    odd.write_bytes(REAL_2019.read_bytes())
+    await load_file(pg, ReferenceKind.PRACTICES, odd)
+    done = await run_cli("reference", "history", env={"INGEST_DATABASE_URL": db_url})
+    assert done.code == 0, done.stderr
+    assert "[red]x[bold].csv" in done.stdout

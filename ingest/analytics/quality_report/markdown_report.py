@@ -144,7 +144,7 @@ def render_markdown(data: QualityData) -> str:
         )
         if len(data.missing) > len(shown):
             lines.append(f"\n… and {len(data.missing) - len(shown):,} more practices.")
-    lines += ["", "## Practice codes not in the ODS reference", ""]
+    lines += ["", "## Practice codes that are not GP practices in the ODS reference", ""]
     if not data.unknown_practices:
         lines.append("None (or no practice reference loaded).")
     else:

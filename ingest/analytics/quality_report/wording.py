@@ -101,7 +101,7 @@ def summary_rows(data: QualityData) -> list[tuple[str, str]]:
             f"{pct(data.restatement_rate)} ({data.restated_practice_days:,} of "
             f"{data.practice_days:,} practice-days)",
         ),
-        ("Practice codes not in the ODS reference", f"{len(data.unknown_practices)}"),
+        ("Practice codes not GP practices in the ODS reference", f"{len(data.unknown_practices)}"),
     ]
 
 
