@@ -26,7 +26,7 @@ class TcpProxy:
             await self._server.wait_closed()
             self._server = None
         for writer in list(self._writers):
-            writer.close()
+            writer.transport.abort()  # a reset, as when the server goes: no orderly close
         self._writers.clear()
 
     async def restore(self) -> None:
@@ -37,7 +37,7 @@ class TcpProxy:
         try:
             up_reader, up_writer = await asyncio.open_connection(*self._target)
         except OSError:
-            writer.close()
+            writer.transport.abort()
             return
         self._writers.update((writer, up_writer))
         await asyncio.gather(

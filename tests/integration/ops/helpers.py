@@ -1,10 +1,7 @@
-"""Helpers of the ops suite: a controllable clock, freshness statuses from the metrics, and
-a TCP proxy to Postgres that a test can cut to simulate an outage."""
+"""Helpers of the ops suite: a controllable clock and freshness statuses from the metrics."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 from collections.abc import Iterable
 from typing import Any
@@ -70,51 +67,3 @@ async def stored_events(pg: asyncpg.Connection, supplier: str) -> int:
             "SELECT count(*) FROM triage.daily_request_revisions WHERE supplier_id = $1", supplier
         )
     )
-
-
-# --- a TCP proxy to Postgres that can be cut -------------------------------------------
-
-
-class PostgresProxy:
-    """127.0.0.1:<port> -> the real Postgres; ``cut()`` drops every connection and refuses
-    new ones until ``restore()``."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self._target = (host, port)
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-        self.port = 0
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def cut(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
-        for writer in list(self._writers):
-            writer.transport.abort()
-        self._writers.clear()
-
-    async def restore(self) -> None:
-        await self.start()
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            up_reader, up_writer = await asyncio.open_connection(*self._target)
-        except OSError:
-            writer.transport.abort()
-            return
-        self._writers.update((writer, up_writer))
-
-        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
-            with contextlib.suppress(OSError, asyncio.IncompleteReadError):
-                while data := await src.read(65536):
-                    dst.write(data)
-                    await dst.drain()
-            dst.transport.abort()
-
-        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
-        self._writers.difference_update((writer, up_writer))

@@ -39,11 +39,11 @@ from tests.support.kafka import CreateTopics, produce_events, produce_values
 from tests.support.polling import wait_until
 from tests.support.service import serving
 from tests.support.suppliers import register
+from tests.support.tcp_proxy import TcpProxy
 
 from .helpers import (
     FakeClock,
     H,
-    PostgresProxy,
     events_for,
     fast,
     status_of,
@@ -378,7 +378,7 @@ async def test_refresher_and_status_page_survive_a_postgres_outage(
     pg: asyncpg.Connection,
     settings: Settings,
     token: str,
-    pg_proxy: tuple[PostgresProxy, str],
+    pg_proxy: tuple[TcpProxy, str],
 ) -> None:
     proxy, proxied_url = pg_proxy
     supplier = f"{token}-outage"
