@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 TOPIC_PREFIX = "triage.daily."
-SUPPLIER_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
-PRACTICE_CODE_RE = re.compile(r"^[A-Z][0-9]{5}$")
+# \A...\Z, used with fullmatch: "$" would also match before a trailing newline ("A12345\n")
+SUPPLIER_ID_RE = re.compile(r"\A[a-z0-9][a-z0-9-]{1,39}\Z")
+PRACTICE_CODE_RE = re.compile(r"\A[A-Z][0-9]{5}\Z")
 
 # Count fields, in schema order. Later schema versions only append to this list.
 V1_COUNT_FIELDS: tuple[str, ...] = (
@@ -72,7 +73,7 @@ def supplier_of_topic(topic: str) -> str | None:
     if not topic.startswith(TOPIC_PREFIX):
         return None
     candidate = topic[len(TOPIC_PREFIX) :]
-    return candidate if SUPPLIER_ID_RE.match(candidate) else None
+    return candidate if SUPPLIER_ID_RE.fullmatch(candidate) else None
 
 
 EventKey = tuple[str, str, dt.date]

@@ -124,7 +124,7 @@ def _event_problems(
             " e.g. 3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b)",
         )
     code = event["practice_code"]
-    if not PRACTICE_CODE_RE.match(code):
+    if not isinstance(code, str) or not PRACTICE_CODE_RE.fullmatch(code):
         yield Problem(
             Reason.INVALID_PRACTICE_CODE,
             f"practice_code {code!r} is not an ODS GP practice code (a letter then 5 digits,"

@@ -732,7 +732,8 @@ CREATE TABLE triage.daily_request_revisions (
     source_partition integer NOT NULL,
     source_offset bigint NOT NULL,
     patient_submitted_requests integer,
-    staff_submitted_requests integer
+    staff_submitted_requests integer,
+    CONSTRAINT daily_request_revisions_practice_code_check CHECK ((practice_code ~ '^[A-Z][0-9]{5}$'::text))
 );
 
 --
@@ -752,7 +753,8 @@ CREATE TABLE triage.daily_requests (
     generated_at timestamp with time zone NOT NULL,
     ingested_at timestamp with time zone DEFAULT now() NOT NULL,
     patient_submitted_requests integer,
-    staff_submitted_requests integer
+    staff_submitted_requests integer,
+    CONSTRAINT daily_requests_practice_code_check CHECK ((practice_code ~ '^[A-Z][0-9]{5}$'::text))
 );
 
 --

@@ -22,7 +22,7 @@ class Supplier:
 
 def check_supplier_id(supplier_id: str) -> str:
     """The id itself, or SupplierError saying what a valid id looks like."""
-    if not SUPPLIER_ID_RE.match(supplier_id):
+    if not SUPPLIER_ID_RE.fullmatch(supplier_id):
         raise SupplierError(
             f"supplier id {supplier_id!r} is invalid: use 2-40 characters a-z, 0-9 and '-',"
             " starting with a letter or digit (e.g. askmygp)"

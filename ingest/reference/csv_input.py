@@ -16,7 +16,7 @@ from ingest.contract.model import PRACTICE_CODE_RE
 from ingest.errors import IngestError
 
 # An ODS organisation code of a commissioner / ICB (e.g. "15N", "QHM", "D4U1Y").
-ORG_CODE_RE = re.compile(r"^[A-Z0-9]{3,9}$")
+ORG_CODE_RE = re.compile(r"\A[A-Z0-9]{3,9}\Z")
 MAX_REPORTED_ERRORS = 20
 T = TypeVar("T")
 
@@ -59,7 +59,7 @@ def yyyymmdd(value: str, column: str) -> dt.date | None:
     value = value.strip()
     if not value:
         return None
-    if not re.fullmatch(r"\d{8}", value):
+    if not re.fullmatch(r"[0-9]{8}", value):
         raise FieldProblem(f"{column} {value!r} is not a YYYYMMDD date")
     try:
         return dt.date(int(value[:4]), int(value[4:6]), int(value[6:]))
@@ -75,7 +75,7 @@ def iso_date(value: str, column: str, *, required: bool) -> dt.date | None:
             raise FieldProblem(f"{column} is empty")
         return None
     try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
             raise ValueError(value)
         return dt.date.fromisoformat(value)
     except ValueError as exc:
@@ -99,7 +99,7 @@ def flexible_date(value: str, column: str) -> dt.date:
 def practice_code(value: str, column: str = "practice_code") -> str:
     """An English/Welsh ODS GP practice code (A12345), upper-cased."""
     code = value.strip().upper()
-    if not PRACTICE_CODE_RE.match(code):
+    if not PRACTICE_CODE_RE.fullmatch(code):
         raise FieldProblem(f"{column} {value!r} is not an ODS practice code (A12345)")
     return code
 
@@ -111,7 +111,7 @@ def org_code(value: str, column: str, *, required: bool = True) -> str | None:
         if required:
             raise FieldProblem(f"{column} is empty")
         return None
-    if not ORG_CODE_RE.match(code):
+    if not ORG_CODE_RE.fullmatch(code):
         raise FieldProblem(f"{column} {value!r} is not an ODS organisation code")
     return code
 

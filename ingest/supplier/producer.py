@@ -112,7 +112,7 @@ class SupplierProducer:
         clock: Clock = system_clock,
         window: int = DEFAULT_WINDOW,
     ) -> None:
-        if not SUPPLIER_ID_RE.match(supplier_id):
+        if not SUPPLIER_ID_RE.fullmatch(supplier_id):
             raise ProducerError(
                 f"supplier id {supplier_id!r} is invalid: 2-40 characters a-z, 0-9 and '-'"
             )

@@ -24,8 +24,9 @@ from ingest.supplier.file_reading import COLUMNS, FileFormat, RawRow, read_rows
 from ingest.supplier.problems import FieldProblem, FileError, FileReason, RowProblem
 
 INT32_MAX = 2**31 - 1
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_INT_RE = re.compile(r"^[+-]?\d+$")
+# ASCII digits only ("\d" would read "١٢" as 12); fullmatch (no trailing newline)
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_INT_RE = re.compile(r"[+-]?[0-9]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +86,7 @@ def _integer(name: str, value: Any) -> int | FieldProblem | None:
         text = _text(value)
         if text is None:
             return None
-        if not _INT_RE.match(text):
+        if not _INT_RE.fullmatch(text):
             return FieldProblem(
                 name, FileReason.NOT_AN_INTEGER, f"{name} {text!r} is not a whole number"
             )
@@ -101,7 +102,7 @@ def _date(value: Any) -> dt.date | FieldProblem | None:
     text = _text(value)
     if text is None:
         return None
-    if _DATE_RE.match(text):
+    if _DATE_RE.fullmatch(text):
         try:
             return dt.date.fromisoformat(text)
         except ValueError as exc:

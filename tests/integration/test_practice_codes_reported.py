@@ -10,9 +10,10 @@ import uuid
 
 import asyncpg
 
-from ingest.db.migrate import discover, migrate
+from ingest.db.migrate import migrate
 from tests.support.daily_rows import insert_days
 from tests.support.databases import scratch_database
+from tests.support.migrations import migrate_below
 
 DAY = dt.date(2026, 6, 1)
 FIRST_SUMMARY_VERSION = 60  # 0060 began summarising the codes; 0062 keeps the set
@@ -61,21 +62,7 @@ async def test_upgrade_summarises_the_rows_already_stored(db_url: str) -> None:
     async with scratch_database(db_url) as url:
         pg = await asyncpg.connect(url)
         try:
-            await pg.execute(
-                "CREATE SCHEMA triage; CREATE TABLE triage.schema_migrations (version integer"
-                " PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, applied_at"
-                " timestamptz NOT NULL DEFAULT now())"
-            )
-            for m in discover():  # a database of the migrations before the summaries
-                if m.version < FIRST_SUMMARY_VERSION:
-                    await pg.execute(m.sql)
-                    await pg.execute(
-                        "INSERT INTO triage.schema_migrations (version, name, checksum)"
-                        " VALUES ($1, $2, $3)",
-                        m.version,
-                        m.name,
-                        m.checksum,
-                    )
+            await migrate_below(pg, FIRST_SUMMARY_VERSION)  # the database before the summaries
             await add_suppliers_and_rows(pg)
             unknown_before = await rows(pg, _UNKNOWN_BEFORE)
             current_before = await pg.fetchval("SELECT count(*) FROM triage.daily_requests")
