@@ -5,13 +5,18 @@ reported as ``line N: field: reason: detail``. Good rows are sent as Avro single
 records (schema v1 unless ``--schema-version 2``) with an idempotent producer and acks=all.
 Exit code: 0 when every row was good and acknowledged, 1 when a row was bad or a send failed,
 2 when the file or Kafka could not be used at all.
+
+``--wait``: then read the supplier's submission outcomes (its feedback topic, with its own
+credentials) and print, per file line, what became of each row; exit 0 only when every row is
+stored (accepted, superseded or duplicate), 1 when any was rejected (here or by the service)
+or has no outcome within ``--wait-timeout`` seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -31,6 +36,7 @@ from rich.progress import (
 from rich.table import Table
 
 from ingest.cli.common import settings as load_cli_settings
+from ingest.cli.push_outcomes import STORED_KINDS, RowFates, position_of, row_fates
 from ingest.clock import local_today, system_clock
 from ingest.contract.model import topic_for
 from ingest.contract.validation import Limits
@@ -38,6 +44,7 @@ from ingest.ops.suppliers import check_supplier_id
 from ingest.settings import Settings
 from ingest.supplier.counts import SCHEMA_VERSIONS, DailyCounts
 from ingest.supplier.file_reading import FileFormat, format_of
+from ingest.supplier.outcome_waiter import await_outcomes, now_ms
 from ingest.supplier.problems import FileError, RowProblem
 from ingest.supplier.producer import Delivery, DeliveryStatus, SupplierProducer
 from ingest.supplier.push_file import CheckedRow, FileCheck, check_lines
@@ -59,6 +66,9 @@ class PushReport:
     failures: Counter[str] = field(default_factory=Counter)
     partitions: set[int] = field(default_factory=set)
     seconds: float = 0.0
+    # (line, (partition, offset) written at, None when not acknowledged) of each row sent
+    sent_lines: list[tuple[int, tuple[int, int] | None]] = field(default_factory=list)
+    repeat_lines: list[tuple[int, int]] = field(default_factory=list)  # (line, first line)
 
     @property
     def ok(self) -> bool:
@@ -196,15 +206,20 @@ async def _push_pass(
 
         def on_row(row: CheckedRow) -> None:
             report.check.add(row)
+            if row.repeat_of is not None:
+                report.repeat_lines.append((row.line, row.repeat_of))
             for problem in row.problems:
                 _show_problem(console, problem, report)
             if progress is not None:
                 progress.update(task, completed=row.line, status=_status(report))
 
+        in_flight: deque[int] = deque()  # lines of the rows sent, in order
+
         async def good_rows() -> AsyncIterator[DailyCounts]:
             for row in rows:
                 on_row(row)
                 if row.ok and row.repeat_of is None and row.counts is not None:
+                    in_flight.append(row.line)
                     yield row.counts
                 if row.line % 500 == 0:
                     await asyncio.sleep(0)  # let the producer's sender run
@@ -215,6 +230,7 @@ async def _push_pass(
         else:
             async for delivery in producer.deliveries(good_rows(), prechecked=True):
                 _record(delivery, report, console)
+                report.sent_lines.append((in_flight.popleft(), position_of(delivery)))
         if progress is not None:
             progress.update(task, completed=total_lines, status=_status(report))
     return report
@@ -257,6 +273,28 @@ def _summary(report: PushReport, path: Path, supplier_id: str, dry_run: bool) ->
     out.print(f"{verdict}: {check.rows} rows in {report.seconds:.1f} s ({rate:,.0f} rows/s)")
 
 
+async def _wait_for_outcomes(
+    report: PushReport, supplier_id: str, cfg: Settings, since_ms: int, within: float
+) -> RowFates:
+    positions = [p for _, p in report.sent_lines if p is not None]
+    err.print(f"waiting up to {within:g} s for the outcomes of {len(positions)} rows ...")
+    found = await await_outcomes(cfg, supplier_id, positions, since_ms, within)
+    return row_fates(report.sent_lines, report.repeat_lines, found, within)
+
+
+def _show_fates(fates: RowFates, report: PushReport) -> None:
+    for line, text in fates.lines:
+        out.print(f"line {line}: {text}", markup=False)
+    table = Table(title="outcomes")
+    table.add_column("what became of the rows")
+    table.add_column("rows", justify="right")
+    for kind, n in sorted(fates.totals.items()):
+        table.add_row(kind, str(n), style=None if kind in STORED_KINDS else "red")
+    if report.check.bad:
+        table.add_row("bad, not sent", str(report.check.bad), style="red")
+    out.print(table)
+
+
 def push(
     file: Annotated[Path, typer.Argument(help="CSV or JSON-lines file of daily counts.")],
     supplier: Annotated[str, typer.Option("--supplier", "-s", help="Supplier id, e.g. askmygp.")],
@@ -270,6 +308,17 @@ def push(
     strict: Annotated[
         bool, typer.Option("--strict", help="Send nothing when any row is bad.")
     ] = False,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait",
+            help="After sending, read the outcomes and print what became of each row.",
+        ),
+    ] = False,
+    wait_timeout: Annotated[
+        float,
+        typer.Option("--wait-timeout", min=0.0, help="Seconds to wait for the outcomes."),
+    ] = 120.0,
 ) -> None:
     """Check a file of daily per-practice counts and send its good rows to the supplier's topic.
 
@@ -285,8 +334,14 @@ def push(
     if not file.is_file():
         raise FileError(f"{file} is not a file")
     cfg = load_cli_settings()
+    since_ms = now_ms()
     report = asyncio.run(_push(file, fmt, supplier, cfg, schema_version, dry_run, strict))
     _summary(report, file, supplier, dry_run)
+    if wait and not dry_run and not report.check.header_problems:
+        fates = asyncio.run(_wait_for_outcomes(report, supplier, cfg, since_ms, wait_timeout))
+        _show_fates(fates, report)
+        if not fates.all_stored:
+            raise typer.Exit(1)
     if not report.ok:
         raise typer.Exit(1)
 

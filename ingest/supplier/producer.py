@@ -20,7 +20,7 @@ import datetime as dt
 import logging
 import uuid
 from collections import deque
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from types import TracebackType
@@ -33,12 +33,14 @@ from pydantic import SecretStr
 from ingest.clock import Clock, local_today, system_clock
 from ingest.contract.encoding import encode_single_object, record_key
 from ingest.contract.model import SUPPLIER_ID_RE, topic_for
+from ingest.contract.outcomes import SubmissionOutcome
 from ingest.contract.schemas import SchemaVersion, version
 from ingest.contract.validation import Limits
 from ingest.errors import IngestError
 from ingest.kafka import make_producer
 from ingest.settings import Settings
 from ingest.supplier.counts import SCHEMA_VERSIONS, DailyCounts, check_counts
+from ingest.supplier.outcome_waiter import await_outcomes, now_ms
 from ingest.supplier.problems import FieldProblem
 
 __all__ = [
@@ -128,6 +130,7 @@ class SupplierProducer:
         self._fields = frozenset(self.schema.field_names)
         self._clock = clock
         self._window = max(1, window)
+        self._started_ms = now_ms()
         self._producer: AIOKafkaProducer | None = None
 
     @classmethod
@@ -177,6 +180,7 @@ class SupplierProducer:
             await _quiet_stop(producer)
             raise ProducerError(f"cannot use topic {self.topic}: {_error_text(exc)}") from None
         self._producer = producer
+        self._started_ms = now_ms()
 
     async def stop(self) -> None:
         """Wait for every event in flight, then disconnect."""
@@ -272,6 +276,27 @@ class SupplierProducer:
                 yield await self._settle(*pending.popleft())
         while pending:
             yield await self._settle(*pending.popleft())
+
+    async def await_outcomes(
+        self, deliveries: Sequence[Delivery], within: float = 120.0
+    ) -> list[SubmissionOutcome | None]:
+        """What the service made of each sent event (read from the supplier's feedback topic
+        ``triage.feedback.<supplier_id>``), in the order of ``deliveries``; None for an event
+        that was not sent or whose outcome did not arrive within ``within`` seconds."""
+        positions = [
+            (d.partition, d.offset)
+            if d.ok and d.partition is not None and d.offset is not None
+            else None
+            for d in deliveries
+        ]
+        found = await await_outcomes(
+            self.settings,
+            self.supplier_id,
+            [p for p in positions if p is not None],
+            self._started_ms,
+            within,
+        )
+        return [None if p is None else found.get(p) for p in positions]
 
     async def _enqueue(
         self, producer: AIOKafkaProducer, counts: DailyCounts, event_id: str

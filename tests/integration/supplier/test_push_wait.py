@@ -1,0 +1,119 @@
+"""``ingest push --wait`` and the producer API's ``await_outcomes`` (issue 13 item 3): after
+sending, the supplier reads its own outcomes and sees, per file line, what became of each row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import asyncpg
+
+from ingest.contract.model import Outcome, Reason
+from ingest.contract.participation import ParticipationPeriod
+from ingest.reference.records import ReferenceKind
+from ingest.reference.store import load_records
+from ingest.settings import Settings
+from ingest.supplier.counts import DailyCounts
+from ingest.supplier.producer import SupplierProducer
+from tests.events import yesterday
+from tests.support.service import running
+
+from .conftest import cli_env, run_cli
+
+HEADER = "practice_code,activity_date,total_requests,revision\n"
+
+
+async def add_supplier(settings: Settings, supplier: str) -> None:
+    """``ingest suppliers add``: the feed topic and the feedback topic."""
+    added = await run_cli("suppliers", "add", supplier, "--name", "Acme", env=cli_env(settings))
+    assert added.code == 0, added.output
+
+
+async def participating(pg: asyncpg.Connection, *codes: str) -> None:
+    await load_records(
+        pg,
+        ReferenceKind.PARTICIPATION,
+        [ParticipationPeriod(c, yesterday(400), None) for c in codes],
+        "participation.csv",
+    )
+
+
+async def test_push_wait_prints_each_line_s_fate_and_exits_1_on_a_rejection(
+    settings: Settings, token: str, pg: asyncpg.Connection, tmp_path: Path
+) -> None:
+    supplier = f"{token}-acme"
+    await add_supplier(settings, supplier)
+    await participating(pg, "A81001", "A81002", "A81003", "A81004")
+    day = yesterday()
+    first = tmp_path / "first.csv"
+    first.write_text(f"{HEADER}A81003,{day},5,1\n")
+    feed = tmp_path / "feed.csv"
+    feed.write_text(
+        HEADER
+        + f"A81001,{day},5,1\n"  # line 2: accepted
+        + f"A81002,{day},-3,1\n"  # line 3: bad here, not sent
+        + f"F86001,{day},4,1\n"  # line 4: not on the participation list
+        + f"A81001,{day},5,1\n"  # line 5: repeat of line 2
+        + f"A81003,{day},6,1\n"  # line 6: revision 1 stored with 5 by the first push
+        + f"A81004,{day},7,1\n"  # line 7: accepted
+    )
+    async with running(settings):
+        before = await run_cli(
+            "push", "--supplier", supplier, str(first), "--wait", env=cli_env(settings)
+        )
+        result = await run_cli(
+            "push", "--supplier", supplier, str(feed), "--wait", "--wait-timeout", "60",
+            env=cli_env(settings),
+        )  # fmt: skip
+        again = await run_cli(
+            "push", "--supplier", supplier, str(first), "--wait", env=cli_env(settings)
+        )
+    assert before.code == 0, before.output
+    assert "line 2: accepted" in before.stdout
+
+    assert result.code == 1, result.output
+    fates = [line for line in result.stdout.splitlines() if line.startswith("line ")]
+    assert fates[0] == "line 2: accepted"
+    assert fates[1].startswith(
+        "line 4: rejected: practice_not_participating: practice F86001 was not participating"
+    )
+    assert fates[2] == "line 5: same row as line 2: accepted"
+    assert fates[3].startswith("line 6: rejected: conflicting_revision: revision 1 of A81003")
+    assert fates[4] == "line 7: accepted"
+    assert len(fates) == 5
+    assert "line 3: total_requests: negative_count" in result.stderr  # found before sending
+
+    assert again.code == 0, again.output  # a re-send is stored already: duplicate
+    assert "line 2: duplicate" in again.stdout
+
+
+async def test_push_wait_gives_up_after_the_timeout_with_exit_1(
+    settings: Settings, token: str, tmp_path: Path
+) -> None:
+    supplier = f"{token}-acme"
+    await add_supplier(settings, supplier)
+    feed = tmp_path / "feed.csv"
+    feed.write_text(f"{HEADER}A81001,{yesterday()},5,1\n")
+    # no consumer is running: no outcome comes
+    result = await run_cli(
+        "push", "--supplier", supplier, str(feed), "--wait", "--wait-timeout", "2",
+        env=cli_env(settings),
+    )  # fmt: skip
+    assert result.code == 1, result.output
+    assert "line 2: no outcome within 2 s" in result.stdout
+
+
+async def test_the_producer_api_awaits_the_outcomes_of_what_it_sent(
+    settings: Settings, token: str, pg: asyncpg.Connection
+) -> None:
+    supplier = f"{token}-acme"
+    await add_supplier(settings, supplier)
+    day = yesterday()
+    counts = [DailyCounts("A81001", day, 5), DailyCounts("A81001", day, 6)]
+    async with running(settings), SupplierProducer(supplier, settings) as producer:
+        deliveries = await producer.send_many(counts)
+        outcomes = await producer.await_outcomes(deliveries, within=60)
+    assert [o and (o.outcome, o.reason) for o in outcomes] == [
+        (Outcome.ACCEPTED, None),
+        (Outcome.REJECTED, Reason.CONFLICTING_REVISION),
+    ]
+    assert [o and o.source_offset for o in outcomes] == [d.offset for d in deliveries]
