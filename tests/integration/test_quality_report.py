@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import html
-import os
 import re
-import subprocess
-import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +23,7 @@ from ingest.analytics.quality_report import (
 from ingest.contract.model import topic_for
 from ingest.reference.parsing import ReferenceKind
 from ingest.reference.store import load_file
+from tests.support.cli import run_cli
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "reference"
 REPO = Path(__file__).resolve().parents[2]
@@ -319,47 +316,37 @@ async def test_a_supplier_without_data_gets_an_empty_report(
     assert "No records were rejected" in render_markdown(data)
 
 
-def run_cli(args: list[str], db_url: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "INGEST_DATABASE_URL": db_url}
-    return subprocess.run(
-        [sys.executable, "-c", "from ingest.cli import main; main()", *args],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-def check_command_outputs(world: World, db_url: str, tmp_path: Path) -> None:
+async def check_command_outputs(world: World, db_url: str, tmp_path: Path) -> None:
     outputs = {"html": tmp_path / "report.html", "md": tmp_path / "report.md"}
     for fmt, out in outputs.items():
-        done = run_cli(
-            [
-                "quality-report",
-                "--supplier",
-                world.supplier,
-                "--days",
-                str(DAYS),
-                "--out",
-                str(out),
-                "--format",
-                fmt,
-            ],
-            db_url,
+        done = await run_cli(
+            "quality-report",
+            "--supplier",
+            world.supplier,
+            "--days",
+            str(DAYS),
+            "--out",
+            str(out),
+            "--format",
+            fmt,
+            env={"INGEST_DATABASE_URL": db_url},
         )
-        assert done.returncode == 0, done.stderr
+        assert done.code == 0, done.stderr
         content = out.read_text(encoding="utf-8")
         for reason in world.present_reasons:
             assert reason in content
     assert outputs["html"].read_text().startswith("<!DOCTYPE html>")
     assert outputs["md"].read_text().startswith("# Feed quality report")
     assert not list(tmp_path.glob(".*.part"))
-    refused = run_cli(
-        ["quality-report", "--supplier", "nobody-here", "--out", str(tmp_path / "x.html")], db_url
+    refused = await run_cli(
+        "quality-report",
+        "--supplier",
+        "nobody-here",
+        "--out",
+        str(tmp_path / "x.html"),
+        env={"INGEST_DATABASE_URL": db_url},
     )
-    assert refused.returncode == 2
+    assert refused.code == 2
     assert "not registered" in refused.stderr
     assert not (tmp_path / "x.html").exists()
 
@@ -367,4 +354,4 @@ def check_command_outputs(world: World, db_url: str, tmp_path: Path) -> None:
 async def test_quality_report_command_writes_both_formats(
     world: World, db_url: str, tmp_path: Path
 ) -> None:
-    await asyncio.to_thread(check_command_outputs, world, db_url, tmp_path)
+    await check_command_outputs(world, db_url, tmp_path)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,26 +18,10 @@ from ingest.db.migrate import discover, migrate
 from ingest.devstack import stack as local_stack
 from ingest.settings import Settings
 from tests.conftest import REPO_ROOT
+from tests.support.cli import INGEST, run_cli
 from tests.support.databases import scratch_database
 
-INGEST = str(Path(sys.executable).with_name("ingest"))
 ALL_VERSIONS = [m.version for m in discover()]
-
-
-async def run_cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    """Run the ``ingest`` console script; (exit code, stdout, stderr)."""
-    proc = await asyncio.create_subprocess_exec(
-        INGEST,
-        *args,
-        env={**os.environ, **(env or {})},
-        cwd=REPO_ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    async with asyncio.timeout(180):
-        out, err = await proc.communicate()
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
 
 
 @pytest.fixture
@@ -66,9 +49,9 @@ async def test_status_sees_both_components_ready(state_dir: Path) -> None:
     assert set(components) - {"registry"} == {"kafka", "postgres"}
     assert all(c.ready and c.pid for c in components.values()), components
 
-    code, out, _ = await run_cli("stack", "status", env=_state_env(state_dir))
-    assert code == 0
-    assert "ready" in out and str(components["kafka"].address) in out
+    result = await run_cli("stack", "status", env=_state_env(state_dir), within=180)
+    assert result.code == 0
+    assert "ready" in result.stdout and str(components["kafka"].address) in result.stdout
 
 
 async def test_up_again_reuses_the_running_stack(
@@ -76,13 +59,13 @@ async def test_up_again_reuses_the_running_stack(
 ) -> None:
     pids = {c.name: c.pid for c in await local_stack.status(state_dir)}
     began = time.monotonic()
-    code, out, err = await run_cli("stack", "up", env=_state_env(state_dir))
+    result = await run_cli("stack", "up", env=_state_env(state_dir), within=180)
     elapsed = time.monotonic() - began
 
-    assert code == 0, err
+    assert result.code == 0, result.stderr
     assert elapsed < 30
-    assert out.splitlines() == stack.shown_lines()  # passwords masked
-    assert "already running" in err
+    assert result.stdout.splitlines() == stack.shown_lines()  # passwords masked
+    assert "already running" in result.stderr
     assert (state_dir / "stack.env").read_text().splitlines() == stack.env_lines()
     assert {c.name: c.pid for c in await local_stack.status(state_dir)} == pids
 
@@ -114,28 +97,29 @@ async def test_a_taken_port_ends_in_one_clear_line(
     state_dir: Path, stack: local_stack.StackAddresses, tmp_path: Path
 ) -> None:
     taken = stack.kafka_bootstrap.rpartition(":")[2]
-    code, out, err = await run_cli(
+    result = await run_cli(
         "stack",
         "up",
         env={"INGEST_STATE_DIR": str(tmp_path / "state"), "INGEST_STACK_POSTGRES_PORT": taken},
+        within=180,
     )
-    assert code != 0 and out == ""
-    (line,) = err.strip().splitlines()
+    assert result.code != 0 and result.stdout == ""
+    (line,) = result.stderr.strip().splitlines()
     assert line.startswith(f"error: port {taken} on 127.0.0.1 (INGEST_STACK_POSTGRES_PORT)")
-    assert "Traceback" not in err
+    assert "Traceback" not in result.stderr
 
 
 async def test_no_java_ends_in_one_clear_line(tmp_path: Path) -> None:
     state = tmp_path / "state"
     env = {"INGEST_STATE_DIR": str(state), "PATH": str(Path(INGEST).parent), "JAVA_HOME": ""}
     try:
-        code, out, err = await run_cli("stack", "up", env=env)
+        result = await run_cli("stack", "up", env=env, within=180)
     finally:
         await local_stack.down(state)  # Postgres may have started before Kafka failed
-    assert code != 0 and out == ""
-    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert result.code != 0 and result.stdout == ""
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert errors == [errors[0]] and "java not found on PATH" in errors[0]
-    assert "Traceback" not in err
+    assert "Traceback" not in result.stderr
 
 
 # --------------------------------------------------------------------------------------
@@ -151,9 +135,9 @@ async def test_every_migration_is_recorded_once(pg: asyncpg.Connection, db_url: 
     }
     assert await migrate(db_url) == []
 
-    code, out, err = await run_cli("migrate", env={"INGEST_DATABASE_URL": db_url})
-    assert code == 0, err
-    assert "nothing applied" in out
+    result = await run_cli("migrate", env={"INGEST_DATABASE_URL": db_url}, within=180)
+    assert result.code == 0, result.stderr
+    assert "nothing applied" in result.stdout
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -178,12 +162,14 @@ async def test_concurrent_migrations_do_not_race(empty_database: str) -> None:
 
 async def test_two_migrate_processes_on_a_new_database(empty_database: str) -> None:
     env = {"INGEST_DATABASE_URL": empty_database, "INGEST_MIGRATION_DATABASE_URL": empty_database}
-    results = await asyncio.gather(run_cli("migrate", env=env), run_cli("migrate", env=env))
-    assert [code for code, _, _ in results] == [0, 0], results
+    results = await asyncio.gather(
+        run_cli("migrate", env=env, within=180), run_cli("migrate", env=env, within=180)
+    )
+    assert [r.code for r in results] == [0, 0], results
     applied = sorted(
         int(line.split()[1].split("_")[0])
-        for _, out, _ in results
-        for line in out.splitlines()
+        for r in results
+        for line in r.stdout.splitlines()
         if line.startswith("applied ")
     )
     assert applied == ALL_VERSIONS
