@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,15 @@ def test_every_relative_link_leads_to_a_file_of_the_repository(document: Path) -
         if not (document.parent / path).exists():
             broken.append(target)
     assert not broken, f"{document.relative_to(ROOT)}: links to nothing: {broken}"
+
+
+def test_the_readme_justifies_every_dependency_of_the_base_install_and_the_stack() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    required = [*project["dependencies"], *project["optional-dependencies"]["stack"]]
+    names = {re.split(r"[<>=!~;\[ ]", spec, maxsplit=1)[0].lower() for spec in required}
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("## Dependencies") :].lower()
+    justified = {
+        n for n in names if re.search(rf"^\| [^|]*\b{re.escape(n)}\b[^|]* \| \S", table, re.M)
+    }
+    assert names - justified == set(), "add a row to the README's dependency table"
