@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+from rich.text import Text
 
 from ingest.errors import StoreUnavailableError
 from ingest.settings import Settings, load_settings
@@ -19,6 +20,12 @@ T = TypeVar("T")
 def run_async(coro: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine to completion from a synchronous command."""
     return asyncio.run(coro)
+
+
+def shown(value: object) -> Text:
+    """Data as it is for a rich table or line: never read as console markup (a supplier's
+    ``[/x]`` would otherwise end a style, or crash the command)."""
+    return Text("" if value is None else str(value))
 
 
 def settings() -> Settings:

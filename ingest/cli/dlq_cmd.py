@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ingest.cli.common import database, run_async, settings
+from ingest.cli.common import database, run_async, settings, shown
 from ingest.contract.model import Reason
 from ingest.kafka import make_producer
 from ingest.ops.replay import Replayed, ReplayFilter, replay, replay_outcomes
@@ -43,10 +43,10 @@ def list_rejections(
         table.add_row(
             str(rid),
             f"{at:%Y-%m-%d %H:%M}",
-            f"{topic}[{part}]@{off}",
-            str(sup or "-"),
-            str(reason),
-            str(detail),
+            shown(f"{topic}[{part}]@{off}"),
+            shown(sup or "-"),
+            shown(reason),
+            shown(detail),
         )
     console.print(table)
 
@@ -73,7 +73,8 @@ def replay_command(
     done = run_async(go())
     for r in done:
         console.print(
-            f"replayed #{r.rejected_id} ({r.reason}) -> {r.topic}[{r.partition}]@{r.offset}"
+            f"replayed #{r.rejected_id} ({r.reason}) -> {r.topic}[{r.partition}]@{r.offset}",
+            markup=False,
         )
     console.print(
         f"{len(done)} rejected events re-submitted; see `ingest dlq outcomes` once consumed"
@@ -94,10 +95,10 @@ def outcomes(limit: Annotated[int, typer.Option(help="How many to show.")] = 50)
         table.add_row(
             str(row[0]),
             str(row[1]),
-            str(row[2]),
-            str(row[8]),
-            str(row[9] or ""),
-            str(row[10] or ""),
+            shown(row[2]),
+            shown(row[8]),
+            shown(row[9] or ""),
+            shown(row[10] or ""),
         )
     console.print(table)
 

@@ -25,6 +25,7 @@ from typing import Annotated, TextIO
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -105,7 +106,9 @@ def _lines(handle: TextIO, path: Path) -> Iterator[str]:
 def _show_problem(console: Console, problem: RowProblem, report: PushReport) -> None:
     report.problems[problem.reason] += 1
     if report.problems[problem.reason] <= MAX_PROBLEMS_SHOWN_PER_REASON:
-        console.print(f"[red]line {problem.line}[/]: {problem.field}: {problem.reason}: ", end="")
+        console.print(
+            f"[red]line {problem.line}[/]: {escape(str(problem.field))}: {problem.reason}: ", end=""
+        )
         console.print(problem.detail, markup=False)
     elif report.problems[problem.reason] == MAX_PROBLEMS_SHOWN_PER_REASON + 1:
         console.print(f"[dim]... further {problem.reason} rows counted, not shown[/]")

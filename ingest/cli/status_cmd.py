@@ -16,7 +16,9 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from ingest.cli.common import database, run_async, settings
 from ingest.clock import system_clock
@@ -82,7 +84,7 @@ def render_table(report: StatusReport, timezone: str) -> Table:
             else "never"
         )
         table.add_row(
-            s.supplier_id,
+            Text(s.supplier_id),
             f"[{STYLES[s.status]}]{s.status.value}[/]",
             last,
             _age(s.age(report.now)),
@@ -155,6 +157,8 @@ def register(app: typer.Typer) -> None:
             missing = {k: v for k, v in report.missing.items() if v}
             for supplier, codes in sorted(missing.items()):
                 shown = ", ".join(codes[:20]) + (" ..." if len(codes) > 20 else "")
-                console.print(f"[yellow]{supplier}[/]: missing from its latest day: {shown}")
+                console.print(
+                    f"[yellow]{escape(supplier)}[/]: missing from its latest day: {escape(shown)}"
+                )
         code = status_exit_code((s.status for s in report.suppliers), never_reported_fails=strict)
         raise typer.Exit(code)

@@ -6,9 +6,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from ingest.cli.common import database, run_async, settings
+from ingest.cli.common import database, run_async, settings, shown
 from ingest.contract.model import topic_for
 from ingest.contract.outcomes import feedback_topic
 from ingest.durations import format_duration, parse_duration
@@ -33,7 +34,7 @@ ErrorAfter = Annotated[str | None, typer.Option(help="Silent after this silence,
 
 def _show(supplier: Supplier, verb: str) -> None:
     console.print(
-        f"{verb} supplier [bold]{supplier.supplier_id}[/] ({supplier.name}): topic"
+        f"{verb} supplier [bold]{supplier.supplier_id}[/] ({escape(supplier.name)}): topic"
         f" {topic_for(supplier.supplier_id)}, warn after {format_duration(supplier.warn_after)},"
         f" error after {format_duration(supplier.error_after)}, active={supplier.active}"
     )
@@ -137,8 +138,8 @@ def list_command() -> None:
     table = Table("supplier", "name", "topic", "warn after", "error after", "active")
     for s in run_async(go()):
         table.add_row(
-            s.supplier_id,
-            s.name,
+            shown(s.supplier_id),
+            shown(s.name),
             topic_for(s.supplier_id),
             format_duration(s.warn_after),
             format_duration(s.error_after),
