@@ -44,6 +44,7 @@ from tests.support.databases import (
     with_database,
 )
 from tests.support.kafka import CreateTopics, create_kafka_topics
+from tests.support.settings import isolated_settings
 
 TESTS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = TESTS_DIR.parent
@@ -184,17 +185,7 @@ async def pg(db_url: str) -> AsyncIterator[asyncpg.Connection]:
 def settings(stack: local_stack.StackAddresses, db_url: str, token: str) -> Settings:
     """Settings isolated to this test: its own topics (triage.daily.<token>-*), DLQ topic,
     consumer group; metrics on an ephemeral port; clean database."""
-    return Settings(
-        kafka_bootstrap=stack.kafka_bootstrap,
-        database_url=db_url,
-        topic_pattern=rf"^triage\.daily\.{token}-.*$",
-        dlq_topic=f"triage.dlq.{token}",
-        consumer_group=f"triage-ingest-{token}",
-        metrics_port=0,
-        metrics_host="127.0.0.1",
-        metadata_max_age_ms=500,
-        batch_timeout_ms=100,
-    )
+    return isolated_settings(stack.kafka_bootstrap, db_url, token)
 
 
 # ======================================================================================

@@ -32,6 +32,7 @@ import pytest_asyncio
 from ingest.db.migrate import migrate
 from ingest.devstack import stack as local_stack
 from ingest.settings import Settings
+from tests.support.settings import isolated_settings
 
 if TYPE_CHECKING:
     from tests.faults.scenario import Scenario
@@ -169,17 +170,11 @@ async def fault_db(private_stack: PrivateStack, fault_token: str) -> AsyncIterat
 
 
 def settings_for(stack: PrivateStack, database_url: str, token: str) -> Settings:
-    return Settings(
-        kafka_bootstrap=stack.bootstrap,
-        database_url=database_url,
+    return isolated_settings(
+        stack.bootstrap,
+        database_url,
+        token,
         state_dir=stack.state_dir,
-        topic_pattern=rf"^triage\.daily\.{token}-.*$",
-        dlq_topic=f"triage.dlq.{token}",
-        consumer_group=f"triage-ingest-{token}",
-        metrics_port=0,
-        metrics_host="127.0.0.1",
-        metadata_max_age_ms=500,
-        batch_timeout_ms=100,
         db_retry_max_seconds=1.0,
     )
 
