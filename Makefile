@@ -71,8 +71,8 @@ demo: venv stack-up
 	$(BIN)/ingest demo
 
 lint: venv
-	$(BIN)/ruff check ingest consumers tests
-	$(BIN)/ruff format --check ingest consumers tests
+	$(BIN)/ruff check ingest consumers tests examples
+	$(BIN)/ruff format --check ingest consumers tests examples
 	$(BIN)/mypy
 
 # End to end on the real stack: ours (1 and 2 processes) vs a naive consumer vs the COPY ceiling.

@@ -8,6 +8,7 @@ import typer
 
 from ingest.cli import (
     analytics_cmd,
+    conformance_cmd,
     demo_cmd,
     dlq_cmd,
     publish_cmd,
@@ -38,6 +39,7 @@ def _register() -> None:
         dlq_cmd,
         status_cmd,
         push_cmd,
+        conformance_cmd,
         reference_cmd,
         analytics_cmd,
         publish_cmd,

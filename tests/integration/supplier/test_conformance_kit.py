@@ -1,0 +1,165 @@
+"""The supplier conformance kit, run as a supplier would against the real stack: the kit's
+rows sent by three clients nobody here wrote the libraries of (Apache Avro for Java with the
+Kafka Java producer; confluent-kafka's AvroSerializer with the real schema registry) and by
+the project's own producer, then every row's outcome read back from the supplier's feedback
+topic and checked row by row."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sys
+from pathlib import Path
+
+import asyncpg
+import pytest
+import pytest_asyncio
+
+from ingest.clock import local_today, system_clock
+from ingest.contract.model import Reason
+from ingest.contract.schemas import schemas_dir
+from ingest.settings import Settings
+from ingest.supplier.conformance import KitRow, make_rows, verdicts, write_rows
+from ingest.supplier.counts import DailyCounts
+from ingest.supplier.feedback import outcomes_of
+from ingest.supplier.producer import DeliveryStatus, SupplierProducer
+from tests.conftest import REPO_ROOT
+from tests.support.outcomes import wait_outbox_empty
+from tests.support.service import running, wait_consumed
+
+from .conftest import cli_env, run_cli
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+JAVA_KIT = REPO_ROOT / "examples" / "java"
+CONFLUENT_KIT = REPO_ROOT / "examples" / "python-confluent" / "send_rows.py"
+SCHEMA_V1 = schemas_dir() / "daily_practice_requests.v1.avsc"
+
+
+async def _run(*cmd: str, cwd: Path | None = None, within: float = 300) -> str:
+    proc = await asyncio.create_subprocess_exec(
+        *cmd,
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        stdin=asyncio.subprocess.DEVNULL,
+    )
+    async with asyncio.timeout(within):
+        out, _ = await proc.communicate()
+    text = out.decode(errors="replace")
+    assert proc.returncode == 0, f"{' '.join(cmd)} exited {proc.returncode}:\n{text[-3000:]}"
+    return text
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def java_kit() -> Path:
+    """The Java client, built with mvn (its jars come from Maven Central, cached in ~/.m2)."""
+    mvn = shutil.which("mvn")
+    assert mvn is not None, "mvn is needed to build examples/java (apt-get install maven)"
+    await _run(mvn, "-q", "-B", "package", cwd=JAVA_KIT)
+    return JAVA_KIT / "target" / "triage-kit-java.jar"
+
+
+async def _add_supplier(settings: Settings, supplier: str) -> str:
+    added = await run_cli("suppliers", "add", supplier, "--name", supplier, env=cli_env(settings))
+    assert added.code == 0, added.output
+    return f"triage.daily.{supplier}"
+
+
+def _rows(supplier: str, folder: Path) -> tuple[list[KitRow], Path]:
+    rows = make_rows(supplier, local_today(system_clock(), "Europe/London"))
+    path = folder / "rows.csv"
+    write_rows(rows, path)
+    return rows, path
+
+
+async def _consume(settings: Settings, pg: asyncpg.Connection, topic: str) -> None:
+    async with running(settings):
+        await wait_consumed(pg, settings, [topic])
+        await wait_outbox_empty(pg)
+
+
+async def _check_with_the_cli(settings: Settings, supplier: str, rows_file: Path) -> None:
+    checked = await run_cli(
+        "conformance", "check", str(rows_file), "--supplier", supplier, "--within", "30",
+        env=cli_env(settings),
+    )  # fmt: skip
+    assert checked.code == 0, checked.output
+    assert "15 of 15 rows as the contract says" in checked.stdout
+
+
+async def test_java_avro_single_object_encoder_and_kafka_producer_pass_row_by_row(
+    settings: Settings, pg: asyncpg.Connection, token: str, tmp_path: Path, java_kit: Path
+) -> None:
+    supplier = f"{token}-java"
+    topic = await _add_supplier(settings, supplier)
+    _, rows_file = _rows(supplier, tmp_path)
+    sent = await _run(
+        "java", "-jar", str(java_kit), "--bootstrap", settings.kafka(), "--topic", topic,
+        "--schema", str(SCHEMA_V1), "--rows", str(rows_file),
+    )  # fmt: skip
+    assert "sent 15 records" in sent
+    # the fingerprint as Java prints it: the other byte order of the single-object header
+    assert "fingerprint (parsingFingerprint64) 2b467e4ba3d441b4" in sent
+    await _consume(settings, pg, topic)
+    await _check_with_the_cli(settings, supplier, rows_file)
+
+
+async def test_confluent_kafka_avro_serializer_with_the_real_registry_passes_row_by_row(
+    settings: Settings,
+    pg: asyncpg.Connection,
+    token: str,
+    tmp_path: Path,
+    schema_registry_url: str,
+) -> None:
+    supplier = f"{token}-ck"
+    topic = await _add_supplier(settings, supplier)
+    _, rows_file = _rows(supplier, tmp_path)
+    sent = await _run(
+        sys.executable, str(CONFLUENT_KIT), "--bootstrap", settings.kafka(), "--topic", topic,
+        "--registry", schema_registry_url, "--schema", str(SCHEMA_V1), "--rows", str(rows_file),
+    )  # fmt: skip
+    assert "sent 15 records" in sent
+    with_registry = settings.model_copy(update={"schema_registry_url": schema_registry_url})
+    await _consume(with_registry, pg, topic)
+    await _check_with_the_cli(settings, supplier, rows_file)
+
+
+def _counts(row: KitRow) -> DailyCounts:
+    total, clinical, admin, other = row.counts
+    assert total is not None
+    return DailyCounts(
+        row.practice_code, row.activity_date, total, clinical, admin, other, row.revision
+    )
+
+
+async def test_the_projects_producer_sends_or_refuses_each_row_as_the_contract_says(
+    settings: Settings, pg: asyncpg.Connection, token: str, tmp_path: Path
+) -> None:
+    supplier = f"{token}-own"
+    topic = await _add_supplier(settings, supplier)
+    rows, _ = _rows(supplier, tmp_path)
+    # it writes its own supplier id into every event: the mismatch row cannot be expressed
+    rows = [r for r in rows if r.supplier_id == supplier]
+    async with SupplierProducer(supplier, settings) as producer:
+        deliveries = [
+            d
+            async for d in producer.deliveries(
+                [_counts(r) for r in rows],
+                event_ids=[r.event_id for r in rows],
+            )
+        ]
+    refused = {
+        d.event_id: Reason(d.problems[0].reason)
+        for d in deliveries
+        if d.status is DeliveryStatus.INVALID
+    }
+    assert all(d.ok for d in deliveries if d.event_id not in refused)
+    await _consume(settings, pg, topic)
+    found = await outcomes_of(
+        settings, supplier, [r.event_id for r in rows if r.event_id not in refused]
+    )
+    results = verdicts(rows, found, refused)
+    wrong = [f"{v.row.case}: expected {v.row.expected}, got {v.got}" for v in results if not v.ok]
+    assert not wrong, wrong
+    assert len(results) == 14
