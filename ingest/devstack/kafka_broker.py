@@ -7,6 +7,7 @@ import contextlib
 import os
 import signal
 import time
+from pathlib import Path
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient
@@ -154,13 +155,12 @@ def _java_cmd(java: str, paths: StackPaths, main: str, *args: str) -> list[str]:
 
 async def _format_kafka_storage(java: str, paths: StackPaths, secure: bool = False) -> None:
     """Format the KRaft log directory once (static quorum, fixed cluster id); in secure mode
-    the admin's SCRAM credential goes into the bootstrap metadata (KIP-900)."""
+    the admin's SCRAM credential goes into the bootstrap metadata (KIP-900), passed through a
+    java argument file (0600, removed afterwards) so that it never shows in ``ps``."""
     if (paths.kafka_data / "meta.properties").exists():
         return
     cluster_id = await asyncio.to_thread(kafka_cluster_id, paths)
-    cmd = _java_cmd(
-        java,
-        paths,
+    tool = [
         "kafka.tools.StorageTool",
         "format",
         "-t",
@@ -168,16 +168,23 @@ async def _format_kafka_storage(java: str, paths: StackPaths, secure: bool = Fal
         "-c",
         str(paths.kafka_config),
         "--ignore-formatted",
-    )
-    shown = list(cmd)
+    ]
+    argfile = paths.kafka / "format.args"
     if secure:
         admin = read_env_file(paths.admin_env)
         if admin is None:
             raise StackError(f"{paths.admin_env} is missing")
-        scram = f"{SCRAM_MECHANISM}=[name={admin.username},password={{}}]"
-        cmd += ["--add-scram", scram.format(admin.password.get_secret_value())]
-        shown += ["--add-scram", scram.format("***")]
-    code = await run_logged(cmd, paths.kafka_format_log, 120.0, shown=shown, cwd=paths.kafka)
+        password = admin.password.get_secret_value()
+        scram = f"{SCRAM_MECHANISM}=[name={admin.username},password={password}]"
+        await asyncio.to_thread(write_argfile, argfile, [*tool, "--add-scram", scram])
+        cmd = _java_cmd(java, paths, f"@{argfile}")  # main class and arguments in the file
+        shown = _java_cmd(java, paths, *tool, "--add-scram", f"{SCRAM_MECHANISM}=[...]")
+    else:
+        cmd = shown = _java_cmd(java, paths, *tool)
+    try:
+        code = await run_logged(cmd, paths.kafka_format_log, 120.0, shown=shown, cwd=paths.kafka)
+    finally:
+        argfile.unlink(missing_ok=True)
     if code == 0 and secure:
         paths.kafka_secure_marker.write_text("formatted with the admin SCRAM user\n")
     if code != 0:
@@ -186,6 +193,16 @@ async def _format_kafka_storage(java: str, paths: StackPaths, secure: bool = Fal
             f"formatting Kafka storage failed ({cause[-1].strip()}); see "
             f"{paths.kafka_format_log}; `rm -rf {paths.kafka_data}` to start from empty"
         )
+
+
+def write_argfile(path: Path, arguments: list[str]) -> None:
+    """A java ``@argfile`` readable by its owner only (arguments without blanks or quotes)."""
+    for argument in arguments:
+        if any(c.isspace() or c in "\"'\\#" for c in argument):
+            raise StackError(f"cannot pass {argument[:20]!r}... through a java argument file")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write("\n".join(arguments) + "\n")
 
 
 async def _launch_kafka(java: str, paths: StackPaths) -> int:
