@@ -186,6 +186,14 @@ def participation(file: FileArg) -> None:
     _load(ReferenceKind.PARTICIPATION, file)
 
 
+def roster(file: FileArg) -> None:
+    """Load the supplier roster (CSV with header:
+    supplier_id,practice_code,installed_on,removed_on; an empty removed_on = still installed).
+    Missing-practice detection then expects each installed practice from its supplier every
+    day ("expected but not reported")."""
+    _load(ReferenceKind.ROSTER, file)
+
+
 def history(
     kind: Annotated[ReferenceKind | None, typer.Option(help="Only this kind.")] = None,
 ) -> None:
@@ -215,7 +223,7 @@ def register(app: typer.Typer) -> None:
     """Add the ``reference`` group to ``app``."""
     group = typer.Typer(
         help="Load reference data: ODS practices, memberships, sub-ICB -> ICB, list sizes,"
-        " practice participation.",
+        " practice participation, supplier roster.",
         no_args_is_help=True,
     )
     group.command("practices")(practices)
@@ -223,5 +231,6 @@ def register(app: typer.Typer) -> None:
     group.command("sub-icbs")(sub_icbs)
     group.command("list-sizes")(list_sizes)
     group.command("participation")(participation)
+    group.command("roster")(roster)
     group.command("history")(history)
     app.add_typer(group, name="reference")

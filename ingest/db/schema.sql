@@ -683,6 +683,32 @@ CREATE VIEW triage.current_practices AS
      JOIN triage.reference_loads l ON (((l.load_id = p.load_id) AND (l.superseded_at IS NULL))));
 
 --
+-- Name: ref_roster; Type: TABLE; Schema: triage; Owner: -
+--
+
+CREATE TABLE triage.ref_roster (
+    load_id bigint NOT NULL,
+    supplier_id text NOT NULL,
+    practice_code text NOT NULL,
+    installed_on date NOT NULL,
+    removed_on date,
+    CONSTRAINT ref_roster_check CHECK (((removed_on IS NULL) OR (removed_on >= installed_on)))
+);
+
+--
+-- Name: current_roster; Type: VIEW; Schema: triage; Owner: -
+--
+
+CREATE VIEW triage.current_roster AS
+ SELECT r.supplier_id,
+    r.practice_code,
+    r.installed_on,
+    r.removed_on,
+    r.load_id
+   FROM (triage.ref_roster r
+     JOIN triage.reference_loads l ON (((l.load_id = r.load_id) AND (l.superseded_at IS NULL))));
+
+--
 -- Name: ref_sub_icbs; Type: TABLE; Schema: triage; Owner: -
 --
 
@@ -1073,6 +1099,78 @@ CREATE VIEW triage.supplier_missing_practices AS
           WHERE ((l.supplier_id = w.supplier_id) AND (l.practice_code = w.practice_code)))));
 
 --
+-- Name: supplier_missing_expected; Type: VIEW; Schema: triage; Owner: -
+--
+
+CREATE VIEW triage.supplier_missing_expected AS
+ WITH rostered AS MATERIALIZED (
+         SELECT DISTINCT current_roster.supplier_id
+           FROM triage.current_roster
+        ), installed AS MATERIALIZED (
+         SELECT a.supplier_id,
+            a.latest_activity_date,
+            r.practice_code
+           FROM ((triage.supplier_activity a
+             JOIN triage.suppliers s ON (((s.supplier_id = a.supplier_id) AND s.active)))
+             JOIN triage.current_roster r ON (((r.supplier_id = a.supplier_id) AND (r.installed_on <= a.latest_activity_date) AND ((r.removed_on IS NULL) OR (r.removed_on >= a.latest_activity_date)))))
+          GROUP BY a.supplier_id, a.latest_activity_date, r.practice_code
+        )
+ SELECT i.supplier_id,
+    i.practice_code,
+    i.latest_activity_date,
+    ( SELECT max(d.activity_date) AS max
+           FROM triage.daily_requests d
+          WHERE ((d.supplier_id = i.supplier_id) AND (d.practice_code = i.practice_code) AND (d.activity_date < i.latest_activity_date))) AS last_reported_date,
+    'roster'::text AS basis
+   FROM installed i
+  WHERE (NOT (EXISTS ( SELECT 1
+           FROM triage.daily_requests d
+          WHERE ((d.supplier_id = i.supplier_id) AND (d.practice_code = i.practice_code) AND (d.activity_date = i.latest_activity_date)))))
+UNION ALL
+ SELECT m.supplier_id,
+    m.practice_code,
+    m.latest_activity_date,
+    m.last_reported_date,
+    'history'::text AS basis
+   FROM triage.supplier_missing_practices m
+  WHERE (NOT (m.supplier_id IN ( SELECT rostered.supplier_id
+           FROM rostered)));
+
+--
+-- Name: supplier_roster_coverage; Type: VIEW; Schema: triage; Owner: -
+--
+
+CREATE VIEW triage.supplier_roster_coverage AS
+ WITH active AS MATERIALIZED (
+         SELECT a.supplier_id,
+            a.latest_activity_date
+           FROM (triage.supplier_activity a
+             JOIN triage.suppliers s ON (((s.supplier_id = a.supplier_id) AND s.active)))
+        ), installed AS MATERIALIZED (
+         SELECT a.supplier_id,
+            a.latest_activity_date,
+            r.practice_code
+           FROM (active a
+             JOIN triage.current_roster r ON (((r.supplier_id = a.supplier_id) AND (r.installed_on <= a.latest_activity_date) AND ((r.removed_on IS NULL) OR (r.removed_on >= a.latest_activity_date)))))
+          GROUP BY a.supplier_id, a.latest_activity_date, r.practice_code
+        )
+ SELECT supplier_id,
+    latest_activity_date,
+    (count(*))::integer AS installed,
+        CASE
+            WHEN (EXISTS ( SELECT 1
+               FROM triage.current_participation)) THEN (count(*) FILTER (WHERE (EXISTS ( SELECT 1
+               FROM triage.current_participation p
+              WHERE ((p.practice_code = i.practice_code) AND (p.participating_from <= i.latest_activity_date) AND ((p.participating_to IS NULL) OR (p.participating_to >= i.latest_activity_date)))))))::integer
+            ELSE NULL::integer
+        END AS participating,
+    (count(*) FILTER (WHERE (EXISTS ( SELECT 1
+           FROM triage.daily_requests d
+          WHERE ((d.supplier_id = i.supplier_id) AND (d.practice_code = i.practice_code) AND (d.activity_date = i.latest_activity_date))))))::integer AS reporting
+   FROM installed i
+  GROUP BY supplier_id, latest_activity_date;
+
+--
 -- Name: unknown_practices; Type: VIEW; Schema: triage; Owner: -
 --
 
@@ -1172,6 +1270,13 @@ ALTER TABLE ONLY triage.ref_participation
 
 ALTER TABLE ONLY triage.ref_practices
     ADD CONSTRAINT ref_practices_pkey PRIMARY KEY (load_id, practice_code);
+
+--
+-- Name: ref_roster ref_roster_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.ref_roster
+    ADD CONSTRAINT ref_roster_pkey PRIMARY KEY (load_id, supplier_id, practice_code, installed_on);
 
 --
 -- Name: ref_sub_icbs ref_sub_icbs_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
@@ -1316,6 +1421,13 @@ ALTER TABLE ONLY triage.ref_participation
 
 ALTER TABLE ONLY triage.ref_practices
     ADD CONSTRAINT ref_practices_load_id_fkey FOREIGN KEY (load_id) REFERENCES triage.reference_loads(load_id);
+
+--
+-- Name: ref_roster ref_roster_load_id_fkey; Type: FK CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.ref_roster
+    ADD CONSTRAINT ref_roster_load_id_fkey FOREIGN KEY (load_id) REFERENCES triage.reference_loads(load_id);
 
 --
 -- Name: ref_sub_icbs ref_sub_icbs_load_id_fkey; Type: FK CONSTRAINT; Schema: triage; Owner: -
@@ -1533,6 +1645,19 @@ GRANT SELECT ON TABLE triage.current_practices TO triage_reader;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.current_practices TO triage_writer;
 
 --
+-- Name: TABLE ref_roster; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.ref_roster TO triage_writer;
+
+--
+-- Name: TABLE current_roster; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT ON TABLE triage.current_roster TO triage_reader;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.current_roster TO triage_writer;
+
+--
 -- Name: TABLE ref_sub_icbs; Type: ACL; Schema: triage; Owner: -
 --
 
@@ -1677,6 +1802,20 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.suppliers TO triage_writer;
 
 GRANT SELECT ON TABLE triage.supplier_missing_practices TO triage_reader;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.supplier_missing_practices TO triage_writer;
+
+--
+-- Name: TABLE supplier_missing_expected; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT ON TABLE triage.supplier_missing_expected TO triage_reader;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.supplier_missing_expected TO triage_writer;
+
+--
+-- Name: TABLE supplier_roster_coverage; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT ON TABLE triage.supplier_roster_coverage TO triage_reader;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.supplier_roster_coverage TO triage_writer;
 
 --
 -- Name: TABLE unknown_practices; Type: ACL; Schema: triage; Owner: -

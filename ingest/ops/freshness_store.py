@@ -27,15 +27,17 @@ SELECT supplier_id, name, last_event_at, latest_activity_date, status, warn_afte
 FROM triage.supplier_freshness_at($1)
 """
 
+# Missing practices: expected from the supplier roster when one is loaded for the supplier,
+# else guessed from its last week (migration 0042, triage.supplier_missing_expected).
 _MISSING_SQL = """
 SELECT supplier_id, array_agg(practice_code ORDER BY practice_code) AS practices
-FROM triage.supplier_missing_practices
+FROM triage.supplier_missing_expected
 GROUP BY supplier_id
 """
 
 _MISSING_COUNTS_SQL = """
 SELECT supplier_id, count(*)::integer AS n
-FROM triage.supplier_missing_practices
+FROM triage.supplier_missing_expected
 GROUP BY supplier_id
 """
 

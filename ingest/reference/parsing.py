@@ -27,6 +27,7 @@ from ingest.reference.memberships import parse_memberships
 from ingest.reference.participation import parse_participation
 from ingest.reference.practice_map import is_practice_map, parse_practice_map
 from ingest.reference.records import Practice, Record, ReferenceKind
+from ingest.reference.roster import parse_roster
 from ingest.reference.snapshots import (
     Snapshot,
     memberships_from_snapshots,
@@ -50,6 +51,7 @@ _PARSERS: dict[ReferenceKind, Callable[[str], Sequence[Record]]] = {
     ReferenceKind.SUB_ICBS: parse_sub_icbs,
     ReferenceKind.LIST_SIZES: parse_list_sizes,
     ReferenceKind.PARTICIPATION: parse_participation,
+    ReferenceKind.ROSTER: parse_roster,
 }
 
 # The published names of each kind's CSV inside a zip (the first one present is read).
@@ -59,6 +61,7 @@ EXPECTED_IN_ZIP: dict[ReferenceKind, tuple[str, ...]] = {
     ReferenceKind.SUB_ICBS: ("eccg.csv",),
     ReferenceKind.LIST_SIZES: ("gp-reg-pat-prac-all.csv",),
     ReferenceKind.PARTICIPATION: ("participation.csv",),
+    ReferenceKind.ROSTER: ("roster.csv",),
 }
 MAX_UNZIPPED_BYTES = 512 * 1024 * 1024
 _ZIP_MAGIC = b"PK\x03\x04"

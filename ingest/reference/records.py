@@ -23,6 +23,7 @@ class ReferenceKind(StrEnum):
     SUB_ICBS = "sub_icbs"
     LIST_SIZES = "list_sizes"
     PARTICIPATION = "participation"
+    ROSTER = "roster"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +87,17 @@ class ListSize:
     registered_patients: int
 
 
-Record = Practice | Membership | SubIcb | ListSize | ParticipationPeriod
+@dataclass(frozen=True, slots=True)
+class RosterEntry:
+    """A supplier's system installed at a practice from ``installed_on`` to ``removed_on``."""
+
+    supplier_id: str
+    practice_code: str
+    installed_on: dt.date
+    removed_on: dt.date | None
+
+
+Record = Practice | Membership | SubIcb | ListSize | ParticipationPeriod | RosterEntry
 
 RECORD_TYPES: dict[ReferenceKind, type[Record]] = {
     ReferenceKind.PRACTICES: Practice,
@@ -94,6 +105,7 @@ RECORD_TYPES: dict[ReferenceKind, type[Record]] = {
     ReferenceKind.SUB_ICBS: SubIcb,
     ReferenceKind.LIST_SIZES: ListSize,
     ReferenceKind.PARTICIPATION: ParticipationPeriod,
+    ReferenceKind.ROSTER: RosterEntry,
 }
 
 

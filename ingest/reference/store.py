@@ -48,6 +48,7 @@ TABLES: dict[ReferenceKind, str] = {
     ReferenceKind.SUB_ICBS: "ref_sub_icbs",
     ReferenceKind.LIST_SIZES: "ref_list_sizes",
     ReferenceKind.PARTICIPATION: "ref_participation",
+    ReferenceKind.ROSTER: "ref_roster",
 }
 _LOCK_CLASS = 0x7265_6600  # "ref\0": first key of the advisory lock, the kind is the second
 
