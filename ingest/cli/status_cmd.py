@@ -59,6 +59,17 @@ async def read_status(conn: asyncpg.Connection, now: dt.datetime) -> StatusRepor
     return StatusReport(now, suppliers, missing, activity)
 
 
+def unreadable(exc: Exception) -> StoreUnavailableError:
+    """The one line ``ingest status`` ends with when Postgres cannot be read; a role without
+    the privileges is told which roles have them."""
+    if isinstance(exc, asyncpg.InsufficientPrivilegeError):
+        return StoreUnavailableError(
+            f"cannot read freshness: {exc}; connect as a member of triage_reader (read-only) "
+            "or triage_writer"
+        )
+    return StoreUnavailableError(f"cannot read freshness from Postgres: {exc}")
+
+
 def _age(value: dt.timedelta | None) -> str:
     if value is None:
         return "-"
@@ -144,7 +155,7 @@ def register(app: typer.Typer) -> None:
                 asyncpg.InterfaceError,
                 StoreUnavailableError,
             ) as exc:
-                raise StoreUnavailableError(f"cannot read freshness from Postgres: {exc}") from exc
+                raise unreadable(exc) from exc
 
         report = run_async(go())
         if as_json_output:
