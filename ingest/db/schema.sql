@@ -26,6 +26,28 @@ WITH pp AS (
     SELECT u.unit, count(*)::integer AS n
     FROM (SELECT DISTINCT pp.unit, pp.practice_code FROM pp) u
     GROUP BY u.unit
+), roster AS (
+    SELECT EXISTS (SELECT 1 FROM triage.current_roster) AS loaded
+), days AS (
+    SELECT g::date AS day,
+           CASE p_period WHEN 'day' THEN g::date
+                         ELSE date_trunc(p_period, g)::date END AS p_start
+    FROM roster, generate_series(p_from, p_to, interval '1 day') g
+    WHERE roster.loaded AND p_unit IN ('sub_icb', 'icb', 'national')
+), installed AS (
+    SELECT DISTINCT d.p_start, d.day, r.practice_code
+    FROM days d
+    JOIN triage.current_roster r
+      ON r.installed_on <= d.day AND (r.removed_on IS NULL OR r.removed_on >= d.day)
+), installed_by_unit AS (
+    SELECT i.p_start,
+           CASE p_unit WHEN 'sub_icb' THEN m.sub_icb_code WHEN 'icb' THEN m.icb_code END AS unit,
+           count(DISTINCT i.practice_code)::integer AS practices,
+           count(*)::integer AS practice_days
+    FROM installed i
+    LEFT JOIN triage.practice_mapping(coalesce(p_vintage, current_date)) m
+           ON m.practice_code = i.practice_code
+    GROUP BY 1, 2
 )
 SELECT pp.period_start,
        min(pp.period_end),
@@ -46,16 +68,20 @@ SELECT pp.period_start,
              * min(pp.days_in_period), 3),
        min(pp.days_in_period),
        count(*)::integer,
-       min(e.n),
+       CASE WHEN min(ro.loaded::int) = 1 THEN coalesce(min(ib.practices), 0) ELSE min(e.n) END,
        sum(pp.days_reporting)::integer,
-       (min(e.n) * min(pp.days_in_period))::integer,
-       'reported in range',
+       CASE WHEN min(ro.loaded::int) = 1 THEN coalesce(min(ib.practice_days), 0)
+            ELSE (min(e.n) * min(pp.days_in_period))::integer END,
+       CASE WHEN min(ro.loaded::int) = 1 THEN 'roster' ELSE 'reported in range' END,
        min(pp.list_size_extract_date),
        max(pp.list_size_extract_date),
        sum(pp.patient_days)::bigint,
        round(sum(pp.requests_with_list_size) * 1000.0 / nullif(sum(pp.patient_days), 0), 3)
 FROM pp
 JOIN expected e ON e.unit IS NOT DISTINCT FROM pp.unit
+CROSS JOIN roster ro
+LEFT JOIN installed_by_unit ib
+       ON ib.p_start = pp.period_start AND ib.unit IS NOT DISTINCT FROM pp.unit
 GROUP BY pp.period_start, pp.unit
 $$;
 

@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 
 from ingest.analytics.export import ExportRequest, Level, Period, export_columns, export_csv
-from ingest.reference.records import ListSize, Membership, ReferenceKind, SubIcb
+from ingest.reference.records import ListSize, Membership, ReferenceKind, RosterEntry, SubIcb
 from ingest.reference.store import load_records
 from tests.support.daily_rows import insert_days
 
@@ -159,4 +159,35 @@ async def test_day_exports_keep_their_columns_and_add_completeness(
         "10.000",
         "1",
         "1",
+    )
+
+
+async def test_with_a_supplier_roster_the_expected_practices_and_days_come_from_it(
+    pg: asyncpg.Connection,
+) -> None:
+    await load_area(pg)
+    await load_records(
+        pg,
+        ReferenceKind.ROSTER,
+        [
+            RosterEntry("alpha", FULL, D(2024, 1, 1), None),
+            RosterEntry("beta", FULL, D(2024, 9, 20), None),  # a second supplier: counted once
+            RosterEntry("alpha", PARTIAL, D(2024, 9, 16), None),  # installed mid-month
+            RosterEntry("alpha", OTHER, D(2024, 1, 1), D(2024, 8, 31)),  # removed before
+        ],
+        "test roster",
+    )
+    await insert_days(pg, "alpha", FULL, *SEPTEMBER, 10)
+    await insert_days(pg, "alpha", PARTIAL, D(2024, 9, 16), D(2024, 9, 21), 10)
+    await insert_days(pg, "alpha", OTHER, *SEPTEMBER, 10)  # reports, but is not installed
+    rows = await export_rows(pg, Level.SUB_ICB, Period.MONTH, *SEPTEMBER)
+    by_unit = {r["sub_icb_code"]: r for r in rows}
+    x, y = by_unit["91X"], by_unit["91Y"]
+    assert x["expected_basis"] == "roster"
+    assert (x["practices_reporting"], x["practices_expected"]) == ("2", "2")
+    assert (x["practice_days_reporting"], x["practice_days_expected"]) == ("36", str(30 + 15))
+    assert (y["practices_reporting"], y["practices_expected"], y["practice_days_expected"]) == (
+        "1",
+        "0",
+        "0",
     )
