@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, BinaryIO
@@ -15,6 +14,7 @@ from rich.console import Console
 from ingest.analytics.export import ExportRequest, ExportStats, Level, Period, export_csv
 from ingest.analytics.quality_report import ReportFormat, collect, render
 from ingest.cli.common import database, run_async, settings
+from ingest.cli.output_file import atomic_output, check_target
 
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -26,10 +26,6 @@ def _iso_date(value: str, option: str) -> dt.date:
         return dt.date.fromisoformat(value)
     except ValueError as exc:
         raise typer.BadParameter(f"{value!r} is not a date YYYY-MM-DD", param_hint=option) from exc
-
-
-def _part_path(out: Path) -> Path:
-    return out.with_name(f".{out.name}.part")
 
 
 def export(
@@ -69,18 +65,15 @@ def export(
         async with database(cfg) as conn:
             return await export_csv(conn, request, write)
 
+    if out is not None:
+        check_target(out)  # before the work: a bad --out is one line, at once
     if out is None:
         stats = run_async(go(sys.stdout.buffer))
         sys.stdout.buffer.flush()
         target = "standard output"
     else:
-        part = _part_path(out)
-        try:
-            with part.open("wb") as sink:
-                stats = run_async(go(sink))
-            os.replace(part, out)
-        finally:
-            part.unlink(missing_ok=True)
+        with atomic_output(out) as sink:
+            stats = run_async(go(sink))
         target = str(out)
     _err.print(
         f"exported {stats.rows:,} rows ({stats.bytes:,} bytes) by {by.value} per {period.value}, "
@@ -102,6 +95,7 @@ def quality_report(
 ) -> None:
     """Write a supplier's data-quality report: self-contained HTML, or Markdown for email."""
     cfg = settings()
+    check_target(out)  # before the work: a bad --out is one line, at once
     chosen = fmt or (ReportFormat.MARKDOWN if out.suffix.lower() == ".md" else ReportFormat.HTML)
 
     async def go() -> str:
@@ -110,12 +104,8 @@ def quality_report(
         return render(data, chosen)
 
     text = run_async(go())
-    part = _part_path(out)
-    try:
-        part.write_text(text, encoding="utf-8")
-        os.replace(part, out)
-    finally:
-        part.unlink(missing_ok=True)
+    with atomic_output(out) as sink:
+        sink.write(text.encode("utf-8"))
     _err.print(f"wrote the {chosen.value} quality report of {supplier} ({days} days) to {out}")
 
 
