@@ -469,10 +469,19 @@ CREATE FUNCTION triage.stored_since(p_since timestamp with time zone, p_supplier
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-SELECT r.supplier_id, count(*)::integer
-FROM triage.daily_request_revisions r
-WHERE r.ingested_at > p_since AND r.supplier_id = ANY(p_suppliers)
-GROUP BY r.supplier_id
+WITH bound AS (
+    SELECT date_trunc('hour', p_since, 'UTC') + interval '1 hour' AS next_hour
+), counted AS (
+    SELECT h.supplier_id, h.revisions::bigint AS n
+    FROM triage.supplier_hourly_stored h, bound
+    WHERE h.supplier_id = ANY(p_suppliers) AND h.hour >= bound.next_hour
+    UNION ALL
+    SELECT r.supplier_id, 1
+    FROM triage.daily_request_revisions r, bound
+    WHERE r.supplier_id = ANY(p_suppliers)
+      AND r.ingested_at > p_since AND r.ingested_at < bound.next_hour
+)
+SELECT c.supplier_id, sum(c.n)::integer FROM counted c GROUP BY c.supplier_id
 $$;
 
 --
@@ -502,6 +511,69 @@ GROUP BY p.activity_date, p.sub_icb_code, p.icb_code
 $$;
 
 --
+-- Name: supplier_day_practices_deleted(); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.supplier_day_practices_deleted() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    g record;
+BEGIN
+    FOR g IN
+        SELECT o.supplier_id, o.activity_date, count(*)::integer AS n
+        FROM day_rows o
+        GROUP BY o.supplier_id, o.activity_date
+        ORDER BY o.supplier_id, o.activity_date
+    LOOP
+        UPDATE triage.supplier_day_practices s SET practices = s.practices - g.n
+        WHERE s.supplier_id = g.supplier_id AND s.activity_date = g.activity_date
+          AND s.practices > g.n;
+        IF NOT FOUND THEN
+            DELETE FROM triage.supplier_day_practices s
+            WHERE s.supplier_id = g.supplier_id AND s.activity_date = g.activity_date;
+        END IF;
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: supplier_day_practices_inserted(); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.supplier_day_practices_inserted() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    INSERT INTO triage.supplier_day_practices AS s (supplier_id, activity_date, practices)
+    SELECT n.supplier_id, n.activity_date, count(*)
+    FROM day_rows n
+    GROUP BY n.supplier_id, n.activity_date
+    ORDER BY n.supplier_id, n.activity_date
+    ON CONFLICT (supplier_id, activity_date) DO UPDATE
+        SET practices = s.practices + EXCLUDED.practices;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: supplier_day_practices_truncated(); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.supplier_day_practices_truncated() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    DELETE FROM triage.supplier_day_practices;
+    RETURN NULL;
+END
+$$;
+
+--
 -- Name: supplier_freshness_at(timestamp with time zone); Type: FUNCTION; Schema: triage; Owner: -
 --
 
@@ -520,6 +592,68 @@ FROM triage.suppliers s
 LEFT JOIN triage.supplier_activity a ON a.supplier_id = s.supplier_id
 WHERE s.active
 ORDER BY s.supplier_id
+$$;
+
+--
+-- Name: supplier_hourly_stored_deleted(); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.supplier_hourly_stored_deleted() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    g record;
+BEGIN
+    FOR g IN
+        SELECT o.supplier_id, date_trunc('hour', o.ingested_at, 'UTC') AS hour,
+               count(*)::integer AS n
+        FROM revision_rows o
+        GROUP BY 1, 2
+        ORDER BY 1, 2
+    LOOP
+        UPDATE triage.supplier_hourly_stored s SET revisions = s.revisions - g.n
+        WHERE s.supplier_id = g.supplier_id AND s.hour = g.hour AND s.revisions > g.n;
+        IF NOT FOUND THEN
+            DELETE FROM triage.supplier_hourly_stored s
+            WHERE s.supplier_id = g.supplier_id AND s.hour = g.hour;
+        END IF;
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: supplier_hourly_stored_inserted(); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.supplier_hourly_stored_inserted() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    INSERT INTO triage.supplier_hourly_stored AS s (supplier_id, hour, revisions)
+    SELECT n.supplier_id, date_trunc('hour', n.ingested_at, 'UTC'), count(*)
+    FROM revision_rows n
+    GROUP BY 1, 2
+    ORDER BY 1, 2
+    ON CONFLICT (supplier_id, hour) DO UPDATE SET revisions = s.revisions + EXCLUDED.revisions;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: supplier_hourly_stored_truncated(); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.supplier_hourly_stored_truncated() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    DELETE FROM triage.supplier_hourly_stored;
+    RETURN NULL;
+END
 $$;
 
 --
@@ -1055,6 +1189,17 @@ CREATE VIEW triage.supplier_daily_totals AS
   GROUP BY supplier_id, activity_date;
 
 --
+-- Name: supplier_day_practices; Type: TABLE; Schema: triage; Owner: -
+--
+
+CREATE TABLE triage.supplier_day_practices (
+    supplier_id text NOT NULL,
+    activity_date date NOT NULL,
+    practices integer NOT NULL,
+    CONSTRAINT supplier_day_practices_practices_check CHECK ((practices > 0))
+);
+
+--
 -- Name: supplier_freshness; Type: VIEW; Schema: triage; Owner: -
 --
 
@@ -1067,6 +1212,17 @@ CREATE VIEW triage.supplier_freshness AS
     warn_after,
     error_after
    FROM triage.supplier_freshness_at(now()) f(supplier_id, last_event_at, latest_activity_date, status, name, warn_after, error_after);
+
+--
+-- Name: supplier_hourly_stored; Type: TABLE; Schema: triage; Owner: -
+--
+
+CREATE TABLE triage.supplier_hourly_stored (
+    supplier_id text NOT NULL,
+    hour timestamp with time zone NOT NULL,
+    revisions integer NOT NULL,
+    CONSTRAINT supplier_hourly_stored_revisions_check CHECK ((revisions > 0))
+);
 
 --
 -- Name: suppliers; Type: TABLE; Schema: triage; Owner: -
@@ -1347,6 +1503,20 @@ ALTER TABLE ONLY triage.supplier_activity
     ADD CONSTRAINT supplier_activity_pkey PRIMARY KEY (supplier_id);
 
 --
+-- Name: supplier_day_practices supplier_day_practices_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.supplier_day_practices
+    ADD CONSTRAINT supplier_day_practices_pkey PRIMARY KEY (supplier_id, activity_date);
+
+--
+-- Name: supplier_hourly_stored supplier_hourly_stored_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.supplier_hourly_stored
+    ADD CONSTRAINT supplier_hourly_stored_pkey PRIMARY KEY (supplier_id, hour);
+
+--
 -- Name: suppliers suppliers_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
 --
 
@@ -1412,6 +1582,42 @@ CREATE TRIGGER practice_codes_reported_insert AFTER INSERT ON triage.daily_reque
 --
 
 CREATE TRIGGER practice_codes_reported_truncate AFTER TRUNCATE ON triage.daily_requests FOR EACH STATEMENT EXECUTE FUNCTION triage.practice_codes_reported_truncated();
+
+--
+-- Name: daily_requests supplier_day_practices_delete; Type: TRIGGER; Schema: triage; Owner: -
+--
+
+CREATE TRIGGER supplier_day_practices_delete AFTER DELETE ON triage.daily_requests REFERENCING OLD TABLE AS day_rows FOR EACH STATEMENT EXECUTE FUNCTION triage.supplier_day_practices_deleted();
+
+--
+-- Name: daily_requests supplier_day_practices_insert; Type: TRIGGER; Schema: triage; Owner: -
+--
+
+CREATE TRIGGER supplier_day_practices_insert AFTER INSERT ON triage.daily_requests REFERENCING NEW TABLE AS day_rows FOR EACH STATEMENT EXECUTE FUNCTION triage.supplier_day_practices_inserted();
+
+--
+-- Name: daily_requests supplier_day_practices_truncate; Type: TRIGGER; Schema: triage; Owner: -
+--
+
+CREATE TRIGGER supplier_day_practices_truncate AFTER TRUNCATE ON triage.daily_requests FOR EACH STATEMENT EXECUTE FUNCTION triage.supplier_day_practices_truncated();
+
+--
+-- Name: daily_request_revisions supplier_hourly_stored_delete; Type: TRIGGER; Schema: triage; Owner: -
+--
+
+CREATE TRIGGER supplier_hourly_stored_delete AFTER DELETE ON triage.daily_request_revisions REFERENCING OLD TABLE AS revision_rows FOR EACH STATEMENT EXECUTE FUNCTION triage.supplier_hourly_stored_deleted();
+
+--
+-- Name: daily_request_revisions supplier_hourly_stored_insert; Type: TRIGGER; Schema: triage; Owner: -
+--
+
+CREATE TRIGGER supplier_hourly_stored_insert AFTER INSERT ON triage.daily_request_revisions REFERENCING NEW TABLE AS revision_rows FOR EACH STATEMENT EXECUTE FUNCTION triage.supplier_hourly_stored_inserted();
+
+--
+-- Name: daily_request_revisions supplier_hourly_stored_truncate; Type: TRIGGER; Schema: triage; Owner: -
+--
+
+CREATE TRIGGER supplier_hourly_stored_truncate AFTER TRUNCATE ON triage.daily_request_revisions FOR EACH STATEMENT EXECUTE FUNCTION triage.supplier_hourly_stored_truncated();
 
 --
 -- Name: dlq_replays dlq_replays_rejected_id_fkey; Type: FK CONSTRAINT; Schema: triage; Owner: -
@@ -1594,10 +1800,46 @@ GRANT ALL ON FUNCTION triage.sub_icb_daily(p_from date, p_to date, p_vintage dat
 GRANT ALL ON FUNCTION triage.sub_icb_daily(p_from date, p_to date, p_vintage date) TO triage_writer;
 
 --
+-- Name: FUNCTION supplier_day_practices_deleted(); Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT ALL ON FUNCTION triage.supplier_day_practices_deleted() TO triage_writer;
+
+--
+-- Name: FUNCTION supplier_day_practices_inserted(); Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT ALL ON FUNCTION triage.supplier_day_practices_inserted() TO triage_writer;
+
+--
+-- Name: FUNCTION supplier_day_practices_truncated(); Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT ALL ON FUNCTION triage.supplier_day_practices_truncated() TO triage_writer;
+
+--
 -- Name: FUNCTION supplier_freshness_at(ts timestamp with time zone); Type: ACL; Schema: triage; Owner: -
 --
 
 GRANT ALL ON FUNCTION triage.supplier_freshness_at(ts timestamp with time zone) TO triage_writer;
+
+--
+-- Name: FUNCTION supplier_hourly_stored_deleted(); Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT ALL ON FUNCTION triage.supplier_hourly_stored_deleted() TO triage_writer;
+
+--
+-- Name: FUNCTION supplier_hourly_stored_inserted(); Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT ALL ON FUNCTION triage.supplier_hourly_stored_inserted() TO triage_writer;
+
+--
+-- Name: FUNCTION supplier_hourly_stored_truncated(); Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT ALL ON FUNCTION triage.supplier_hourly_stored_truncated() TO triage_writer;
 
 --
 -- Name: TABLE consumer_offsets; Type: ACL; Schema: triage; Owner: -
@@ -1810,11 +2052,23 @@ GRANT SELECT ON TABLE triage.supplier_daily_totals TO triage_reader;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.supplier_daily_totals TO triage_writer;
 
 --
+-- Name: TABLE supplier_day_practices; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.supplier_day_practices TO triage_writer;
+
+--
 -- Name: TABLE supplier_freshness; Type: ACL; Schema: triage; Owner: -
 --
 
 GRANT SELECT ON TABLE triage.supplier_freshness TO triage_reader;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.supplier_freshness TO triage_writer;
+
+--
+-- Name: TABLE supplier_hourly_stored; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.supplier_hourly_stored TO triage_writer;
 
 --
 -- Name: TABLE suppliers; Type: ACL; Schema: triage; Owner: -

@@ -46,12 +46,11 @@ _STORED_SINCE_SQL = "SELECT supplier_id, n FROM triage.stored_since($1, $2::text
 
 _REJECTED_SINCE_SQL = "SELECT supplier_id, reason, n FROM triage.rejected_since($1)"
 
+# Practices per supplier and day, kept by triggers (migration 0063) rather than counted.
 _COVERAGE_SQL = """
-SELECT d.supplier_id, d.activity_date, count(*)::integer AS n
-FROM unnest($1::text[]) AS s(supplier_id)
-JOIN triage.daily_requests d
-  ON d.supplier_id = s.supplier_id AND d.activity_date BETWEEN $2 AND $3
-GROUP BY d.supplier_id, d.activity_date
+SELECT c.supplier_id, c.activity_date, c.practices AS n
+FROM triage.supplier_day_practices c
+WHERE c.supplier_id = ANY($1::text[]) AND c.activity_date BETWEEN $2 AND $3
 """
 
 
