@@ -15,23 +15,12 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 
-import asyncpg
 import pytest
 
 from ingest.contract.model import supplier_of_topic
 from ingest.contract.outcomes import SubmissionOutcome
-from ingest.settings import Settings
-from tests.faults.conftest import ARTIFACTS, PrivateStack
-from tests.faults.driver import (
-    Fleet,
-    consumer_env,
-    create_topics,
-    produce,
-    read_all,
-    register,
-    wait_consumed,
-)
-from tests.faults.traffic import Traffic
+from tests.faults.driver import produce, read_all, wait_consumed
+from tests.faults.scenario import Scenario
 from tests.support.outcomes import read_outcomes, wait_outbox_empty
 
 pytestmark = [pytest.mark.faults, pytest.mark.integration]
@@ -71,71 +60,59 @@ def outcome_problems(
 
 
 async def test_sigkilled_consumers_lose_no_outcome_and_invent_none(
-    fault_settings: Settings,
-    fault_token: str,
-    private_stack: PrivateStack,
-    capsys: pytest.CaptureFixture[str],
+    scenario: Scenario, capsys: pytest.CaptureFixture[str]
 ) -> None:
     began = time.monotonic()
-    settings = fault_settings
-    traffic = Traffic(fault_token, seed=SEED, partitions=3)
+    settings, pg = scenario.settings, scenario.pg
+    traffic = await scenario.prepare(SEED, partitions=3)
     records = traffic.mixed(practice_days=6000, bad_events=2000)
-    pg = await asyncpg.connect(settings.database())
-    await register(pg, traffic.suppliers, [traffic.inactive])
-    await create_topics(
-        settings, {t: traffic.partitions if t in traffic.feed_topics else 2 for t in traffic.topics}
-    )
     await produce(settings, records, chunk=2000)
-    env = consumer_env(settings, INGEST_BATCH_MAX_RECORDS="3000")
-    fleet = Fleet(settings, env, ARTIFACTS / fault_token, private_stack.postgres_port)
-    try:
-        a = await fleet.spawn()
-        await fleet.kill_in_transaction(a, pg)
-        b = await fleet.spawn()
-        await fleet.kill_in_transaction(b, pg, waiting=True)
-        await fleet.spawn()
-        await wait_consumed(pg, settings, traffic.topics, timeout=120, fleet=fleet)
-        await wait_outbox_empty(pg, within=60)
-        codes = await fleet.stop_all()
-        assert set(codes.values()) == {0}, codes
+    fleet = scenario.fleet(INGEST_BATCH_MAX_RECORDS="3000")
+    a = await fleet.spawn()
+    await fleet.kill_in_transaction(a, pg)
+    b = await fleet.spawn()
+    await fleet.kill_in_transaction(b, pg, waiting=True)
+    await fleet.spawn()
+    await wait_consumed(pg, settings, traffic.topics, timeout=120, fleet=fleet)
+    await wait_outbox_empty(pg, within=60)
+    codes = await fleet.stop_all()
+    assert set(codes.values()) == {0}, codes
 
-        broker = await read_all(settings, traffic.feed_topics)
-        positions = {(t, p, m.offset) for (t, p), msgs in broker.items() for m in msgs}
-        outcomes: dict[Position, list[SubmissionOutcome]] = defaultdict(list)
-        received = 0
-        for supplier in traffic.suppliers:
-            topic = f"triage.daily.{supplier}"
-            mine = sum(1 for t, _, _ in positions if t == topic)
-            for _, outcome in await read_outcomes(settings, supplier, at_least=mine, within=60):
-                position = (topic, outcome.source_partition, outcome.source_offset)
-                outcomes[position].append(outcome)
-                received += 1
-        stored = {
-            (r[0], r[1], r[2])
-            for r in await pg.fetch(
-                "SELECT source_topic, source_partition, source_offset"
-                " FROM triage.daily_request_revisions"
-            )
-        }
-        rejected = {
-            (r[0], r[1], r[2]): r[3]
-            for r in await pg.fetch(
-                "SELECT source_topic, source_partition, source_offset, reason"
-                " FROM triage.rejected_events"
-            )
-            if supplier_of_topic(r[0]) in traffic.registered
-        }
-        problems = outcome_problems(positions, outcomes, stored, rejected)
-        with capsys.disabled():
-            kinds = defaultdict(int)
-            for seen in outcomes.values():
-                kinds[seen[0].outcome.value] += 1
-            print(
-                f"\noutcomes after 2 SIGKILLs in batch transactions: {len(positions)} records,"
-                f" {len(outcomes)} with an outcome, {received - len(outcomes)} re-delivered,"
-                f" {dict(kinds)}, {len(problems)} problems ({time.monotonic() - began:.0f} s)"
-            )
-        assert problems == [], "\n".join(problems[:50])
-    finally:
-        await fleet.close()
-        await pg.close()
+    broker = await read_all(settings, traffic.feed_topics)
+    positions = {(t, p, m.offset) for (t, p), msgs in broker.items() for m in msgs}
+    outcomes: dict[Position, list[SubmissionOutcome]] = defaultdict(list)
+    received = 0
+    for supplier in traffic.suppliers:
+        topic = f"triage.daily.{supplier}"
+        mine = sum(1 for t, _, _ in positions if t == topic)
+        for _, outcome in await read_outcomes(settings, supplier, at_least=mine, within=60):
+            position = (topic, outcome.source_partition, outcome.source_offset)
+            outcomes[position].append(outcome)
+            received += 1
+    stored = {
+        (r[0], r[1], r[2])
+        for r in await pg.fetch(
+            "SELECT source_topic, source_partition, source_offset"
+            " FROM triage.daily_request_revisions"
+        )
+    }
+    rejected = {
+        (r[0], r[1], r[2]): r[3]
+        for r in await pg.fetch(
+            "SELECT source_topic, source_partition, source_offset, reason"
+            " FROM triage.rejected_events"
+        )
+        if supplier_of_topic(r[0]) in traffic.registered
+    }
+    problems = outcome_problems(positions, outcomes, stored, rejected)
+    with capsys.disabled():
+        kinds = defaultdict(int)
+        for seen in outcomes.values():
+            kinds[seen[0].outcome.value] += 1
+        print(
+            f"\noutcomes after 2 SIGKILLs in batch transactions: {len(positions)} records,"
+            f" {len(outcomes)} with an outcome, {received - len(outcomes)} re-delivered,"
+            f" {dict(kinds)}, {len(problems)} problems ({time.monotonic() - began:.0f} s)"
+        )
+    assert problems == [], "\n".join(problems[:50])
+    await pg.close()
