@@ -120,7 +120,10 @@ class Settings(BaseSettings):
 
     # --- service ---------------------------------------------------------------------
     metrics_port: int = Field(9108, ge=0, le=65535, description="HTTP port of /metrics etc.")
-    metrics_host: str = Field("0.0.0.0", description="HTTP bind address.")
+    metrics_host: str = Field(
+        "127.0.0.1",
+        description="HTTP bind address (0.0.0.0: every interface, e.g. inside a container).",
+    )
     db_retry_max_seconds: float = Field(
         30.0, gt=0, description="Cap of the backoff while Postgres is unreachable."
     )

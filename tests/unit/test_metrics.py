@@ -8,6 +8,7 @@ import string
 from collections import Counter
 from dataclasses import dataclass, field
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
@@ -17,6 +18,7 @@ from ingest.contract.model import FreshnessStatus, Outcome, Reason, supplier_of_
 from ingest.ops.freshness import StatusSnapshot, SupplierFreshness
 from ingest.ops.http_server import build_app
 from ingest.ops.metrics import IngestMetrics
+from ingest.settings import Settings
 
 WARN = dt.timedelta(hours=26)
 ERROR = dt.timedelta(hours=50)
@@ -238,6 +240,27 @@ async def test_no_status_source_no_page_but_metrics_still_served() -> None:
     async with TestClient(TestServer(build_app(_Service()))) as client:
         assert (await client.get("/")).status == 503
         assert (await client.get("/metrics")).status == 200
+
+
+@pytest.mark.security
+async def test_every_response_carries_the_security_headers() -> None:
+    """Issue 14, finding 7: no Content-Security-Policy nor X-Content-Type-Options."""
+    async with TestClient(TestServer(build_app(_Service(), _Source()))) as client:
+        for path in ("/", "/metrics", "/healthz", "/readyz", "/no-such-page"):
+            response = await client.get(path)
+            assert response.headers["X-Content-Type-Options"] == "nosniff", path
+            policy = response.headers["Content-Security-Policy"]
+            assert "default-src 'none'" in policy and "script-src" not in policy, path
+            assert "frame-ancestors 'none'" in policy, path
+
+
+@pytest.mark.security
+def test_the_http_server_listens_on_this_machine_only_by_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 14, finding 7: the endpoints listened on every interface (0.0.0.0)."""
+    monkeypatch.delenv("INGEST_METRICS_HOST", raising=False)
+    assert Settings().metrics_host == "127.0.0.1"
 
 
 def test_batch_histograms_observe_delay_per_stored_revision_store_time_and_size() -> None:
