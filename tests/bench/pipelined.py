@@ -30,6 +30,7 @@ from aiokafka.errors import KafkaError
 from ingest.consumer.batch import commit_to_kafka, limits_now, next_offsets, raw_records
 from ingest.consumer.decoding import Decoder
 from ingest.consumer.pipeline import RawRecord, Triaged, triage
+from ingest.consumer.registry_schemas import RegistrySchema
 from ingest.consumer.retry import pause
 from ingest.consumer.service import KAFKA_FETCH_RETRY_SECONDS, IngestService, serve
 from ingest.consumer.store import BatchResult, Store, TopicPartitionKey
@@ -67,8 +68,10 @@ class PipelinedService(IngestService):
         if not batch:
             await self._drain()
             return
-        records, offsets = raw_records(batch), next_offsets(batch)
-        schemas = await self.registry_schemas(records)
+        schemas, ahead = await self.registry.prepare(raw_records(batch), next_offsets(batch))
+        records, offsets = ahead.records, ahead.offsets
+        if ahead.held:  # records of schema ids the registry has not answered yet wait
+            self.registry.hold(consumer, ahead.held)
         registered = self._registered
         if registered is None:
             await self._drain()
@@ -92,7 +95,7 @@ class PipelinedService(IngestService):
         self,
         records: Sequence[RawRecord],
         offsets: Mapping[TopicPartitionKey, int],
-        schemas: Mapping[int, dict[str, Any]],
+        schemas: Mapping[int, RegistrySchema],
         registered: set[str],
         limits: Limits,
         triaged: Triaged,
