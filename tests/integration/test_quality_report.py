@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -24,6 +23,7 @@ from ingest.contract.model import topic_for
 from ingest.reference.parsing import ReferenceKind
 from ingest.reference.store import load_file
 from tests.support.cli import run_cli
+from tests.support.daily_rows import insert_revision
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "reference"
 REPO = Path(__file__).resolve().parents[2]
@@ -58,40 +58,6 @@ class World:
 
 def end_of(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=LONDON)
-
-
-async def add_revision(
-    pg: asyncpg.Connection,
-    supplier: str,
-    practice: str,
-    day: dt.date,
-    revision: int,
-    total: int,
-    ingested_at: dt.datetime,
-    offset: int,
-) -> None:
-    """A stored revision, and the current row (the highest revision wins)."""
-    event_id = uuid.uuid4()
-    args = (supplier, practice, day, revision, total, event_id, ingested_at)
-    await pg.execute(
-        """INSERT INTO triage.daily_request_revisions (supplier_id, practice_code, activity_date,
-               revision, total_requests, event_id, generated_at, ingested_at, source_topic,
-               source_partition, source_offset)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, 0, $9)""",
-        *args,
-        topic_for(supplier),
-        offset,
-    )
-    await pg.execute(
-        """INSERT INTO triage.daily_requests (supplier_id, practice_code, activity_date,
-               revision, total_requests, event_id, generated_at, ingested_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
-           ON CONFLICT (supplier_id, practice_code, activity_date) DO UPDATE SET
-               revision = excluded.revision, total_requests = excluded.total_requests,
-               event_id = excluded.event_id, ingested_at = excluded.ingested_at
-           WHERE triage.daily_requests.revision < excluded.revision""",
-        *args,
-    )
 
 
 async def add_rejection(
@@ -165,22 +131,24 @@ async def world(pg: asyncpg.Connection, token: str) -> World:
     for back in range(DAYS):
         day = w.day(back)
         arrival = end_of(day) + dt.timedelta(hours=30) if back == 7 else on_time(day)
-        await add_revision(pg, supplier, "B99001", day, 1, 40, arrival, next_offset())
-    await add_revision(pg, supplier, "B99001", w.day(2), 2, 44, now, next_offset())
+        await insert_revision(pg, supplier, "B99001", day, 1, 40, arrival, next_offset())
+    await insert_revision(pg, supplier, "B99001", w.day(2), 2, 44, now, next_offset())
     # B99002 missing three days; B99003 last seen before the period (missing throughout);
     # Z00009 is not in the ODS reference.
     for back in range(DAYS):
         if back not in (3, 4, 5):
-            await add_revision(
+            await insert_revision(
                 pg, supplier, "B99002", w.day(back), 1, 25, on_time(w.day(back)), next_offset()
             )
-    await add_revision(pg, supplier, "B99003", w.day(15), 1, 9, on_time(w.day(15)), next_offset())
+    await insert_revision(
+        pg, supplier, "B99003", w.day(15), 1, 9, on_time(w.day(15)), next_offset()
+    )
     for back in (1, 2):
-        await add_revision(
+        await insert_revision(
             pg, supplier, "Z00009", w.day(back), 1, 3, on_time(w.day(back)), next_offset()
         )
     # Another supplier's data must not leak into this supplier's report.
-    await add_revision(pg, other, "C99004", w.day(1), 1, 77, on_time(w.day(1)), next_offset())
+    await insert_revision(pg, other, "C99004", w.day(1), 1, 77, on_time(w.day(1)), next_offset())
 
     for reason, details in w.present_reasons.items():
         for i, detail in enumerate(details):

@@ -16,7 +16,7 @@ from ingest.analytics.export import ExportRequest, Level, export_csv
 from ingest.cli.status_cmd import read_status
 from ingest.reference.records import Membership, ReferenceKind, SubIcb
 from ingest.reference.store import load_file, load_records
-from tests.support.daily_rows import insert_days
+from tests.support.daily_rows import insert_days, insert_revision
 
 pytestmark = pytest.mark.integration
 
@@ -61,27 +61,14 @@ async def test_active_gp_practices_without_data_from_any_supplier(pg: asyncpg.Co
     assert [tuple(r) for r in rows] == [("A81632", "D", "00K", "vintage", D(2024, 9, 30))]
 
 
-async def add_revision(
-    pg: asyncpg.Connection, revision: int, total: int, arrived: dt.datetime
-) -> None:
-    await pg.execute(
-        """INSERT INTO triage.daily_request_revisions (supplier_id, practice_code,
-               activity_date, revision, total_requests, event_id, generated_at, ingested_at,
-               source_topic, source_partition, source_offset)
-           VALUES ('alpha', 'A81001', '2024-10-01', $1::integer, $2, gen_random_uuid(), $3, $3,
-                   'triage.daily.alpha', 0, $1::bigint)""",
-        revision,
-        total,
-        arrived,
-    )
-
-
 async def test_restatement_history_shows_each_revision_its_change_and_arrival(
     pg: asyncpg.Connection,
 ) -> None:
     first = dt.datetime(2024, 10, 2, 6, tzinfo=dt.UTC)
-    await add_revision(pg, 1, 40, first)
-    await add_revision(pg, 2, 46, first + dt.timedelta(days=3))
+    day = D(2024, 10, 1)
+    await insert_revision(pg, "alpha", "A81001", day, 1, 40, first, 1, current=False)
+    later = first + dt.timedelta(days=3)
+    await insert_revision(pg, "alpha", "A81001", day, 2, 46, later, 2, current=False)
     rows = await as_reader(
         pg,
         "SELECT * FROM triage.restatement_history ORDER BY revision",

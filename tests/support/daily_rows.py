@@ -1,11 +1,15 @@
-"""Rows of ``triage.daily_requests`` written straight into the database, for read-side tests
-(analytics views, exports, reports) that need a known series without running the consumer."""
+"""Rows of ``triage.daily_requests`` and ``triage.daily_request_revisions`` written straight
+into the database, for read-side tests (analytics views, exports, reports) that need a known
+series without running the consumer."""
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import asyncpg
+
+from ingest.contract.model import topic_for
 
 
 async def insert_days(
@@ -32,4 +36,44 @@ async def insert_days(
         last,
         total,
         breakdown,
+    )
+
+
+async def insert_revision(
+    pg: asyncpg.Connection,
+    supplier: str,
+    practice: str,
+    day: dt.date,
+    revision: int,
+    total: int,
+    ingested_at: dt.datetime,
+    offset: int,
+    *,
+    current: bool = True,
+) -> None:
+    """A stored revision (generated and ingested at ``ingested_at``, at ``offset`` of partition
+    0 of the supplier's topic) and, with ``current``, the current row (the highest revision
+    wins)."""
+    event_id = uuid.uuid4()
+    args = (supplier, practice, day, revision, total, event_id, ingested_at)
+    await pg.execute(
+        """INSERT INTO triage.daily_request_revisions (supplier_id, practice_code, activity_date,
+               revision, total_requests, event_id, generated_at, ingested_at, source_topic,
+               source_partition, source_offset)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, 0, $9)""",
+        *args,
+        topic_for(supplier),
+        offset,
+    )
+    if not current:
+        return
+    await pg.execute(
+        """INSERT INTO triage.daily_requests (supplier_id, practice_code, activity_date,
+               revision, total_requests, event_id, generated_at, ingested_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+           ON CONFLICT (supplier_id, practice_code, activity_date) DO UPDATE SET
+               revision = excluded.revision, total_requests = excluded.total_requests,
+               event_id = excluded.event_id, ingested_at = excluded.ingested_at
+           WHERE triage.daily_requests.revision < excluded.revision""",
+        *args,
     )
