@@ -6,12 +6,12 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Coroutine
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 from rich.text import Text
 
 from ingest.errors import StoreUnavailableError
+from ingest.redaction import redact_text, redact_url
 from ingest.settings import Settings, load_settings
 
 T = TypeVar("T")
@@ -40,18 +40,10 @@ async def database(cfg: Settings) -> AsyncIterator[asyncpg.Connection]:
         conn = await asyncpg.connect(url, timeout=10)
     except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         raise StoreUnavailableError(
-            f"cannot connect to Postgres at {_without_password(url)}: {exc}"
+            f"cannot connect to Postgres at {redact_url(url)}: {redact_text(str(exc))}"
             " (is it running? `ingest stack up`, or set INGEST_DATABASE_URL)"
         ) from exc
     try:
         yield conn
     finally:
         await conn.close()
-
-
-def _without_password(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url

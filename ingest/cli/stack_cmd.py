@@ -6,7 +6,6 @@ import asyncio
 import importlib.util
 import sys
 from typing import Annotated
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import typer
@@ -16,6 +15,7 @@ from rich.table import Table
 from ingest.db.migrate import discover, migrate
 from ingest.devstack import stack
 from ingest.errors import IngestError
+from ingest.redaction import redact_text, redact_url
 from ingest.settings import load_settings
 
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -122,20 +122,12 @@ def migrate_command() -> None:
         applied = asyncio.run(migrate(url))
     except (OSError, asyncpg.PostgresError) as exc:
         raise IngestError(
-            f"cannot migrate {_redact(url)}: {exc}; is the database up (`ingest stack up`) "
+            f"cannot migrate {redact_url(url)}: {redact_text(str(exc))}; is the database up "
+            "(`ingest stack up`) "
             "and INGEST_MIGRATION_DATABASE_URL (or INGEST_DATABASE_URL) right?"
         ) from exc
     names = {m.version: m.name for m in discover()}
     for version in applied:
         _out.print(f"applied {version:04d}_{names.get(version, '?')}")
     if not applied:
-        _out.print(f"{_redact(url)}: up to date ({len(names)} migrations), nothing applied")
-
-
-def _redact(url: str) -> str:
-    """The URL without its password, fit for printing."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return urlunsplit(parts._replace(netloc=netloc))
+        _out.print(f"{redact_url(url)}: up to date ({len(names)} migrations), nothing applied")

@@ -33,6 +33,7 @@ import aiohttp
 
 from ingest.consumer.registry_schemas import RegistrySchema, match_released, unknown_id
 from ingest.errors import SchemaRegistryError
+from ingest.redaction import redact_text, redact_url
 
 log = logging.getLogger("ingest.consumer.registry")
 
@@ -247,14 +248,16 @@ class SchemaRegistryClient:
                 if response.status >= 400:
                     text = (await response.text())[:200]
                     raise SchemaRegistryError(
-                        f"schema registry {self._url} answered {response.status} for id"
+                        f"schema registry {redact_url(self._url)} answered {response.status} for id"
                         f" {schema_id}: {text}"
                     )
                 body = await response.json(content_type=None)
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            raise SchemaRegistryError(f"schema registry {self._url} unreachable: {exc!r}") from exc
+            raise SchemaRegistryError(
+                f"schema registry {redact_url(self._url)} unreachable: {redact_text(repr(exc))}"
+            ) from exc
         if not isinstance(body, dict) or not isinstance(body.get("schema"), str):
             raise SchemaRegistryError(
-                f"schema registry {self._url} gave no schema for id {schema_id}"
+                f"schema registry {redact_url(self._url)} gave no schema for id {schema_id}"
             )
         return match_released(schema_id, body["schema"], str(body.get("schemaType", "AVRO")))

@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -81,6 +80,7 @@ from ingest.devstack.registry import (
     stop_registry,
 )
 from ingest.errors import StackError
+from ingest.redaction import redact_text
 from ingest.security.credentials import local_admin
 from ingest.settings import Settings
 
@@ -105,11 +105,6 @@ __all__ = [
 ]
 
 MIGRATE_TIMEOUT_S = 120.0
-
-
-def redact_password(text: str) -> str:
-    """``scheme://user:password@host`` with the password masked."""
-    return re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1***@", text)
 
 
 @dataclass(frozen=True)
@@ -142,7 +137,7 @@ class StackAddresses:
 
     def shown_lines(self) -> list[str]:
         """``env_lines`` with passwords masked: fit to print (the file keeps them)."""
-        return [redact_password(line) for line in self.env_lines()]
+        return [redact_text(line) for line in self.env_lines()]
 
 
 @dataclass(frozen=True)
