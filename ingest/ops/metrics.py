@@ -33,6 +33,7 @@ CONSUMER_READY = "triage_consumer_ready"
 CONSUMER_LAG = "triage_consumer_lag_records"
 FRESHNESS_REFRESH_TIMESTAMP = "triage_freshness_refresh_timestamp_seconds"
 FRESHNESS_REFRESH_FAILURES = "triage_freshness_refresh_failures_total"
+KEY_MISMATCHES_TOTAL = "triage_record_key_mismatches_total"
 # Additions (issue 16): latency and batch shape.
 INGEST_DELAY = "triage_ingest_delay_seconds"
 BATCH_STORE_DURATION = "triage_batch_store_duration_seconds"
@@ -166,6 +167,13 @@ class IngestMetrics:
             registry=r,
         )
         # Issue 8's gauge triage_unknown_practices, refreshed by the same timer.
+        self.key_mismatches = Counter(
+            KEY_MISMATCHES_TOTAL,
+            "Valid records whose key names another practice or day than their body"
+            " (keys are advisory: counted, not rejected).",
+            ["supplier"],
+            registry=r,
+        )
         self.unknown_practices = UnknownPracticesGauge(r)
         self._registered: frozenset[str] = frozenset()
 
@@ -206,6 +214,11 @@ class IngestMetrics:
             histogram = self.ingest_delay.labels(self.label(supplier))
             for generated_at in moments:
                 histogram.observe(max((stored_at - generated_at).total_seconds(), 0.0))
+
+    def observe_key_mismatches(self, counts: Mapping[str, int]) -> None:
+        """Count a committed batch's records whose key disagrees with their body."""
+        for supplier, n in counts.items():
+            self.key_mismatches.labels(self.label(supplier)).inc(n)
 
     def set_status(self, supplier: str, status: FreshnessStatus) -> None:
         """One-hot freshness status of a registered supplier (ignored for any other id)."""

@@ -215,3 +215,27 @@ async def test_latency_histograms_count_each_stored_revision_and_batch(
     assert batches >= 1
     assert sample(service, "triage_batch_store_duration_seconds_count") == batches
     assert 0 < sample(service, "triage_batch_store_duration_seconds_sum") < 30
+
+
+@pytest.mark.security
+async def test_a_key_that_disagrees_with_the_body_is_stored_and_counted(
+    pg: asyncpg.Connection, settings: Settings, token: str
+) -> None:
+    """Issue 14, finding 9: keys stay advisory (the body decides), but a disagreeing one is
+    counted in triage_record_key_mismatches_total."""
+    supplier = f"{token}-keys"
+    topic = await register_with_topic(pg, settings, supplier, partitions=1)
+    right, wrong = event(supplier_id=supplier), event(supplier_id=supplier, practice_code="B82001")
+    other = dict(wrong, practice_code="C83001")  # the key names C83001, the body B82001
+    async with running(settings) as service:
+        await produce(
+            settings, topic, [(key_of(right), encoded(right)), (key_of(other), encoded(wrong))]
+        )
+        await wait_consumed(pg, settings, [topic])
+        mismatches = sample(service, "triage_record_key_mismatches_total", supplier=supplier)
+    stored = await pg.fetch(
+        "SELECT practice_code FROM triage.daily_requests WHERE supplier_id = $1 ORDER BY 1",
+        supplier,
+    )
+    assert [r["practice_code"] for r in stored] == [right["practice_code"], "B82001"]
+    assert mismatches == 1

@@ -1,0 +1,50 @@
+"""Issue 14, finding 9: the record key was never checked against the body. Keys stay advisory
+(the body decides): a valid event whose key names another practice or day is counted."""
+
+from __future__ import annotations
+
+import datetime as dt
+from uuid import uuid4
+
+import pytest
+
+from ingest.consumer.key_check import key_mismatches
+from ingest.consumer.pipeline import RawRecord
+from ingest.contract.model import DailyEvent, SourcePosition
+
+pytestmark = pytest.mark.security
+
+DAY = dt.date(2026, 11, 24)
+
+
+def valid(supplier: str, code: str, key: bytes | None, offset: int) -> tuple[DailyEvent, RawRecord]:
+    topic = f"triage.daily.{supplier}"
+    event = DailyEvent(
+        str(uuid4()),
+        supplier,
+        code,
+        DAY,
+        1,
+        dt.datetime(2026, 11, 25, tzinfo=dt.UTC),
+        (10, None, None, None, None, None),
+        SourcePosition(topic, 0, offset),
+    )
+    return event, RawRecord(topic, 0, offset, key, b"body")
+
+
+def test_keys_naming_another_practice_or_day_are_counted_per_supplier() -> None:
+    pairs = [
+        valid("sa", "A81001", b"A81001:2026-11-24", 0),  # the body's own key
+        valid("sa", "A81001", b"A81002:2026-11-24", 1),  # another practice
+        valid("sa", "A81001", b"A81001:2026-11-23", 2),  # another day
+        valid("sa", "A81001", None, 3),  # no key: nothing to compare
+        valid("sb", "B82001", b"B82001:2026-11-24\n", 4),  # not the same bytes
+        valid("sb", "B82001", b"B82001:2026-11-24", 5),
+    ]
+    events, records = zip(*pairs, strict=True)
+    assert key_mismatches(events, records) == {"sa": 2, "sb": 1}
+
+
+def test_no_mismatch_no_count() -> None:
+    event, record = valid("sa", "A81001", b"A81001:2026-11-24", 0)
+    assert key_mismatches([event], [record]) == {}
