@@ -111,6 +111,11 @@ class Settings(BaseSettings):
         0.5, gt=0, description="How often an idle outcome relay looks for new outcomes."
     )
 
+    # --- volume anomalies (issue 13) ---------------------------------------------------
+    volume_refresh_seconds: float = Field(
+        300.0, gt=0, description="How often the volume-anomaly gauges are re-read."
+    )
+
     # --- freshness -------------------------------------------------------------------
     default_warn_after: str = Field("26h", description="warn_after of a new supplier.")
     default_error_after: str = Field("50h", description="error_after of a new supplier.")

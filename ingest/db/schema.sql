@@ -417,6 +417,25 @@ LEFT JOIN triage.current_practices cp ON cp.practice_code = b.practice_code
 $$;
 
 --
+-- Name: practice_volume_assessment(text, date, integer, integer, numeric, numeric, numeric); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.practice_volume_assessment(p_supplier text, p_day date, p_weeks integer DEFAULT 6, p_min_weeks integer DEFAULT 4, p_z numeric DEFAULT 3.5, p_min_change numeric DEFAULT 0.5, p_min_abs numeric DEFAULT 10) RETURNS TABLE(supplier_id text, practice_code text, activity_date date, total_requests integer, weeks integer, baseline_median numeric, baseline_mad numeric, change numeric, robust_z numeric, flagged boolean)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+SELECT p_supplier, d.practice_code, p_day, d.total_requests, v.*
+FROM triage.daily_requests d
+CROSS JOIN LATERAL triage.volume_verdict(
+    d.total_requests,
+    ARRAY(SELECT h.total_requests FROM triage.daily_requests h
+          WHERE h.supplier_id = p_supplier AND h.practice_code = d.practice_code
+            AND h.activity_date IN (SELECT p_day - 7 * w FROM generate_series(1, p_weeks) w)),
+    p_min_weeks, p_z, p_min_change, p_min_abs) AS v
+WHERE d.supplier_id = p_supplier AND d.activity_date = p_day
+$$;
+
+--
 -- Name: practices_without_data(date, date, date); Type: FUNCTION; Schema: triage; Owner: -
 --
 
@@ -654,6 +673,50 @@ BEGIN
     DELETE FROM triage.supplier_hourly_stored;
     RETURN NULL;
 END
+$$;
+
+--
+-- Name: supplier_volume_assessment(text, date, integer, integer, numeric, numeric); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.supplier_volume_assessment(p_supplier text, p_day date, p_weeks integer DEFAULT 6, p_min_weeks integer DEFAULT 4, p_z numeric DEFAULT 3.5, p_min_change numeric DEFAULT 0.05) RETURNS TABLE(supplier_id text, activity_date date, total_requests bigint, weeks integer, baseline_median numeric, baseline_mad numeric, change numeric, robust_z numeric, flagged boolean)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+WITH totals AS (
+    SELECT w, (SELECT sum(d.total_requests) FROM triage.daily_requests d
+               WHERE d.supplier_id = p_supplier AND d.activity_date = p_day - 7 * w) AS total
+    FROM generate_series(0, p_weeks) AS w
+)
+SELECT p_supplier, p_day, coalesce((SELECT total FROM totals WHERE w = 0), 0)::bigint, v.*
+FROM triage.volume_verdict(
+    coalesce((SELECT total FROM totals WHERE w = 0), 0),
+    ARRAY(SELECT total FROM totals WHERE w > 0 AND total IS NOT NULL),
+    p_min_weeks, p_z, p_min_change, 0) AS v
+$$;
+
+--
+-- Name: volume_verdict(numeric, numeric[], integer, numeric, numeric, numeric); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.volume_verdict(p_total numeric, p_history numeric[], p_min_weeks integer, p_z numeric, p_min_change numeric, p_min_abs numeric) RETURNS TABLE(weeks integer, baseline_median numeric, baseline_mad numeric, change numeric, robust_z numeric, flagged boolean)
+    LANGUAGE sql IMMUTABLE
+    AS $$
+WITH h AS (SELECT unnest(p_history) AS v),
+     s AS (SELECT count(*)::integer AS n,
+                  (percentile_cont(0.5) WITHIN GROUP (ORDER BY v))::numeric AS med FROM h),
+     m AS (SELECT (percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(h.v - s.med)))::numeric AS mad
+           FROM h, s),
+     n AS (SELECT greatest(1.4826 * m.mad, sqrt(greatest(s.med, 0))) AS noise FROM s, m)
+SELECT s.n,
+       s.med,
+       m.mad,
+       CASE WHEN s.med > 0 THEN round((p_total - s.med) / s.med, 4) END,
+       CASE WHEN n.noise > 0 THEN round((p_total - s.med) / n.noise, 2) END,
+       coalesce(s.n >= p_min_weeks
+                AND abs(p_total - s.med) > greatest(p_z * n.noise, p_min_change * s.med,
+                                                    p_min_abs), false)
+FROM s, m, n
 $$;
 
 --
@@ -1058,6 +1121,56 @@ CREATE TABLE triage.practice_codes_reported (
 );
 
 --
+-- Name: supplier_activity; Type: TABLE; Schema: triage; Owner: -
+--
+
+CREATE TABLE triage.supplier_activity (
+    supplier_id text NOT NULL,
+    last_event_at timestamp with time zone NOT NULL,
+    latest_activity_date date NOT NULL
+);
+
+--
+-- Name: suppliers; Type: TABLE; Schema: triage; Owner: -
+--
+
+CREATE TABLE triage.suppliers (
+    supplier_id text NOT NULL,
+    name text NOT NULL,
+    warn_after interval DEFAULT '26:00:00'::interval NOT NULL,
+    error_after interval DEFAULT '50:00:00'::interval NOT NULL,
+    active boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT suppliers_check CHECK ((error_after >= warn_after)),
+    CONSTRAINT suppliers_supplier_id_check CHECK ((supplier_id ~ '^[a-z0-9][a-z0-9-]{1,39}$'::text))
+);
+
+--
+-- Name: practice_volume_anomalies; Type: VIEW; Schema: triage; Owner: -
+--
+
+CREATE VIEW triage.practice_volume_anomalies AS
+ SELECT v.supplier_id,
+    v.practice_code,
+    v.activity_date,
+    v.total_requests,
+    v.weeks,
+    v.baseline_median,
+    v.baseline_mad,
+    v.change,
+    v.robust_z,
+    v.flagged,
+        CASE
+            WHEN ((v.total_requests)::numeric < v.baseline_median) THEN 'drop'::text
+            ELSE 'spike'::text
+        END AS direction
+   FROM ((triage.supplier_activity a
+     JOIN triage.suppliers s ON (((s.supplier_id = a.supplier_id) AND s.active)))
+     CROSS JOIN LATERAL triage.practice_volume_assessment(a.supplier_id, a.latest_activity_date) v(supplier_id, practice_code, activity_date, total_requests, weeks, baseline_median, baseline_mad, change, robust_z, flagged))
+  WHERE v.flagged;
+
+--
 -- Name: reference_load_history; Type: VIEW; Schema: triage; Owner: -
 --
 
@@ -1166,16 +1279,6 @@ CREATE TABLE triage.schema_migrations (
 );
 
 --
--- Name: supplier_activity; Type: TABLE; Schema: triage; Owner: -
---
-
-CREATE TABLE triage.supplier_activity (
-    supplier_id text NOT NULL,
-    last_event_at timestamp with time zone NOT NULL,
-    latest_activity_date date NOT NULL
-);
-
---
 -- Name: supplier_daily_totals; Type: VIEW; Schema: triage; Owner: -
 --
 
@@ -1222,22 +1325,6 @@ CREATE TABLE triage.supplier_hourly_stored (
     hour timestamp with time zone NOT NULL,
     revisions integer NOT NULL,
     CONSTRAINT supplier_hourly_stored_revisions_check CHECK ((revisions > 0))
-);
-
---
--- Name: suppliers; Type: TABLE; Schema: triage; Owner: -
---
-
-CREATE TABLE triage.suppliers (
-    supplier_id text NOT NULL,
-    name text NOT NULL,
-    warn_after interval DEFAULT '26:00:00'::interval NOT NULL,
-    error_after interval DEFAULT '50:00:00'::interval NOT NULL,
-    active boolean DEFAULT true NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT suppliers_check CHECK ((error_after >= warn_after)),
-    CONSTRAINT suppliers_supplier_id_check CHECK ((supplier_id ~ '^[a-z0-9][a-z0-9-]{1,39}$'::text))
 );
 
 --
@@ -1351,6 +1438,29 @@ CREATE VIEW triage.supplier_roster_coverage AS
           WHERE ((d.supplier_id = i.supplier_id) AND (d.practice_code = i.practice_code) AND (d.activity_date = i.latest_activity_date))))))::integer AS reporting
    FROM installed i
   GROUP BY supplier_id, latest_activity_date;
+
+--
+-- Name: supplier_volume_anomalies; Type: VIEW; Schema: triage; Owner: -
+--
+
+CREATE VIEW triage.supplier_volume_anomalies AS
+ SELECT v.supplier_id,
+    v.activity_date,
+    v.total_requests,
+    v.weeks,
+    v.baseline_median,
+    v.baseline_mad,
+    v.change,
+    v.robust_z,
+    v.flagged,
+        CASE
+            WHEN (v.flagged AND ((v.total_requests)::numeric < v.baseline_median)) THEN 'drop'::text
+            WHEN v.flagged THEN 'spike'::text
+            ELSE NULL::text
+        END AS direction
+   FROM ((triage.supplier_activity a
+     JOIN triage.suppliers s ON (((s.supplier_id = a.supplier_id) AND s.active)))
+     CROSS JOIN LATERAL triage.supplier_volume_assessment(a.supplier_id, a.latest_activity_date) v(supplier_id, activity_date, total_requests, weeks, baseline_median, baseline_mad, change, robust_z, flagged));
 
 --
 -- Name: unknown_practices; Type: VIEW; Schema: triage; Owner: -
@@ -1768,6 +1878,12 @@ GRANT ALL ON FUNCTION triage.practice_period(p_from date, p_to date, p_period te
 GRANT ALL ON FUNCTION triage.practice_period(p_from date, p_to date, p_period text, p_vintage date) TO triage_writer;
 
 --
+-- Name: FUNCTION practice_volume_assessment(p_supplier text, p_day date, p_weeks integer, p_min_weeks integer, p_z numeric, p_min_change numeric, p_min_abs numeric); Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT ALL ON FUNCTION triage.practice_volume_assessment(p_supplier text, p_day date, p_weeks integer, p_min_weeks integer, p_z numeric, p_min_change numeric, p_min_abs numeric) TO triage_writer;
+
+--
 -- Name: FUNCTION practices_without_data(p_from date, p_to date, p_vintage date); Type: ACL; Schema: triage; Owner: -
 --
 
@@ -1840,6 +1956,18 @@ GRANT ALL ON FUNCTION triage.supplier_hourly_stored_inserted() TO triage_writer;
 --
 
 GRANT ALL ON FUNCTION triage.supplier_hourly_stored_truncated() TO triage_writer;
+
+--
+-- Name: FUNCTION supplier_volume_assessment(p_supplier text, p_day date, p_weeks integer, p_min_weeks integer, p_z numeric, p_min_change numeric); Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT ALL ON FUNCTION triage.supplier_volume_assessment(p_supplier text, p_day date, p_weeks integer, p_min_weeks integer, p_z numeric, p_min_change numeric) TO triage_writer;
+
+--
+-- Name: FUNCTION volume_verdict(p_total numeric, p_history numeric[], p_min_weeks integer, p_z numeric, p_min_change numeric, p_min_abs numeric); Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT ALL ON FUNCTION triage.volume_verdict(p_total numeric, p_history numeric[], p_min_weeks integer, p_z numeric, p_min_change numeric, p_min_abs numeric) TO triage_writer;
 
 --
 -- Name: TABLE consumer_offsets; Type: ACL; Schema: triage; Owner: -
@@ -1993,6 +2121,25 @@ GRANT SELECT,USAGE ON SEQUENCE triage.outcome_outbox_outbox_id_seq TO triage_wri
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.practice_codes_reported TO triage_writer;
 
 --
+-- Name: TABLE supplier_activity; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.supplier_activity TO triage_writer;
+
+--
+-- Name: TABLE suppliers; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.suppliers TO triage_writer;
+
+--
+-- Name: TABLE practice_volume_anomalies; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT ON TABLE triage.practice_volume_anomalies TO triage_reader;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.practice_volume_anomalies TO triage_writer;
+
+--
 -- Name: TABLE reference_load_history; Type: ACL; Schema: triage; Owner: -
 --
 
@@ -2039,12 +2186,6 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.restatement_history TO triage_
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.schema_migrations TO triage_writer;
 
 --
--- Name: TABLE supplier_activity; Type: ACL; Schema: triage; Owner: -
---
-
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.supplier_activity TO triage_writer;
-
---
 -- Name: TABLE supplier_daily_totals; Type: ACL; Schema: triage; Owner: -
 --
 
@@ -2071,12 +2212,6 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.supplier_freshness TO triage_w
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.supplier_hourly_stored TO triage_writer;
 
 --
--- Name: TABLE suppliers; Type: ACL; Schema: triage; Owner: -
---
-
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.suppliers TO triage_writer;
-
---
 -- Name: TABLE supplier_missing_practices; Type: ACL; Schema: triage; Owner: -
 --
 
@@ -2096,6 +2231,13 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.supplier_missing_expected TO t
 
 GRANT SELECT ON TABLE triage.supplier_roster_coverage TO triage_reader;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.supplier_roster_coverage TO triage_writer;
+
+--
+-- Name: TABLE supplier_volume_anomalies; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT ON TABLE triage.supplier_volume_anomalies TO triage_reader;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.supplier_volume_anomalies TO triage_writer;
 
 --
 -- Name: TABLE unknown_practices; Type: ACL; Schema: triage; Owner: -

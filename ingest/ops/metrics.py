@@ -18,6 +18,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from ingest.analytics.metrics import UnknownPracticesGauge
 from ingest.contract.model import FreshnessStatus, Outcome, Reason
 from ingest.ops.freshness import SupplierFreshness, midnight_utc_seconds
+from ingest.ops.volume import VolumeAssessment
 
 UNKNOWN = "unknown"
 
@@ -42,6 +43,11 @@ BATCH_RECORDS = "triage_batch_records"
 SCHEMA_REGISTRY_UP = "triage_schema_registry_up"
 SCHEMA_REGISTRY_LOOKUPS = "triage_schema_registry_lookups_total"
 SCHEMA_REGISTRY_HELD = "triage_schema_registry_held_partitions"
+
+# Additions (issue 13): volume anomalies (flagged, never rejected).
+VOLUME_ANOMALY = "triage_supplier_volume_anomaly"
+VOLUME_CHANGE = "triage_supplier_volume_change_ratio"
+PRACTICE_VOLUME_ANOMALIES = "triage_supplier_practice_volume_anomalies"
 
 # From a file pushed minutes after it was generated up to a day-old backlog being caught up.
 INGEST_DELAY_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400)
@@ -103,6 +109,27 @@ class IngestMetrics:
             MISSING_PRACTICES,
             "Practices reported on any of the 7 days before the supplier's latest reported"
             " day but not for that day.",
+            ["supplier"],
+            registry=r,
+        )
+        self.volume_anomaly = Gauge(
+            VOLUME_ANOMALY,
+            "1 when the supplier's latest reported day's total is flagged against the same"
+            " weekday of the previous weeks (docs/operations.md, Volume anomalies), else 0.",
+            ["supplier"],
+            registry=r,
+        )
+        self.volume_change = Gauge(
+            VOLUME_CHANGE,
+            "The supplier's latest reported day's total relative to the median of the same"
+            " weekday of the previous weeks (e.g. -0.11 = 11% below).",
+            ["supplier"],
+            registry=r,
+        )
+        self.practice_volume_anomalies = Gauge(
+            PRACTICE_VOLUME_ANOMALIES,
+            "Practices whose count on the supplier's latest reported day is flagged against"
+            " their own same weekdays.",
             ["supplier"],
             registry=r,
         )
@@ -252,6 +279,17 @@ class IngestMetrics:
                 )
             self.missing_practices.labels(row.supplier_id).set(missing.get(row.supplier_id, 0))
         self.refreshed_at.set(refreshed_at)
+
+    def publish_volume(self, assessments: Iterable[VolumeAssessment]) -> None:
+        """Replace the volume gauges with one reading (active, registered suppliers only)."""
+        rows = [a for a in assessments if a.supplier_id in self._registered]
+        for gauge in (self.volume_anomaly, self.volume_change, self.practice_volume_anomalies):
+            gauge.clear()
+        for a in rows:
+            self.volume_anomaly.labels(a.supplier_id).set(1 if a.flagged else 0)
+            if a.change is not None:
+                self.volume_change.labels(a.supplier_id).set(a.change)
+            self.practice_volume_anomalies.labels(a.supplier_id).set(a.flagged_practices)
 
     def publish_lag(self, lag: Mapping[str | None, int]) -> None:
         """Records behind per supplier (topic's supplier, ``unknown`` for any other topic)."""

@@ -28,6 +28,7 @@ from ingest.contract.model import supplier_of_topic
 from ingest.ops.freshness import StatusSnapshot, SupplierFreshness, coverage_days
 from ingest.ops.freshness_store import fetch_freshness, fetch_missing_counts, fetch_status_snapshot
 from ingest.ops.metrics import IngestMetrics
+from ingest.ops.volume import fetch_volume
 from ingest.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ class FreshnessRefresher:
         self._task: asyncio.Task[None] | None = None
         self._last_rows: tuple[SupplierFreshness, ...] = ()
         self._refreshed = asyncio.Condition()
+        self._volume_at: float | None = None  # loop time of the last volume reading
 
     # --- lifecycle -----------------------------------------------------------------
     def start(self) -> None:
@@ -123,6 +125,7 @@ class FreshnessRefresher:
                     missing = await fetch_missing_counts(conn)
                 await self._publish(rows, missing, now)
                 await self._refresh_unknown_practices(conn)
+                await self._refresh_volume(conn)
         except DATABASE_ERRORS as exc:
             self.metrics.refresh_failures.inc()
             log.warning(
@@ -157,6 +160,22 @@ class FreshnessRefresher:
             label = self.metrics.label(supplier)
             active[label] = active.get(label, 0) + n
         self.metrics.unknown_practices.set_counts(active)
+
+    async def _refresh_volume(self, conn: asyncpg.Connection) -> None:
+        """The volume-anomaly gauges, every ``volume_refresh_seconds`` (heavier than the
+        freshness read); a failure never holds the freshness gauges back."""
+        now = asyncio.get_running_loop().time()
+        if self._volume_at is not None and now - self._volume_at < (
+            self.settings.volume_refresh_seconds
+        ):
+            return
+        try:
+            assessments = await fetch_volume(conn)
+        except DATABASE_ERRORS as exc:
+            log.info("volume anomaly gauges not refreshed: %s", exc)
+            return
+        self._volume_at = now
+        self.metrics.publish_volume(assessments)
 
     async def _refresh_lag(self) -> None:
         if self._lag_source is None:

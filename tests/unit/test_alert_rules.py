@@ -25,6 +25,7 @@ from ingest.consumer.store import BatchResult
 from ingest.contract.model import FreshnessStatus, Outcome, Reason
 from ingest.ops.freshness import SupplierFreshness
 from ingest.ops.metrics import IngestMetrics
+from ingest.ops.volume import VolumeAssessment
 
 REPO = Path(__file__).resolve().parents[2]
 PROMETHEUS = REPO / "deploy" / "prometheus"
@@ -109,6 +110,10 @@ def _exported_names() -> set[str]:
     metrics.publish_freshness([row], {}, 0.0)
     metrics.publish_lag({"askmygp": 1})
     metrics.unknown_practices.set_counts({"askmygp": 0})
+    metrics.publish_volume(
+        [VolumeAssessment("askmygp", dt.date(2026, 11, 24), 900, 6, 1000.0, -0.1, -4.2, True,
+                          "drop", 2)]
+    )  # fmt: skip
     text = generate_latest(metrics.registry).decode()
     return {line.split("{")[0].split(" ")[0] for line in text.splitlines() if line[:1] not in "#"}
 
