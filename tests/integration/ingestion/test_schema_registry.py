@@ -119,6 +119,9 @@ async def test_a_registry_outage_holds_only_confluent_framed_records_and_loses_n
             framed_records = [
                 (None, confluent_v1(framed, f"B8200{i}", schema_id)) for i in range(5)
             ]
+            # behind them on the same partition, a single-object restatement: it waits too
+            restated = event(framed, "B82000", yesterday(), 2, 99)
+            framed_records.append((key_of(restated), encoded(restated)))
             await produce(settings, framed_topic, framed_records, partition=0)
             plain_events = [event(plain, f"C8100{i}", yesterday()) for i in range(5)]
             await produce(settings, plain_topic, [(key_of(e), encoded(e)) for e in plain_events])
@@ -130,7 +133,18 @@ async def test_a_registry_outage_holds_only_confluent_framed_records_and_loses_n
             await wait_consumed(pg, settings, [framed_topic], timeout=90)
             assert sample(service, "triage_schema_registry_up") == 1
             assert service.readiness.registry
+            # the partition's order was kept: revision 1, then 2, each accepted
+            accepted = sample(service, "triage_events_total", supplier=framed, outcome="accepted")
+            assert accepted == 6
+            superseded = sample(
+                service, "triage_events_total", supplier=framed, outcome="superseded"
+            )
+            assert superseded == 0
     assert await stored(pg, framed) == [f"B8200{i}" for i in range(5)]
+    current = await pg.fetchrow(
+        "SELECT revision, total_requests FROM triage.daily_requests WHERE practice_code = 'B82000'"
+    )
+    assert tuple(current) == (2, 99)
     assert await stored(pg, plain) == [f"C8100{i}" for i in range(5)]
     assert await pg.fetchval("SELECT count(*) FROM triage.rejected_events") == 0
 
