@@ -113,7 +113,15 @@ def read_csv(lines: Iterable[str]) -> tuple[list[RowProblem], Iterator[RawRow]]:
 
     def rows() -> Iterator[RawRow]:
         start = reader.line_num + 1
-        for cells in reader:
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # e.g. a field over the csv module's 128 KiB limit
+                line, start = start, reader.line_num + 1
+                yield RawRow(line, {"": f"unreadable CSV: {exc}"})
+                continue
             line, start = start, reader.line_num + 1
             if not any(c.strip() for c in cells):
                 continue
@@ -135,6 +143,9 @@ def read_jsonl(lines: Iterable[str]) -> Iterator[RawRow]:
             value = json.loads(stripped)
         except json.JSONDecodeError as exc:
             yield RawRow(number, {"": f"not JSON: {exc.msg} at column {exc.colno}"})
+            continue
+        except RecursionError:
+            yield RawRow(number, {"": "JSON nested too deeply (a row is one flat object)"})
             continue
         if not isinstance(value, dict):
             yield RawRow(number, {"": f"a JSON {type(value).__name__}, not an object"})

@@ -16,11 +16,12 @@ same counts again is harmless (the service counts it as a duplicate).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import uuid
 from collections import deque
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from types import TracebackType
@@ -53,6 +54,19 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def _muted(logger_name: str) -> Iterator[None]:
+    """A library logger silenced while we wait for an answer we report ourselves."""
+    logger = logging.getLogger(logger_name)
+    previous = logger.disabled
+    logger.disabled = True
+    try:
+        yield
+    finally:
+        logger.disabled = previous
+
 
 TOPIC_CHECK_SECONDS = 15.0
 DEFAULT_WINDOW = 2000
@@ -169,7 +183,8 @@ class SupplierProducer:
             ) from None
         try:
             async with asyncio.timeout(TOPIC_CHECK_SECONDS):
-                await producer.partitions_for(self.topic)
+                with _muted("aiokafka.cluster"):  # "not found" logged at every metadata retry
+                    await producer.partitions_for(self.topic)
         except TimeoutError:
             await _quiet_stop(producer)
             raise ProducerError(

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import asyncpg
+import pytest
 
 from ingest.contract.model import topic_for
 from ingest.settings import Settings
@@ -154,6 +155,7 @@ async def test_dry_run_checks_but_sends_nothing(
     assert sum((await end_offsets(settings, [topic_for(supplier)])).values()) == 0
 
 
+@pytest.mark.security
 async def test_a_missing_topic_is_a_clear_error_not_a_hang(
     settings: Settings, token: str, tmp_path: Path
 ) -> None:
@@ -163,3 +165,5 @@ async def test_a_missing_topic_is_a_clear_error_not_a_hang(
     assert result.code == 2
     assert f"topic triage.daily.{token}-nobody does not exist" in result.stderr
     assert "ingest suppliers add" in result.stderr
+    assert "not found in cluster metadata" not in result.output  # issue 14 finding 10
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr  # one line, no warnings
