@@ -126,10 +126,60 @@ def test_postgres_database_matches_the_service_url(compose: dict[str, Any]) -> N
     assert re.fullmatch(r"postgres:\d+(\.\d+)?", postgres["image"])
     env = environment(postgres)
     url = environment(services(compose)["ingest"])["INGEST_DATABASE_URL"]
-    assert url == (
-        f"postgresql://{env['POSTGRES_USER']}:{env['POSTGRES_PASSWORD']}"
-        f"@postgres:5432/{env['POSTGRES_DB']}"
-    )
+    assert url.endswith(f"@postgres:5432/{env['POSTGRES_DB']}")
+
+
+SECRET = re.compile(r"\$\{([A-Z_]+):\?[^}]+\}")  # ${NAME:?message}: required, from .env
+USER_INFO = re.compile(r"[a-z]+://([^:@/]+)(?::(\$\{[^}]*\}|[^@]*))?@")
+
+
+def user_and_password(url: str) -> tuple[str | None, str | None]:
+    """The user and password of a URL whose password may be a ${...} interpolation."""
+    found = USER_INFO.match(url)
+    return (found[1], found[2]) if found else (None, None)
+
+
+@pytest.mark.security
+def test_the_service_and_the_migration_use_their_own_least_roles(compose: dict[str, Any]) -> None:
+    """Issue 14, finding 11: everything ran as the superuser triage/triage."""
+    svc = services(compose)
+    service_user, _ = user_and_password(environment(svc["ingest"])["INGEST_DATABASE_URL"])
+    owner_user, _ = user_and_password(environment(svc["migrate"])["INGEST_MIGRATION_DATABASE_URL"])
+    assert (service_user, owner_user) == ("triage_service", "triage_owner")
+    roles = (REPO / "deploy/postgres/10-roles.sh").read_text()
+    assert "CREATE ROLE triage_service LOGIN NOSUPERUSER" in roles
+    assert "CREATE ROLE triage_owner LOGIN NOSUPERUSER" in roles
+    assert "GRANT triage_writer TO triage_service" in roles
+    mounts = {v.split(":")[0]: v.split(":")[1] for v in svc["postgres"]["volumes"]}
+    assert mounts["./deploy/postgres"] == "/docker-entrypoint-initdb.d"
+    assert "scram-sha-256" in environment(svc["postgres"])["POSTGRES_INITDB_ARGS"]
+
+
+@pytest.mark.security
+def test_no_password_is_written_in_the_file(compose: dict[str, Any]) -> None:
+    """Issue 14, finding 11: triage/triage and an anonymous Grafana."""
+    for name, service in services(compose).items():
+        for key, value in environment(service).items():
+            if "PASSWORD" in key:
+                assert SECRET.fullmatch(value), f"{name}: {key} is not taken from .env"
+            _, password = user_and_password(value)
+            if password is not None:
+                assert SECRET.fullmatch(password), f"{name}: {key} has a password"
+    assert environment(services(compose)["grafana"])["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
+    generator = (REPO / "deploy/compose-env.sh").read_text()
+    for secret in set(SECRET.findall(COMPOSE.read_text())):
+        assert f'echo "{secret}=$(secret)"' in generator, secret
+
+
+@pytest.mark.security
+def test_every_published_port_is_bound_to_this_machine_only(compose: dict[str, Any]) -> None:
+    """Issue 14, finding 11: Postgres, Kafka, metrics and Grafana on all interfaces."""
+    published = [
+        (name, str(port)) for name, s in services(compose).items() for port in s.get("ports", [])
+    ]
+    assert published
+    for name, port in published:
+        assert port.startswith("127.0.0.1:"), f"{name} publishes {port} on every interface"
 
 
 def test_prometheus_mounts_the_deploy_files_and_scrapes_the_service(
