@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 
 from ingest.contract.model import FreshnessStatus
+from ingest.ops.volume import VolumeAssessment
 
 MISSING_WINDOW_DAYS = 7
 COVERAGE_DAYS = 30
@@ -171,6 +172,17 @@ class SupplierActivity24h:
 
 
 @dataclass(frozen=True, slots=True)
+class RosterCoverage:
+    """A rostered supplier's latest reported day: practices with its system installed, of
+    those the participating ones (None: no participation list loaded), and the reporting ones."""
+
+    day: dt.date
+    installed: int
+    participating: int | None
+    reporting: int
+
+
+@dataclass(frozen=True, slots=True)
 class StatusSnapshot:
     """Everything the status page and ``ingest status`` show, as of ``now``."""
 
@@ -182,6 +194,8 @@ class StatusSnapshot:
     coverage: Mapping[tuple[str, dt.date], int]  # (supplier, day) -> practices reported
     days: tuple[dt.date, ...] = ()
     database_error: str | None = None  # set when Postgres could not be read (stale data)
+    volume: Mapping[str, VolumeAssessment] = field(default_factory=dict)  # latest day, assessed
+    roster: Mapping[str, RosterCoverage] = field(default_factory=dict)  # rostered suppliers
 
     def missing_count(self, supplier_id: str) -> int:
         return len(self.missing.get(supplier_id, ()))

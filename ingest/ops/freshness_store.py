@@ -15,12 +15,14 @@ from ingest.clock import local_today
 from ingest.contract.model import FreshnessStatus
 from ingest.ops.freshness import (
     COVERAGE_DAYS,
+    RosterCoverage,
     StatusSnapshot,
     SupplierActivity24h,
     SupplierFreshness,
     coverage_days,
 )
 from ingest.ops.metrics import UNKNOWN
+from ingest.ops.volume import VolumeAssessment
 
 _FRESHNESS_SQL = """
 SELECT supplier_id, name, last_event_at, latest_activity_date, status, warn_after, error_after
@@ -39,6 +41,22 @@ _MISSING_COUNTS_SQL = """
 SELECT supplier_id, count(*)::integer AS n
 FROM triage.supplier_missing_expected
 GROUP BY supplier_id
+"""
+
+_VOLUME_SQL = """
+SELECT supplier_id, activity_date, total_requests, weeks, baseline_median, change, robust_z,
+       flagged, direction
+FROM triage.supplier_volume_anomalies
+"""
+
+_PRACTICE_VOLUME_SQL = """
+SELECT supplier_id, count(*)::integer AS n FROM triage.practice_volume_anomalies
+GROUP BY supplier_id
+"""
+
+_ROSTER_COVERAGE_SQL = """
+SELECT supplier_id, latest_activity_date, installed, participating, reporting
+FROM triage.supplier_roster_coverage
 """
 
 # Functions (migration 0032) rather than the tables, so that triage_reader can run them.
@@ -79,6 +97,46 @@ async def fetch_missing_counts(conn: asyncpg.Connection) -> dict[str, int]:
 async def fetch_missing_practices(conn: asyncpg.Connection) -> dict[str, tuple[str, ...]]:
     """Active supplier -> the practice codes missing from its latest reported day."""
     return {r["supplier_id"]: tuple(r["practices"]) for r in await conn.fetch(_MISSING_SQL)}
+
+
+def _number(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
+
+
+async def fetch_volume(conn: asyncpg.Connection, practices: bool = True) -> list[VolumeAssessment]:
+    """The volume assessment of every active supplier's latest reported day (migration 0043);
+    ``practices``: also count its flagged practices (the heavier part)."""
+    flagged = (
+        {r["supplier_id"]: r["n"] for r in await conn.fetch(_PRACTICE_VOLUME_SQL)}
+        if practices
+        else {}
+    )
+    return [
+        VolumeAssessment(
+            supplier_id=r["supplier_id"],
+            activity_date=r["activity_date"],
+            total_requests=r["total_requests"],
+            weeks=r["weeks"],
+            baseline_median=_number(r["baseline_median"]),
+            change=_number(r["change"]),
+            robust_z=_number(r["robust_z"]),
+            flagged=r["flagged"],
+            direction=r["direction"],
+            flagged_practices=flagged.get(r["supplier_id"], 0),
+        )
+        for r in await conn.fetch(_VOLUME_SQL)
+    ]
+
+
+async def fetch_roster_coverage(conn: asyncpg.Connection) -> dict[str, RosterCoverage]:
+    """Per rostered active supplier, on its latest day: practices installed, participating
+    and reporting (migration 0042)."""
+    return {
+        r["supplier_id"]: RosterCoverage(
+            r["latest_activity_date"], r["installed"], r["participating"], r["reporting"]
+        )
+        for r in await conn.fetch(_ROSTER_COVERAGE_SQL)
+    }
 
 
 async def fetch_activity_since(
@@ -126,6 +184,8 @@ async def fetch_status_snapshot(
         missing = await fetch_missing_practices(conn)
         activity = await fetch_activity_since(conn, now - dt.timedelta(hours=24), ids)
         coverage = await fetch_coverage(conn, ids, window[0], window[-1])
+        volume = {v.supplier_id: v for v in await fetch_volume(conn, practices=False)}
+        roster = await fetch_roster_coverage(conn)
     return StatusSnapshot(
         now=now,
         today=today,
@@ -134,4 +194,6 @@ async def fetch_status_snapshot(
         activity=activity,
         coverage=coverage,
         days=tuple(window),
+        volume=volume,
+        roster=roster,
     )

@@ -26,9 +26,13 @@ from ingest.analytics.metrics import fetch_unknown_practice_counts
 from ingest.clock import Clock, local_today, system_clock
 from ingest.contract.model import supplier_of_topic
 from ingest.ops.freshness import StatusSnapshot, SupplierFreshness, coverage_days
-from ingest.ops.freshness_store import fetch_freshness, fetch_missing_counts, fetch_status_snapshot
+from ingest.ops.freshness_store import (
+    fetch_freshness,
+    fetch_missing_counts,
+    fetch_status_snapshot,
+    fetch_volume,
+)
 from ingest.ops.metrics import IngestMetrics
-from ingest.ops.volume import fetch_volume
 from ingest.settings import Settings
 
 log = logging.getLogger(__name__)

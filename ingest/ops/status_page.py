@@ -20,6 +20,7 @@ from ingest.contract.model import FreshnessStatus
 from ingest.durations import format_duration
 from ingest.ops.freshness import (
     CoverageLevel,
+    RosterCoverage,
     StatusSnapshot,
     SupplierFreshness,
     coverage_level,
@@ -28,8 +29,11 @@ from ingest.ops.freshness import (
     worst,
 )
 from ingest.ops.metrics import UNKNOWN
+from ingest.ops.volume import VolumeAssessment
 from ingest.web.charts import HeatCell, SvgChart, heat_map
 from ingest.web.templates import render_page
+
+VOLUME_MIN_WEEKS = 4  # same weekdays of history before a day is assessed (migration 0043)
 
 REFRESH_SECONDS = 60
 MAX_CODES_SHOWN = 12
@@ -77,6 +81,9 @@ class SupplierRow:
     stored_events: int
     rejections: tuple[tuple[str, int], ...]
     missing: tuple[str, ...]
+    coverage: str | None = None  # with a roster: installed / participating / reporting
+    volume: str | None = None  # the latest day against the same weekday of previous weeks
+    volume_flagged: bool = False
 
 
 def render_status_page(snapshot: StatusSnapshot, timezone: str = "Europe/London") -> str:
@@ -128,6 +135,33 @@ def _supplier_row(snapshot: StatusSnapshot, s: SupplierFreshness, zone: ZoneInfo
         stored_events=activity.stored_events,
         rejections=_by_count(activity.rejections),
         missing=tuple(snapshot.missing.get(s.supplier_id, ())),
+        coverage=_roster_text(snapshot.roster.get(s.supplier_id)),
+        volume=_volume_text(snapshot.volume.get(s.supplier_id)),
+        volume_flagged=bool((v := snapshot.volume.get(s.supplier_id)) and v.flagged),
+    )
+
+
+def _roster_text(coverage: RosterCoverage | None) -> str | None:
+    if coverage is None:
+        return None
+    participating = (
+        "" if coverage.participating is None else f", {coverage.participating} participating"
+    )
+    return (
+        f"{coverage.installed} installed{participating}, {coverage.reporting} reporting"
+        f" on {coverage.day.isoformat()}"
+    )
+
+
+def _volume_text(volume: VolumeAssessment | None) -> str | None:
+    if volume is None:
+        return None
+    if volume.weeks < VOLUME_MIN_WEEKS or volume.change is None:
+        return f"{volume.weeks} weeks of history: not assessed yet"
+    verdict = f"flagged {volume.direction}" if volume.flagged else "in line"
+    return (
+        f"{volume.change:+.1%} against the median of {volume.weeks} same weekdays"
+        f" ({volume.total_requests:,} vs {volume.baseline_median or 0:,.0f}): {verdict}"
     )
 
 

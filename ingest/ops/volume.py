@@ -1,24 +1,13 @@
-"""Volume anomalies as the service publishes them (Postgres edge): each active supplier's
-latest reported day assessed against the same weekday of the weeks before (migration 0043,
-``triage.supplier_volume_anomalies``), and its flagged practices
-(``triage.practice_volume_anomalies``). Flagged, never rejected."""
+"""Volume anomalies as the service shows them (pure): each active supplier's latest reported
+day assessed against the same weekday of the weeks before (migration 0043,
+``triage.supplier_volume_anomalies``), with the number of its flagged practices
+(``triage.practice_volume_anomalies``). Flagged, never rejected. Read by
+:func:`ingest.ops.freshness_store.fetch_volume`."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-
-import asyncpg
-
-_SUPPLIERS_SQL = """
-SELECT supplier_id, activity_date, total_requests, weeks, baseline_median, change, robust_z,
-       flagged, direction
-FROM triage.supplier_volume_anomalies
-"""
-_PRACTICES_SQL = """
-SELECT supplier_id, count(*)::integer AS n FROM triage.practice_volume_anomalies
-GROUP BY supplier_id
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,27 +24,3 @@ class VolumeAssessment:
     flagged: bool
     direction: str | None  # 'drop' or 'spike' when flagged
     flagged_practices: int = 0
-
-
-def _number(value: object) -> float | None:
-    return None if value is None else float(value)  # type: ignore[arg-type]
-
-
-async def fetch_volume(conn: asyncpg.Connection) -> list[VolumeAssessment]:
-    """The assessment of every active supplier's latest reported day."""
-    practices = {r["supplier_id"]: r["n"] for r in await conn.fetch(_PRACTICES_SQL)}
-    return [
-        VolumeAssessment(
-            supplier_id=r["supplier_id"],
-            activity_date=r["activity_date"],
-            total_requests=r["total_requests"],
-            weeks=r["weeks"],
-            baseline_median=_number(r["baseline_median"]),
-            change=_number(r["change"]),
-            robust_z=_number(r["robust_z"]),
-            flagged=r["flagged"],
-            direction=r["direction"],
-            flagged_practices=practices.get(r["supplier_id"], 0),
-        )
-        for r in await conn.fetch(_SUPPLIERS_SQL)
-    ]

@@ -6,8 +6,14 @@ import datetime as dt
 import re
 
 from ingest.contract.model import FreshnessStatus as S
-from ingest.ops.freshness import StatusSnapshot, SupplierActivity24h, SupplierFreshness
+from ingest.ops.freshness import (
+    RosterCoverage,
+    StatusSnapshot,
+    SupplierActivity24h,
+    SupplierFreshness,
+)
 from ingest.ops.status_page import render_status_page
+from ingest.ops.volume import VolumeAssessment
 
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
 DAYS = tuple(dt.date(2026, 11, 25) - dt.timedelta(days=n) for n in range(29, -1, -1))
@@ -72,3 +78,28 @@ def test_every_supplier_controlled_text_is_escaped() -> None:
     )
     assert "<img" not in page
     assert page.count("&lt;img src=x onerror=&#34;alert(1)&#34;&gt;") == 4
+
+
+def test_roster_coverage_and_a_flagged_volume_are_shown() -> None:
+    page = _page(
+        _row("a", S.OK),
+        _row("b", S.OK),
+        roster={"a": RosterCoverage(dt.date(2026, 11, 24), 120, 110, 97)},
+        volume={
+            "a": VolumeAssessment(
+                "a", dt.date(2026, 11, 24), 8900, 6, 10000.0, -0.11, -9.5, True, "drop"
+            ),
+            "b": VolumeAssessment(
+                "b", dt.date(2026, 11, 24), 500, 2, 510.0, -0.02, -0.4, False, None
+            ),
+        },
+    )
+    row_a = page[page.index('id="supplier-a"') :].split("</tr>")[0]
+    row_b = page[page.index('id="supplier-b"') :].split("</tr>")[0]
+    assert "120 installed, 110 participating, 97 reporting on 2026-11-24" in row_a
+    assert (
+        "<strong>-11.0% against the median of 6 same weekdays (8,900 vs 10,000): flagged drop"
+        in row_a
+    )
+    assert "2 weeks of history: not assessed yet" in row_b
+    assert "installed" not in row_b  # no roster for b

@@ -139,3 +139,10 @@ async def test_the_gauge_and_the_status_page_use_the_roster(
         await wait_until(lambda: gauge() == 2, within=30, what=f"2 missing (is {gauge()})")
     snapshot = await fetch_status_snapshot(pg, dt.datetime.now(dt.UTC))
     assert snapshot.missing[supplier] == ("A81002", "A81003")
+    coverage = snapshot.roster[supplier]
+    assert (coverage.day, coverage.installed, coverage.participating, coverage.reporting) == (
+        latest,
+        3,
+        None,
+        1,
+    )
