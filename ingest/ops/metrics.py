@@ -43,6 +43,7 @@ BATCH_RECORDS = "triage_batch_records"
 SCHEMA_REGISTRY_UP = "triage_schema_registry_up"
 SCHEMA_REGISTRY_LOOKUPS = "triage_schema_registry_lookups_total"
 SCHEMA_REGISTRY_HELD = "triage_schema_registry_held_partitions"
+REGISTRY_LOOKUP_RESULTS = ("accepted", "refused", "unknown", "failed")
 
 # Additions (issue 13): volume anomalies (flagged, never rejected).
 VOLUME_ANOMALY = "triage_supplier_volume_anomaly"
@@ -188,6 +189,8 @@ class IngestMetrics:
             ["result"],
             registry=r,
         )
+        for result in REGISTRY_LOOKUP_RESULTS:  # every series from the start, at 0
+            self.registry_lookups.labels(result)
         self.registry_held = Gauge(
             SCHEMA_REGISTRY_HELD,
             "Partitions whose records wait for a schema id the registry has not answered yet.",
