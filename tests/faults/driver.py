@@ -449,6 +449,14 @@ class Fleet:
         self.all.append(proc)
         return proc
 
+    def assert_alive(self) -> None:
+        """AssertionError when no consumer runs or one of them died (with its log's end)."""
+        if not self.live:
+            raise AssertionError("no consumer is running")
+        dead = [p for p in self.live if not p.alive]
+        if dead:
+            raise AssertionError(f"{dead[0].name} died:\n{dead[0].log()[-4000:]}")
+
     async def spawn(self, wait_joined: bool = True, **env: str) -> ConsumerProcess:
         proc = self._new(**env).start()
         self.live.append(proc)
@@ -555,40 +563,6 @@ class Fleet:
     async def close(self) -> None:
         self.kill_everything()
         await self._reset_admin()
-
-
-async def wait_consumed(
-    pg: asyncpg.Connection,
-    settings: Settings,
-    topics: Sequence[str],
-    timeout: float,
-    fleet: Fleet | None = None,
-) -> float:
-    """Wait until the offsets stored in Postgres reach the end of every partition; seconds."""
-    ends = {k: len(v) and v[-1].offset + 1 for k, v in (await read_all(settings, topics)).items()}
-    began = time.monotonic()
-    while True:
-        rows = await pg.fetch(
-            "SELECT topic, partition, next_offset FROM triage.consumer_offsets WHERE group_id = $1",
-            settings.consumer_group,
-        )
-        stored = {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
-        behind = {
-            tp: (stored.get(tp, 0), end) for tp, end in ends.items() if stored.get(tp, 0) < end
-        }
-        if not behind:
-            return time.monotonic() - began
-        if fleet is not None and not fleet.live:
-            raise AssertionError("no consumer is running")
-        if fleet is not None:
-            dead = [p for p in fleet.live if not p.alive]
-            if dead:
-                raise AssertionError(f"{dead[0].name} died:\n{dead[0].log()[-4000:]}")
-        if time.monotonic() - began > timeout:
-            raise AssertionError(
-                f"stalled: stored offsets behind the end after {timeout} s: {behind}"
-            )
-        await asyncio.sleep(0.2)
 
 
 # --- the database against the oracle ----------------------------------------------------

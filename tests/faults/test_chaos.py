@@ -40,12 +40,12 @@ from tests.faults.driver import (
     Fleet,
     kill_summary,
     produce,
-    wait_consumed,
     wait_ready,
     watch_readiness,
 )
 from tests.faults.scenario import Scenario
 from tests.faults.traffic import Outgoing, disagreements
+from tests.support.service import wait_consumed
 
 pytestmark = [pytest.mark.faults, pytest.mark.integration]
 
@@ -177,7 +177,9 @@ class Run:
         await self.fleet.spawn()
         await self.feeder.drain()
         self.note(f"all {self.feeder.produced} records produced")
-        took = await wait_consumed(self.pg, self.settings, topics, timeout=120, fleet=self.fleet)
+        took = await wait_consumed(
+            self.pg, self.settings, topics, timeout=120, alive=self.fleet.assert_alive
+        )
         self.note(f"consumed {took:.1f}s after the last record was produced")
         codes = await self.fleet.stop_all()
         self.note(f"SIGTERM: exit codes {codes}")

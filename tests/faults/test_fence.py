@@ -23,8 +23,9 @@ import time
 import asyncpg
 import pytest
 
-from tests.faults.driver import ConsumerProcess, produce, wait_consumed
+from tests.faults.driver import ConsumerProcess, produce
 from tests.faults.scenario import Scenario
+from tests.support.service import wait_consumed
 
 pytestmark = [pytest.mark.faults, pytest.mark.integration]
 
@@ -95,7 +96,7 @@ async def test_a_zombie_batch_is_fenced_and_nothing_is_stored_twice(scenario: Sc
         await lock.commit()
         a.resume()  # A commits its batch; B goes on and must fence those records off
         a = None
-        await wait_consumed(pg, settings, [topic], timeout=60, fleet=fleet)
+        await wait_consumed(pg, settings, [topic], timeout=60, alive=fleet.assert_alive)
         codes = await fleet.stop_all()
         assert set(codes.values()) == {0}, codes
 

@@ -19,9 +19,10 @@ import pytest
 
 from ingest.contract.model import supplier_of_topic
 from ingest.contract.outcomes import SubmissionOutcome
-from tests.faults.driver import produce, read_all, wait_consumed
+from tests.faults.driver import produce, read_all
 from tests.faults.scenario import Scenario
 from tests.support.outcomes import read_outcomes, wait_outbox_empty
+from tests.support.service import wait_consumed
 
 pytestmark = [pytest.mark.faults, pytest.mark.integration]
 
@@ -73,7 +74,7 @@ async def test_sigkilled_consumers_lose_no_outcome_and_invent_none(
     b = await fleet.spawn()
     await fleet.kill_in_transaction(b, pg, waiting=True)
     await fleet.spawn()
-    await wait_consumed(pg, settings, traffic.topics, timeout=120, fleet=fleet)
+    await wait_consumed(pg, settings, traffic.topics, timeout=120, alive=fleet.assert_alive)
     await wait_outbox_empty(pg, within=60)
     codes = await fleet.stop_all()
     assert set(codes.values()) == {0}, codes

@@ -16,9 +16,10 @@ from collections import Counter
 
 import pytest
 
-from tests.faults.driver import produce, wait_consumed
+from tests.faults.driver import produce
 from tests.faults.scenario import Scenario
 from tests.faults.traffic import disagreements
+from tests.support.service import wait_consumed
 
 pytestmark = [pytest.mark.faults, pytest.mark.integration]
 
@@ -39,7 +40,7 @@ async def test_poison_never_crashes_or_stalls_the_consumer_and_lands_rejected(
     consumer = await fleet.spawn()
     await produce(scenario.settings, records)
     took = await wait_consumed(
-        scenario.pg, scenario.settings, traffic.topics, timeout=120, fleet=fleet
+        scenario.pg, scenario.settings, traffic.topics, timeout=120, alive=fleet.assert_alive
     )
     assert consumer.alive, consumer.log()[-4000:]
     log = consumer.log()

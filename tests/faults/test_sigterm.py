@@ -33,11 +33,10 @@ from tests.faults.driver import (
     check_database,
     expected_from,
     produce,
-    wait_consumed,
 )
 from tests.faults.scenario import Scenario
 from tests.faults.traffic import disagreements
-from tests.support.service import running
+from tests.support.service import running, wait_consumed
 
 pytestmark = [pytest.mark.faults, pytest.mark.integration]
 

@@ -32,12 +32,12 @@ from tests.faults.driver import (
     create_topics,
     http_status,
     produce,
-    wait_consumed,
     wait_ready,
     watch_readiness,
 )
 from tests.faults.scenario import Scenario
 from tests.faults.traffic import Outgoing
+from tests.support.service import wait_consumed
 
 pytestmark = [pytest.mark.faults, pytest.mark.integration]
 
@@ -54,7 +54,9 @@ async def _backlog(scenario: Scenario, seed: int) -> list[Outgoing]:
 
 async def _stores_the_backlog(scenario: Scenario, records: list[Outgoing], fleet: Fleet) -> None:
     pg = await scenario.reconnect()  # the server may have been restarted since
-    await wait_consumed(pg, scenario.settings, scenario.traffic.topics, timeout=60, fleet=fleet)
+    await wait_consumed(
+        pg, scenario.settings, scenario.traffic.topics, timeout=60, alive=fleet.assert_alive
+    )
     (await scenario.verify(await scenario.history(records))).assert_clean()
 
 

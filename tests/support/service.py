@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
@@ -13,7 +14,6 @@ import asyncpg
 from ingest.consumer.service import IngestService, serve
 from ingest.settings import Settings
 from tests.support.kafka import end_offsets
-from tests.support.polling import wait_until
 
 
 @contextlib.asynccontextmanager
@@ -44,20 +44,35 @@ async def serving(
 
 
 async def wait_consumed(
-    pg: asyncpg.Connection, settings: Settings, topics: Sequence[str], timeout: float = 60.0
-) -> None:
-    """Wait until the stored offsets reach the end of every partition of the topics."""
+    pg: asyncpg.Connection,
+    settings: Settings,
+    topics: Sequence[str],
+    timeout: float = 60.0,
+    alive: Callable[[], None] | None = None,
+) -> float:
+    """Wait until the offsets stored in Postgres (the consumer group's) reach the end of every
+    partition of the topics; returns the seconds it took. ``alive``, called at each poll,
+    raises when the consumers have died (no point waiting)."""
     ends = await end_offsets(settings, topics)
-
-    async def caught_up() -> bool:
+    began = time.monotonic()
+    while True:
+        if alive is not None:
+            alive()
         rows = await pg.fetch(
             "SELECT topic, partition, next_offset FROM triage.consumer_offsets WHERE group_id = $1",
             settings.consumer_group,
         )
         stored = {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
-        return all(stored.get(tp, 0) >= end for tp, end in ends.items() if end > 0)
-
-    await wait_until(caught_up, timeout, f"the consumer to reach {ends}")
+        behind = {
+            tp: (stored.get(tp, 0), end) for tp, end in ends.items() if stored.get(tp, 0) < end
+        }
+        if not behind:
+            return time.monotonic() - began
+        if time.monotonic() - began > timeout:
+            raise AssertionError(
+                f"stalled: stored offsets behind the end after {timeout} s (stored, end): {behind}"
+            )
+        await asyncio.sleep(0.1)
 
 
 def sample(service: IngestService, name: str, **labels: str) -> float:
