@@ -9,8 +9,9 @@ import uuid
 
 import asyncpg
 
-from ingest.db.migrate import discover, migrate
+from ingest.db.migrate import migrate
 from tests.support.databases import scratch_database
+from tests.support.migrations import migrate_below
 
 SUMMARIES_VERSION = 63
 NOW = dt.datetime(2026, 6, 10, 12, 30, tzinfo=dt.UTC)
@@ -98,21 +99,8 @@ async def test_upgrade_counts_the_rows_already_stored(db_url: str) -> None:
     async with scratch_database(db_url) as url:
         pg = await asyncpg.connect(url)
         try:
-            await pg.execute(
-                "CREATE SCHEMA triage; CREATE TABLE triage.schema_migrations (version integer"
-                " PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, applied_at"
-                " timestamptz NOT NULL DEFAULT now())"
-            )
-            for m in discover():  # a database of the migrations before the summaries
-                if m.version < SUMMARIES_VERSION:
-                    await pg.execute(m.sql)
-                    await pg.execute(
-                        "INSERT INTO triage.schema_migrations (version, name, checksum)"
-                        " VALUES ($1, $2, $3)",
-                        m.version,
-                        m.name,
-                        m.checksum,
-                    )
+            # a database of the migrations before the summaries
+            await migrate_below(pg, SUMMARIES_VERSION)
             await add_rows(pg)
             stored = await pg.fetchval("SELECT count(*) FROM triage.daily_request_revisions")
 
