@@ -149,7 +149,8 @@ def _addresses(config: Config) -> tuple[str, str]:
     if "INGEST_STATE_DIR" in os.environ:
         settings = Settings()
     bootstrap = config.bootstrap or settings.kafka()
-    database_url = config.database_url or settings.database()
+    # the benchmark creates databases of its own: the owner role (CREATEDB), not the service's
+    database_url = config.database_url or settings.migration_database()
     return bootstrap, database_url
 
 

@@ -28,7 +28,7 @@ async def test_bench_scale_runs_end_to_end_and_the_backlog_rows_are_right(
         output=tmp_path,
         timeout=120,
         bootstrap=stack.kafka_bootstrap,
-        database_url=stack.database_url,
+        database_url=stack.owner_database_url,
     )
     console = Console(file=(tmp_path / "console.txt").open("w"), width=160)
     report = await run_scale.run(config, console)
