@@ -25,10 +25,12 @@ from ingest.analytics.quality_report.model import (
     ReasonSummary,
     RejectionSample,
     UnknownPractice,
+    VolumeFlag,
 )
 from ingest.consumer.decoding import Decoder
 from ingest.contract.model import topic_for
 from ingest.errors import DecodeError
+from ingest.ops.freshness import RosterCoverage
 
 
 def decoded_value(decoder: Decoder, value: bytes | None, length: int | None) -> str | None:
@@ -58,6 +60,9 @@ RESTATEMENTS = _query("restatements")
 REVISIONS_RECEIVED = _query("revisions_received")
 LATE_DAYS = _query("late_days")
 MISSING_PRACTICES = _query("missing_practices")
+MISSING_PRACTICES_ROSTER = _query("missing_practices_roster")
+VOLUME_FLAGS = _query("volume_flags")
+ROSTER_COVERAGE = _query("roster_coverage")
 UNKNOWN_PRACTICES = _query("unknown_practices")
 
 
@@ -123,7 +128,14 @@ async def _collect(
         late_rows = await conn.fetch(
             LATE_DAYS, supplier_id, start, end, timezone, supplier["warn_after"]
         )
-        missing_rows = await conn.fetch(MISSING_PRACTICES, supplier_id, start, end, days)
+        rostered = await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM triage.current_roster WHERE supplier_id = $1)",
+            supplier_id,
+        )
+        missing_sql = MISSING_PRACTICES_ROSTER if rostered else MISSING_PRACTICES
+        missing_rows = await conn.fetch(missing_sql, supplier_id, start, end, days)
+        roster_row = await conn.fetchrow(ROSTER_COVERAGE, supplier_id)
+        flag_rows = await conn.fetch(VOLUME_FLAGS, supplier_id, start, end)
         unknown_rows = await conn.fetch(UNKNOWN_PRACTICES, supplier_id)
 
     decoder = Decoder()
@@ -190,5 +202,23 @@ async def _collect(
                 r["days_reported"],
             )
             for r in unknown_rows
+        ),
+        missing_basis="roster" if rostered else "history",
+        roster=None
+        if roster_row is None
+        else RosterCoverage(
+            roster_row["latest_activity_date"],
+            roster_row["installed"],
+            roster_row["participating"],
+            roster_row["reporting"],
+        ),
+        volume_flags=tuple(
+            VolumeFlag(
+                r["activity_date"],
+                r["total_requests"],
+                float(r["baseline_median"]),
+                float(r["change"]),
+            )
+            for r in flag_rows
         ),
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ingest.errors import IngestError
+from ingest.ops.freshness import RosterCoverage
 
 SAMPLES_PER_REASON = 3
 MAX_MISSING_SHOWN = 100
@@ -81,6 +82,16 @@ class UnknownPractice:
 
 
 @dataclass(frozen=True, slots=True)
+class VolumeFlag:
+    """A day whose total is out of line with the same weekday of the previous weeks."""
+
+    activity_date: dt.date
+    total_requests: int
+    baseline_median: float
+    change: float  # relative to the median
+
+
+@dataclass(frozen=True, slots=True)
 class QualityData:
     supplier_id: str
     supplier_name: str
@@ -99,6 +110,9 @@ class QualityData:
     late_days: tuple[LateDay, ...]
     missing: tuple[MissingPractice, ...]
     unknown_practices: tuple[UnknownPractice, ...]
+    missing_basis: str = "history"  # 'roster' when the supplier roster says what is expected
+    roster: RosterCoverage | None = None  # the latest reported day, with a roster
+    volume_flags: tuple[VolumeFlag, ...] = ()
 
     @property
     def restatement_rate(self) -> float | None:

@@ -95,7 +95,9 @@ def summary_rows(data: QualityData) -> list[tuple[str, str]]:
         ("Reason codes present", ", ".join(r.reason for r in data.reasons) or "none"),
         ("Days with late practice-days", f"{len(data.late_days)}"),
         ("Practices missing on some days", f"{len(data.missing)}"),
-        ("Basis for 'expected'", EXPECTED_BASIS.format(days=len(data.volumes))),
+        ("Basis for 'expected'", expected_basis(data)),
+        *_roster_rows(data),
+        ("Days with unusual volume", volume_flags(data)),
         (
             "Restatement rate",
             f"{pct(data.restatement_rate)} ({data.restated_practice_days:,} of "
@@ -120,12 +122,56 @@ _DEFINITIONS = (
 )
 
 
+ROSTER_BASIS = (
+    "every practice of your supplier roster (ingest reference roster) is expected on each day "
+    "it had your system installed, up to your latest reported day, except days after its "
+    "close date and, unless you have reported it on a weekend, Saturdays and Sundays; the "
+    "period ends yesterday, as today's figures are not due yet"
+)
+
+
+def expected_basis(data: QualityData) -> str:
+    """What 'expected' means in this report: the roster, or the supplier's own history."""
+    if data.missing_basis == "roster":
+        return ROSTER_BASIS
+    return EXPECTED_BASIS.format(days=len(data.volumes))
+
+
+def _roster_rows(data: QualityData) -> list[tuple[str, str]]:
+    roster = data.roster
+    if roster is None:
+        return []
+    participating = (
+        "no participation list loaded"
+        if roster.participating is None
+        else f"{roster.participating:,} participating"
+    )
+    return [
+        (
+            f"Coverage on {roster.day} (roster)",
+            f"{roster.installed:,} with your system installed, {participating},"
+            f" {roster.reporting:,} reporting",
+        )
+    ]
+
+
+def volume_flags(data: QualityData) -> str:
+    """The flagged days (total against the median of the same weekday of previous weeks)."""
+    if not data.volume_flags:
+        return "none (each day within the usual range for its weekday)"
+    return "; ".join(
+        f"{f.activity_date} ({f.change:+.1%}: {f.total_requests:,} vs usual"
+        f" {f.baseline_median:,.0f})"
+        for f in data.volume_flags
+    )
+
+
 def definitions(data: QualityData) -> str:
     """How to read the report, with this report's threshold, window and time zone."""
     return _DEFINITIONS.format(
         warn=delay(data.warn_after),
         tz=data.timezone,
-        basis=EXPECTED_BASIS.format(days=len(data.volumes)),
+        basis=expected_basis(data),
     )
 
 
