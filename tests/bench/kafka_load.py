@@ -9,10 +9,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 
+from ingest.settings import Settings
 from tests.bench.data import DataSet, by_partition
+from tests.support.kafka import create_kafka_topics
+from tests.support.kafka import end_offsets as topic_end_offsets
 
 BATCH_BYTES = 1_000_000
 
@@ -34,23 +37,7 @@ async def create_topics(bootstrap: str, names: Sequence[str], partitions: int) -
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        existing = set(await admin.list_topics())
-        new = [NewTopic(n, partitions, 1) for n in names if n not in existing]
-        if new:
-            await admin.create_topics(new)
-        for _ in range(200):
-            described = await admin.describe_topics(list(names))
-            ready = [
-                t
-                for t in described
-                if t["error_code"] == 0
-                and len(t["partitions"]) == partitions
-                and all(p["leader"] >= 0 for p in t["partitions"])
-            ]
-            if len(ready) == len(names):
-                return
-            await asyncio.sleep(0.1)
-        raise RuntimeError(f"topics {list(names)} have no leaders after 20 s")
+        await create_kafka_topics(admin, dict.fromkeys(names, partitions))
     finally:
         await admin.close()
 
@@ -101,23 +88,4 @@ async def produce(bootstrap: str, data: DataSet) -> Produced:
 
 
 async def end_offsets(bootstrap: str, topics: Sequence[str]) -> dict[tuple[str, int], int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
-    await consumer.start()
-    try:
-        parts = [
-            TopicPartition(t, p)
-            for t in topics
-            for p in sorted(consumer.partitions_for_topic(t) or await _partitions(consumer, t))
-        ]
-        ends = await consumer.end_offsets(parts)
-        return {(tp.topic, tp.partition): int(n) for tp, n in ends.items()}
-    finally:
-        await consumer.stop()
-
-
-async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
-    cluster = await consumer._client.fetch_all_metadata()
-    found = cluster.partitions_for_topic(topic)
-    if not found:
-        raise RuntimeError(f"topic {topic} has no partitions")
-    return set(found)
+    return await topic_end_offsets(Settings(kafka_bootstrap=bootstrap), topics)
