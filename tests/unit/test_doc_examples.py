@@ -31,6 +31,7 @@ RUN_BY = {
     "reference-memberships": "tests/unit/test_doc_examples.py",
     "reference-sub-icbs": "tests/unit/test_doc_examples.py",
     "supplier-producer": "tests/integration/supplier/test_doc_examples.py",
+    "analytics-sub-icb-series": "tests/integration/test_doc_sql_examples.py",
 }
 # The examples' files are dated 2025-03-03: checked as on the next day.
 LIMITS = Limits(today=dt.date(2025, 3, 4))
