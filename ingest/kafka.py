@@ -11,6 +11,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, for_code
+from aiokafka.helpers import create_ssl_context
 
 from ingest.errors import KafkaTopicError
 from ingest.settings import Settings
@@ -55,11 +56,18 @@ DEAD_LETTER_TOPIC = TopicSpec(
 
 
 def client_options(settings: Settings) -> dict[str, Any]:
-    """Connection options shared by every client (address and SASL/SCRAM credentials)."""
+    """Connection options shared by every client (address, TLS and SASL/SCRAM credentials)."""
     options: dict[str, Any] = {
         "bootstrap_servers": settings.kafka(),
         "security_protocol": settings.security_protocol,
     }
+    if settings.security_protocol in ("SSL", "SASL_SSL"):
+        # verifies the broker's certificate chain and host name (CERT_REQUIRED)
+        options["ssl_context"] = create_ssl_context(
+            cafile=settings.kafka_ssl_cafile,
+            certfile=settings.kafka_ssl_certfile,
+            keyfile=settings.kafka_ssl_keyfile,
+        )
     if settings.security_protocol.startswith("SASL"):
         options["sasl_mechanism"] = "SCRAM-SHA-512"
         options["sasl_plain_username"] = settings.sasl_username

@@ -76,8 +76,18 @@ class Settings(BaseSettings):
         16 * 1024 * 1024, ge=1024, description="Max bytes of one fetch response."
     )
     security_protocol: str = Field(
-        "PLAINTEXT", description="PLAINTEXT or SASL_PLAINTEXT (SCRAM-SHA-512)."
+        "PLAINTEXT",
+        description="PLAINTEXT, SASL_PLAINTEXT or SASL_SSL (SCRAM-SHA-512; SSL: TLS only).",
     )
+    kafka_ssl_cafile: Path | None = Field(
+        None,
+        description="PEM file of the CA that signs the broker's certificate (TLS); unset: "
+        "the system's CAs. The broker's certificate and host name are always verified.",
+    )
+    kafka_ssl_certfile: Path | None = Field(
+        None, description="PEM client certificate for mutual TLS (with INGEST_KAFKA_SSL_KEYFILE)."
+    )
+    kafka_ssl_keyfile: Path | None = Field(None, description="PEM private key of that certificate.")
     sasl_username: str | None = Field(None, description="SASL/SCRAM user name.")
     sasl_password: SecretStr | None = Field(None, description="SASL/SCRAM password.")
 

@@ -34,7 +34,7 @@ from ingest.devstack.processes import (
     tcp_open,
 )
 from ingest.errors import KafkaTopicError, StackError
-from ingest.kafka import create_dead_letter_topic
+from ingest.kafka import client_options, create_dead_letter_topic
 from ingest.security.credentials import Credentials, local_admin, read_env_file
 from ingest.security.scram import SCRAM_MECHANISM
 from ingest.settings import Settings
@@ -65,17 +65,10 @@ async def kafka_ready(
     host, _, port = bootstrap.rpartition(":")
     if not await tcp_open(host, int(port), within):
         return False
-    sasl: dict[str, Any] = {}
+    options: dict[str, Any] = {"bootstrap_servers": bootstrap}
     if credentials is not None:
-        sasl = {
-            "security_protocol": "SASL_PLAINTEXT",
-            "sasl_mechanism": SCRAM_MECHANISM,
-            "sasl_plain_username": credentials.username,
-            "sasl_plain_password": credentials.password.get_secret_value(),
-        }
-    admin = AIOKafkaAdminClient(
-        bootstrap_servers=bootstrap, request_timeout_ms=int(within * 1000), **sasl
-    )
+        options = client_options(credentials.settings(Settings(kafka_bootstrap=bootstrap)))
+    admin = AIOKafkaAdminClient(request_timeout_ms=int(within * 1000), **options)
     with quiet("aiokafka"):
         try:
             async with asyncio.timeout(within * 2):

@@ -45,13 +45,21 @@ def check_secure_storage(paths: StackPaths) -> None:
 
 
 def ensure_secrets(paths: StackPaths) -> None:
-    """Passwords of the admin, consumer and controller: generated once, kept 0600."""
+    """Passwords of the admin, consumer and controller: generated once, kept 0600; the TLS
+    CA and broker certificate (:mod:`ingest.devstack.tls`); env files that name the CA."""
+    from ingest.devstack.tls import TlsFiles, ensure_tls  # cryptography: the [stack] extra
+
     paths.secrets.mkdir(parents=True, exist_ok=True)
     paths.secrets.chmod(0o700)
+    tls = TlsFiles(paths.tls)
+    ensure_tls(tls)
     users = ((paths.admin_env, ADMIN_USER), (paths.consumer_env, CONSUMER_USER))
     for env_file, user in users:
-        if read_env_file(env_file) is None:
-            write_env_file(env_file, Credentials(user, new_password()))
+        known = read_env_file(env_file)
+        if known is None:
+            write_env_file(env_file, Credentials(user, new_password(), tls.ca))
+        elif known.cafile != tls.ca:  # written before TLS: same password, now over TLS
+            write_env_file(env_file, Credentials(known.username, known.password, tls.ca))
     if not paths.controller_password.exists():
         fd = os.open(paths.controller_password, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:

@@ -114,6 +114,11 @@ class StackPaths:
         return self.secrets / "controller.password"
 
     @property
+    def tls(self) -> Path:
+        """The secure stack's CA and broker certificate (see :mod:`ingest.devstack.tls`)."""
+        return self.root / "tls"
+
+    @property
     def pg(self) -> Path:
         return self.root / "postgres"
 

@@ -22,9 +22,10 @@ the state folder (``Settings.state_dir``, default ``.ingest/``)::
                      since PostgreSQL refuses to run as root)
 
 ``up --secure`` (``up(..., secure=True)``) starts the broker with authentication and
-authorization instead (see :mod:`ingest.security`): its client listener is SASL_PLAINTEXT with
-SCRAM-SHA-512, the controller listener SASL_PLAINTEXT with PLAIN (KRaft controllers cannot use
-SCRAM), ``authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer`` with
+authorization instead (see :mod:`ingest.security`): its client listener is SASL_SSL (TLS with
+a CA of its own, :mod:`ingest.devstack.tls`) with SCRAM-SHA-512, the controller listener
+SASL_PLAINTEXT with PLAIN (the broker's own; KRaft controllers cannot use SCRAM),
+``authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer`` with
 ``allow.everyone.if.no.acl.found=false``, super users ``triage-admin`` (bootstrapped into the
 KRaft metadata with ``StorageTool format --add-scram``) and ``controller``, and the consumer's
 own principal ``triage-ingest`` with its ACLs. Passwords are generated once and kept in

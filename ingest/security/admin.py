@@ -138,7 +138,10 @@ class SecurityAdmin:
 
 async def create_supplier_credentials(admin_settings: Settings, supplier_id: str) -> Credentials:
     """A new SCRAM user for the supplier (a new password each call) and its ACLs."""
-    credentials = Credentials(supplier_user(supplier_id), new_password())
+    # the supplier trusts the same CA as the admin connection (TLS brokers)
+    credentials = Credentials(
+        supplier_user(supplier_id), new_password(), admin_settings.kafka_ssl_cafile
+    )
     async with SecurityAdmin(admin_settings) as admin:
         await admin.upsert_user(credentials.username, credentials.password)
         await admin.create_acls(supplier_acls(supplier_id))

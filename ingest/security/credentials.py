@@ -19,28 +19,38 @@ CONSUMER_ENV = "consumer.env"
 
 @dataclass(frozen=True)
 class Credentials:
-    """A user and its password; the password prints as ``**********``."""
+    """A user and its password (it prints as ``**********``), and the CA that signs the
+    broker's certificate when the broker speaks TLS (SASL_SSL; else SASL_PLAINTEXT)."""
 
     username: str
     password: SecretStr
+    cafile: Path | None = None
+
+    @property
+    def protocol(self) -> str:
+        return "SASL_SSL" if self.cafile is not None else "SASL_PLAINTEXT"
 
     def settings(self, base: Settings) -> Settings:
-        """``base`` with these credentials over SASL_PLAINTEXT/SCRAM-SHA-512."""
-        return base.model_copy(
-            update={
-                "security_protocol": "SASL_PLAINTEXT",
-                "sasl_username": self.username,
-                "sasl_password": self.password,
-            }
-        )
+        """``base`` with these credentials over SASL/SCRAM-SHA-512 (TLS with ``cafile``)."""
+        update: dict[str, object] = {
+            "security_protocol": self.protocol,
+            "sasl_username": self.username,
+            "sasl_password": self.password,
+        }
+        if self.cafile is not None:
+            update["kafka_ssl_cafile"] = self.cafile
+        return base.model_copy(update=update)
 
     def env_lines(self) -> list[str]:
         """INGEST_* lines of an env file (holds the password: write it 0600)."""
-        return [
-            "INGEST_SECURITY_PROTOCOL=SASL_PLAINTEXT",
+        lines = [
+            f"INGEST_SECURITY_PROTOCOL={self.protocol}",
             f"INGEST_SASL_USERNAME={self.username}",
             f"INGEST_SASL_PASSWORD={self.password.get_secret_value()}",
         ]
+        if self.cafile is not None:
+            lines.append(f"INGEST_KAFKA_SSL_CAFILE={self.cafile}")
+        return lines
 
 
 def secrets_dir(state_dir: Path) -> Path:
@@ -69,7 +79,8 @@ def read_env_file(path: Path) -> Credentials | None:
     user, password = values.get("INGEST_SASL_USERNAME"), values.get("INGEST_SASL_PASSWORD")
     if not user or not password:
         raise ConfigurationError(f"{path} lacks INGEST_SASL_USERNAME or INGEST_SASL_PASSWORD")
-    return Credentials(user, SecretStr(password))
+    cafile = values.get("INGEST_KAFKA_SSL_CAFILE")
+    return Credentials(user, SecretStr(password), Path(cafile) if cafile else None)
 
 
 def local_admin(state_dir: Path) -> Credentials | None:

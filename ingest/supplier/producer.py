@@ -24,6 +24,7 @@ from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from types import TracebackType
 from typing import Any, cast
 
@@ -156,14 +157,18 @@ class SupplierProducer:
         username: str | None = None,
         password: str | SecretStr | None = None,
         schema_version: int = 1,
+        cafile: str | Path | None = None,
     ) -> SupplierProducer:
-        """A producer for a broker address; with a username, SASL/SCRAM-SHA-512 is used."""
+        """A producer for a broker address; with a username, SASL/SCRAM-SHA-512 is used; with
+        ``cafile`` (the CA of the broker's certificate), over TLS (the broker is verified)."""
         secret = SecretStr(password) if isinstance(password, str) else password
+        protocol = ("SASL_SSL" if username else "SSL") if cafile else None
         settings = Settings(
             kafka_bootstrap=bootstrap_servers,
-            security_protocol="SASL_PLAINTEXT" if username else "PLAINTEXT",
+            security_protocol=protocol or ("SASL_PLAINTEXT" if username else "PLAINTEXT"),
             sasl_username=username,
             sasl_password=secret,
+            kafka_ssl_cafile=Path(cafile) if cafile else None,
         )
         return cls(supplier_id, settings, schema_version=schema_version)
 

@@ -55,4 +55,6 @@ def cli_env(settings: Settings) -> dict[str, str]:
             "INGEST_SASL_USERNAME": settings.sasl_username,
             "INGEST_SASL_PASSWORD": settings.sasl_password.get_secret_value(),
         }
+    if settings.kafka_ssl_cafile is not None:
+        env["INGEST_KAFKA_SSL_CAFILE"] = str(settings.kafka_ssl_cafile)
     return env

@@ -37,7 +37,9 @@ async def add_with_credentials(settings: Settings, broker: SecureBroker, supplie
     assert added.code == 0, added.output
     assert f"created feedback topic {feedback_topic(supplier)}" in added.stdout
     (password,) = re.findall(r"INGEST_SASL_PASSWORD=(\S+)", added.stdout)
-    credentials = Credentials(supplier_user(supplier), SecretStr(password))
+    credentials = Credentials(
+        supplier_user(supplier), SecretStr(password), broker.security.admin.cafile
+    )
     return credentials.settings(settings.model_copy(update={"kafka_bootstrap": broker.bootstrap}))
 
 

@@ -14,7 +14,11 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import GroupAuthorizationFailedError, TopicAuthorizationFailedError
+from aiokafka.errors import (
+    GroupAuthorizationFailedError,
+    KafkaError,
+    TopicAuthorizationFailedError,
+)
 from pydantic import SecretStr
 
 from ingest.contract.model import topic_for
@@ -205,6 +209,10 @@ async def test_onboarding_with_credentials_prints_the_password_once_and_logs_it_
     assert len(found) == 1
     password = found[0]
     assert f"INGEST_SASL_USERNAME={supplier_user(supplier)}" in added.stdout
+    cafile = secure_broker.security.admin.cafile
+    assert cafile is not None  # the secure stack speaks TLS only
+    assert "INGEST_SECURITY_PROTOCOL=SASL_SSL" in added.stdout
+    assert f"INGEST_KAFKA_SSL_CAFILE={cafile}" in added.stdout
     assert added.stdout.count(password) == 1  # printed once
     assert password not in added.stderr
     assert admin_password not in added.output
@@ -214,7 +222,7 @@ async def test_onboarding_with_credentials_prints_the_password_once_and_logs_it_
     day = (dt.date.today() - dt.timedelta(days=1)).isoformat()
     feed = tmp_path / "feed.csv"
     feed.write_text(f"practice_code,activity_date,total_requests\nA81001,{day},5\nA81002,{day},6\n")
-    as_supplier = Credentials(supplier_user(supplier), SecretStr(password))
+    as_supplier = Credentials(supplier_user(supplier), SecretStr(password), cafile)
     supplier_env = cli_env(as_supplier.settings(on_secure(settings, secure_broker)))
     pushed = await run_cli("push", "--supplier", supplier, str(feed), env=supplier_env)
     assert pushed.code == 0, pushed.output
@@ -233,7 +241,11 @@ async def test_onboarding_with_credentials_prints_the_password_once_and_logs_it_
     # (connect() as in docs/suppliers.md: address, user name, password)
     caplog.set_level(logging.DEBUG)
     producer = SupplierProducer.connect(
-        supplier, secure_broker.bootstrap, username=supplier_user(supplier), password=password
+        supplier,
+        secure_broker.bootstrap,
+        username=supplier_user(supplier),
+        password=password,
+        cafile=cafile,
     )
     async with producer:
         delivery = await producer.send(DailyCounts("A81003", dt.date.fromisoformat(day), 7))
@@ -263,3 +275,37 @@ async def test_secure_stack_creates_the_dlq_and_exactly_the_consumer_acls(
         assert "triage.dlq" in await client.list_topics()
     finally:
         await client.close()
+
+
+async def connects(settings: Settings) -> bool:
+    """True when an admin client with these settings gets the cluster's metadata."""
+    admin = AIOKafkaAdminClient(**client_options(settings), request_timeout_ms=5000)
+    try:
+        async with asyncio.timeout(30):
+            await admin.start()
+            return bool((await admin.describe_cluster()).get("brokers"))
+    except (KafkaError, OSError, TimeoutError):
+        return False
+    finally:
+        await admin.close()
+
+
+@pytest.mark.security
+async def test_the_secure_broker_serves_clients_over_verified_tls_only(
+    settings: Settings, secure_broker: SecureBroker
+) -> None:
+    """Issue 14: supplier traffic was SASL over plaintext. The secure stack's client listener
+    is SASL_SSL: the right user and password without TLS, or over TLS without trusting the
+    stack's CA, get nothing."""
+    admin = secure_broker.security.admin
+    assert admin.cafile is not None
+    base = on_secure(settings, secure_broker)
+    assert await connects(admin.settings(base))  # SASL_SSL, the stack's CA: served
+    plaintext = Credentials(admin.username, admin.password)  # SASL_PLAINTEXT
+    assert not await connects(plaintext.settings(base))
+    no_sasl = base.model_copy(update={"security_protocol": "PLAINTEXT"})
+    assert not await connects(no_sasl)
+    system_cas = admin.settings(base).model_copy(update={"kafka_ssl_cafile": None})
+    assert not await connects(system_cas)  # the broker's certificate is verified
+    listeners = (secure_broker.state_dir / "kafka" / "server.properties").read_text()
+    assert "listener.security.protocol.map=CLIENT:SASL_SSL,CONTROLLER:SASL_PLAINTEXT" in listeners

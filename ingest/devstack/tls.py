@@ -1,0 +1,139 @@
+"""TLS for the secure local stack: a certificate authority of its own and the broker's
+certificate, made with the ``cryptography`` package on the first ``up --secure``::
+
+    tls/ca.pem        the CA certificate: what every client trusts (INGEST_KAFKA_SSL_CAFILE)
+    tls/ca-key.pem    the CA's private key (0600): signs the broker's certificate, nothing else
+    tls/broker.pem    the broker's private key and certificate chain (0600; a PEM keystore)
+
+The broker's certificate names ``127.0.0.1`` and ``localhost`` (clients verify the host name).
+Both last ten years: it is a development stack; ``rm -rf .ingest/tls`` makes new ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+VALID_FOR = dt.timedelta(days=3650)
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    """The stack's TLS files."""
+
+    folder: Path
+
+    @property
+    def ca(self) -> Path:
+        return self.folder / "ca.pem"
+
+    @property
+    def ca_key(self) -> Path:
+        return self.folder / "ca-key.pem"
+
+    @property
+    def broker(self) -> Path:
+        return self.folder / "broker.pem"
+
+    def complete(self) -> bool:
+        return all(p.exists() for p in (self.ca, self.ca_key, self.broker))
+
+
+def _write(path: Path, data: bytes, mode: int) -> None:
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    tmp.chmod(mode)
+    tmp.replace(path)
+
+
+def _key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def _pem_key(key: rsa.RSAPrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def ensure_tls(files: TlsFiles, now: dt.datetime | None = None) -> bool:
+    """Make the CA and the broker's certificate unless they exist; True when made now."""
+    if files.complete():
+        return False
+    files.folder.mkdir(parents=True, exist_ok=True)
+    files.folder.chmod(0o700)
+    start = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(minutes=5)
+    ca_key = _key()
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "triage-ingest local stack CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + VALID_FOR)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    broker_key = _key()
+    broker = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+        .issuer_name(ca_name)
+        .public_key(broker_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + VALID_FOR)
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.ExtendedKeyUsage(
+                [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
+            ),
+            critical=False,
+        )
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    pem = serialization.Encoding.PEM
+    _write(files.ca_key, _pem_key(ca_key), 0o600)
+    _write(
+        files.broker, _pem_key(broker_key) + broker.public_bytes(pem) + ca.public_bytes(pem), 0o600
+    )
+    _write(files.ca, ca.public_bytes(pem), 0o644)
+    return True
