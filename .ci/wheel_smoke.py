@@ -19,6 +19,18 @@ from ingest.contract.schemas import released_versions, schemas_dir
 from ingest.supplier.producer import DailyCounts, SupplierProducer
 
 
+def missing_data_files(source: Path, package: Path) -> list[str]:
+    """Files of the source tree the installed package lacks: every non-Python file under
+    ingest/ (migrations, templates, SQL, the stack's pom) and the released schemas."""
+    wanted = {
+        path.relative_to(source / "ingest")
+        for path in (source / "ingest").rglob("*")
+        if path.is_file() and path.suffix not in {".py", ".pyc"} and "__pycache__" not in path.parts
+    }
+    wanted |= {Path("contract/released") / p.name for p in (source / "schemas").glob("*.avsc")}
+    return sorted(str(p) for p in wanted if not (package / p).is_file())
+
+
 def main() -> None:
     source = Path(sys.argv[1]).resolve()
     package = Path(ingest.__file__).resolve().parent
@@ -27,6 +39,9 @@ def main() -> None:
     assert schemas_dir().is_relative_to(package), f"schemas outside the package: {schemas_dir()}"
     versions = [v.version for v in released_versions()]
     assert versions[:2] == [1, 2], versions
+    missing = missing_data_files(source, package)
+    assert not missing, f"data files of the source tree not in the wheel: {missing}"
+    print(f"wheel-smoke: every data file is in the package (schemas {versions})")
 
     for schema_version in versions:
         producer = SupplierProducer("smoke-supplier", schema_version=schema_version)
