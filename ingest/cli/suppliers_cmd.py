@@ -22,7 +22,12 @@ from ingest.ops.suppliers import (
     remove_supplier,
     update_supplier,
 )
-from ingest.security.admin import create_supplier_credentials
+from ingest.security.acls import supplier_user
+from ingest.security.admin import (
+    create_supplier_credentials,
+    revoke_supplier_credentials,
+    rotate_supplier_credentials,
+)
 from ingest.security.credentials import Credentials, admin_settings
 
 suppliers_app = typer.Typer(help="Register suppliers and their freshness thresholds.")
@@ -146,6 +151,36 @@ def list_command() -> None:
             "yes" if s.active else "no",
         )
     console.print(table)
+
+
+credentials_app = typer.Typer(help="A supplier's Kafka user: new password, or none at all.")
+
+
+@credentials_app.command("rotate")
+def rotate(supplier_id: str) -> None:
+    """Give the supplier's Kafka user a new password, printed once. The old one stops working
+    for new connections at once and for open ones within connections.max.reauth.ms (60 s on
+    the secure local stack)."""
+    check_supplier_id(supplier_id)
+    made = run_async(rotate_supplier_credentials(admin_settings(settings()), supplier_id))
+    _show_credentials(supplier_id, made)
+
+
+@credentials_app.command("revoke")
+def revoke(supplier_id: str) -> None:
+    """Take every right of the supplier's Kafka user away (its ACLs: open connections are
+    refused at their next request) and its password (no new connection). The supplier stays
+    registered; `ingest suppliers credentials rotate` gives it a new password and its ACLs."""
+    check_supplier_id(supplier_id)
+    removed = run_async(revoke_supplier_credentials(admin_settings(settings()), supplier_id))
+    console.print(
+        f"revoked Kafka user {supplier_user(supplier_id)}: {removed} ACL bindings and its"
+        " SCRAM credential removed",
+        markup=False,
+    )
+
+
+suppliers_app.add_typer(credentials_app, name="credentials")
 
 
 def register(app: typer.Typer) -> None:

@@ -12,6 +12,8 @@ from ingest.errors import StackError
 from ingest.security.credentials import read_env_file
 from ingest.security.scram import SCRAM_MECHANISM
 
+REAUTH_MS = 60_000
+
 
 def kafka_cluster_id(paths: StackPaths) -> str:
     if paths.kafka_cluster_id.exists():
@@ -69,6 +71,9 @@ def _secure_properties(paths: StackPaths, ports: Ports) -> dict[str, str]:
         "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
         "super.users": f"User:{admin.username};User:controller",
         "allow.everyone.if.no.acl.found": "false",
+        # sessions re-authenticate (or are closed) within this: a rotated or revoked password
+        # stops working on open connections too
+        "connections.max.reauth.ms": str(REAUTH_MS),
     }
 
 

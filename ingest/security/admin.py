@@ -14,7 +14,7 @@ from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError, for_code
-from aiokafka.protocol.admin import CreateAclsRequest, DescribeAclsRequest
+from aiokafka.protocol.admin import CreateAclsRequest, DeleteAclsRequest, DescribeAclsRequest
 from aiokafka.protocol.api import Request
 from pydantic import SecretStr
 
@@ -38,6 +38,7 @@ from ingest.settings import Settings
 
 log = logging.getLogger(__name__)
 _SECURITY_DISABLED = 54  # SecurityDisabledError: the broker has no authorizer
+_RESOURCE_NOT_FOUND = 91  # ResourceNotFoundError: e.g. no SCRAM credential to delete
 
 
 def _raise_for(code: int, message: str | None, what: str) -> None:
@@ -106,6 +107,37 @@ class SecurityAdmin:
                 _raise_for(code, message, f"cannot create ACL {acl}")
             log.info("ACL %s", acl)
 
+    async def delete_user(self, user: str) -> bool:
+        """Remove the user's SCRAM-SHA-512 credential: new connections (and re-authentication
+        of existing ones) with it fail. False when it had none."""
+        response = await self._send(AlterUserScramCredentialsRequest([], [user]))
+        for name, code, message, _tags in response.results:
+            if code == _RESOURCE_NOT_FOUND:
+                return False
+            _raise_for(code, message, f"cannot delete the SCRAM credential of {name!r}")
+        log.info("SCRAM-SHA-512 credential of user %s deleted", user)
+        return True
+
+    async def delete_acls(self, user: str) -> int:
+        """Remove every ACL binding of the user (in force at once, on open connections too);
+        how many were removed."""
+        request = DeleteAclsRequest(
+            int(ResourceType.ANY),
+            None,
+            int(PatternType.ANY),
+            principal(user),
+            None,
+            int(Operation.ANY),
+            int(Permission.ANY),
+        )
+        response = await self._send(request)
+        removed = 0
+        for code, message, matching in response.filter_responses:
+            _raise_for(code, message, f"cannot delete the ACLs of {user!r}")
+            removed += len(matching)
+        log.info("%d ACL bindings of user %s deleted", removed, user)
+        return removed
+
     async def describe_acls(self, user: str | None = None) -> list[Acl]:
         """Every ACL binding (of one user when given)."""
         request = DescribeAclsRequest(
@@ -146,6 +178,23 @@ async def create_supplier_credentials(admin_settings: Settings, supplier_id: str
         await admin.upsert_user(credentials.username, credentials.password)
         await admin.create_acls(supplier_acls(supplier_id))
     return credentials
+
+
+async def rotate_supplier_credentials(admin_settings: Settings, supplier_id: str) -> Credentials:
+    """A new password for the supplier's user (the old one stops working for new connections at
+    once, for open ones at their next re-authentication: ``connections.max.reauth.ms``); its
+    ACLs are made sure of."""
+    return await create_supplier_credentials(admin_settings, supplier_id)
+
+
+async def revoke_supplier_credentials(admin_settings: Settings, supplier_id: str) -> int:
+    """The supplier may do nothing any more: its ACLs go (open connections are refused at their
+    next request) and its SCRAM credential goes (no new connection); ACLs removed."""
+    user = supplier_user(supplier_id)
+    async with SecurityAdmin(admin_settings) as admin:
+        removed = await admin.delete_acls(user)
+        await admin.delete_user(user)
+    return removed
 
 
 async def create_consumer_credentials(

@@ -73,14 +73,17 @@ class AlterUserScramCredentialsRequest_v0(RequestStruct):  # type: ignore[misc]
 class AlterUserScramCredentialsRequest(Request[AlterUserScramCredentialsRequest_v0]):  # type: ignore[misc]
     API_KEY = 51
 
-    def __init__(self, upsertions: Sequence[ScramCredential]) -> None:
+    def __init__(
+        self, upsertions: Sequence[ScramCredential], deletions: Sequence[str] = ()
+    ) -> None:
         self._upsertions = list(upsertions)
+        self._deletions = list(deletions)
 
     def build(
         self, request_struct_class: type[AlterUserScramCredentialsRequest_v0]
     ) -> AlterUserScramCredentialsRequest_v0:
         return request_struct_class(
-            [],
+            [(user, _SCRAM_SHA_512, {}) for user in self._deletions],
             [
                 (c.user, _SCRAM_SHA_512, c.iterations, c.salt, c.salted_password, {})
                 for c in self._upsertions

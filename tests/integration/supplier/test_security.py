@@ -5,9 +5,11 @@ nothing else, an event claiming another supplier is rejected, and passwords neve
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import re
+import time
 from pathlib import Path
 
 import asyncpg
@@ -36,6 +38,9 @@ from tests.support.suppliers import register
 from .conftest import SecureBroker, cli_env, run_cli
 
 pytestmark = pytest.mark.security
+
+
+REVOKE_BOUND_S = 15.0  # revoke to refusal on an open connection (ACLs apply per request)
 
 
 def on_secure(settings: Settings, broker: SecureBroker) -> Settings:
@@ -309,3 +314,77 @@ async def test_the_secure_broker_serves_clients_over_verified_tls_only(
     assert not await connects(system_cas)  # the broker's certificate is verified
     listeners = (secure_broker.state_dir / "kafka" / "server.properties").read_text()
     assert "listener.security.protocol.map=CLIENT:SASL_SSL,CONTROLLER:SASL_PLAINTEXT" in listeners
+
+
+async def produced(settings: Settings, topic: str, within: float = 10.0) -> bool:
+    """True when a new producer with these settings gets one event acknowledged."""
+    payload = event(supplier_id=topic.removeprefix("triage.daily."))
+    producer = make_producer(settings, request_timeout_ms=int(within * 1000))
+    try:
+        async with asyncio.timeout(within * 2):
+            await producer.start()
+            await producer.send_and_wait(topic, encoded(payload), key=key_of(payload))
+        return True
+    except (KafkaError, OSError, TimeoutError):
+        return False
+    finally:
+        with contextlib.suppress(KafkaError, OSError, TimeoutError):
+            await producer.stop()
+
+
+@pytest.mark.security
+async def test_a_revoked_supplier_can_no_longer_produce_within_seconds(
+    settings: Settings, secure_broker: SecureBroker, token: str
+) -> None:
+    """Issue 14, credentials lifecycle: `ingest suppliers credentials revoke` takes effect on an
+    open connection within a bounded time (its ACLs go at once), and no new one is let in."""
+    supplier = f"{token}-revoked"
+    admin = secure_broker.admin(settings)
+    await ensure_topics(admin, [topic_for(supplier)], 1)
+    credentials = await create_supplier_credentials(admin, supplier)
+    as_supplier = credentials.settings(on_secure(settings, secure_broker))
+    payload = event(supplier_id=supplier)
+    open_producer = make_producer(as_supplier, request_timeout_ms=5000)
+    await open_producer.start()
+    try:
+        await open_producer.send_and_wait(
+            topic_for(supplier), encoded(payload), key=key_of(payload)
+        )
+
+        revoked = await run_cli("suppliers", "credentials", "revoke", supplier, env=cli_env(admin))
+        assert revoked.code == 0, revoked.output
+        began = time.monotonic()
+
+        async def refused() -> bool:
+            try:
+                async with asyncio.timeout(10):
+                    await open_producer.send_and_wait(
+                        topic_for(supplier), encoded(payload), key=key_of(payload)
+                    )
+            except (KafkaError, TimeoutError):
+                return True
+            return False
+
+        await wait_until(refused, REVOKE_BOUND_S, "the open connection to be refused")
+        assert time.monotonic() - began < REVOKE_BOUND_S
+    finally:
+        with contextlib.suppress(KafkaError, OSError, TimeoutError):
+            await open_producer.stop()
+    assert not await produced(as_supplier, topic_for(supplier))  # no new connection either
+
+
+@pytest.mark.security
+async def test_a_rotated_password_replaces_the_old_one(
+    settings: Settings, secure_broker: SecureBroker, token: str
+) -> None:
+    supplier = f"{token}-rotated"
+    admin = secure_broker.admin(settings)
+    await ensure_topics(admin, [topic_for(supplier)], 1)
+    old = await create_supplier_credentials(admin, supplier)
+    rotated = await run_cli("suppliers", "credentials", "rotate", supplier, env=cli_env(admin))
+    assert rotated.code == 0, rotated.output
+    (password,) = re.findall(r"INGEST_SASL_PASSWORD=(\S+)", rotated.stdout)
+    new = Credentials(old.username, SecretStr(password), old.cafile)
+    base = on_secure(settings, secure_broker)
+    assert await produced(new.settings(base), topic_for(supplier))
+    assert not await produced(old.settings(base), topic_for(supplier))
