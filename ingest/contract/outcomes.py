@@ -72,14 +72,71 @@ class SubmissionOutcome:
         }
 
 
-def encode_outcome(outcome: SubmissionOutcome) -> bytes:
-    """``C3 01`` + fingerprint + Avro body of the outcome."""
+def encode_outcome_generic(outcome: SubmissionOutcome) -> bytes:
+    """``C3 01`` + fingerprint + Avro body of the outcome, written by fastavro (the reference
+    :func:`encode_outcome` is proven equal to, tests/unit/test_submission_outcomes.py)."""
     schema = outcome_schema()
     buffer = io.BytesIO()
     buffer.write(SINGLE_OBJECT_MAGIC)
     buffer.write(schema.fingerprint)
     schemaless_writer(buffer, schema.parsed, outcome.as_record())
     return buffer.getvalue()
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+_NULL = b"\x00"  # union branch 0: null
+_PRESENT = b"\x02"  # union branch 1: the value
+
+
+def _long(n: int) -> bytes:
+    """Avro int/long: zig-zag, then base-128 varint, least significant group first."""
+    z = (n << 1) ^ (n >> 63)
+    out = bytearray()
+    while z > 0x7F:
+        out.append((z & 0x7F) | 0x80)
+        z >>= 7
+    out.append(z)
+    return bytes(out)
+
+
+def _string(text: str) -> bytes:
+    data = text.encode()
+    return _long(len(data)) + data
+
+
+def _optional_string(text: str | None) -> bytes:
+    return _NULL if text is None else _PRESENT + _string(text)
+
+
+def _millis(moment: dt.datetime) -> int:
+    delta = moment - _EPOCH
+    return (delta.days * 86400 + delta.seconds) * 1000 + int(delta.microseconds / 1000)
+
+
+def encode_outcome(outcome: SubmissionOutcome) -> bytes:
+    """``C3 01`` + fingerprint + Avro body of the outcome, written directly for the one
+    released schema (about ten times cheaper than the generic writer; the relay encodes one per
+    record of every supplier's feed). ``processed_at`` must be time-zone aware."""
+    day = outcome.activity_date
+    detail = outcome.detail
+    if detail is not None and len(detail) > DETAIL_MAX_CHARS:
+        detail = detail[:DETAIL_MAX_CHARS]
+    parts = [
+        SINGLE_OBJECT_MAGIC,
+        outcome_schema().fingerprint,
+        _long(outcome.source_partition),
+        _long(outcome.source_offset),
+        _optional_string(outcome.event_id),
+        _optional_string(outcome.practice_code),
+        _NULL if day is None else _PRESENT + _long(day.toordinal() - _EPOCH_ORDINAL),
+        _NULL if outcome.revision is None else _PRESENT + _long(outcome.revision),
+        _string(outcome.outcome.value),
+        _NULL if outcome.reason is None else _PRESENT + _string(outcome.reason.value),
+        _optional_string(detail),
+        _long(_millis(outcome.processed_at)),
+    ]
+    return b"".join(parts)
 
 
 def decode_outcome(value: bytes) -> SubmissionOutcome:

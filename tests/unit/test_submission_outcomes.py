@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ingest.consumer.decoding import Decoder
 from ingest.consumer.outbox import OUTCOME_COLUMNS, outcome_rows
@@ -14,6 +16,7 @@ from ingest.contract.outcomes import (
     SubmissionOutcome,
     decode_outcome,
     encode_outcome,
+    encode_outcome_generic,
     feedback_topic,
     outcome_schema,
 )
@@ -92,3 +95,27 @@ def test_outbox_rows_cover_valid_and_rejected_records_of_registered_suppliers() 
     ]  # the unregistered supplier's record has no feedback topic: no outcome
     assert as_dicts[0]["event_id"] == good["event_id"]
     assert as_dicts[1]["event_id"] == bad["event_id"]
+
+
+_texts = st.one_of(st.none(), st.text(max_size=120))
+_outcomes = st.builds(
+    SubmissionOutcome,
+    source_partition=st.integers(0, 2**31 - 1),
+    source_offset=st.integers(0, 2**63 - 1),
+    event_id=_texts,
+    practice_code=_texts,
+    activity_date=st.one_of(st.none(), st.dates(dt.date(1900, 1, 1), dt.date(2200, 12, 31))),
+    revision=st.one_of(st.none(), st.integers(-(2**31), 2**31 - 1)),
+    outcome=st.sampled_from(Outcome),
+    reason=st.one_of(st.none(), st.sampled_from(Reason)),
+    detail=st.one_of(st.none(), st.text(max_size=4100)),
+    processed_at=st.datetimes(
+        dt.datetime(1971, 1, 1), dt.datetime(2200, 1, 1), timezones=st.just(dt.UTC)
+    ),
+)
+
+
+@given(_outcomes)
+@settings(max_examples=300, deadline=None)
+def test_the_direct_encoder_writes_what_fastavro_writes(outcome: SubmissionOutcome) -> None:
+    assert encode_outcome(outcome) == encode_outcome_generic(outcome)

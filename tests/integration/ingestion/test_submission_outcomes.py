@@ -3,14 +3,16 @@ section 6): one outcome per record of a mixed batch, matching the database row f
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import asyncpg
 import pytest
 
+from ingest.consumer.outcome_relay import OutcomeRelay
 from ingest.contract.outcomes import SubmissionOutcome
 from ingest.contract.participation import ParticipationPeriod
-from ingest.kafka import ensure_topics
+from ingest.kafka import ensure_topics, make_producer
 from ingest.reference.records import ReferenceKind
 from ingest.reference.store import load_records
 from ingest.settings import Settings
@@ -138,3 +140,51 @@ async def test_an_outcome_waits_in_the_outbox_until_the_relay_sends_it(
         await wait_outbox_empty(pg)
     ((_, outcome),) = await read_outcomes(settings, supplier, at_least=1)
     assert (outcome.outcome.value, outcome.practice_code) == ("accepted", "A81001")
+
+
+class CrashBeforeDelete(OutcomeRelay):
+    """A relay that dies once between the broker's acknowledgement and the outbox delete."""
+
+    crashed = False
+
+    async def _delete(self, conn: asyncpg.Connection, outbox_ids: list[int]) -> None:
+        if not self.crashed:
+            self.crashed = True
+            raise ConnectionResetError("simulated crash before the delete commits")
+        await super()._delete(conn, outbox_ids)
+
+
+async def test_a_relay_crash_after_sending_re_delivers_the_same_outcomes(
+    settings: Settings, pg: asyncpg.Connection, token: str
+) -> None:
+    supplier = f"{token}-accurx"
+    topic = await register_with_topic(pg, settings, supplier)
+    sent = [event(supplier, f"A8100{i}", yesterday()) for i in range(3)]
+    await produce(settings, topic, [(key_of(e), encoded(e)) for e in sent])
+    no_relay = settings.model_copy(update={"outcome_relay_interval_seconds": 3600})
+    async with running(no_relay):
+        await wait_consumed(pg, settings, [topic])
+        await asyncio.sleep(0.5)  # the service's relay took its one round before the rows came
+    assert await pg.fetchval("SELECT count(*) FROM triage.outcome_outbox") == 3
+
+    producer = make_producer(settings)
+    await producer.start()
+    relay = CrashBeforeDelete(settings, producer)
+    try:
+        with pytest.raises(ConnectionResetError):
+            await relay.relay_once()  # produced, acknowledged, then "crashed"
+        assert await pg.fetchval("SELECT count(*) FROM triage.outcome_outbox") == 3
+        assert await relay.relay_once() == 3  # sent again, then deleted
+    finally:
+        await relay.close()
+        await producer.stop()
+    assert await pg.fetchval("SELECT count(*) FROM triage.outcome_outbox") == 0
+
+    outcomes = await read_outcomes(settings, supplier, at_least=6)
+    by_position: dict[tuple[int, int], list[SubmissionOutcome]] = {}
+    for _, outcome in outcomes:
+        by_position.setdefault((outcome.source_partition, outcome.source_offset), []).append(
+            outcome
+        )
+    assert len(by_position) == 3
+    assert all(len(seen) == 2 and seen[0] == seen[1] for seen in by_position.values())
