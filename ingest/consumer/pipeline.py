@@ -27,6 +27,7 @@ from ingest.contract.model import (
     SourcePosition,
     supplier_of_topic,
 )
+from ingest.contract.outcomes import DETAIL_MAX_CHARS
 from ingest.contract.validation import Limits, check_event, check_supplier, passes, summarise
 from ingest.errors import DecodeError
 
@@ -235,7 +236,11 @@ def _reject(
     summary: EventSummary | None = None,
 ) -> Rejection:
     supplier = topic_supplier if topic_supplier in registered else None
-    # Postgres text cannot hold NUL; keep the detail printable and exact.
+    # Bounded (an attacker's 1 MB field is quoted once, in full, by the stored value only);
+    # Postgres text cannot hold NUL: the detail is kept printable.
+    if len(detail) > DETAIL_MAX_CHARS:
+        cut = len(detail) - DETAIL_MAX_CHARS
+        detail = f"{detail[:DETAIL_MAX_CHARS]}... ({cut} more characters)"
     printable = detail.replace("\x00", "\\x00")
     return Rejection(source, record.key, record.value, supplier, reason, printable, summary)
 

@@ -194,3 +194,14 @@ def test_the_latest_reason_check_of_the_database_lists_every_reason_code_in_orde
     sql = defining[-1]
     listed = re.findall(r"'([a-z_]+)'", sql[sql.index("CHECK (reason IN") :])
     assert listed == [reason.value for reason in Reason]
+
+
+@pytest.mark.security
+def test_a_rejection_detail_is_bounded_however_long_the_value_it_quotes() -> None:
+    """Issue 14, finding 6: a 1 MB practice code was repeated whole in the stored detail."""
+    huge = "A" + "9" * 1_000_000
+    rejection = check(event(practice_code=huge, activity_date=yesterday()))
+    assert rejection.reason is Reason.INVALID_PRACTICE_CODE
+    assert len(rejection.detail) <= 4000 + len("... (1000000 more characters)")
+    assert rejection.detail.endswith("more characters)")
+    assert rejection.value is not None and len(rejection.value) > 1_000_000  # kept, once
