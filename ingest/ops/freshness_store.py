@@ -128,6 +128,12 @@ async def fetch_volume(conn: asyncpg.Connection, practices: bool = True) -> list
     ]
 
 
+async def fetch_outbox_pending(conn: asyncpg.Connection) -> int:
+    """Outcomes waiting in the outbox (migration 0041)."""
+    pending: int = await conn.fetchval("SELECT count(*) FROM triage.outcome_outbox")
+    return pending
+
+
 async def fetch_roster_coverage(conn: asyncpg.Connection) -> dict[str, RosterCoverage]:
     """Per rostered active supplier, on its latest day: practices installed, participating
     and reporting (migration 0042)."""

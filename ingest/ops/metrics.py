@@ -49,6 +49,7 @@ REGISTRY_LOOKUP_RESULTS = ("accepted", "refused", "unknown", "failed")
 VOLUME_ANOMALY = "triage_supplier_volume_anomaly"
 VOLUME_CHANGE = "triage_supplier_volume_change_ratio"
 PRACTICE_VOLUME_ANOMALIES = "triage_supplier_practice_volume_anomalies"
+OUTBOX_PENDING = "triage_outcome_outbox_pending"
 
 # From a file pushed minutes after it was generated up to a day-old backlog being caught up.
 INGEST_DELAY_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400)
@@ -132,6 +133,12 @@ class IngestMetrics:
             "Practices whose count on the supplier's latest reported day is flagged against"
             " their own same weekdays.",
             ["supplier"],
+            registry=r,
+        )
+        self.outbox_pending = Gauge(
+            OUTBOX_PENDING,
+            "Submission outcomes stored but not yet acknowledged on the suppliers' feedback"
+            " topics (rows of triage.outcome_outbox).",
             registry=r,
         )
         self.ready = Gauge(

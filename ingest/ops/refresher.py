@@ -29,6 +29,7 @@ from ingest.ops.freshness import StatusSnapshot, SupplierFreshness, coverage_day
 from ingest.ops.freshness_store import (
     fetch_freshness,
     fetch_missing_counts,
+    fetch_outbox_pending,
     fetch_status_snapshot,
     fetch_volume,
 )
@@ -130,6 +131,7 @@ class FreshnessRefresher:
                 await self._publish(rows, missing, now)
                 await self._refresh_unknown_practices(conn)
                 await self._refresh_volume(conn)
+                await self._refresh_outbox(conn)
         except DATABASE_ERRORS as exc:
             self.metrics.refresh_failures.inc()
             log.warning(
@@ -180,6 +182,15 @@ class FreshnessRefresher:
             return
         self._volume_at = now
         self.metrics.publish_volume(assessments)
+
+    async def _refresh_outbox(self, conn: asyncpg.Connection) -> None:
+        """The outcome outbox backlog; its failure never holds the freshness gauges back."""
+        try:
+            pending = await fetch_outbox_pending(conn)
+        except DATABASE_ERRORS as exc:
+            log.info("outbox gauge not refreshed: %s", exc)
+            return
+        self.metrics.outbox_pending.set(pending)
 
     async def _refresh_lag(self) -> None:
         if self._lag_source is None:

@@ -13,6 +13,8 @@ from ingest.consumer.outcome_relay import OutcomeRelay
 from ingest.contract.outcomes import SubmissionOutcome
 from ingest.contract.participation import ParticipationPeriod
 from ingest.kafka import ensure_topics, make_producer
+from ingest.ops.metrics import IngestMetrics
+from ingest.ops.refresher import FreshnessRefresher
 from ingest.reference.records import ReferenceKind
 from ingest.reference.store import load_records
 from ingest.settings import Settings
@@ -136,6 +138,13 @@ async def test_an_outcome_waits_in_the_outbox_until_the_relay_sends_it(
             "SELECT count(*) FROM triage.outcome_outbox WHERE source_topic = $1", topic
         )
         assert waiting + relay.sent == 1
+        metrics = IngestMetrics()
+        refresher = FreshnessRefresher(settings, metrics)
+        try:
+            assert await refresher.refresh_once()
+        finally:
+            await refresher.close()
+        assert metrics.registry.get_sample_value("triage_outcome_outbox_pending") == waiting
     async with running(settings):
         await wait_outbox_empty(pg)
     ((_, outcome),) = await read_outcomes(settings, supplier, at_least=1)
