@@ -399,6 +399,12 @@ def render(report: ScaleReport, console: Console) -> None:
         f"< {TARGETS['peak_rss_mb']:.0f}", _yes(met["peak_rss_mb"]),
     )  # fmt: skip
     console.print(table)
+    steady = h_run.steady_rate / e.steady_rate if e.steady_rate else 0.0
+    console.print(
+        f"after the first batch: empty {e.steady_rate:,.0f}, history {h_run.steady_rate:,.0f}"
+        f" events/s ({steady:.2f}); first batch stored after {e.first_commit_seconds:.1f}s"
+        f" and {h_run.first_commit_seconds:.1f}s"
+    )
     console.print(
         f"history loaded in {h['seconds']:.0f}s (COPY {h['copy_seconds']:.0f}s, indexes"
         f" {h['index_seconds']:.0f}s, vacuum {h['vacuum_seconds']:.0f}s); ingest verified:"
