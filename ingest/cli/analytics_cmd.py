@@ -14,7 +14,7 @@ from rich.console import Console
 from ingest.analytics.export import ExportRequest, ExportStats, Level, Period, export_csv
 from ingest.analytics.quality_report import ReportFormat, collect, render
 from ingest.cli.common import database, run_async, settings
-from ingest.cli.output_file import atomic_output, check_target
+from ingest.output_file import atomic_output, check_target
 
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
 

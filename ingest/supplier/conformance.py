@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from pathlib import Path
 
 from ingest.contract.model import Outcome, Reason
 from ingest.errors import IngestError
+from ingest.output_file import atomic_output
 
 ROW_COLUMNS: tuple[str, ...] = (
     "case",
@@ -192,23 +194,26 @@ def make_rows(supplier_id: str, today: dt.date) -> list[KitRow]:
 
 
 def write_rows(rows: Iterable[KitRow], path: Path) -> None:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(ROW_COLUMNS)
-        for row in rows:
-            writer.writerow(
-                [
-                    row.case,
-                    row.event_id,
-                    row.supplier_id,
-                    row.practice_code,
-                    row.activity_date.isoformat(),
-                    row.revision,
-                    *("" if n is None else n for n in row.counts),
-                    row.expected_outcome.value,
-                    row.expected_reason.value if row.expected_reason else "",
-                ]
-            )
+    """Write the rows file; ConfigurationError (one line) when ``path`` is a link or a folder."""
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(ROW_COLUMNS)
+    for row in rows:
+        writer.writerow(
+            [
+                row.case,
+                row.event_id,
+                row.supplier_id,
+                row.practice_code,
+                row.activity_date.isoformat(),
+                row.revision,
+                *("" if n is None else n for n in row.counts),
+                row.expected_outcome.value,
+                row.expected_reason.value if row.expected_reason else "",
+            ]
+        )
+    with atomic_output(path) as sink:
+        sink.write(text.getvalue().encode("utf-8"))
 
 
 def read_rows(path: Path) -> list[KitRow]:

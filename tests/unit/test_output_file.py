@@ -1,16 +1,21 @@
 """Issue 14, finding 5 (and ``--out`` of finding 10): ``export --out`` and ``quality-report
 --out`` wrote through the predictable ``.<name>.part`` and followed a symlink planted there;
-a directory as ``--out`` ended in a traceback."""
+a directory as ``--out`` ended in a traceback. ``publish`` wrote each file of its folder the same
+way, and ``conformance rows --out`` opened its target (a planted link included) directly."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
 import pytest
 
-from ingest.cli.output_file import atomic_output
+from ingest.analytics.publication.files import NATIONAL_COLUMNS
+from ingest.analytics.publication.publish import MonthFiles, write_edition
 from ingest.errors import ConfigurationError
+from ingest.output_file import atomic_output
+from ingest.supplier.conformance import make_rows, write_rows
 
 pytestmark = pytest.mark.security
 
@@ -74,3 +79,60 @@ def test_the_new_file_gets_the_usual_permissions(tmp_path: Path) -> None:
     finally:
         os.umask(previous)
     assert out.stat().st_mode & 0o777 == 0o640
+
+
+def _month(submissions: int) -> MonthFiles:
+    practices = f"practice_code,submissions\nA81001,{submissions}\n"
+    national = dict.fromkeys(NATIONAL_COLUMNS, "1")
+    national_csv = "month,submissions\n2026-10,1\n"
+    return MonthFiles(
+        "2026-10", {"practices.csv": practices, "national.csv": national_csv}, national, 1
+    )
+
+
+def test_publish_does_not_follow_a_link_planted_at_a_files_temporary_name(tmp_path: Path) -> None:
+    now = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    out = tmp_path / "2026-10"
+    write_edition(out, _month(1), now)
+    (out / ".practices.csv.part").symlink_to(victim)
+
+    edition = write_edition(out, _month(2), now)
+
+    assert edition.number == 2
+    assert victim.read_text() == "precious"
+    assert (out / "practices.csv").read_text().endswith("A81001,2\n")
+
+
+def test_publish_refuses_a_link_planted_in_the_editions_archive(tmp_path: Path) -> None:
+    now = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    out = tmp_path / "2026-10"
+    write_edition(out, _month(1), now)
+    (out / "editions" / "edition-1").mkdir(parents=True)
+    (out / "editions" / "edition-1" / "practices.csv").symlink_to(victim)
+
+    with pytest.raises(ConfigurationError, match="symbolic link"):
+        write_edition(out, _month(2), now)
+
+    assert victim.read_text() == "precious"
+    assert (out / "practices.csv").read_text().endswith("A81001,1\n")
+
+
+def test_conformance_rows_refuse_to_write_through_a_link(tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    out = tmp_path / "rows.csv"
+    out.symlink_to(victim)
+
+    with pytest.raises(ConfigurationError, match="symbolic link"):
+        write_rows(make_rows("askmygp", dt.date(2026, 3, 4)), out)
+
+    assert victim.read_text() == "precious"
+
+
+def test_conformance_rows_to_a_directory_is_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="is a directory"):
+        write_rows(make_rows("askmygp", dt.date(2026, 3, 4)), tmp_path)

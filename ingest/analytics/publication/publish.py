@@ -4,14 +4,14 @@ The folder holds one month: ``practices.csv``, ``national.csv``, ``README.md`` a
 ``edition.json`` (month, edition number, time). Publishing the same month again writes a new
 edition only when a file's content changed: the earlier one moves to
 ``editions/edition-N/`` and ``changes_since_edition_N.csv`` lists every changed figure. Each
-file is written to a ``.part`` file first and renamed, so none is ever half-written.
+file is written through ``ingest.output_file.atomic_output`` (a new file of random name beside
+it, then one rename), so none is ever half-written and no planted link is followed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
 from dataclasses import dataclass
 from importlib.resources import files
@@ -32,6 +32,7 @@ from ingest.analytics.publication.files import (
     to_csv,
 )
 from ingest.analytics.publication.readme import readme
+from ingest.output_file import atomic_output
 
 _PRACTICE_SQL = files("ingest.analytics.publication.sql").joinpath("practice_month.sql")
 EDITION_FILE = "edition.json"
@@ -84,12 +85,12 @@ async def collect_month(conn: asyncpg.Connection, month: str) -> MonthFiles:
 
 
 def _write(path: Path, text: str) -> None:
-    part = path.with_name(f".{path.name}.part")
-    try:
-        part.write_text(text, encoding="utf-8", newline="")
-        os.replace(part, path)
-    finally:
-        part.unlink(missing_ok=True)
+    _write_bytes(path, text.encode("utf-8"))
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    with atomic_output(path) as sink:
+        sink.write(data)
 
 
 def _current_edition(out: Path, month: str) -> int:
@@ -129,7 +130,7 @@ def write_edition(out: Path, month_files: MonthFiles, now: dt.datetime) -> Editi
         archive.mkdir(parents=True, exist_ok=True)
         for name in (*DATA_FILES, "README.md", EDITION_FILE):
             if (out / name).exists():
-                shutil.copy2(out / name, archive / name)
+                _write_bytes(archive / name, (out / name).read_bytes())
         for stale in out.glob("changes_since_edition_*.csv"):
             shutil.move(stale, archive / stale.name)
         _write(out / f"changes_since_edition_{current}.csv", changes_csv(found))
