@@ -88,6 +88,12 @@ class Settings(BaseSettings):
         None, description="PEM client certificate for mutual TLS (with INGEST_KAFKA_SSL_KEYFILE)."
     )
     kafka_ssl_keyfile: Path | None = Field(None, description="PEM private key of that certificate.")
+    supplier_produce_bytes_per_second: int = Field(
+        1024 * 1024,
+        ge=1024,
+        description="Produce quota of each supplier's Kafka user (set by suppliers add"
+        " --credentials and credentials rotate); the broker throttles beyond it.",
+    )
     sasl_username: str | None = Field(None, description="SASL/SCRAM user name.")
     sasl_password: SecretStr | None = Field(None, description="SASL/SCRAM password.")
 

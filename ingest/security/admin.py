@@ -9,7 +9,7 @@ and hashed before they leave the process."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient
@@ -32,11 +32,15 @@ from ingest.security.acls import (
     supplier_user,
 )
 from ingest.security.credentials import Credentials
-from ingest.security.kafka_protocol import AlterUserScramCredentialsRequest
+from ingest.security.kafka_protocol import (
+    AlterClientQuotasRequest,
+    AlterUserScramCredentialsRequest,
+)
 from ingest.security.scram import new_password, scram_credential
 from ingest.settings import Settings
 
 log = logging.getLogger(__name__)
+PRODUCER_BYTE_RATE = "producer_byte_rate"
 _SECURITY_DISABLED = 54  # SecurityDisabledError: the broker has no authorizer
 _RESOURCE_NOT_FOUND = 91  # ResourceNotFoundError: e.g. no SCRAM credential to delete
 
@@ -106,6 +110,13 @@ class SecurityAdmin:
             for code, message in response.creation_responses:
                 _raise_for(code, message, f"cannot create ACL {acl}")
             log.info("ACL %s", acl)
+
+    async def set_quotas(self, user: str, quotas: Mapping[str, float | None]) -> None:
+        """Set the user's client quotas (``producer_byte_rate``...; ``None`` removes one)."""
+        response = await self._send(AlterClientQuotasRequest(user, quotas))
+        for code, message, _entity in response.entries:
+            _raise_for(code, message, f"cannot set the quotas of {user!r}")
+        log.info("quotas of user %s: %s", user, dict(quotas))
 
     async def delete_user(self, user: str) -> bool:
         """Remove the user's SCRAM-SHA-512 credential: new connections (and re-authentication
@@ -177,6 +188,9 @@ async def create_supplier_credentials(admin_settings: Settings, supplier_id: str
     async with SecurityAdmin(admin_settings) as admin:
         await admin.upsert_user(credentials.username, credentials.password)
         await admin.create_acls(supplier_acls(supplier_id))
+        # the broker throttles the supplier's producers beyond this rate (all its connections)
+        rate = float(admin_settings.supplier_produce_bytes_per_second)
+        await admin.set_quotas(credentials.username, {PRODUCER_BYTE_RATE: rate})
     return credentials
 
 

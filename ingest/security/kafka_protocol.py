@@ -1,20 +1,25 @@
 """Kafka wire-protocol structs aiokafka 0.14 lacks: AlterUserScramCredentials v0 (API key 51,
-a flexible version). aiokafka's protocol layer has CreateAcls/DescribeAcls already."""
+a flexible version) and AlterClientQuotas v0 (API key 49). aiokafka's protocol layer has
+CreateAcls/DescribeAcls/DeleteAcls already."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from aiokafka.protocol.api import Request, RequestStruct, Response
 from aiokafka.protocol.types import (
+    Array,
+    Boolean,
     CompactArray,
     CompactBytes,
     CompactString,
+    Float64,
     Int8,
     Int16,
     Int32,
     Schema,
+    String,
     TaggedFields,
 )
 
@@ -90,3 +95,61 @@ class AlterUserScramCredentialsRequest(Request[AlterUserScramCredentialsRequest_
             ],
             {},
         )
+
+
+class AlterClientQuotasResponse_v0(Response):  # type: ignore[misc]
+    API_KEY = 49
+    API_VERSION = 0
+    SCHEMA = Schema(
+        ("throttle_time_ms", Int32),
+        (
+            "entries",
+            Array(
+                ("error_code", Int16),
+                ("error_message", String("utf-8")),
+                (
+                    "entity",
+                    Array(("entity_type", String("utf-8")), ("entity_name", String("utf-8"))),
+                ),
+            ),
+        ),
+    )
+
+
+class AlterClientQuotasRequest_v0(RequestStruct):  # type: ignore[misc]
+    API_KEY = 49
+    API_VERSION = 0
+    RESPONSE_TYPE = AlterClientQuotasResponse_v0
+    SCHEMA = Schema(
+        (
+            "entries",
+            Array(
+                (
+                    "entity",
+                    Array(("entity_type", String("utf-8")), ("entity_name", String("utf-8"))),
+                ),
+                (
+                    "ops",
+                    Array(("key", String("utf-8")), ("value", Float64), ("remove", Boolean)),
+                ),
+            ),
+        ),
+        ("validate_only", Boolean),
+    )
+
+
+class AlterClientQuotasRequest(Request[AlterClientQuotasRequest_v0]):  # type: ignore[misc]
+    """Set (or remove, with ``None``) quotas of one user (KIP-546), e.g.
+    ``producer_byte_rate``."""
+
+    API_KEY = 49
+
+    def __init__(self, user: str, quotas: Mapping[str, float | None]) -> None:
+        self._user = user
+        self._quotas = dict(quotas)
+
+    def build(
+        self, request_struct_class: type[AlterClientQuotasRequest_v0]
+    ) -> AlterClientQuotasRequest_v0:
+        ops = [(k, 0.0 if v is None else float(v), v is None) for k, v in self._quotas.items()]
+        return request_struct_class([([("user", self._user)], ops)], False)

@@ -388,3 +388,40 @@ async def test_a_rotated_password_replaces_the_old_one(
     base = on_secure(settings, secure_broker)
     assert await produced(new.settings(base), topic_for(supplier))
     assert not await produced(old.settings(base), topic_for(supplier))
+
+
+async def seconds_to_produce(settings: Settings, topic: str, records: int, size: int) -> float:
+    """Wall time for one producer to get ``records`` values of ``size`` bytes acknowledged."""
+    producer = make_producer(settings, linger_ms=0)
+    await producer.start()
+    try:
+        began = time.monotonic()
+        futures = [await producer.send(topic, b"x" * size) for _ in range(records)]
+        await asyncio.gather(*futures)
+        return time.monotonic() - began
+    finally:
+        await producer.stop()
+
+
+@pytest.mark.security
+async def test_a_supplier_is_throttled_to_its_produce_quota(
+    settings: Settings, secure_broker: SecureBroker, token: str
+) -> None:
+    """Issue 14: no quotas. A supplier's user gets INGEST_SUPPLIER_PRODUCE_BYTES_PER_SECOND
+    with its credentials; beyond it the broker delays the supplier's requests."""
+    supplier, fast = f"{token}-quota", f"{token}-noquota"
+    admin = secure_broker.admin(settings)
+    await ensure_topics(admin, [topic_for(supplier), topic_for(fast)], 1)
+    base = on_secure(settings, secure_broker)
+    slow_admin = admin.model_copy(update={"supplier_produce_bytes_per_second": 8 * 1024})
+    throttled = (await create_supplier_credentials(slow_admin, supplier)).settings(base)
+    roomy = (await create_supplier_credentials(admin, fast)).settings(base)  # 1 MiB/s
+    # 128 KiB: the broker measures rates over its 11 one-second samples (at least 10 s), so at
+    # 8 KiB/s the burst must spread over about 128 / 8 = 16 s: some 6 s of delay
+    burst = (64, 2048)
+
+    unthrottled = await seconds_to_produce(roomy, topic_for(fast), *burst)
+    limited = await seconds_to_produce(throttled, topic_for(supplier), *burst)
+
+    assert unthrottled < 2.0
+    assert limited > 3.0, f"{limited:.1f} s for 128 KiB at 8 KiB/s"
