@@ -213,6 +213,7 @@ class IngestMetrics:
         )
         self.unknown_practices = UnknownPracticesGauge(r)
         self._registered: frozenset[str] = frozenset()
+        self._volume_reading: list[VolumeAssessment] = []
 
     def set_registered(self, suppliers: Collection[str]) -> None:
         """The supplier ids allowed as label values."""
@@ -289,10 +290,13 @@ class IngestMetrics:
                 )
             self.missing_practices.labels(row.supplier_id).set(missing.get(row.supplier_id, 0))
         self.refreshed_at.set(refreshed_at)
+        # the volume reading is slower to renew: a supplier deactivated since loses its series now
+        self.publish_volume(self._volume_reading)
 
     def publish_volume(self, assessments: Iterable[VolumeAssessment]) -> None:
         """Replace the volume gauges with one reading (active, registered suppliers only)."""
-        rows = [a for a in assessments if a.supplier_id in self._registered]
+        self._volume_reading = list(assessments)
+        rows = [a for a in self._volume_reading if a.supplier_id in self._registered]
         for gauge in (self.volume_anomaly, self.volume_change, self.practice_volume_anomalies):
             gauge.clear()
         for a in rows:
