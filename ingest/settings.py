@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ingest.errors import ConfigurationError
+from ingest.redaction import redact_text
 
 STACK_ENV_FILE = "stack.env"
 
@@ -151,6 +152,24 @@ class Settings(BaseSettings):
     shutdown_timeout_seconds: float = Field(30.0, gt=0, description="Bound on a graceful shutdown.")
     log_level: str = Field("INFO", description="Logging level.")
 
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _bootstrap_ports(cls, value: str | None) -> str | None:
+        if value:
+            for server in value.split(","):
+                check_port(server.strip())
+        return value
+
+    @field_validator("database_url", "migration_database_url")
+    @classmethod
+    def _database_ports(cls, value: str | None) -> str | None:
+        _scheme, sep, rest = (value or "").partition("://")
+        if sep:  # host[:port][,host[:port]...] between the user-info and the path
+            hosts = rest.split("/", 1)[0].split("?", 1)[0].rpartition("@")[2]
+            for server in hosts.split(","):
+                check_port(server)
+        return value
+
     def stack_env(self) -> dict[str, str]:
         """Addresses written by ``ingest stack up`` (empty when the stack never ran)."""
         path = self.state_dir / STACK_ENV_FILE
@@ -192,6 +211,19 @@ class Settings(BaseSettings):
         )
 
 
+def check_port(server: str) -> None:
+    """ValueError unless ``server`` (``host``, ``host:port`` or ``[v6]:port``) has no port or
+    a port from 1 to 65535 in ASCII digits (a larger one ended in an OverflowError deep in
+    the client)."""
+    if not server or server.endswith("]"):
+        return
+    host, colon, port = server.rpartition(":")
+    if not colon or (":" in host and not host.endswith("]")):
+        return  # no port, or a bare IPv6 address
+    if not (port.isascii() and port.isdigit() and 1 <= int(port) <= 65535):
+        raise ValueError(f"port {port[:SHOWN_VALUE_CHARS]!r} of {host!r} is not 1-65535")
+
+
 def load_settings() -> Settings:
     """Settings from the environment; ConfigurationError (one line naming each bad
     variable) when a value is unusable."""
@@ -209,6 +241,7 @@ def settings_problems(error: ValidationError) -> str:
     parts = []
     for problem in error.errors():
         name = str(problem["loc"][0]) if problem.get("loc") else "?"
-        shown = "" if "password" in name else f"={str(problem.get('input'))[:SHOWN_VALUE_CHARS]!r}"
+        value = redact_text(str(problem.get("input")))
+        shown = "" if "password" in name else f"={value[:SHOWN_VALUE_CHARS]!r}"
         parts.append(f"INGEST_{name.upper()}{shown}: {problem['msg']}")
     return "bad settings: " + "; ".join(parts)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import typer
+from aiokafka.errors import KafkaError
 
 from ingest.cli import (
     analytics_cmd,
@@ -21,6 +23,8 @@ from ingest.cli import (
     suppliers_cmd,
 )
 from ingest.errors import IngestError
+from ingest.redaction import redact_text
+from ingest.settings import load_settings
 
 app = typer.Typer(
     name="ingest",
@@ -52,10 +56,42 @@ def _register() -> None:
 _register()
 
 
+# Libraries whose warnings a one-shot command reports itself, in one line: they stay silent
+# unless logging is configured (``ingest run`` and ``ingest demo`` configure it).
+QUIET_UNLESS_CONFIGURED = ("aiokafka", "asyncio")
+
+
 def main() -> None:
-    """Console entry point: project errors end as one clear line, not a traceback."""
+    """Console entry point: project errors, unusable options and an unreachable or refusing
+    broker end as one clear line (exit 2), not a traceback or a panel."""
+    for name in QUIET_UNLESS_CONFIGURED:
+        logging.getLogger(name).addHandler(logging.NullHandler())
     try:
-        app()
+        code = app(standalone_mode=False)
     except IngestError as exc:
-        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
-        sys.exit(2)
+        _fail(str(exc))
+    except KafkaError as exc:
+        _fail(f"Kafka{_at_bootstrap()}: {exc} (check the address and the security settings)")
+    except typer.Abort:
+        typer.echo("Aborted.", err=True)
+        sys.exit(1)
+    except typer.TyperException as exc:  # click's usage errors (bad or missing options)
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `ingest` or `ingest GROUP`
+            typer.echo(exc.format_message())
+            sys.exit(exc.exit_code)
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+        _fail(exc.format_message() + hint, exc.exit_code)
+    sys.exit(code if isinstance(code, int) and not isinstance(code, bool) else 0)
+
+
+def _at_bootstrap() -> str:
+    try:
+        return f" at {load_settings().kafka()}"
+    except IngestError:
+        return ""
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.secho(f"error: {redact_text(message)}", err=True, fg=typer.colors.RED)
+    sys.exit(code)

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from ingest.errors import ConfigurationError
-from ingest.settings import STACK_ENV_FILE, Settings
+from ingest.settings import STACK_ENV_FILE, Settings, load_settings
 
 
 @pytest.fixture(autouse=True)
@@ -92,3 +92,36 @@ def test_nothing_set_and_no_stack_is_a_clear_error() -> None:
     assert "ingest stack up" in str(kafka_error.value)
     with pytest.raises(ConfigurationError, match="INGEST_DATABASE_URL"):
         s.database()
+
+
+@pytest.mark.security
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("INGEST_KAFKA_BOOTSTRAP", "broker:70000"),
+        ("INGEST_KAFKA_BOOTSTRAP", "a:9092,b:0"),
+        ("INGEST_KAFKA_BOOTSTRAP", "broker:\uff19\uff10\uff19\uff12"),  # fullwidth 9092
+        ("INGEST_DATABASE_URL", "postgresql://u:secret@db:70000/triage"),
+        ("INGEST_MIGRATION_DATABASE_URL", "postgresql://db:5432,db2:99999/triage"),
+    ],
+)
+def test_a_port_outside_1_to_65535_is_one_clear_error(
+    name: str, value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError, match=f"{name}.*not 1-65535") as raised:
+        load_settings()
+    assert "secret" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("INGEST_KAFKA_BOOTSTRAP", "a:9092, b:9093,[::1]:9094,broker"),
+        ("INGEST_DATABASE_URL", "postgresql://u:p@db:5432,db2:65535/triage?sslmode=require"),
+        ("INGEST_DATABASE_URL", "postgresql:///triage?host=/run/postgresql"),
+    ],
+)
+def test_usable_addresses_pass(name: str, value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(name, value)
+    assert load_settings().model_dump()[name.removeprefix("INGEST_").lower()] == value
