@@ -43,7 +43,7 @@ from ingest.consumer.batch import (
 from ingest.consumer.database import DatabaseSession
 from ingest.consumer.decoding import Decoder
 from ingest.consumer.dlq import DLQ_MAX_BYTES, DeadLetterSender, ensure_dead_letter_topic
-from ingest.consumer.key_check import key_mismatches
+from ingest.consumer.key_check import mismatched_keys
 from ingest.consumer.outcome_relay import OutcomeRelay
 from ingest.consumer.participation import ParticipationWatcher
 from ingest.consumer.pipeline import RawRecord, Triaged, triage
@@ -315,15 +315,16 @@ class IngestService:
         triaged: Triaged = await asyncio.to_thread(
             triage, records, self.decoder, registered, limits, schemas
         )
-        mismatches = await asyncio.to_thread(key_mismatches, triaged.valid, triaged.valid_records)
+        mismatched = await asyncio.to_thread(mismatched_keys, triaged.valid, triaged.valid_records)
         result = await store.write_batch(
             self.settings.consumer_group,
             triaged,
             offsets,
             self.dead_letters.send,
             now=self.clock(),
+            key_mismatched=mismatched,
         )
-        self.metrics.observe_key_mismatches(mismatches)  # counted once the batch is stored
+        self.metrics.observe_key_mismatches(result.key_mismatches)  # once the batch is stored
         return result
 
 

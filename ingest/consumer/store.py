@@ -29,6 +29,7 @@ from operator import itemgetter
 
 import asyncpg
 
+from ingest.consumer.key_mismatch_counts import count_key_mismatches
 from ingest.consumer.outbox import OUTBOX_SETUP_SQL, outcome_rows, write_outcomes
 from ingest.consumer.pipeline import Triaged
 from ingest.consumer.resolution import Resolution, StoredRevisions, resolve
@@ -132,6 +133,8 @@ class BatchResult:
     store_seconds: float = 0.0  # the batch transaction, from its start to its commit
     # (supplier, generated_at) of every revision stored by the batch, for the delay histogram
     stored_revisions: list[tuple[str, dt.datetime]] = field(default_factory=list)
+    # per supplier, stored records whose key disagreed with their body (keys are advisory)
+    key_mismatches: Counter[str] = field(default_factory=Counter)
 
 
 BeforeCommit = Callable[[Sequence[Rejection]], Awaitable[None]]
@@ -182,8 +185,11 @@ class Store:
         next_offsets: Mapping[TopicPartitionKey, int],
         before_commit: BeforeCommit | None = None,
         now: dt.datetime | None = None,
+        key_mismatched: Sequence[DailyEvent] = (),
     ) -> BatchResult:
-        """Store one batch and its offsets atomically; the DLQ hook runs before the commit."""
+        """Store one batch and its offsets atomically; the DLQ hook runs before the commit.
+        ``key_mismatched``: the batch's valid events whose record key disagrees with the body,
+        counted in ``triage.record_key_mismatches`` (those another consumer stored left out)."""
         await self._setup()
         started = time.perf_counter()
         async with self._conn.transaction():
@@ -204,6 +210,11 @@ class Store:
             rejected.extend(_conflict_rejections(resolution, triaged))
             await self._write_events(resolution, stored, rows, ordered)
             await self._touch_activity(valid, resolution, now)
+            if key_mismatched:
+                kept = {id(e) for e in valid}
+                mismatched = [e for e in key_mismatched if id(e) in kept]
+                await count_key_mismatches(self._conn, mismatched, now)
+                result.key_mismatches.update(e.supplier_id for e in mismatched)
             await self._write_rejections(rejected)
             await write_outcomes(
                 self._conn, outcome_rows(triaged, valid, resolution.outcomes, rejected)

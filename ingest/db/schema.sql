@@ -1171,6 +1171,25 @@ CREATE VIEW triage.practice_volume_anomalies AS
   WHERE v.flagged;
 
 --
+-- Name: record_key_mismatches; Type: TABLE; Schema: triage; Owner: -
+--
+
+CREATE TABLE triage.record_key_mismatches (
+    supplier_id text NOT NULL,
+    activity_date date NOT NULL,
+    mismatches bigint NOT NULL,
+    first_seen_at timestamp with time zone NOT NULL,
+    last_seen_at timestamp with time zone NOT NULL,
+    CONSTRAINT record_key_mismatches_mismatches_check CHECK ((mismatches > 0))
+);
+
+--
+-- Name: TABLE record_key_mismatches; Type: COMMENT; Schema: triage; Owner: -
+--
+
+COMMENT ON TABLE triage.record_key_mismatches IS 'Valid records whose Kafka key disagreed with the body''s practice_code:activity_date (stored by their body; keys are advisory), per supplier and activity date.';
+
+--
 -- Name: reference_load_history; Type: VIEW; Schema: triage; Owner: -
 --
 
@@ -1534,6 +1553,13 @@ ALTER TABLE ONLY triage.outcome_outbox
 
 ALTER TABLE ONLY triage.practice_codes_reported
     ADD CONSTRAINT practice_codes_reported_pkey PRIMARY KEY (supplier_id, practice_code);
+
+--
+-- Name: record_key_mismatches record_key_mismatches_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.record_key_mismatches
+    ADD CONSTRAINT record_key_mismatches_pkey PRIMARY KEY (supplier_id, activity_date);
 
 --
 -- Name: ref_list_sizes ref_list_sizes_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
@@ -2138,6 +2164,12 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.suppliers TO triage_writer;
 
 GRANT SELECT ON TABLE triage.practice_volume_anomalies TO triage_reader;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.practice_volume_anomalies TO triage_writer;
+
+--
+-- Name: TABLE record_key_mismatches; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.record_key_mismatches TO triage_writer;
 
 --
 -- Name: TABLE reference_load_history; Type: ACL; Schema: triage; Owner: -

@@ -8,7 +8,7 @@ from uuid import uuid4
 
 import pytest
 
-from ingest.consumer.key_check import key_mismatches
+from ingest.consumer.key_check import key_mismatches, mismatched_keys, per_day
 from ingest.consumer.pipeline import RawRecord
 from ingest.contract.model import DailyEvent, SourcePosition
 
@@ -48,3 +48,16 @@ def test_keys_naming_another_practice_or_day_are_counted_per_supplier() -> None:
 def test_no_mismatch_no_count() -> None:
     event, record = valid("sa", "A81001", b"A81001:2026-11-24", 0)
     assert key_mismatches([event], [record]) == {}
+
+
+def test_mismatched_events_are_counted_per_supplier_and_activity_date() -> None:
+    pairs = [
+        valid("sb", "B82001", b"B82001:2026-11-23", 0),
+        valid("sa", "A81001", b"X", 1),
+        valid("sa", "A81002", b"A81002:2026-11-24", 2),
+        valid("sa", "A81003", b"", 3),
+    ]
+    events, records = zip(*pairs, strict=True)
+    mismatched = mismatched_keys(events, records)
+    assert [e.practice_code for e in mismatched] == ["B82001", "A81001", "A81003"]
+    assert per_day(mismatched) == {("sa", DAY): 2, ("sb", DAY): 1}

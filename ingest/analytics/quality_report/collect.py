@@ -64,6 +64,7 @@ MISSING_PRACTICES_ROSTER = _query("missing_practices_roster")
 VOLUME_FLAGS = _query("volume_flags")
 ROSTER_COVERAGE = _query("roster_coverage")
 UNKNOWN_PRACTICES = _query("unknown_practices")
+KEY_MISMATCHES = _query("key_mismatches")
 
 
 async def collect(
@@ -137,6 +138,7 @@ async def _collect(
         roster_row = await conn.fetchrow(ROSTER_COVERAGE, supplier_id)
         flag_rows = await conn.fetch(VOLUME_FLAGS, supplier_id, start, end)
         unknown_rows = await conn.fetch(UNKNOWN_PRACTICES, supplier_id)
+        keys = await conn.fetchrow(KEY_MISMATCHES, supplier_id, start, end)
 
     decoder = Decoder()
     samples: dict[str, list[RejectionSample]] = {}
@@ -154,7 +156,7 @@ async def _collect(
                 decoded_value(decoder, r["value_head"], r["value_length"]),
             )
         )
-    assert restated is not None
+    assert restated is not None and keys is not None
     return QualityData(
         supplier_id=supplier["supplier_id"],
         supplier_name=supplier["name"],
@@ -221,4 +223,6 @@ async def _collect(
             )
             for r in flag_rows
         ),
+        key_mismatches=keys["records"],
+        key_mismatch_days=keys["days"],
     )

@@ -113,6 +113,8 @@ class QualityData:
     missing_basis: str = "history"  # 'roster' when the supplier roster says what is expected
     roster: RosterCoverage | None = None  # the latest reported day, with a roster
     volume_flags: tuple[VolumeFlag, ...] = ()
+    key_mismatches: int = 0  # valid records whose key disagreed with the body
+    key_mismatch_days: int = 0  # activity dates with such records
 
     @property
     def restatement_rate(self) -> float | None:

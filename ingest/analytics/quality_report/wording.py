@@ -104,7 +104,19 @@ def summary_rows(data: QualityData) -> list[tuple[str, str]]:
             f"{data.practice_days:,} practice-days)",
         ),
         ("Practice codes not GP practices in the ODS reference", f"{len(data.unknown_practices)}"),
+        ("Records whose key disagreed with the body", key_mismatches(data)),
     ]
+
+
+def key_mismatches(data: QualityData) -> str:
+    """Valid records whose Kafka key was not their body's practice_code:activity_date."""
+    if not data.key_mismatches:
+        return "none"
+    return (
+        f"{data.key_mismatches:,} on {data.key_mismatch_days:,} activity date(s): stored by"
+        " their body (keys are advisory), but the key should be practice_code:YYYY-MM-DD of"
+        " the body, so that each practice-day stays on one partition"
+    )
 
 
 EXPECTED_BASIS = (

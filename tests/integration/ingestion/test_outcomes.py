@@ -7,6 +7,7 @@ import datetime as dt
 import asyncpg
 import pytest
 
+from ingest.analytics.quality_report import collect, render_html, render_markdown
 from ingest.consumer.deadletter import headers_dict
 from ingest.settings import Settings
 from tests.events import encoded, event, key_of, yesterday
@@ -239,3 +240,42 @@ async def test_a_key_that_disagrees_with_the_body_is_stored_and_counted(
     )
     assert [r["practice_code"] for r in stored] == [right["practice_code"], "B82001"]
     assert mismatches == 1
+
+
+@pytest.mark.security
+async def test_keys_that_disagree_with_the_body_are_counted_per_day_and_in_the_quality_report(
+    pg: asyncpg.Connection, settings: Settings, token: str
+) -> None:
+    """Issue 14, finding 9: the disagreeing keys are stored per supplier and activity date in
+    the batch's transaction (each record once) and shown in the supplier's quality report."""
+    supplier = f"{token}-keyreport"
+    topic = await register_with_topic(pg, settings, supplier, partitions=1)
+    day, other_day = yesterday(2), yesterday(3)
+    bodies = [
+        event(supplier_id=supplier, practice_code="A81001", activity_date=day),
+        event(supplier_id=supplier, practice_code="A81002", activity_date=day),
+        event(supplier_id=supplier, practice_code="A81003", activity_date=other_day),
+        event(supplier_id=supplier, practice_code="A81004", activity_date=other_day),
+    ]
+    keys = [
+        key_of(dict(bodies[0], practice_code="Z99999")),  # another practice
+        key_of(dict(bodies[1], activity_date=other_day)),  # another day
+        b"A81003:" + other_day.isoformat().encode() + b" ",  # not the same bytes
+        key_of(bodies[3]),  # the body's own key
+    ]
+    async with running(settings):
+        await produce(settings, topic, [(k, encoded(b)) for k, b in zip(keys, bodies, strict=True)])
+        await wait_consumed(pg, settings, [topic])
+    counted = await pg.fetch(
+        "SELECT activity_date, mismatches FROM triage.record_key_mismatches"
+        " WHERE supplier_id = $1 ORDER BY activity_date",
+        supplier,
+    )
+    data = await collect(pg, supplier, days=7)
+
+    assert [(r["activity_date"], r["mismatches"]) for r in counted] == [(other_day, 1), (day, 2)]
+    assert (data.key_mismatches, data.key_mismatch_days) == (3, 2)
+    assert "| Records whose key disagreed with the body | 3 on 2 activity date(s)" in (
+        render_markdown(data)
+    )
+    assert "3 on 2 activity date(s)" in render_html(data)
