@@ -19,10 +19,13 @@ dlq_app = typer.Typer(help="See and replay rejected events.")
 console = Console()
 
 
+MAX_LIMIT = 2**31 - 1  # --limit reaches Postgres as an integer: beyond it, one line
+
+
 @dlq_app.command("list")
 def list_rejections(
     supplier: Annotated[str | None, typer.Option(help="Only this supplier.")] = None,
-    limit: Annotated[int, typer.Option(min=1, help="How many to show.")] = 50,
+    limit: Annotated[int, typer.Option(min=1, max=MAX_LIMIT, help="How many to show.")] = 50,
 ) -> None:
     """The latest rejected events with their reason and detail."""
     cfg = settings()
@@ -56,7 +59,9 @@ def replay_command(
     reason: Annotated[Reason | None, typer.Option(help="Only rejections with this reason.")] = None,
     supplier: Annotated[str | None, typer.Option(help="Only this supplier's events.")] = None,
     again: Annotated[bool, typer.Option("--again", help="Include ones replayed before.")] = False,
-    limit: Annotated[int | None, typer.Option(min=1, help="At most this many.")] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, max=MAX_LIMIT, help="At most this many.")
+    ] = None,
 ) -> None:
     """Re-submit rejected events to their original topic and record each replay."""
     cfg = settings()
@@ -82,7 +87,9 @@ def replay_command(
 
 
 @dlq_app.command("outcomes")
-def outcomes(limit: Annotated[int, typer.Option(min=1, help="How many to show.")] = 50) -> None:
+def outcomes(
+    limit: Annotated[int, typer.Option(min=1, max=MAX_LIMIT, help="How many to show.")] = 50,
+) -> None:
     """What became of replayed events."""
     cfg = settings()
 

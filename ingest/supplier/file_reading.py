@@ -63,6 +63,8 @@ def format_of(name: str, declared: str | None = None) -> FileFormat:
         return "csv"
     if choice in ("jsonl", "ndjson", "json"):
         return "jsonl"
+    if declared is not None:
+        raise FileError(f"--format {declared!r} is not a layout: use csv or jsonl")
     raise FileError(
         f"cannot tell the layout of {name!r}: name it *.csv or *.jsonl (or *.ndjson), or pass"
         " --format csv|jsonl"

@@ -57,6 +57,7 @@ CASES = [
         "127.0.0.1:1",
     ),
     ("a negative --limit", ["dlq", "list", "--limit", "-1"], {}, "--limit"),
+    ("a --limit beyond 64 bits", ["dlq", "list", "--limit", "9" * 23], {}, "--limit"),
     ("a missing required option", ["suppliers", "add", "{s}"], {}, "--name"),
     (
         "--out a directory",
@@ -81,6 +82,7 @@ CASES = [
         "longer than",
     ),
     ("a push to an unregistered supplier", ["push", "-s", "{s}", "{f}"], {}, "register"),
+    ("an unknown --format", ["push", "-s", "{s}", "{f}", "--format", "xml"], {}, "'xml'"),
 ]
 
 
