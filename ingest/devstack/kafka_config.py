@@ -56,6 +56,10 @@ def _secure_properties(paths: StackPaths, ports: Ports) -> dict[str, str]:
         "ssl.truststore.type": "PEM",
         "ssl.truststore.location": str(paths.tls / "ca.pem"),
         "ssl.endpoint.identification.algorithm": "https",
+        # mutual TLS as an option: a client may present a certificate of the stack's CA
+        # (ingest.devstack.tls.issue_client_certificate); one of another CA is refused. On a
+        # SASL_SSL listener only the listener-prefixed setting counts (KIP-684).
+        "listener.name.client.ssl.client.auth": "requested",
         "sasl.enabled.mechanisms": SCRAM_MECHANISM,
         "sasl.mechanism.inter.broker.protocol": SCRAM_MECHANISM,
         "listener.name.client.sasl.enabled.mechanisms": SCRAM_MECHANISM,

@@ -68,6 +68,58 @@ def _pem_key(key: rsa.RSAPrivateKey) -> bytes:
     )
 
 
+def _leaf(
+    ca_key: rsa.RSAPrivateKey, ca_name: x509.Name, start: dt.datetime, common_name: str
+) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+    """A certificate for 127.0.0.1 and localhost (server and client use), signed by the CA."""
+    key = _key()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + VALID_FOR)
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.ExtendedKeyUsage(
+                [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
+            ),
+            critical=False,
+        )
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    return key, cert
+
+
+def issue_client_certificate(files: TlsFiles, name: str, folder: Path) -> tuple[Path, Path]:
+    """A client certificate for mutual TLS, signed by the stack's CA (made first when
+    missing): ``<folder>/<name>.crt`` and ``<name>.key`` (0600), for INGEST_KAFKA_SSL_CERTFILE
+    and INGEST_KAFKA_SSL_KEYFILE."""
+    ensure_tls(files)
+    ca_key = serialization.load_pem_private_key(files.ca_key.read_bytes(), password=None)
+    ca = x509.load_pem_x509_certificate(files.ca.read_bytes())
+    if not isinstance(ca_key, rsa.RSAPrivateKey):
+        raise TypeError(f"{files.ca_key} is not the RSA key this module makes")
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    key, cert = _leaf(ca_key, ca.subject, start, name)
+    folder.mkdir(parents=True, exist_ok=True)
+    crt_path, key_path = folder / f"{name}.crt", folder / f"{name}.key"
+    _write(key_path, _pem_key(key), 0o600)
+    _write(crt_path, cert.public_bytes(serialization.Encoding.PEM), 0o644)
+    return crt_path, key_path
+
+
 def ensure_tls(files: TlsFiles, now: dt.datetime | None = None) -> bool:
     """Make the CA and the broker's certificate unless they exist; True when made now."""
     if files.complete():
@@ -103,33 +155,7 @@ def ensure_tls(files: TlsFiles, now: dt.datetime | None = None) -> bool:
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
         .sign(ca_key, hashes.SHA256())
     )
-    broker_key = _key()
-    broker = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
-        .issuer_name(ca_name)
-        .public_key(broker_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + VALID_FOR)
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.ExtendedKeyUsage(
-                [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
-            ),
-            critical=False,
-        )
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
+    broker_key, broker = _leaf(ca_key, ca_name, start, "localhost")
     pem = serialization.Encoding.PEM
     _write(files.ca_key, _pem_key(ca_key), 0o600)
     _write(

@@ -24,6 +24,7 @@ from aiokafka.errors import (
 from pydantic import SecretStr
 
 from ingest.contract.model import topic_for
+from ingest.devstack.tls import TlsFiles, issue_client_certificate
 from ingest.kafka import client_options, ensure_topics, make_producer
 from ingest.security.acls import CONSUMER_USER, consumer_acls, supplier_user
 from ingest.security.admin import SecurityAdmin, create_supplier_credentials
@@ -425,3 +426,21 @@ async def test_a_supplier_is_throttled_to_its_produce_quota(
 
     assert unthrottled < 2.0
     assert limited > 3.0, f"{limited:.1f} s for 128 KiB at 8 KiB/s"
+
+
+@pytest.mark.security
+async def test_mutual_tls_takes_a_client_certificate_of_the_stacks_ca_only(
+    settings: Settings, secure_broker: SecureBroker, tmp_path: Path
+) -> None:
+    """Issue 14, mutual TLS as an option: a client certificate signed by the stack's CA is
+    accepted (INGEST_KAFKA_SSL_CERTFILE/KEYFILE), one of another CA ends the handshake."""
+    admin = secure_broker.admin(settings)
+    ours = issue_client_certificate(
+        TlsFiles(secure_broker.state_dir / "tls"), "triage-admin", tmp_path / "ours"
+    )
+    theirs = issue_client_certificate(TlsFiles(tmp_path / "other-ca"), "intruder", tmp_path)
+    for (certfile, keyfile), served in ((ours, True), (theirs, False)):
+        presenting = admin.model_copy(
+            update={"kafka_ssl_certfile": certfile, "kafka_ssl_keyfile": keyfile}
+        )
+        assert await connects(presenting) is served, certfile
