@@ -11,8 +11,9 @@ Only the ``triage.practice_period`` / ``triage.area_period`` functions are used,
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -203,6 +204,21 @@ def export_query(request: ExportRequest) -> tuple[str, tuple[dt.date | str, ...]
 Writer = Callable[[bytes], Awaitable[None]]
 
 
+@contextlib.contextmanager
+def analytics_errors() -> Iterator[None]:
+    """The Postgres errors an analyst can act on, as one AnalyticsError line each."""
+    try:
+        yield
+    except MISSING_SCHEMA_ERRORS as exc:
+        raise AnalyticsError(
+            f"the analytics functions are missing ({exc}); apply the migrations first"
+        ) from exc
+    except asyncpg.InsufficientPrivilegeError as exc:
+        raise AnalyticsError(
+            f"permission denied ({exc}); connect as a member of triage_reader"
+        ) from exc
+
+
 async def export_csv(
     conn: asyncpg.Connection, request: ExportRequest, write: Writer
 ) -> ExportStats:
@@ -217,18 +233,10 @@ async def export_csv(
         largest = max(largest, len(chunk))
         await write(chunk)
 
-    try:
+    with analytics_errors():
         async with conn.transaction(isolation="repeatable_read", readonly=True):
             await conn.execute("SET LOCAL DateStyle = 'ISO, YMD'")
             status: str = await conn.copy_from_query(
                 query, *args, output=sink, format="csv", header=True
             )
-    except MISSING_SCHEMA_ERRORS as exc:
-        raise AnalyticsError(
-            f"the analytics functions are missing ({exc}); apply the migrations first"
-        ) from exc
-    except asyncpg.InsufficientPrivilegeError as exc:
-        raise AnalyticsError(
-            f"permission denied ({exc}); connect as a member of triage_reader"
-        ) from exc
     return ExportStats(int(status.rsplit(maxsplit=1)[-1]), total, chunks, largest)

@@ -20,7 +20,7 @@ from typing import Any
 
 import asyncpg
 
-from ingest.analytics.export import MISSING_SCHEMA_ERRORS, AnalyticsError
+from ingest.analytics.export import AnalyticsError, analytics_errors
 from ingest.analytics.publication.files import (
     NATIONAL_COLUMNS,
     PRACTICE_COLUMNS,
@@ -61,20 +61,12 @@ class Edition:
 async def collect_month(conn: asyncpg.Connection, month: str) -> MonthFiles:
     """The month's figures, read in one consistent snapshot (works as triage_reader)."""
     first, last = month_bounds(month)
-    try:
+    with analytics_errors():
         async with conn.transaction(isolation="repeatable_read", readonly=True):
             rows: list[Any] = await conn.fetch(_PRACTICE_SQL.read_text(), first, last)
             without: int = await conn.fetchval(
                 "SELECT count(*) FROM triage.practices_without_data($1, $2, $2)", first, last
             )
-    except MISSING_SCHEMA_ERRORS as exc:
-        raise AnalyticsError(
-            f"the analytics functions are missing ({exc}); apply the migrations first"
-        ) from exc
-    except asyncpg.InsufficientPrivilegeError as exc:
-        raise AnalyticsError(
-            f"permission denied ({exc}); connect as a member of triage_reader"
-        ) from exc
     days = (last - first).days + 1
     national = national_row(month, days, rows, without)
     data = {
