@@ -22,6 +22,7 @@ from ingest.kafka import client_options, make_admin
 from ingest.settings import Settings
 
 CLOCK_SKEW_MS = 5 * 60 * 1000
+RESCAN_SECONDS = 5.0
 
 Position = tuple[int, int]  # (source partition, source offset)
 
@@ -48,7 +49,12 @@ async def await_outcomes(
     if not wanted:
         return found
     topic = feedback_topic(supplier_id)
-    consumer = AIOKafkaConsumer(**client_options(settings), group_id=None, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        **client_options(settings),
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
     try:
         await consumer.start()
     except KafkaError as exc:
@@ -56,6 +62,10 @@ async def await_outcomes(
     try:
         partitions = await _partitions(settings, topic)
         consumer.assign(partitions)
+        for tp in partitions:
+            # Let the assignment's own position reset finish first: a reset still in flight
+            # would otherwise overwrite the seek below (and the records before it be skipped).
+            await consumer.position(tp)
         starts = await consumer.offsets_for_times(
             {tp: max(0, since_ms - CLOCK_SKEW_MS) for tp in partitions}
         )
@@ -65,11 +75,20 @@ async def await_outcomes(
                 await consumer.seek_to_end(tp)
             else:
                 consumer.seek(tp, at.offset)
-        deadline = asyncio.get_running_loop().time() + within
+        initial = {tp: await consumer.position(tp) for tp in partitions}
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        progress_at = loop.time()
         while wanted - found.keys():
-            left = deadline - asyncio.get_running_loop().time()
+            left = deadline - loop.time()
             if left <= 0:
                 break
+            if loop.time() - progress_at > RESCAN_SECONDS:
+                # Nothing new for a while: read again from the start (a fetch lost to a closed
+                # connection, e.g. the secure broker's re-authentication, is then read again).
+                for tp, offset in initial.items():
+                    consumer.seek(tp, offset)
+                progress_at = loop.time()
             batch = await consumer.getmany(timeout_ms=int(min(left, 1.0) * 1000))
             for records in batch.values():
                 for record in records:
@@ -78,8 +97,9 @@ async def await_outcomes(
                     except DecodeError:
                         continue  # not an outcome this client understands: not ours
                     position = (outcome.source_partition, outcome.source_offset)
-                    if position in wanted:
+                    if position in wanted and position not in found:
                         found[position] = outcome
+                        progress_at = loop.time()
     except KafkaError as exc:
         raise OutcomeWaitError(f"cannot read {topic}: {exc}") from None
     finally:
