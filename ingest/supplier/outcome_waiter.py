@@ -62,10 +62,6 @@ async def await_outcomes(
     try:
         partitions = await _partitions(settings, topic)
         consumer.assign(partitions)
-        for tp in partitions:
-            # Let the assignment's own position reset finish first: a reset still in flight
-            # would otherwise overwrite the seek below (and the records before it be skipped).
-            await consumer.position(tp)
         starts = await consumer.offsets_for_times(
             {tp: max(0, since_ms - CLOCK_SKEW_MS) for tp in partitions}
         )
