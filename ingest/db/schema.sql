@@ -320,100 +320,499 @@ FROM classified c
 $$;
 
 --
+-- Name: practice_month_summary_deleted(); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.practice_month_summary_deleted() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM triage.practice_month_summary_resummarise(
+        (SELECT jsonb_agg(DISTINCT jsonb_build_object(
+                    'month', date_trunc('month', o.activity_date)::date,
+                    'practice_code', o.practice_code, 'supplier_id', o.supplier_id))
+         FROM old_rows o));
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: practice_month_summary_inserted(); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.practice_month_summary_inserted() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    INSERT INTO triage.practice_month_summary AS s
+    SELECT date_trunc('month', n.activity_date)::date, n.practice_code, n.supplier_id,
+           bit_or(1 << (extract(day FROM n.activity_date)::integer - 1)),
+           count(*),
+           sum(n.total_requests),
+           coalesce(sum(n.clinical_requests), 0), count(n.clinical_requests),
+           coalesce(sum(n.admin_requests), 0), count(n.admin_requests),
+           coalesce(sum(n.other_requests), 0), count(n.other_requests)
+    FROM inserted_rows n
+    GROUP BY 1, 2, 3
+    ORDER BY 1, 2, 3
+    ON CONFLICT (month, practice_code, supplier_id) DO UPDATE SET
+        day_mask = s.day_mask | EXCLUDED.day_mask,
+        days = s.days + EXCLUDED.days,
+        total_requests = s.total_requests + EXCLUDED.total_requests,
+        clinical_requests = s.clinical_requests + EXCLUDED.clinical_requests,
+        clinical_days = s.clinical_days + EXCLUDED.clinical_days,
+        admin_requests = s.admin_requests + EXCLUDED.admin_requests,
+        admin_days = s.admin_days + EXCLUDED.admin_days,
+        other_requests = s.other_requests + EXCLUDED.other_requests,
+        other_days = s.other_days + EXCLUDED.other_days;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: practice_month_summary; Type: TABLE; Schema: triage; Owner: -
+--
+
+CREATE TABLE triage.practice_month_summary (
+    month date NOT NULL,
+    practice_code text NOT NULL,
+    supplier_id text NOT NULL,
+    day_mask integer NOT NULL,
+    days integer NOT NULL,
+    total_requests bigint NOT NULL,
+    clinical_requests bigint NOT NULL,
+    clinical_days integer NOT NULL,
+    admin_requests bigint NOT NULL,
+    admin_days integer NOT NULL,
+    other_requests bigint NOT NULL,
+    other_days integer NOT NULL,
+    CONSTRAINT practice_month_summary_days_check CHECK ((days > 0)),
+    CONSTRAINT practice_month_summary_month_check CHECK ((month = (date_trunc('month'::text, (month)::timestamp with time zone))::date))
+);
+
+--
+-- Name: practice_month_summary_of(jsonb); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.practice_month_summary_of(p_keys jsonb) RETURNS SETOF triage.practice_month_summary
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+SELECT k.month, d.practice_code, d.supplier_id,
+       bit_or(1 << (extract(day FROM d.activity_date)::integer - 1)),
+       count(*)::integer,
+       sum(d.total_requests)::bigint,
+       coalesce(sum(d.clinical_requests), 0)::bigint, count(d.clinical_requests)::integer,
+       coalesce(sum(d.admin_requests), 0)::bigint, count(d.admin_requests)::integer,
+       coalesce(sum(d.other_requests), 0)::bigint, count(d.other_requests)::integer
+FROM jsonb_to_recordset(p_keys) AS k(month date, practice_code text, supplier_id text)
+JOIN triage.daily_requests d
+  ON d.supplier_id = k.supplier_id AND d.practice_code = k.practice_code
+ AND d.activity_date >= k.month AND d.activity_date < (k.month + interval '1 month')::date
+GROUP BY k.month, d.practice_code, d.supplier_id
+$$;
+
+--
+-- Name: practice_month_summary_resummarise(jsonb); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.practice_month_summary_resummarise(p_keys jsonb) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM 1 FROM triage.practice_month_summary s
+    JOIN jsonb_to_recordset(p_keys) AS k(month date, practice_code text, supplier_id text)
+      ON s.month = k.month AND s.practice_code = k.practice_code
+     AND s.supplier_id = k.supplier_id
+    ORDER BY s.month, s.practice_code, s.supplier_id
+    FOR UPDATE OF s;
+    DELETE FROM triage.practice_month_summary s
+    USING jsonb_to_recordset(p_keys) AS k(month date, practice_code text, supplier_id text)
+    WHERE s.month = k.month AND s.practice_code = k.practice_code
+      AND s.supplier_id = k.supplier_id;
+    INSERT INTO triage.practice_month_summary
+    SELECT * FROM triage.practice_month_summary_of(p_keys)
+    ORDER BY 1, 2, 3;
+END
+$$;
+
+--
+-- Name: practice_month_summary_truncated(); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.practice_month_summary_truncated() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    DELETE FROM triage.practice_month_summary;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: practice_month_summary_updated(); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.practice_month_summary_updated() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM old_rows o
+               WHERE NOT EXISTS (SELECT 1 FROM new_rows n
+                                 WHERE n.supplier_id = o.supplier_id
+                                   AND n.practice_code = o.practice_code
+                                   AND n.activity_date = o.activity_date)) THEN
+        PERFORM triage.practice_month_summary_resummarise(
+            (SELECT jsonb_agg(DISTINCT jsonb_build_object(
+                        'month', date_trunc('month', r.activity_date)::date,
+                        'practice_code', r.practice_code, 'supplier_id', r.supplier_id))
+             FROM (SELECT supplier_id, practice_code, activity_date FROM old_rows
+                   UNION SELECT supplier_id, practice_code, activity_date FROM new_rows) r));
+        RETURN NULL;
+    END IF;
+    UPDATE triage.practice_month_summary s SET
+        total_requests = s.total_requests + c.total,
+        clinical_requests = s.clinical_requests + c.clinical,
+        clinical_days = s.clinical_days + c.clinical_n,
+        admin_requests = s.admin_requests + c.admin,
+        admin_days = s.admin_days + c.admin_n,
+        other_requests = s.other_requests + c.other,
+        other_days = s.other_days + c.other_n
+    FROM (SELECT t.month, t.practice_code, t.supplier_id,
+                 sum(t.total) AS total,
+                 sum(t.clinical) AS clinical, sum(t.clinical_n) AS clinical_n,
+                 sum(t.admin) AS admin, sum(t.admin_n) AS admin_n,
+                 sum(t.other) AS other, sum(t.other_n) AS other_n
+          FROM (SELECT date_trunc('month', activity_date)::date AS month, practice_code,
+                       supplier_id, total_requests::bigint AS total,
+                       coalesce(clinical_requests, 0)::bigint AS clinical,
+                       (clinical_requests IS NOT NULL)::integer AS clinical_n,
+                       coalesce(admin_requests, 0)::bigint AS admin,
+                       (admin_requests IS NOT NULL)::integer AS admin_n,
+                       coalesce(other_requests, 0)::bigint AS other,
+                       (other_requests IS NOT NULL)::integer AS other_n
+                FROM new_rows
+                UNION ALL
+                SELECT date_trunc('month', activity_date)::date, practice_code, supplier_id,
+                       -total_requests::bigint,
+                       -coalesce(clinical_requests, 0)::bigint,
+                       -(clinical_requests IS NOT NULL)::integer,
+                       -coalesce(admin_requests, 0)::bigint,
+                       -(admin_requests IS NOT NULL)::integer,
+                       -coalesce(other_requests, 0)::bigint,
+                       -(other_requests IS NOT NULL)::integer
+                FROM old_rows) t
+          GROUP BY t.month, t.practice_code, t.supplier_id
+          ORDER BY t.month, t.practice_code, t.supplier_id) c
+    WHERE s.month = c.month AND s.practice_code = c.practice_code
+      AND s.supplier_id = c.supplier_id
+      AND (c.total, c.clinical, c.clinical_n, c.admin, c.admin_n, c.other, c.other_n)
+          IS DISTINCT FROM (0, 0, 0, 0, 0, 0, 0);
+    RETURN NULL;
+END
+$$;
+
+--
 -- Name: practice_period(date, date, text, date); Type: FUNCTION; Schema: triage; Owner: -
 --
 
 CREATE FUNCTION triage.practice_period(p_from date, p_to date, p_period text, p_vintage date DEFAULT NULL::date) RETURNS TABLE(period_start date, period_end date, practice_code text, practice_name text, sub_icb_code text, sub_icb_name text, icb_code text, icb_name text, mapping_basis text, suppliers integer, total_requests bigint, clinical_requests bigint, admin_requests bigint, other_requests bigint, days_in_period integer, days_reporting integer, registered_patients integer, list_size_extract_date date, patient_days bigint, requests_with_list_size bigint, requests_per_1000_per_day numeric, requests_per_1000 numeric)
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-WITH rows AS (
-    SELECT d.*,
-           CASE p_period WHEN 'day' THEN d.activity_date
-                         ELSE date_trunc(p_period, d.activity_date)::date END AS p_start
-    FROM triage.daily_requests d
-    WHERE d.activity_date BETWEEN p_from AND p_to
-      AND p_period IN ('day', 'week', 'month')
-), daily AS (
-    SELECT r.p_start,
-           r.activity_date,
-           r.practice_code,
-           sum(r.total_requests)::bigint AS total_requests,
-           CASE WHEN count(r.clinical_requests) = count(*)
-                THEN sum(r.clinical_requests)::bigint END AS clinical_requests,
-           CASE WHEN count(r.admin_requests) = count(*)
-                THEN sum(r.admin_requests)::bigint END AS admin_requests,
-           CASE WHEN count(r.other_requests) = count(*)
-                THEN sum(r.other_requests)::bigint END AS other_requests
-    FROM rows r
-    GROUP BY r.p_start, r.activity_date, r.practice_code
-), sized AS (
-    SELECT daily.*, ls.registered_patients, ls.extract_date AS ls_extract
-    FROM daily
-    LEFT JOIN triage.current_list_sizes ls
-           ON ls.practice_code = daily.practice_code
-          AND daily.activity_date >= ls.extract_date
-          AND (ls.next_extract_date IS NULL OR daily.activity_date < ls.next_extract_date)
-), suppliers AS (
-    SELECT r.p_start, r.practice_code, count(DISTINCT r.supplier_id)::integer AS n
-    FROM rows r
-    GROUP BY r.p_start, r.practice_code
-), per AS (
-    SELECT s.p_start,
-           s.practice_code,
-           sum(s.total_requests)::bigint AS total_requests,
-           CASE WHEN count(s.clinical_requests) = count(*)
-                THEN sum(s.clinical_requests)::bigint END AS clinical_requests,
-           CASE WHEN count(s.admin_requests) = count(*)
-                THEN sum(s.admin_requests)::bigint END AS admin_requests,
-           CASE WHEN count(s.other_requests) = count(*)
-                THEN sum(s.other_requests)::bigint END AS other_requests,
-           count(*)::integer AS days_reporting,
-           (array_agg(s.registered_patients ORDER BY s.activity_date DESC)
-                FILTER (WHERE s.registered_patients IS NOT NULL))[1] AS registered_patients,
-           (array_agg(s.ls_extract ORDER BY s.activity_date DESC)
-                FILTER (WHERE s.registered_patients IS NOT NULL))[1] AS ls_extract,
-           sum(s.registered_patients)::bigint AS patient_days,
-           sum(s.total_requests) FILTER (WHERE s.registered_patients IS NOT NULL)::bigint
-               AS requests_with_list_size
-    FROM sized s
-    GROUP BY s.p_start, s.practice_code
-), bounded AS (
-    SELECT per.*,
-           (CASE p_period WHEN 'day' THEN per.p_start
-                          WHEN 'week' THEN per.p_start + 6
-                          ELSE (per.p_start + interval '1 month' - interval '1 day')::date
-            END) AS p_end
-    FROM per
-)
-SELECT b.p_start,
-       b.p_end,
-       b.practice_code,
-       cp.name,
-       map.sub_icb_code,
-       map.sub_icb_name,
-       map.icb_code,
-       map.icb_name,
-       coalesce(map.mapping_basis, 'unmapped'),
-       sp.n,
-       b.total_requests,
-       b.clinical_requests,
-       b.admin_requests,
-       b.other_requests,
-       (least(b.p_end, p_to) - greatest(b.p_start, p_from) + 1)::integer,
-       b.days_reporting,
-       b.registered_patients,
-       b.ls_extract,
-       b.patient_days,
-       b.requests_with_list_size,
-       round(b.requests_with_list_size * 1000.0 / nullif(b.patient_days, 0), 3),
-       round(b.requests_with_list_size * 1000.0 / nullif(b.patient_days, 0)
-             * (least(b.p_end, p_to) - greatest(b.p_start, p_from) + 1), 3)
-FROM bounded b
-JOIN suppliers sp ON sp.p_start = b.p_start AND sp.practice_code = b.practice_code
-LEFT JOIN triage.practice_mapping(coalesce(p_vintage, current_date)) map
-       ON map.practice_code = b.practice_code
-LEFT JOIN triage.current_practices cp ON cp.practice_code = b.practice_code
+#variable_conflict use_column
+BEGIN
+    IF p_period = 'month' THEN
+        RETURN QUERY
+        WITH whole AS (
+            -- The whole months inside the range, [first_month, end_month); empty unless 'month'.
+            SELECT CASE WHEN p_period = 'month'
+                        THEN (date_trunc('month', p_from - 1) + interval '1 month')::date
+                        ELSE p_from END AS first_month,
+                   CASE WHEN p_period = 'month'
+                        THEN greatest(date_trunc('month', p_to + 1)::date,
+                                      (date_trunc('month', p_from - 1) + interval '1 month')::date)
+                        ELSE p_from END AS end_month
+        ), summarised AS (
+            SELECT s.month,
+                   s.practice_code,
+                   bit_or(s.day_mask)::bigint AS mask,
+                   count(*)::integer AS suppliers,
+                   sum(s.total_requests)::bigint AS total_requests,
+                   CASE WHEN sum(s.clinical_days) = sum(s.days)
+                        THEN sum(s.clinical_requests)::bigint END AS clinical_requests,
+                   CASE WHEN sum(s.admin_days) = sum(s.days)
+                        THEN sum(s.admin_requests)::bigint END AS admin_requests,
+                   CASE WHEN sum(s.other_days) = sum(s.days)
+                        THEN sum(s.other_requests)::bigint END AS other_requests
+            FROM whole w
+            JOIN triage.practice_month_summary s
+              ON s.month >= w.first_month AND s.month < w.end_month
+            WHERE p_period IN ('day', 'week', 'month')
+            GROUP BY s.month, s.practice_code
+        ), runs AS (
+            -- Each list size in force in a summarised month: the reporting days it covers.
+            SELECT sm.month, sm.practice_code, ls.registered_patients, ls.extract_date,
+                   bit_count((sm.mask & (
+                       ((1::bigint << (least(coalesce(ls.next_extract_date,
+                                                      (sm.month + interval '1 month')::date),
+                                             (sm.month + interval '1 month')::date) - sm.month))
+                        - 1)
+                       - ((1::bigint << (greatest(ls.extract_date, sm.month) - sm.month)) - 1)
+                   ))::bit(64))::integer AS days
+            FROM summarised sm
+            JOIN triage.current_list_sizes ls
+              ON ls.practice_code = sm.practice_code
+             AND ls.extract_date < (sm.month + interval '1 month')::date
+             AND (ls.next_extract_date IS NULL OR ls.next_extract_date > sm.month)
+        ), sized AS (
+            SELECT r.month, r.practice_code,
+                   sum(r.days)::integer AS days_sized,
+                   sum(r.registered_patients * r.days) FILTER (WHERE r.days > 0)::bigint
+                       AS patient_days,
+                   (array_agg(r.registered_patients ORDER BY r.extract_date DESC)
+                        FILTER (WHERE r.days > 0))[1] AS registered_patients,
+                   (array_agg(r.extract_date ORDER BY r.extract_date DESC)
+                        FILTER (WHERE r.days > 0))[1] AS ls_extract
+            FROM runs r
+            GROUP BY r.month, r.practice_code
+        ), per_summarised AS (
+            SELECT sm.month AS p_start,
+                   sm.practice_code,
+                   sm.suppliers,
+                   sm.total_requests,
+                   sm.clinical_requests,
+                   sm.admin_requests,
+                   sm.other_requests,
+                   bit_count(sm.mask::bit(64))::integer AS days_reporting,
+                   sz.registered_patients,
+                   sz.ls_extract,
+                   sz.patient_days,
+                   CASE WHEN sz.patient_days IS NOT NULL THEN sm.total_requests END
+                       AS requests_with_list_size,
+                   coalesce(sz.days_sized, 0) AS days_sized
+            FROM summarised sm
+            LEFT JOIN sized sz ON sz.month = sm.month AND sz.practice_code = sm.practice_code
+        ), partly_sized AS (
+            -- Practice-months whose reporting days list sizes only partly cover: from the rows.
+            SELECT p.p_start, p.practice_code
+            FROM per_summarised p
+            WHERE p.days_sized > 0 AND p.days_sized < p.days_reporting
+        ), rows AS (
+            SELECT d.*,
+                   CASE p_period WHEN 'day' THEN d.activity_date
+                                 ELSE date_trunc(p_period, d.activity_date)::date END AS p_start
+            FROM triage.daily_requests d
+            WHERE p_period IN ('day', 'week', 'month')
+              AND d.activity_date >= p_from
+              AND d.activity_date < least(p_to + 1, CASE WHEN p_period = 'month'
+                  THEN (date_trunc('month', p_from - 1) + interval '1 month')::date ELSE p_from END)
+            UNION ALL
+            SELECT d.*,
+                   CASE p_period WHEN 'day' THEN d.activity_date
+                                 ELSE date_trunc(p_period, d.activity_date)::date END
+            FROM triage.daily_requests d
+            WHERE p_period IN ('day', 'week', 'month')
+              AND d.activity_date <= p_to
+              AND d.activity_date >= CASE WHEN p_period = 'month'
+                  THEN greatest(p_from, date_trunc('month', p_to + 1)::date,
+                                (date_trunc('month', p_from - 1) + interval '1 month')::date)
+                  ELSE p_from END
+            UNION ALL
+            SELECT d.*, ps.p_start
+            FROM partly_sized ps
+            JOIN triage.daily_requests d
+              ON d.practice_code = ps.practice_code
+             AND d.activity_date >= ps.p_start
+             AND d.activity_date < (ps.p_start + interval '1 month')::date
+        ), daily AS (
+            SELECT r.p_start,
+                   r.activity_date,
+                   r.practice_code,
+                   sum(r.total_requests)::bigint AS total_requests,
+                   CASE WHEN count(r.clinical_requests) = count(*)
+                        THEN sum(r.clinical_requests)::bigint END AS clinical_requests,
+                   CASE WHEN count(r.admin_requests) = count(*)
+                        THEN sum(r.admin_requests)::bigint END AS admin_requests,
+                   CASE WHEN count(r.other_requests) = count(*)
+                        THEN sum(r.other_requests)::bigint END AS other_requests
+            FROM rows r
+            GROUP BY r.p_start, r.activity_date, r.practice_code
+        ), sized_daily AS (
+            SELECT daily.*, ls.registered_patients, ls.extract_date AS ls_extract
+            FROM daily
+            LEFT JOIN triage.current_list_sizes ls
+                   ON ls.practice_code = daily.practice_code
+                  AND daily.activity_date >= ls.extract_date
+                  AND (ls.next_extract_date IS NULL OR daily.activity_date < ls.next_extract_date)
+        ), suppliers AS (
+            SELECT r.p_start, r.practice_code, count(DISTINCT r.supplier_id)::integer AS n
+            FROM rows r
+            GROUP BY r.p_start, r.practice_code
+        ), per_rows AS (
+            SELECT s.p_start,
+                   s.practice_code,
+                   sum(s.total_requests)::bigint AS total_requests,
+                   CASE WHEN count(s.clinical_requests) = count(*)
+                        THEN sum(s.clinical_requests)::bigint END AS clinical_requests,
+                   CASE WHEN count(s.admin_requests) = count(*)
+                        THEN sum(s.admin_requests)::bigint END AS admin_requests,
+                   CASE WHEN count(s.other_requests) = count(*)
+                        THEN sum(s.other_requests)::bigint END AS other_requests,
+                   count(*)::integer AS days_reporting,
+                   (array_agg(s.registered_patients ORDER BY s.activity_date DESC)
+                        FILTER (WHERE s.registered_patients IS NOT NULL))[1] AS registered_patients,
+                   (array_agg(s.ls_extract ORDER BY s.activity_date DESC)
+                        FILTER (WHERE s.registered_patients IS NOT NULL))[1] AS ls_extract,
+                   sum(s.registered_patients)::bigint AS patient_days,
+                   sum(s.total_requests) FILTER (WHERE s.registered_patients IS NOT NULL)::bigint
+                       AS requests_with_list_size
+            FROM sized_daily s
+            GROUP BY s.p_start, s.practice_code
+        ), per AS (
+            SELECT pr.p_start, pr.practice_code, sp.n AS suppliers, pr.total_requests,
+                   pr.clinical_requests, pr.admin_requests, pr.other_requests, pr.days_reporting,
+                   pr.registered_patients, pr.ls_extract, pr.patient_days, pr.requests_with_list_size
+            FROM per_rows pr
+            JOIN suppliers sp ON sp.p_start = pr.p_start AND sp.practice_code = pr.practice_code
+            UNION ALL
+            SELECT ps.p_start, ps.practice_code, ps.suppliers, ps.total_requests,
+                   ps.clinical_requests, ps.admin_requests, ps.other_requests, ps.days_reporting,
+                   ps.registered_patients, ps.ls_extract, ps.patient_days, ps.requests_with_list_size
+            FROM per_summarised ps
+            WHERE NOT (ps.days_sized > 0 AND ps.days_sized < ps.days_reporting)
+        ), bounded AS (
+            SELECT per.*,
+                   (CASE p_period WHEN 'day' THEN per.p_start
+                                  WHEN 'week' THEN per.p_start + 6
+                                  ELSE (per.p_start + interval '1 month' - interval '1 day')::date
+                    END) AS p_end
+            FROM per
+        )
+        SELECT b.p_start,
+               b.p_end,
+               b.practice_code,
+               cp.name,
+               map.sub_icb_code,
+               map.sub_icb_name,
+               map.icb_code,
+               map.icb_name,
+               coalesce(map.mapping_basis, 'unmapped'),
+               b.suppliers,
+               b.total_requests,
+               b.clinical_requests,
+               b.admin_requests,
+               b.other_requests,
+               (least(b.p_end, p_to) - greatest(b.p_start, p_from) + 1)::integer,
+               b.days_reporting,
+               b.registered_patients,
+               b.ls_extract,
+               b.patient_days,
+               b.requests_with_list_size,
+               round(b.requests_with_list_size * 1000.0 / nullif(b.patient_days, 0), 3),
+               round(b.requests_with_list_size * 1000.0 / nullif(b.patient_days, 0)
+                     * (least(b.p_end, p_to) - greatest(b.p_start, p_from) + 1), 3)
+        FROM bounded b
+        LEFT JOIN triage.practice_mapping(coalesce(p_vintage, current_date)) map
+               ON map.practice_code = b.practice_code
+        LEFT JOIN triage.current_practices cp ON cp.practice_code = b.practice_code;
+    ELSE
+        -- 'day' and 'week' (or anything else: no rows): 0031's query, unchanged.
+        RETURN QUERY
+        WITH rows AS (
+            SELECT d.*,
+                   CASE p_period WHEN 'day' THEN d.activity_date
+                                 ELSE date_trunc(p_period, d.activity_date)::date END AS p_start
+            FROM triage.daily_requests d
+            WHERE d.activity_date BETWEEN p_from AND p_to
+              AND p_period IN ('day', 'week', 'month')
+        ), daily AS (
+            SELECT r.p_start,
+                   r.activity_date,
+                   r.practice_code,
+                   sum(r.total_requests)::bigint AS total_requests,
+                   CASE WHEN count(r.clinical_requests) = count(*)
+                        THEN sum(r.clinical_requests)::bigint END AS clinical_requests,
+                   CASE WHEN count(r.admin_requests) = count(*)
+                        THEN sum(r.admin_requests)::bigint END AS admin_requests,
+                   CASE WHEN count(r.other_requests) = count(*)
+                        THEN sum(r.other_requests)::bigint END AS other_requests
+            FROM rows r
+            GROUP BY r.p_start, r.activity_date, r.practice_code
+        ), sized AS (
+            SELECT daily.*, ls.registered_patients, ls.extract_date AS ls_extract
+            FROM daily
+            LEFT JOIN triage.current_list_sizes ls
+                   ON ls.practice_code = daily.practice_code
+                  AND daily.activity_date >= ls.extract_date
+                  AND (ls.next_extract_date IS NULL OR daily.activity_date < ls.next_extract_date)
+        ), suppliers AS (
+            SELECT r.p_start, r.practice_code, count(DISTINCT r.supplier_id)::integer AS n
+            FROM rows r
+            GROUP BY r.p_start, r.practice_code
+        ), per AS (
+            SELECT s.p_start,
+                   s.practice_code,
+                   sum(s.total_requests)::bigint AS total_requests,
+                   CASE WHEN count(s.clinical_requests) = count(*)
+                        THEN sum(s.clinical_requests)::bigint END AS clinical_requests,
+                   CASE WHEN count(s.admin_requests) = count(*)
+                        THEN sum(s.admin_requests)::bigint END AS admin_requests,
+                   CASE WHEN count(s.other_requests) = count(*)
+                        THEN sum(s.other_requests)::bigint END AS other_requests,
+                   count(*)::integer AS days_reporting,
+                   (array_agg(s.registered_patients ORDER BY s.activity_date DESC)
+                        FILTER (WHERE s.registered_patients IS NOT NULL))[1] AS registered_patients,
+                   (array_agg(s.ls_extract ORDER BY s.activity_date DESC)
+                        FILTER (WHERE s.registered_patients IS NOT NULL))[1] AS ls_extract,
+                   sum(s.registered_patients)::bigint AS patient_days,
+                   sum(s.total_requests) FILTER (WHERE s.registered_patients IS NOT NULL)::bigint
+                       AS requests_with_list_size
+            FROM sized s
+            GROUP BY s.p_start, s.practice_code
+        ), bounded AS (
+            SELECT per.*,
+                   (CASE p_period WHEN 'day' THEN per.p_start
+                                  WHEN 'week' THEN per.p_start + 6
+                                  ELSE (per.p_start + interval '1 month' - interval '1 day')::date
+                    END) AS p_end
+            FROM per
+        )
+        SELECT b.p_start,
+               b.p_end,
+               b.practice_code,
+               cp.name,
+               map.sub_icb_code,
+               map.sub_icb_name,
+               map.icb_code,
+               map.icb_name,
+               coalesce(map.mapping_basis, 'unmapped'),
+               sp.n,
+               b.total_requests,
+               b.clinical_requests,
+               b.admin_requests,
+               b.other_requests,
+               (least(b.p_end, p_to) - greatest(b.p_start, p_from) + 1)::integer,
+               b.days_reporting,
+               b.registered_patients,
+               b.ls_extract,
+               b.patient_days,
+               b.requests_with_list_size,
+               round(b.requests_with_list_size * 1000.0 / nullif(b.patient_days, 0), 3),
+               round(b.requests_with_list_size * 1000.0 / nullif(b.patient_days, 0)
+                     * (least(b.p_end, p_to) - greatest(b.p_start, p_from) + 1), 3)
+        FROM bounded b
+        JOIN suppliers sp ON sp.p_start = b.p_start AND sp.practice_code = b.practice_code
+        LEFT JOIN triage.practice_mapping(coalesce(p_vintage, current_date)) map
+               ON map.practice_code = b.practice_code
+        LEFT JOIN triage.current_practices cp ON cp.practice_code = b.practice_code;
+    END IF;
+END
 $$;
 
 --
@@ -1555,6 +1954,13 @@ ALTER TABLE ONLY triage.practice_codes_reported
     ADD CONSTRAINT practice_codes_reported_pkey PRIMARY KEY (supplier_id, practice_code);
 
 --
+-- Name: practice_month_summary practice_month_summary_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.practice_month_summary
+    ADD CONSTRAINT practice_month_summary_pkey PRIMARY KEY (month, practice_code, supplier_id);
+
+--
 -- Name: record_key_mismatches record_key_mismatches_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
 --
 
@@ -1666,6 +2072,12 @@ ALTER TABLE ONLY triage.suppliers
 CREATE INDEX daily_request_revisions_ingested_idx ON triage.daily_request_revisions USING btree (supplier_id, ingested_at);
 
 --
+-- Name: daily_requests_activity_date_idx; Type: INDEX; Schema: triage; Owner: -
+--
+
+CREATE INDEX daily_requests_activity_date_idx ON triage.daily_requests USING btree (activity_date);
+
+--
 -- Name: daily_requests_supplier_day_idx; Type: INDEX; Schema: triage; Owner: -
 --
 
@@ -1718,6 +2130,30 @@ CREATE TRIGGER practice_codes_reported_insert AFTER INSERT ON triage.daily_reque
 --
 
 CREATE TRIGGER practice_codes_reported_truncate AFTER TRUNCATE ON triage.daily_requests FOR EACH STATEMENT EXECUTE FUNCTION triage.practice_codes_reported_truncated();
+
+--
+-- Name: daily_requests practice_month_summary_delete; Type: TRIGGER; Schema: triage; Owner: -
+--
+
+CREATE TRIGGER practice_month_summary_delete AFTER DELETE ON triage.daily_requests REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION triage.practice_month_summary_deleted();
+
+--
+-- Name: daily_requests practice_month_summary_insert; Type: TRIGGER; Schema: triage; Owner: -
+--
+
+CREATE TRIGGER practice_month_summary_insert AFTER INSERT ON triage.daily_requests REFERENCING NEW TABLE AS inserted_rows FOR EACH STATEMENT EXECUTE FUNCTION triage.practice_month_summary_inserted();
+
+--
+-- Name: daily_requests practice_month_summary_truncate; Type: TRIGGER; Schema: triage; Owner: -
+--
+
+CREATE TRIGGER practice_month_summary_truncate AFTER TRUNCATE ON triage.daily_requests FOR EACH STATEMENT EXECUTE FUNCTION triage.practice_month_summary_truncated();
+
+--
+-- Name: daily_requests practice_month_summary_update; Type: TRIGGER; Schema: triage; Owner: -
+--
+
+CREATE TRIGGER practice_month_summary_update AFTER UPDATE ON triage.daily_requests REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION triage.practice_month_summary_updated();
 
 --
 -- Name: daily_requests supplier_day_practices_delete; Type: TRIGGER; Schema: triage; Owner: -
@@ -1894,6 +2330,48 @@ GRANT ALL ON FUNCTION triage.practice_daily(p_from date, p_to date, p_vintage da
 REVOKE ALL ON FUNCTION triage.practice_mapping(p_vintage date) FROM PUBLIC;
 GRANT ALL ON FUNCTION triage.practice_mapping(p_vintage date) TO triage_reader;
 GRANT ALL ON FUNCTION triage.practice_mapping(p_vintage date) TO triage_writer;
+
+--
+-- Name: FUNCTION practice_month_summary_deleted(); Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT ALL ON FUNCTION triage.practice_month_summary_deleted() TO triage_writer;
+
+--
+-- Name: FUNCTION practice_month_summary_inserted(); Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT ALL ON FUNCTION triage.practice_month_summary_inserted() TO triage_writer;
+
+--
+-- Name: TABLE practice_month_summary; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.practice_month_summary TO triage_writer;
+
+--
+-- Name: FUNCTION practice_month_summary_of(p_keys jsonb); Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT ALL ON FUNCTION triage.practice_month_summary_of(p_keys jsonb) TO triage_writer;
+
+--
+-- Name: FUNCTION practice_month_summary_resummarise(p_keys jsonb); Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT ALL ON FUNCTION triage.practice_month_summary_resummarise(p_keys jsonb) TO triage_writer;
+
+--
+-- Name: FUNCTION practice_month_summary_truncated(); Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT ALL ON FUNCTION triage.practice_month_summary_truncated() TO triage_writer;
+
+--
+-- Name: FUNCTION practice_month_summary_updated(); Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT ALL ON FUNCTION triage.practice_month_summary_updated() TO triage_writer;
 
 --
 -- Name: FUNCTION practice_period(p_from date, p_to date, p_period text, p_vintage date); Type: ACL; Schema: triage; Owner: -
