@@ -2353,12 +2353,14 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.practice_month_summary TO tria
 -- Name: FUNCTION practice_month_summary_of(p_keys jsonb); Type: ACL; Schema: triage; Owner: -
 --
 
+REVOKE ALL ON FUNCTION triage.practice_month_summary_of(p_keys jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION triage.practice_month_summary_of(p_keys jsonb) TO triage_writer;
 
 --
 -- Name: FUNCTION practice_month_summary_resummarise(p_keys jsonb); Type: ACL; Schema: triage; Owner: -
 --
 
+REVOKE ALL ON FUNCTION triage.practice_month_summary_resummarise(p_keys jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION triage.practice_month_summary_resummarise(p_keys jsonb) TO triage_writer;
 
 --

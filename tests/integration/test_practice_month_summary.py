@@ -240,3 +240,15 @@ async def test_the_monthly_export_is_byte_identical_to_the_export_before_the_sum
 
     assert b"".join(now).count(b"\n") > 10
     assert b"".join(now) == b"".join(then)
+
+
+async def test_readers_cannot_run_the_summary_maintenance(pg: asyncpg.Connection) -> None:
+    # (triage_writer may, as it may every function of the schema: it writes the rows anyway)
+    allowed = await pg.fetchval(
+        "SELECT has_function_privilege('triage_reader',"
+        " 'triage.practice_month_summary_resummarise(jsonb)', 'EXECUTE')"
+        " OR has_function_privilege('triage_reader',"
+        " 'triage.practice_month_summary_of(jsonb)', 'EXECUTE')"
+    )
+
+    assert allowed is False
