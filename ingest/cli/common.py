@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import asyncpg
 from rich.text import Text
 
+from ingest.db.connection import connect
 from ingest.errors import StoreUnavailableError
 from ingest.redaction import redact_text, redact_url
 from ingest.settings import Settings, load_settings
@@ -37,7 +38,7 @@ async def database(cfg: Settings) -> AsyncIterator[asyncpg.Connection]:
     """A connection to the configured database, closed afterwards."""
     url = cfg.database()
     try:
-        conn = await asyncpg.connect(url, timeout=10)
+        conn = await connect(url)
     except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         raise StoreUnavailableError(
             f"cannot connect to Postgres at {redact_url(url)}: {redact_text(str(exc))}"
