@@ -62,16 +62,9 @@ async def await_outcomes(
     try:
         partitions = await _partitions(settings, topic)
         consumer.assign(partitions)
-        starts = await consumer.offsets_for_times(
-            {tp: max(0, since_ms - CLOCK_SKEW_MS) for tp in partitions}
-        )
-        for tp in partitions:
-            at = starts.get(tp)
-            if at is None:
-                await consumer.seek_to_end(tp)
-            else:
-                consumer.seek(tp, at.offset)
-        initial = {tp: await consumer.position(tp) for tp in partitions}
+        initial = await _start_offsets(consumer, partitions, since_ms - CLOCK_SKEW_MS)
+        for tp, offset in initial.items():
+            consumer.seek(tp, offset)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
         progress_at = loop.time()
@@ -101,6 +94,25 @@ async def await_outcomes(
     finally:
         await consumer.stop()
     return found
+
+
+async def _start_offsets(
+    consumer: AIOKafkaConsumer, partitions: list[TopicPartition], since_ms: int
+) -> dict[TopicPartition, int]:
+    """Per partition, the first offset that can hold an outcome written at or after
+    ``since_ms``.
+
+    The end offsets are taken *before* the timestamp lookup: where the lookup finds no record
+    that recent, every such record is written after it, so at or past those ends. (Seeking to
+    the end after the lookup instead skips an outcome the service writes in between: the race
+    behind outcomes that never arrived.)"""
+    ends = await consumer.end_offsets(partitions)
+    found = await consumer.offsets_for_times({tp: max(0, since_ms) for tp in partitions})
+    starts: dict[TopicPartition, int] = {}
+    for tp in partitions:
+        at = found.get(tp)
+        starts[tp] = ends[tp] if at is None else at.offset
+    return starts
 
 
 async def _partitions(settings: Settings, topic: str) -> list[TopicPartition]:

@@ -3,18 +3,25 @@ sending, the supplier reads its own outcomes and sees, per file line, what becam
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import asyncpg
+import pytest
+from aiokafka import AIOKafkaConsumer
 
 from ingest.contract.model import Outcome, Reason
+from ingest.contract.outcomes import SubmissionOutcome, encode_outcome, feedback_topic
 from ingest.contract.participation import ParticipationPeriod
 from ingest.reference.records import ReferenceKind
 from ingest.reference.store import load_records
 from ingest.settings import Settings
 from ingest.supplier.counts import DailyCounts
+from ingest.supplier.outcome_waiter import await_outcomes, now_ms
 from ingest.supplier.producer import SupplierProducer
 from tests.events import yesterday
+from tests.support.kafka import produce
 from tests.support.service import running
 
 from .conftest import cli_env, run_cli
@@ -117,3 +124,28 @@ async def test_the_producer_api_awaits_the_outcomes_of_what_it_sent(
         (Outcome.REJECTED, Reason.CONFLICTING_REVISION),
     ]
     assert [o and o.source_offset for o in outcomes] == [d.offset for d in deliveries]
+
+
+async def test_an_outcome_written_during_the_start_lookup_is_not_skipped(
+    settings: Settings, token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race behind outcomes that never arrived: the feedback topic holds nothing recent
+    when the waiter looks up where to start, and the service writes the outcome just after.
+    The waiter must still read it (it used to seek to the end found after the write)."""
+    supplier = f"{token}-acme"
+    await add_supplier(settings, supplier)
+    outcome = SubmissionOutcome(
+        source_partition=0, source_offset=0, event_id=None, practice_code="A81001",
+        activity_date=yesterday(), revision=1, outcome=Outcome.ACCEPTED, reason=None,
+        detail=None, processed_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
+    )  # fmt: skip
+    lookup = AIOKafkaConsumer.offsets_for_times
+
+    async def lookup_then_service_writes(self: AIOKafkaConsumer, *args: Any) -> Any:
+        found = await lookup(self, *args)
+        await produce(settings, feedback_topic(supplier), [(b"A81001", encode_outcome(outcome))])
+        return found
+
+    monkeypatch.setattr(AIOKafkaConsumer, "offsets_for_times", lookup_then_service_writes)
+    found = await await_outcomes(settings, supplier, [(0, 0)], now_ms(), within=10)
+    assert found == {(0, 0): outcome}
