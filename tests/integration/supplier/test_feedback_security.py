@@ -5,6 +5,7 @@ alone, and another supplier's credentials cannot read them."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -19,7 +20,7 @@ from ingest.kafka import client_options, ensure_topics, make_producer
 from ingest.security.acls import supplier_user
 from ingest.security.credentials import Credentials
 from ingest.settings import Settings
-from tests.events import encoded, event, key_of
+from tests.events import encoded, event, key_of, yesterday
 from tests.support.outcomes import read_outcomes, wait_outbox_empty
 from tests.support.service import running, wait_consumed
 
@@ -91,3 +92,27 @@ async def test_only_the_supplier_reads_its_feedback_topic(
         assert got == {}
     finally:
         await snoop.stop()
+
+
+async def test_push_wait_works_with_the_supplier_s_credentials_alone(
+    settings: Settings, secure_broker: SecureBroker, token: str, tmp_path: Path
+) -> None:
+    supplier = f"{token}-alpha"
+    as_supplier = await add_with_credentials(settings, secure_broker, supplier)
+    await ensure_topics(secure_broker.admin(settings), [settings.dlq_topic], 1)
+    day = yesterday()
+    feed = tmp_path / "feed.csv"
+    feed.write_text(
+        "practice_code,activity_date,total_requests,revision\n"
+        f"A81001,{day},5,1\n"  # line 2: accepted
+        f"A81002,{day},6,1\n"  # line 3: accepted
+    )
+    env = cli_env(as_supplier)
+    del env["INGEST_DATABASE_URL"]  # the supplier has no database access
+    async with running(secure_broker.consumer(settings)):
+        result = await run_cli(
+            "push", "--supplier", supplier, str(feed), "--wait", "--wait-timeout", "60", env=env
+        )
+    assert result.code == 0, result.output
+    fates = [line for line in result.stdout.splitlines() if line.startswith("line ")]
+    assert fates == ["line 2: accepted", "line 3: accepted"], result.output
