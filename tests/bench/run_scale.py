@@ -16,8 +16,8 @@ INGEST_DATABASE_URL):
 4. on both databases then: the freshness refresh (the refresher's query set), the status page
    ``/`` and the ``/metrics`` scrape of a running ``ingest run`` (median of ``--repeats``), and
    on the history only the CLI as people run it: ``ingest export --by icb --period month``
-   over 3 years under a vintage, ``--by practice`` for one month (by day), and one supplier's
-   ``ingest quality-report`` (30 days).
+   over 3 years under a vintage, ``--by practice`` for one month (by day), one supplier's
+   ``ingest quality-report`` (30 days) and ``ingest publish`` of the last whole month.
 
 It prints a table (empty, history, ratio, target) and writes it as JSON under
 ``bench-results/``. Figures depend on the machine: quote them as ratios from one run.
@@ -104,6 +104,7 @@ class ScaleReport:
     read_empty: ReadSide
     read_history: ReadSide
     json_path: str = ""
+    logs: str = ""  # the run's folder: consumers' logs, exports, the publication
 
     @property
     def ok(self) -> bool:
@@ -207,6 +208,9 @@ def time_command(args: Sequence[str], database_url: str) -> float:
     return seconds
 
 
+PUBLICATION_DIR = "publication"  # under the run's log folder: practices.csv, national.csv, ...
+
+
 def commands(today: dt.date, supplier: str, out: Path) -> dict[str, list[str]]:
     """The analysts' and suppliers' commands measured on the history."""
     yesterday = today - dt.timedelta(days=1)
@@ -221,7 +225,14 @@ def commands(today: dt.date, supplier: str, out: Path) -> dict[str, list[str]]:
                                  str(out / "practice.csv")],
         "quality_report_s": ["quality-report", "--supplier", supplier, "--days", "30",
                              "--out", str(out / "quality.html")],
+        "publish_1m_s": ["publish", "--month", publish_month(today), "--out",
+                         str(out / PUBLICATION_DIR)],
     }  # fmt: skip
+
+
+def publish_month(today: dt.date) -> str:
+    """The month ``ingest publish`` is timed on: the last whole month before today."""
+    return (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
 
 
 # --- the whole run ------------------------------------------------------------------------
@@ -322,6 +333,7 @@ async def run(config: ScaleConfig, console: Console | None = None) -> ScaleRepor
         ingest_history=runs["history"],
         read_empty=reads["empty"],
         read_history=reads["history"],
+        logs=str(logs),
     )  # fmt: skip
     path = config.output / f"bench-scale-{stamp}-{token}.json"
     path.write_text(json.dumps(as_json(report), indent=2))

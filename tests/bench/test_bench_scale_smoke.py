@@ -47,8 +47,20 @@ async def test_bench_scale_runs_end_to_end_and_the_backlog_rows_are_right(
         "export_icb_3y_s",
         "export_practice_1m_s",
         "quality_report_s",
+        "publish_1m_s",
     }
+    _check_publication(Path(report.logs) / run_scale.PUBLICATION_DIR)
     _check_outputs(Path(report.json_path), tmp_path / "console.txt")
+
+
+def _check_publication(folder: Path) -> None:
+    """``ingest publish`` wrote the month's files, with practices that had data."""
+    assert {"practices.csv", "national.csv", "README.md", "edition.json"} <= {
+        p.name for p in folder.iterdir()
+    }
+    practices = (folder / "practices.csv").read_text().splitlines()
+    assert len(practices) > 1, practices  # a header and at least one practice
+    assert len((folder / "national.csv").read_text().splitlines()) == 2
 
 
 def _check_outputs(saved: Path, console: Path) -> None:
