@@ -47,7 +47,7 @@ def _pinned_port(name: str) -> int | None:
     raw = os.environ.get(PORT_PIN_ENV.get(name, ""), "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or not 0 < int(raw) < 65536:
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 65536:
         raise StackError(f"{PORT_PIN_ENV[name]}={raw!r} is not a TCP port; set 1-65535 or unset it")
     return int(raw)
 
