@@ -22,7 +22,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-import asyncpg
 import typer
 from aiokafka import AIOKafkaProducer
 from rich.console import Console
@@ -33,6 +32,7 @@ from ingest.cli.common import settings as load_cli_settings
 from ingest.clock import local_today, system_clock
 from ingest.consumer.service import IngestService
 from ingest.contract.model import topic_for
+from ingest.db.connection import connect
 from ingest.durations import format_duration, parse_duration
 from ingest.errors import IngestError
 from ingest.kafka import create_dead_letter_topic, ensure_topics, make_producer
@@ -102,7 +102,7 @@ async def _register(cfg: Settings, admin: Settings, suppliers: Sequence[SimSuppl
         created.append(cfg.dlq_topic)
     if created:
         err.print(f"[dim]created topics: {', '.join(created)}[/]")
-    conn = await asyncpg.connect(cfg.database(), timeout=10)
+    conn = await connect(cfg.database())
     try:
         for s in suppliers:
             silent = s.supplier_id.endswith(SILENT_SUPPLIER)
@@ -141,7 +141,7 @@ def _settle(results: Sequence[Any], run: DemoRun) -> None:
 
 
 async def _wait_landed(cfg: Settings, run: DemoRun, within: float) -> None:
-    conn = await asyncpg.connect(cfg.database(), timeout=10)
+    conn = await connect(cfg.database())
     deadline = time.monotonic() + within
     try:
         while True:
@@ -165,7 +165,7 @@ async def _wait_landed(cfg: Settings, run: DemoRun, within: float) -> None:
 
 
 async def _wait_status(cfg: Settings, supplier_id: str, status: str, within: float) -> None:
-    conn = await asyncpg.connect(cfg.database(), timeout=10)
+    conn = await connect(cfg.database())
     deadline = time.monotonic() + within
     try:
         while time.monotonic() < deadline:
@@ -193,8 +193,13 @@ async def _demo(cfg: Settings, prefix: str, practices: int, days: int, seed: int
     admin = admin_settings(cfg)
     suppliers = demo_suppliers(prefix, practices, seed)
     run = DemoRun(suppliers)
-    err.print(f"registering {len(suppliers)} demo suppliers ({practices} practices)")
-    await _register(cfg, admin, suppliers)
+    aiokafka_log = logging.getLogger("aiokafka")
+    aiokafka_log.disabled = True  # an unreachable broker is reported in one line, not logged
+    try:
+        await _register(cfg, admin, suppliers)
+        err.print(f"registered {len(suppliers)} demo suppliers ({practices} practices)")
+    finally:
+        aiokafka_log.disabled = False
 
     service = IngestService(service_cfg)
     task = asyncio.create_task(service.run(), name="ingest-service")
@@ -229,7 +234,7 @@ async def _demo(cfg: Settings, prefix: str, practices: int, days: int, seed: int
 
 async def _report(cfg: Settings, run: DemoRun) -> None:
     ids = [s.supplier_id for s in run.suppliers]
-    conn = await asyncpg.connect(cfg.database(), timeout=10)
+    conn = await connect(cfg.database())
     try:
         current = dict(
             await conn.fetch(

@@ -56,6 +56,12 @@ CASES = [
         {"INGEST_KAFKA_BOOTSTRAP": "127.0.0.1:1"},
         "127.0.0.1:1",
     ),
+    (
+        "the demo with a broker nobody listens on",
+        ["demo", "--prefix", "{s}-"],
+        {"INGEST_KAFKA_BOOTSTRAP": "127.0.0.1:1"},
+        "127.0.0.1:1",
+    ),
     ("a negative --limit", ["dlq", "list", "--limit", "-1"], {}, "--limit"),
     ("a --limit beyond 64 bits", ["dlq", "list", "--limit", "9" * 23], {}, "--limit"),
     ("a missing required option", ["suppliers", "add", "{s}"], {}, "--name"),
