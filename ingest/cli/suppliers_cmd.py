@@ -78,9 +78,11 @@ def add(
                 f"created feedback topic {feedback_topic(supplier_id)} ({spec.partitions}"
                 f" partitions, outcomes kept {cfg.feedback_retention_days:g} days)"
             )
+        # Credentials before the registration: a broker that cannot hold them (no
+        # authorizer) leaves no supplier registered without the access it was asked for.
+        made = await create_supplier_credentials(admin_cfg, supplier_id) if credentials else None
         async with database(cfg) as conn:
             supplier = await add_supplier(conn, supplier_id, name, warn, error)
-        made = await create_supplier_credentials(admin_cfg, supplier_id) if credentials else None
         return supplier, made
 
     supplier, made = run_async(go())

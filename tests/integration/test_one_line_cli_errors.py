@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from ingest.settings import Settings
@@ -112,3 +113,21 @@ async def test_unusable_input_is_one_line_and_exit_2(
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert said in result.stderr
     assert "not-shown" not in result.output
+
+
+async def test_credentials_a_plain_broker_cannot_hold_leave_no_supplier_registered(
+    settings: Settings, token: str, pg: asyncpg.Connection
+) -> None:
+    """``suppliers add --credentials`` on a broker without an authorizer: one line, exit 2,
+    and the supplier is not registered without the access it was asked for (it used to be)."""
+    supplier = f"{token}-x"
+    result = await run_cli(
+        "suppliers", "add", supplier, "--name", "X", "--credentials", env=cli_env(settings)
+    )
+    assert result.code == 2, result.output
+    assert "without an authorizer" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    registered = await pg.fetchval(
+        "SELECT count(*) FROM triage.suppliers WHERE supplier_id = $1", supplier
+    )
+    assert registered == 0
