@@ -236,8 +236,9 @@ def _reject(
     summary: EventSummary | None = None,
 ) -> Rejection:
     supplier = topic_supplier if topic_supplier in registered else None
-    # Bounded (an attacker's 1 MB field is quoted once, in full, by the stored value only);
-    # Postgres text cannot hold NUL: the detail is kept printable.
+    # Details quote supplier values cut to 100 characters (validation.quoted), so they are
+    # short and stored whole; this cut only bounds text from elsewhere (e.g. a registry
+    # schema's field names). Postgres text cannot hold NUL: the detail is kept printable.
     if len(detail) > DETAIL_MAX_CHARS:
         cut = len(detail) - DETAIL_MAX_CHARS
         detail = f"{detail[:DETAIL_MAX_CHARS]}... ({cut} more characters)"

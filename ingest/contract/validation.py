@@ -25,7 +25,7 @@ from ingest.contract.participation import ParticipationList
 _REASON_ORDER = {reason: i for i, reason in enumerate(Reason)}
 # A UUID in its 8-4-4-4-12 hex form, any case (CONTRACT section 6); stored lower-case.
 EVENT_ID_RE = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
-EVENT_ID_SHOWN = 100  # characters of a bad event_id quoted in a detail
+VALUE_SHOWN = 100  # characters of a bad value quoted in a detail (the stored value has them all)
 _EPOCH = dt.date(1970, 1, 1)
 _TOTAL = COUNT_FIELDS.index("total_requests")
 _BREAKDOWN = tuple(COUNT_FIELDS.index(name) for name in BREAKDOWN_FIELDS)
@@ -105,13 +105,21 @@ def summarise(problems: list[Problem]) -> Problem:
     return Problem(first.reason, f"{first.detail} (also: {others})")
 
 
+def quoted(value: object) -> str:
+    """A value as a detail quotes it: its repr, a string cut to VALUE_SHOWN characters with how
+    many more there were (so a detail stays short however long the supplier's field is)."""
+    if isinstance(value, str) and len(value) > VALUE_SHOWN:
+        return f"{value[:VALUE_SHOWN]!r}... ({len(value) - VALUE_SHOWN} more characters)"
+    return repr(value)
+
+
 def _event_problems(
     event: dict[str, Any], topic_supplier: str, limits: Limits
 ) -> Iterator[Problem]:
     if event["supplier_id"] != topic_supplier:
         yield Problem(
             Reason.SUPPLIER_MISMATCH,
-            f"supplier_id {event['supplier_id']!r} differs from the topic's supplier"
+            f"supplier_id {quoted(event['supplier_id'])} differs from the topic's supplier"
             f" {topic_supplier!r}",
         )
     event_id = event["event_id"]
@@ -120,14 +128,14 @@ def _event_problems(
     ):
         yield Problem(
             Reason.INVALID_EVENT_ID,
-            f"event_id {str(event_id)[:EVENT_ID_SHOWN]!r} is not a UUID (8-4-4-4-12 hex digits,"
+            f"event_id {quoted(str(event_id))} is not a UUID (8-4-4-4-12 hex digits,"
             " e.g. 3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b)",
         )
     code = event["practice_code"]
     if not isinstance(code, str) or not PRACTICE_CODE_RE.fullmatch(code):
         yield Problem(
             Reason.INVALID_PRACTICE_CODE,
-            f"practice_code {code!r} is not an ODS GP practice code (a letter then 5 digits,"
+            f"practice_code {quoted(code)} is not an ODS GP practice code (a letter then 5 digits,"
             " e.g. A81001)",
         )
     else:

@@ -76,7 +76,7 @@ def test_event_id_that_is_not_a_uuid_is_invalid_event_id_naming_the_field(event_
 def test_invalid_event_id_detail_quotes_at_most_100_characters_of_the_value() -> None:
     r = check(event(event_id="x" * 5000, activity_date=yesterday()))
     assert r.reason == Reason.INVALID_EVENT_ID
-    assert f"event_id {'x' * 100!r} is not a UUID" in r.detail
+    assert f"event_id {'x' * 100!r}... (4900 more characters) is not a UUID" in r.detail
 
 
 def test_invalid_event_id_comes_after_supplier_mismatch_and_before_practice_code() -> None:
@@ -202,6 +202,17 @@ def test_a_rejection_detail_is_bounded_however_long_the_value_it_quotes() -> Non
     huge = "A" + "9" * 1_000_000
     rejection = check(event(practice_code=huge, activity_date=yesterday()))
     assert rejection.reason is Reason.INVALID_PRACTICE_CODE
-    assert len(rejection.detail) <= 4000 + len("... (1000000 more characters)")
-    assert rejection.detail.endswith("more characters)")
+    # The detail quotes the first 100 characters and says how many more: it is short by
+    # construction, so the whole detail is stored (the contract), not a cut one.
+    assert rejection.detail.startswith(f"practice_code {huge[:100]!r}... (999901 more characters)")
+    assert len(rejection.detail) < 300
     assert rejection.value is not None and len(rejection.value) > 1_000_000  # kept, once
+
+
+@pytest.mark.security
+def test_a_long_supplier_id_in_the_body_is_quoted_cut_to_100_characters() -> None:
+    long_id = "x" * 5000
+    rejection = check(event(supplier_id=long_id, activity_date=yesterday()))
+    assert rejection.reason is Reason.SUPPLIER_MISMATCH
+    assert rejection.detail.startswith(f"supplier_id {long_id[:100]!r}... (4900 more characters)")
+    assert len(rejection.detail) < 300
