@@ -206,11 +206,23 @@ def consumer_env(settings: Settings, **extra: str) -> dict[str, str]:
     return env
 
 
-class ConsumerProcess:
-    """``python -m ingest.consumer.service`` with its own /readyz port and log file."""
+SERVICE_MODULE = (sys.executable, "-m", "ingest.consumer.service")
+INGEST_RUN = (str(Path(sys.executable).parent / "ingest"), "run")  # the CLI's entry point
 
-    def __init__(self, name: str, env: Mapping[str, str], log_dir: Path) -> None:
+
+class ConsumerProcess:
+    """``python -m ingest.consumer.service`` (or ``argv``, e.g. INGEST_RUN) with its own
+    /readyz port and log file."""
+
+    def __init__(
+        self,
+        name: str,
+        env: Mapping[str, str],
+        log_dir: Path,
+        argv: Sequence[str] = SERVICE_MODULE,
+    ) -> None:
         self.name = name
+        self.argv = list(argv)
         self.port = free_port()
         self.env = {**env, "INGEST_METRICS_PORT": str(self.port)}
         self.log_path = log_dir / f"{name}.log"
@@ -221,7 +233,7 @@ class ConsumerProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "ingest.consumer.service"],
+                self.argv,
                 env=self.env,
                 cwd=REPO_ROOT,
                 stdin=subprocess.DEVNULL,
@@ -443,9 +455,10 @@ class Fleet:
             await asyncio.sleep(0.25)
 
     # --- processes -------------------------------------------------------------------
-    def _new(self, **env: str) -> ConsumerProcess:
+    def _new(self, argv: Sequence[str] = SERVICE_MODULE, **env: str) -> ConsumerProcess:
         self._serial += 1
-        proc = ConsumerProcess(f"consumer-{self._serial:02d}", {**self.env, **env}, self.log_dir)
+        name = f"consumer-{self._serial:02d}"
+        proc = ConsumerProcess(name, {**self.env, **env}, self.log_dir, argv)
         self.all.append(proc)
         return proc
 
@@ -457,8 +470,10 @@ class Fleet:
         if dead:
             raise AssertionError(f"{dead[0].name} died:\n{dead[0].log()[-4000:]}")
 
-    async def spawn(self, wait_joined: bool = True, **env: str) -> ConsumerProcess:
-        proc = self._new(**env).start()
+    async def spawn(
+        self, wait_joined: bool = True, argv: Sequence[str] = SERVICE_MODULE, **env: str
+    ) -> ConsumerProcess:
+        proc = self._new(argv, **env).start()
         self.live.append(proc)
         if wait_joined:
             await self._attribute(proc)
