@@ -84,8 +84,8 @@ def _rules() -> list[dict[str, Any]]:
     return [rule for group in doc["groups"] for rule in group["rules"]]
 
 
-def _exported_names() -> set[str]:
-    """Every sample name the service's registry exports once populated."""
+def _populated_metrics() -> IngestMetrics:
+    """The service's metrics with a series in each (as after a batch and a refresh)."""
     metrics = IngestMetrics()
     metrics.set_registered({"askmygp"})
     metrics.observe_batch(
@@ -109,11 +109,18 @@ def _exported_names() -> set[str]:
     )
     metrics.publish_freshness([row], {}, 0.0)
     metrics.publish_lag({"askmygp": 1})
+    metrics.observe_key_mismatches({"askmygp": 1})
     metrics.unknown_practices.set_counts({"askmygp": 0})
     metrics.publish_volume(
         [VolumeAssessment("askmygp", dt.date(2026, 11, 24), 900, 6, 1000.0, -0.1, -4.2, True,
                           "drop", 2)]
     )  # fmt: skip
+    return metrics
+
+
+def _exported_names() -> set[str]:
+    """Every sample name the service's registry exports once populated."""
+    metrics = _populated_metrics()
     text = generate_latest(metrics.registry).decode()
     return {line.split("{")[0].split(" ")[0] for line in text.splitlines() if line[:1] not in "#"}
 
@@ -135,15 +142,32 @@ def test_required_alerts_are_shipped_with_runbooks() -> None:
         assert f"### {rule['alert'].lower()}" in docs, f"docs/operations.md lacks {anchor}"
 
 
+def _dashboard_exprs() -> list[str]:
+    dashboard = json.loads((GRAFANA / "dashboards" / "triage-ingest.json").read_text())
+    return [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
+
+
 def test_rules_and_dashboard_name_only_exported_metrics() -> None:
     exported = _exported_names() | PROMETHEUS_SERIES
-    exprs = [r["expr"] for r in _rules()]
-    dashboard = json.loads((GRAFANA / "dashboards" / "triage-ingest.json").read_text())
-    exprs += [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
+    exprs = [r["expr"] for r in _rules()] + _dashboard_exprs()
     for expr in exprs:
         for name in _metric_names(expr):
             candidates = {name, f"{name}_total"}
             assert candidates & exported, f"{name} in {expr!r} is not exported"
+
+
+def test_every_exported_metric_is_on_the_dashboard() -> None:
+    """A metric added to ingest/ops/metrics.py without a panel fails here (a counter's family
+    is named without _total, a histogram's series add _bucket, _sum, _count)."""
+    shown = set().union(*(_metric_names(expr) for expr in _dashboard_exprs()))
+    families = {family.name for family in _populated_metrics().registry.collect()}
+    assert len(families) >= 20, families  # the registry's families, not an empty list
+    missing = sorted(
+        family
+        for family in families
+        if not {family, *(f"{family}_{s}" for s in ("total", "bucket", "sum", "count"))} & shown
+    )
+    assert missing == [], f"metrics on no panel of triage-ingest.json: {missing}"
 
 
 def test_grafana_provisioning_points_at_the_dashboards() -> None:
