@@ -36,11 +36,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[stack,test]'
 	touch $(STAMP)
 
-# System packages the tests drive (headless Chromium, prometheus/promtool), installed from apt
-# when missing and running as root; services are kept from starting during the install.
+# System packages the tests drive (headless Chromium, prometheus/promtool, and a PostgreSQL
+# built with SSL for the secure stack: `postgresql`, found in /usr/lib/postgresql/<major>/bin
+# unless INGEST_STACK_POSTGRES_BIN names one), installed from apt when missing and running as
+# root; services are kept from starting during the install.
 test-deps:
 	@missing=""; \
 	for pkg in $(APT_TEST_PACKAGES); do command -v $$pkg >/dev/null || missing="$$missing $$pkg"; done; \
+	if [ -z "$${INGEST_STACK_POSTGRES_BIN:-}" ] && ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then \
+	  missing="$$missing postgresql"; \
+	fi; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" != 0 ]; then \
 	    echo "missing:$$missing (install them, e.g. apt-get install$$missing; tests needing them skip)"; \

@@ -127,6 +127,11 @@ class StackPaths:
         return self.pg / "data"
 
     @property
+    def pg_mode(self) -> Path:
+        """``secure`` (served over TLS by a PostgreSQL built with SSL) or ``plain``."""
+        return self.pg / "mode"
+
+    @property
     def pg_log(self) -> Path:
         return self.logs / "postgres.log"
 

@@ -34,6 +34,8 @@ from pathlib import Path
 import asyncpg
 
 from ingest.devstack.paths import HOST, StackPaths
+from ingest.devstack.postgres_binaries import SECURE, pg_mode
+from ingest.devstack.postgres_tls import tls_query
 
 DATABASE = "triage"
 PG_SUPERUSER = "postgres"
@@ -99,16 +101,22 @@ def scram_sha_256_verifier(password: str, salt: bytes | None = None, iterations:
     return f"SCRAM-SHA-256${iterations}:{b64(chosen)}${b64(stored_key)}:{b64(server_key)}"
 
 
+def url_query(paths: StackPaths) -> str:
+    """What a client URL of this stack needs beyond the address: on the secure stack,
+    ``sslmode=verify-full`` with the stack's CA (:mod:`ingest.devstack.postgres_tls`)."""
+    return tls_query(paths) if pg_mode(paths) == SECURE else ""
+
+
 def role_url(paths: StackPaths, port: int, role: str, database: str = DATABASE) -> str:
     """A URL that logs in as ``role`` (with its password when one is known)."""
     password = read_password(paths, role)
     who = f"{role}:{password}" if password else role
-    return f"postgresql://{who}@{HOST}:{port}/{database}"
+    return f"postgresql://{who}@{HOST}:{port}/{database}{url_query(paths)}"
 
 
-def shown_url(port: int, role: str, database: str = DATABASE) -> str:
+def shown_url(port: int, role: str, database: str = DATABASE, query: str = "") -> str:
     """The same address without the password: fit to print."""
-    return f"postgresql://{role}@{HOST}:{port}/{database}"
+    return f"postgresql://{role}@{HOST}:{port}/{database}{query}"
 
 
 def _verifier_literal(password: str) -> str:
@@ -125,7 +133,8 @@ async def superuser_connection(paths: StackPaths, port: int, within: float) -> a
         return await asyncpg.connect(
             role_url(paths, port, PG_SUPERUSER, "postgres"), timeout=within
         )
-    conn = await asyncpg.connect(shown_url(port, PG_SUPERUSER, "postgres"), timeout=within)
+    legacy = shown_url(port, PG_SUPERUSER, "postgres", url_query(paths))
+    conn = await asyncpg.connect(legacy, timeout=within)
     password = ensure_password(paths, PG_SUPERUSER)
     await conn.execute(f"ALTER ROLE {PG_SUPERUSER} PASSWORD {_verifier_literal(password)}")
     return conn

