@@ -8,11 +8,11 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 import pytest_asyncio
 
 from ingest.devstack import stack as local_stack
@@ -52,13 +52,13 @@ def _main_state_dir() -> Path:
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def secure_broker(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> AsyncIterator[SecureBroker]:
+async def secure_broker() -> AsyncIterator[SecureBroker]:
     """A second stack, ``up --secure`` (broker with SASL/SCRAM over TLS + ACLs, PostgreSQL
     over TLS only, migrated), with its own state folder (jars copied from the shared stack's
     when present, so no second download); stopped at the end of the session."""
-    state = tmp_path_factory.mktemp("secure-stack")
+    # Not under pytest's basetemp: its parent is 0700 and reset so by every pytest start, which
+    # PostgreSQL's system user could then no longer traverse (tempfile's folder it can).
+    state = Path(tempfile.mkdtemp(prefix="triage-secure-stack-"))
     libs = _main_state_dir() / "kafka" / "libs"
     if (libs / ".pom.sha256").exists():
         await asyncio.to_thread(shutil.copytree, libs, state / "kafka" / "libs")
@@ -70,3 +70,4 @@ async def secure_broker(
         )
     finally:
         await local_stack.down(state)
+        await asyncio.to_thread(shutil.rmtree, state, ignore_errors=True)
