@@ -116,6 +116,12 @@ class Settings(BaseSettings):
         description="Days the key and value of a practice_not_participating rejection are kept"
         " (then purged; the row and reason stay).",
     )
+    rejection_bytes_retention_days: int = Field(
+        90,
+        ge=1,
+        description="Days the key and value of every other rejection are kept (then purged;"
+        " the row, reason and detail stay; the DLQ topic keeps its own copy for its retention).",
+    )
     purge_interval_seconds: float = Field(
         3600.0, gt=0, description="How often the service purges expired rejection bytes."
     )

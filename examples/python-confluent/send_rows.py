@@ -43,11 +43,16 @@ def producer_config(bootstrap: str) -> dict[str, Any]:
     user = os.environ.get("TRIAGE_KAFKA_USERNAME")
     if user:
         config |= {
-            "security.protocol": "SASL_PLAINTEXT",
+            # TLS unless told otherwise; the broker's CA as a PEM file when the system's
+            # trust store does not hold it (e.g. the secure local stack's own CA)
+            "security.protocol": os.environ.get("TRIAGE_KAFKA_SECURITY_PROTOCOL", "SASL_SSL"),
             "sasl.mechanism": "SCRAM-SHA-512",
             "sasl.username": user,
             "sasl.password": os.environ.get("TRIAGE_KAFKA_PASSWORD", ""),
         }
+        ca_file = os.environ.get("TRIAGE_KAFKA_CA_FILE")
+        if ca_file:
+            config["ssl.ca.location"] = ca_file
     return config
 
 

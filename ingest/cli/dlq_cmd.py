@@ -13,7 +13,7 @@ from ingest.cli.common import database, run_async, settings, shown
 from ingest.contract.model import Reason
 from ingest.kafka import make_producer
 from ingest.ops.replay import Replayed, ReplayFilter, replay, replay_outcomes
-from ingest.ops.retention import purge_not_participating
+from ingest.ops.retention import Purged, purge_rejection_bytes
 
 dlq_app = typer.Typer(help="See and replay rejected events.")
 console = Console()
@@ -116,25 +116,45 @@ def purge(
         int | None,
         typer.Option(
             min=0,
-            help="Purge rejections received more than this many days ago (default:"
-            " INGEST_NOT_PARTICIPATING_RETENTION_DAYS).",
+            help="Purge practice_not_participating rejections received more than this many"
+            " days ago (default: INGEST_NOT_PARTICIPATING_RETENTION_DAYS).",
+        ),
+    ] = None,
+    others_older_than_days: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Purge every other rejection received more than this many days ago"
+            " (default: INGEST_REJECTION_BYTES_RETENTION_DAYS).",
         ),
     ] = None,
 ) -> None:
-    """Purge the key and value of practice_not_participating rejections past their retention
-    (the row, reason and detail stay; a purged rejection can no longer be replayed). The
-    service does the same every INGEST_PURGE_INTERVAL_SECONDS."""
+    """Purge the key and value of rejections past their retention (the row, reason and detail
+    stay; a purged rejection can no longer be replayed). The service does the same every
+    INGEST_PURGE_INTERVAL_SECONDS."""
     cfg = settings()
     days = cfg.not_participating_retention_days if older_than_days is None else older_than_days
+    other_days = (
+        cfg.rejection_bytes_retention_days
+        if others_older_than_days is None
+        else others_older_than_days
+    )
 
-    async def go() -> int:
+    async def go() -> Purged:
         async with database(cfg) as conn:
-            return await purge_not_participating(conn, dt.timedelta(days=days))
+            return await purge_rejection_bytes(
+                conn, dt.timedelta(days=days), dt.timedelta(days=other_days)
+            )
 
     purged = run_async(go())
     console.print(
-        f"purged the key and value of {purged} practice_not_participating rejections"
-        f" received more than {days} days ago",
+        f"purged the key and value of {purged.not_participating} practice_not_participating"
+        f" rejections received more than {days} days ago",
+        markup=False,
+    )
+    console.print(
+        f"purged the key and value of {purged.other} other rejections received more than"
+        f" {other_days} days ago",
         markup=False,
     )
 

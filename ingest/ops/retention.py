@@ -1,6 +1,8 @@
-"""Purging the bytes of ``practice_not_participating`` rejections after their retention period
-(contract v1.1 section 6): key and value become NULL, ``bytes_purged_at`` is set; the row, its
-reason and detail stay. A purged rejection can no longer be replayed.
+"""Purging the bytes of rejections after their retention period: ``practice_not_participating``
+ones after ``not_participating_retention_days`` (contract v1.1 section 6, default 30), every
+other reason after ``rejection_bytes_retention_days`` (default 90; issue 14: rejections must not
+grow without bound). Key and value become NULL, ``bytes_purged_at`` is set; the row, its reason
+and detail stay. A purged rejection can no longer be replayed.
 
 Run by the service every ``purge_interval_seconds`` (:class:`PurgeSchedule`) and by
 ``ingest dlq purge``.
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from dataclasses import dataclass
 
 import asyncpg
 
@@ -23,15 +26,46 @@ log = logging.getLogger(__name__)
 _PURGE_SQL = """
 UPDATE triage.rejected_events
 SET key = NULL, value = NULL, bytes_purged_at = clock_timestamp()
-WHERE reason = $1 AND bytes_purged_at IS NULL AND received_at < clock_timestamp() - $2::interval
+WHERE (reason = $1) = $2 AND bytes_purged_at IS NULL
+  AND received_at < clock_timestamp() - $3::interval
 """
+
+NOT_PARTICIPATING = Reason.PRACTICE_NOT_PARTICIPATING.value
+
+
+@dataclass(frozen=True)
+class Purged:
+    """How many rejections lost their bytes in one purge."""
+
+    not_participating: int
+    other: int
+
+    @property
+    def total(self) -> int:
+        return self.not_participating + self.other
 
 
 async def purge_not_participating(conn: asyncpg.Connection, retention: dt.timedelta) -> int:
     """Purge the bytes of practice_not_participating rejections received more than
     ``retention`` ago; returns how many were purged."""
-    status: str = await conn.execute(_PURGE_SQL, Reason.PRACTICE_NOT_PARTICIPATING.value, retention)
+    status: str = await conn.execute(_PURGE_SQL, NOT_PARTICIPATING, True, retention)
     return int(status.rsplit(" ", 1)[-1])
+
+
+async def purge_other_rejections(conn: asyncpg.Connection, retention: dt.timedelta) -> int:
+    """Purge the bytes of every other rejection received more than ``retention`` ago."""
+    status: str = await conn.execute(_PURGE_SQL, NOT_PARTICIPATING, False, retention)
+    return int(status.rsplit(" ", 1)[-1])
+
+
+async def purge_rejection_bytes(
+    conn: asyncpg.Connection, not_participating: dt.timedelta, other: dt.timedelta
+) -> Purged:
+    """Both purges, each past its own retention."""
+    return Purged(
+        await purge_not_participating(conn, not_participating),
+        await purge_other_rejections(conn, other),
+    )
 
 
 class PurgeSchedule:
@@ -52,18 +86,23 @@ class PurgeSchedule:
             await asyncio.wait([self._task])
             self._task = None
 
-    async def run_once(self) -> int:
-        retention = dt.timedelta(days=self._settings.not_participating_retention_days)
-        conn = await connect(self._settings.database())
+    async def run_once(self) -> Purged:
+        cfg = self._settings
+        not_participating = dt.timedelta(days=cfg.not_participating_retention_days)
+        other = dt.timedelta(days=cfg.rejection_bytes_retention_days)
+        conn = await connect(cfg.database())
         try:
-            purged = await purge_not_participating(conn, retention)
+            purged = await purge_rejection_bytes(conn, not_participating, other)
         finally:
             await conn.close()
-        if purged:
+        if purged.total:
             log.info(
-                "purged the bytes of %d practice_not_participating rejections older than %s",
-                purged,
-                retention,
+                "purged the bytes of %d practice_not_participating rejections older than %s"
+                " and of %d other rejections older than %s",
+                purged.not_participating,
+                not_participating,
+                purged.other,
+                other,
             )
         self.runs += 1
         return purged

@@ -181,9 +181,10 @@ async def test_the_purge_command_drops_old_bytes_and_keeps_rows_and_reasons(
     )
     assert await bytes_of_rejections(pg) == [
         (REASON, False, True),  # past the 30 days
-        ("activity_date_out_of_range", True, False),  # another reason: kept
+        ("activity_date_out_of_range", True, False),  # another reason: kept 90 days
         (REASON, True, False),  # recent: kept
     ]
+    assert "of 0 other rejections received more than 90 days ago" in purged.stdout
     replayed = await run_cli("dlq", "replay", "--reason", REASON, env=cli_env(fast))
     assert "1 rejected events re-submitted" in replayed.stdout  # the purged one cannot be
 
@@ -206,3 +207,28 @@ async def test_the_service_purges_on_its_schedule(
             return await bytes_of_rejections(pg) == [(REASON, False, True)]
 
         await wait_until(purged, within=30, what="the service's purge")
+
+
+async def test_the_bytes_of_other_rejections_are_purged_after_their_own_retention(
+    fast: Settings, pg: asyncpg.Connection, token: str
+) -> None:
+    """Issue 14: rejections must not grow without bound. Every reason's bytes go after
+    INGEST_REJECTION_BYTES_RETENTION_DAYS (90 by default); the row, reason and detail stay."""
+    supplier = f"{token}-askmygp"
+    topic = await register_with_topic(pg, fast, supplier)
+    day = yesterday()
+    async with running(fast):
+        await send(fast, topic, supplier, "A81001", day + dt.timedelta(days=5))  # future date
+        await wait_consumed(pg, fast, [topic])
+    await backdate(pg, 89)
+    kept = await run_cli("dlq", "purge", env=cli_env(fast))
+    assert "of 0 other rejections received more than 90 days ago" in kept.stdout, kept.output
+    assert await bytes_of_rejections(pg) == [("activity_date_out_of_range", True, False)]
+
+    await backdate(pg, 91)
+    purged = await run_cli("dlq", "purge", env=cli_env(fast))
+    assert purged.code == 0, purged.output
+    assert "of 1 other rejections received more than 90 days ago" in purged.stdout
+    assert await bytes_of_rejections(pg) == [("activity_date_out_of_range", False, True)]
+    detail = await pg.fetchval("SELECT detail FROM triage.rejected_events")
+    assert "activity_date" in detail  # the reason's detail stays

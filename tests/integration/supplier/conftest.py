@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import AsyncIterator
@@ -14,13 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest_asyncio
+from pydantic import SecretStr
 
+from ingest.contract.outcomes import feedback_topic
 from ingest.devstack import stack as local_stack
+from ingest.security.acls import supplier_user
+from ingest.security.credentials import Credentials
 from ingest.settings import Settings
 from tests.conftest import REPO_ROOT
 from tests.support.cli import CliResult, cli_env, run_cli
 
-__all__ = ["CliResult", "cli_env", "run_cli"]
+__all__ = ["CliResult", "SecureBroker", "add_with_credentials", "cli_env", "run_cli"]
 
 
 # --------------------------------------------------------------------------------------
@@ -71,3 +76,18 @@ async def secure_broker() -> AsyncIterator[SecureBroker]:
     finally:
         await local_stack.down(state)
         await asyncio.to_thread(shutil.rmtree, state, ignore_errors=True)
+
+
+async def add_with_credentials(settings: Settings, broker: SecureBroker, supplier: str) -> Settings:
+    """``ingest suppliers add --credentials`` as the admin; the supplier's client settings."""
+    added = await run_cli(
+        "suppliers", "add", supplier, "--name", supplier.upper(), "--credentials",
+        env=cli_env(broker.admin(settings)),
+    )  # fmt: skip
+    assert added.code == 0, added.output
+    assert f"created feedback topic {feedback_topic(supplier)}" in added.stdout
+    (password,) = re.findall(r"INGEST_SASL_PASSWORD=(\S+)", added.stdout)
+    credentials = Credentials(
+        supplier_user(supplier), SecretStr(password), broker.security.admin.cafile
+    )
+    return credentials.settings(settings.model_copy(update={"kafka_bootstrap": broker.bootstrap}))

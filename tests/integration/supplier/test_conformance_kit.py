@@ -7,6 +7,7 @@ topic and checked row by row."""
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest_asyncio
 from ingest.clock import local_today, system_clock
 from ingest.contract.model import Reason
 from ingest.contract.schemas import schemas_dir
+from ingest.kafka import ensure_topics
 from ingest.settings import Settings
 from ingest.supplier.conformance import KitRow, make_rows, verdicts, write_rows
 from ingest.supplier.counts import DailyCounts
@@ -27,7 +29,7 @@ from tests.conftest import REPO_ROOT
 from tests.support.outcomes import wait_outbox_empty
 from tests.support.service import running, wait_consumed
 
-from .conftest import cli_env, run_cli
+from .conftest import SecureBroker, add_with_credentials, cli_env, run_cli
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -36,10 +38,13 @@ CONFLUENT_KIT = REPO_ROOT / "examples" / "python-confluent" / "send_rows.py"
 SCHEMA_V1 = schemas_dir() / "daily_practice_requests.v1.avsc"
 
 
-async def _run(*cmd: str, cwd: Path | None = None, within: float = 300) -> str:
+async def _run(
+    *cmd: str, cwd: Path | None = None, within: float = 300, env: dict[str, str] | None = None
+) -> str:
     proc = await asyncio.create_subprocess_exec(
         *cmd,
         cwd=cwd,
+        env=None if env is None else os.environ | env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
         stdin=asyncio.subprocess.DEVNULL,
@@ -68,6 +73,7 @@ async def _add_supplier(settings: Settings, supplier: str) -> str:
 
 def _rows(supplier: str, folder: Path) -> tuple[list[KitRow], Path]:
     rows = make_rows(supplier, local_today(system_clock(), "Europe/London"))
+    folder.mkdir(parents=True, exist_ok=True)
     path = folder / "rows.csv"
     write_rows(rows, path)
     return rows, path
@@ -163,3 +169,64 @@ async def test_the_projects_producer_sends_or_refuses_each_row_as_the_contract_s
     wrong = [f"{v.row.case}: expected {v.row.expected}, got {v.got}" for v in results if not v.ok]
     assert not wrong, wrong
     assert len(results) == 14
+
+
+def _supplier_env(as_supplier: Settings) -> dict[str, str]:
+    """The examples' own variables: the supplier's user and password, the broker's CA."""
+    assert as_supplier.sasl_username and as_supplier.sasl_password
+    assert as_supplier.kafka_ssl_cafile is not None
+    return {
+        "TRIAGE_KAFKA_USERNAME": as_supplier.sasl_username,
+        "TRIAGE_KAFKA_PASSWORD": as_supplier.sasl_password.get_secret_value(),
+        "TRIAGE_KAFKA_CA_FILE": str(as_supplier.kafka_ssl_cafile),
+    }
+
+
+@pytest.mark.security
+async def test_both_example_clients_send_over_sasl_ssl_with_the_supplier_s_credentials(
+    settings: Settings,
+    pg: asyncpg.Connection,
+    token: str,
+    tmp_path: Path,
+    java_kit: Path,
+    schema_registry_url: str,
+    secure_broker: SecureBroker,
+) -> None:
+    """The secure stack serves suppliers SASL_SSL only: the Java and confluent-kafka examples
+    connect with the supplier's user, verify the broker against its CA, and every row passes."""
+    java, ck = f"{token}-java", f"{token}-ck"
+    as_java = await add_with_credentials(settings, secure_broker, java)
+    as_ck = await add_with_credentials(settings, secure_broker, ck)
+    await ensure_topics(secure_broker.admin(settings), [settings.dlq_topic], 1)
+    java_rows, java_file = _rows(java, tmp_path / "java")
+    ck_rows, ck_file = _rows(ck, tmp_path / "ck")
+    sent = await _run(
+        "java", "-jar", str(java_kit), "--bootstrap", secure_broker.bootstrap,
+        "--topic", f"triage.daily.{java}", "--schema", str(SCHEMA_V1), "--rows", str(java_file),
+        env=_supplier_env(as_java),
+    )  # fmt: skip
+    assert "sent 15 records" in sent
+    sent = await _run(
+        sys.executable, str(CONFLUENT_KIT), "--bootstrap", secure_broker.bootstrap,
+        "--topic", f"triage.daily.{ck}", "--registry", schema_registry_url,
+        "--schema", str(SCHEMA_V1), "--rows", str(ck_file),
+        env=_supplier_env(as_ck),
+    )  # fmt: skip
+    assert "sent 15 records" in sent
+    service = secure_broker.consumer(settings).model_copy(
+        update={"schema_registry_url": schema_registry_url}
+    )
+    admin = secure_broker.admin(settings)
+    async with running(service):
+        await wait_consumed(pg, admin, [f"triage.daily.{java}", f"triage.daily.{ck}"])
+        await wait_outbox_empty(pg)
+    for supplier, as_supplier, rows_file in ((java, as_java, java_file), (ck, as_ck, ck_file)):
+        env = cli_env(as_supplier)
+        del env["INGEST_DATABASE_URL"]  # the supplier's credentials alone
+        checked = await run_cli(
+            "conformance", "check", str(rows_file), "--supplier", supplier, "--within", "30",
+            env=env,
+        )  # fmt: skip
+        assert checked.code == 0, checked.output
+        assert "15 of 15 rows as the contract says" in checked.stdout
+    assert len(java_rows) == len(ck_rows) == 15

@@ -5,7 +5,6 @@ alone, and another supplier's credentials cannot read them."""
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from pathlib import Path
 
@@ -14,14 +13,11 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import TopicAuthorizationFailedError
-from pydantic import SecretStr
 
 from ingest.contract.model import Outcome, topic_for
 from ingest.contract.outcomes import feedback_topic
 from ingest.devstack.kafka_config import REAUTH_MS
 from ingest.kafka import client_options, ensure_topics, make_producer
-from ingest.security.acls import supplier_user
-from ingest.security.credentials import Credentials
 from ingest.settings import Settings
 from ingest.supplier.counts import DailyCounts
 from ingest.supplier.producer import SupplierProducer
@@ -30,24 +26,9 @@ from tests.support.kafka import end_offsets
 from tests.support.outcomes import read_outcomes, wait_outbox_empty
 from tests.support.service import running, wait_consumed
 
-from .conftest import SecureBroker, cli_env, run_cli
+from .conftest import SecureBroker, add_with_credentials, cli_env, run_cli
 
 pytestmark = pytest.mark.security
-
-
-async def add_with_credentials(settings: Settings, broker: SecureBroker, supplier: str) -> Settings:
-    """``ingest suppliers add --credentials`` as the admin; the supplier's client settings."""
-    added = await run_cli(
-        "suppliers", "add", supplier, "--name", supplier.upper(), "--credentials",
-        env=cli_env(broker.admin(settings)),
-    )  # fmt: skip
-    assert added.code == 0, added.output
-    assert f"created feedback topic {feedback_topic(supplier)}" in added.stdout
-    (password,) = re.findall(r"INGEST_SASL_PASSWORD=(\S+)", added.stdout)
-    credentials = Credentials(
-        supplier_user(supplier), SecretStr(password), broker.security.admin.cafile
-    )
-    return credentials.settings(settings.model_copy(update={"kafka_bootstrap": broker.bootstrap}))
 
 
 async def test_only_the_supplier_reads_its_feedback_topic(

@@ -97,7 +97,16 @@ public final class SendDailyCounts {
     String user = System.getenv("TRIAGE_KAFKA_USERNAME");
     if (user != null && !user.isEmpty()) {
       String password = System.getenv("TRIAGE_KAFKA_PASSWORD");
-      props.put("security.protocol", "SASL_PLAINTEXT");
+      // SASL_SSL (TLS) unless told otherwise; the broker's CA as a PEM file when it is not
+      // in the JVM's trust store (e.g. the secure local stack's own CA).
+      props.put(
+          "security.protocol",
+          System.getenv().getOrDefault("TRIAGE_KAFKA_SECURITY_PROTOCOL", "SASL_SSL"));
+      String caFile = System.getenv("TRIAGE_KAFKA_CA_FILE");
+      if (caFile != null && !caFile.isEmpty()) {
+        props.put("ssl.truststore.type", "PEM");
+        props.put("ssl.truststore.location", caFile);
+      }
       props.put("sasl.mechanism", "SCRAM-SHA-512");
       props.put(
           "sasl.jaas.config",
