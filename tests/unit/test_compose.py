@@ -10,10 +10,23 @@ import pytest
 import yaml
 
 from ingest.kafka import DEAD_LETTER_TOPIC
+from ingest.security.acls import ADMIN_USER, CONSUMER_USER, PatternType, consumer_acls
+from ingest.security.scram import SCRAM_MECHANISM
 from ingest.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE = REPO / "docker-compose.yml"
+KAFKA_DEPLOY = REPO / "deploy/kafka"
+
+
+def broker_properties() -> dict[str, str]:
+    """deploy/kafka/server.properties: the compose broker's settings (start.sh adds logins)."""
+    pairs = (
+        line.split("=", 1)
+        for line in (KAFKA_DEPLOY / "server.properties").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    )
+    return {key.strip(): value.strip() for key, value in pairs}
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +84,7 @@ def test_service_and_migration_reach_kafka_and_postgres_of_the_file(
         env = environment(svc[name])
         assert re.fullmatch(r"postgresql://[^@]+@postgres:5432/\w+", env["INGEST_DATABASE_URL"])
     bootstrap = environment(svc["ingest"])["INGEST_KAFKA_BOOTSTRAP"]
-    kafka_env = environment(svc["kafka"])
-    assert f"://{bootstrap}" in kafka_env["KAFKA_ADVERTISED_LISTENERS"]
+    assert f"://{bootstrap}" in broker_properties()["advertised.listeners"]
     assert svc["ingest"].get("build") == "." and svc["migrate"].get("build") == "."
     assert svc["migrate"]["entrypoint"] == ["ingest", "migrate"]
 
@@ -88,13 +100,15 @@ def test_metrics_port_is_the_settings_default(compose: dict[str, Any]) -> None:
 def test_kafka_is_a_single_kraft_node_of_apache_kafka_4(compose: dict[str, Any]) -> None:
     kafka = services(compose)["kafka"]
     assert re.fullmatch(r"apache/kafka:4\.\d+\.\d+", kafka["image"])
-    env = environment(kafka)
-    assert set(env["KAFKA_PROCESS_ROLES"].split(",")) == {"broker", "controller"}
-    assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"].startswith(f"{env['KAFKA_NODE_ID']}@")
-    assert "ZOOKEEPER" not in " ".join(env).upper()
-    assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
-    assert env["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"] == "1"
+    props = broker_properties()
+    assert set(props["process.roles"].split(",")) == {"broker", "controller"}
+    assert props["controller.quorum.voters"].startswith(f"{props['node.id']}@")
+    assert "zookeeper" not in " ".join(props).lower()
+    assert props["auto.create.topics.enable"] == "false"
+    assert props["offsets.topic.replication.factor"] == "1"
     assert 9092 in container_ports(kafka)
+    assert kafka["entrypoint"] == ["/bin/sh", "/triage/start.sh"]
+    assert "./deploy/kafka:/triage:ro" in kafka["volumes"]
 
 
 def kafka_topics_options(command: list[str]) -> tuple[dict[str, str], dict[str, str]]:
@@ -167,8 +181,10 @@ def test_no_password_is_written_in_the_file(compose: dict[str, Any]) -> None:
                 assert SECRET.fullmatch(password), f"{name}: {key} has a password"
     assert environment(services(compose)["grafana"])["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
     generator = (REPO / "deploy/compose-env.sh").read_text()
+    generated = re.search(r'SECRETS="([^"]*)"', generator)
+    assert generated is not None and 'echo "$name=$(secret)"' in generator
     for secret in set(SECRET.findall(COMPOSE.read_text())):
-        assert f'echo "{secret}=$(secret)"' in generator, secret
+        assert secret in generated[1].split(), secret
 
 
 @pytest.mark.security
@@ -180,6 +196,101 @@ def test_every_published_port_is_bound_to_this_machine_only(compose: dict[str, A
     assert published
     for name, port in published:
         assert port.startswith("127.0.0.1:"), f"{name} publishes {port} on every interface"
+    for name, service in services(compose).items():  # host networking would bypass ports:
+        assert service.get("network_mode") is None, f"{name} uses network_mode"
+
+
+def listener_protocols(props: dict[str, str]) -> dict[str, str]:
+    """Each listener of ``listeners`` with its security protocol (the map's)."""
+    mapping = dict(
+        item.split(":", 1) for item in props["listener.security.protocol.map"].split(",")
+    )
+    names = [item.split("://", 1)[0] for item in props["listeners"].split(",")]
+    return {name: mapping.get(name, name) for name in names}  # unmapped: the name is the protocol
+
+
+@pytest.mark.security
+def test_kafka_has_no_listener_without_sasl_scram_and_acls(compose: dict[str, Any]) -> None:
+    """Issue 14, finding 11: Kafka in compose had no authentication (PLAINTEXT listeners)."""
+    props = broker_properties()
+    protocols = listener_protocols(props)
+    assert protocols and all(p.startswith("SASL_") for p in protocols.values()), protocols
+    controllers = set(props["controller.listener.names"].split(","))
+    clients = {name for name in protocols if name not in controllers}
+    assert clients, protocols
+    assert props["sasl.enabled.mechanisms"] == SCRAM_MECHANISM
+    for name in clients:  # suppliers and the service: SCRAM-SHA-512, as on the secure stack
+        assert props[f"listener.name.{name.lower()}.sasl.enabled.mechanisms"] == SCRAM_MECHANISM
+    assert props["authorizer.class.name"].endswith("StandardAuthorizer")
+    assert props["allow.everyone.if.no.acl.found"] == "false"
+    assert props["super.users"].split(";")[0] == f"User:{ADMIN_USER}"
+    # the published port is a client listener's
+    published = container_ports(services(compose)["kafka"])
+    listening = {
+        int(item.rsplit(":", 1)[1]): item.split("://", 1)[0]
+        for item in props["listeners"].split(",")
+    }
+    assert published and all(listening[port] in clients for port in published)
+
+
+@pytest.mark.security
+def test_kafka_users_are_the_secure_stacks_with_generated_passwords(
+    compose: dict[str, Any],
+) -> None:
+    svc = services(compose)
+    env = environment(svc["ingest"])
+    assert env["INGEST_SECURITY_PROTOCOL"].startswith("SASL_")
+    assert env["INGEST_SASL_USERNAME"] == CONSUMER_USER
+    assert SECRET.fullmatch(env["INGEST_SASL_PASSWORD"])
+    assert env["INGEST_KAFKA_BOOTSTRAP"] == "kafka:19092"
+    start = (KAFKA_DEPLOY / "start.sh").read_text()
+    for user, variable in ((ADMIN_USER, "ADMIN"), (CONSUMER_USER, "CONSUMER")):
+        scram = f'"{SCRAM_MECHANISM}=[name={user},password=$TRIAGE_KAFKA_{variable}_PASSWORD]"'
+        assert scram in start, user
+        assert f"TRIAGE_KAFKA_{variable}_PASSWORD" in environment(svc["kafka"])
+    # passwords reach the storage tool through an argument file, never its command line
+    assert '"@$args"' in start and "kafka-storage.sh" not in start
+
+
+def acl_lines(script: str) -> set[tuple[str, str, str, str]]:
+    """(resource type, name, pattern, operation) of each ``acl ...`` line of init.sh."""
+    found = set()
+    for line in script.splitlines():
+        words = line.split()
+        if not words or words[0] != "acl":
+            continue
+        options = dict(zip(words[1::2], words[2::2], strict=True))
+        kind = "topic" if "--topic" in options else "group"
+        found.add(
+            (
+                kind,
+                options[f"--{kind}"],
+                options["--resource-pattern-type"],
+                options["--operation"].lower(),
+            )
+        )
+    return found
+
+
+@pytest.mark.security
+def test_kafka_init_grants_the_service_exactly_its_acls(compose: dict[str, Any]) -> None:
+    init = services(compose)["kafka-init"]
+    assert init["entrypoint"] == ["/bin/sh", "/triage/init.sh"]
+    script = (KAFKA_DEPLOY / "init.sh").read_text()
+    assert "--allow-principal User:triage-ingest" in script
+    defaults = Settings.model_fields
+    wanted = {
+        (
+            acl.resource_type.name.lower(),
+            acl.resource_name,
+            "prefixed" if acl.pattern is PatternType.PREFIXED else "literal",
+            acl.operation.name.lower(),
+        )
+        for acl in consumer_acls(
+            CONSUMER_USER, defaults["consumer_group"].default, defaults["dlq_topic"].default
+        )
+    }
+    assert acl_lines(script) == wanted
 
 
 def test_prometheus_mounts_the_deploy_files_and_scrapes_the_service(
