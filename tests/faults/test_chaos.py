@@ -77,8 +77,11 @@ class Feeder:
             self.failed_attempts += await produce(self._settings, wave)
             self.produced += len(wave)
 
-    async def run(self, gap: float) -> None:
-        while self._waves:
+    async def run(self, gap: float, reserve: int) -> None:
+        """A wave every ``gap`` seconds, leaving ``reserve`` waves for the phases that need
+        traffic of their own (on a slow machine the timer would otherwise use them all up
+        before those phases start, and a phase waiting for a batch transaction finds none)."""
+        while len(self._waves) > reserve:
             await self.next_wave()
             await asyncio.sleep(gap)
 
@@ -198,7 +201,8 @@ async def test_sigkills_broker_restart_and_postgres_outage_lose_and_repeat_nothi
     background: asyncio.Task[None] | None = None
     try:
         await run.feeder.next_wave()
-        background = asyncio.create_task(run.feeder.run(gap=1.5))
+        # the phases after the timer's start take up to 6 waves of their own (4 + 1 + 1)
+        background = asyncio.create_task(run.feeder.run(gap=1.5, reserve=8))
         await run.random_kills()
         first, second = await run.transaction_kills()
         await run.rebalance_kills([first, second])
