@@ -1,5 +1,6 @@
-"""A TCP forwarder on 127.0.0.1 that a test can cut and restore: a real server behind it
-becomes unreachable (connections refused, open ones closed) and reachable again."""
+"""A TCP forwarder on 127.0.0.1 (or another loopback address) that a test can cut and restore:
+a real server behind it becomes unreachable (connections refused, open ones closed) and
+reachable again."""
 
 from __future__ import annotations
 
@@ -9,14 +10,15 @@ from collections.abc import AsyncIterator
 
 
 class TcpProxy:
-    def __init__(self, target_host: str, target_port: int) -> None:
+    def __init__(self, target_host: str, target_port: int, listen_host: str = "127.0.0.1") -> None:
         self._target = (target_host, target_port)
+        self.host = listen_host
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self.port = 0
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+        self._server = await asyncio.start_server(self._serve, self.host, self.port)
         self.port = int(self._server.sockets[0].getsockname()[1])
 
     async def cut(self) -> None:
@@ -58,8 +60,10 @@ class TcpProxy:
 
 
 @contextlib.asynccontextmanager
-async def tcp_proxy(target_host: str, target_port: int) -> AsyncIterator[TcpProxy]:
-    proxy = TcpProxy(target_host, target_port)
+async def tcp_proxy(
+    target_host: str, target_port: int, listen_host: str = "127.0.0.1"
+) -> AsyncIterator[TcpProxy]:
+    proxy = TcpProxy(target_host, target_port, listen_host)
     await proxy.start()
     try:
         yield proxy

@@ -2,7 +2,8 @@
 session's ``secure_broker`` stack). Its server runs from a PostgreSQL built with SSL, serves
 TLS only with a certificate of the stack's CA, and its stack.env gives every client
 ``sslmode=verify-full`` with that CA: the service and the commands work with it, a connection
-without TLS is refused, and so is one that verifies against another CA."""
+without TLS is refused, and so is one that verifies against another CA or reaches the server
+by a name its certificate does not carry."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from tests.events import encoded, event, key_of
 from tests.support.polling import wait_until
 from tests.support.service import sample, serving
 from tests.support.suppliers import register
+from tests.support.tcp_proxy import tcp_proxy
 
 from .conftest import SecureBroker, cli_env, run_cli
 
@@ -81,6 +83,26 @@ async def test_a_client_verifying_against_another_ca_is_refused(
     )
     with pytest.raises(ssl.SSLCertVerificationError, match="certificate verify failed"):
         await asyncpg.connect(url, timeout=10)
+
+
+async def test_a_client_reaching_the_server_by_another_host_name_is_refused(
+    secure_broker: SecureBroker,
+) -> None:
+    """The certificate names 127.0.0.1 and localhost: the same server reached as 127.0.0.2
+    (a forwarder on that loopback address) fails verify-full on the host name alone."""
+    url = urlsplit(secure_broker.addresses.database_url)
+    assert url.port is not None
+    async with tcp_proxy("127.0.0.1", url.port, listen_host="127.0.0.2") as proxy:
+        userinfo = url.netloc.rpartition("@")[0]
+        other = urlunsplit(url._replace(netloc=f"{userinfo}@127.0.0.2:{proxy.port}"))
+        with pytest.raises(ssl.SSLCertVerificationError, match="IP address mismatch"):
+            await asyncpg.connect(other, timeout=10)
+        # the same route without the host name check (verify-ca) reaches the server
+        conn = await asyncpg.connect(other.replace("verify-full", "verify-ca"), timeout=10)
+        try:
+            assert await tls_in_use(conn)
+        finally:
+            await conn.close()
 
 
 async def test_the_service_stores_and_reports_through_verify_full(
