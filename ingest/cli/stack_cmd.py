@@ -54,8 +54,10 @@ def stack_up(
         bool,
         typer.Option(
             "--secure",
-            help="Kafka with SASL/SCRAM-SHA-512 and ACLs (StandardAuthorizer); credentials in"
-            " <state_dir>/secrets/.",
+            help="Kafka with SASL/SCRAM-SHA-512 over TLS and ACLs (StandardAuthorizer),"
+            " PostgreSQL over TLS only (a PostgreSQL built with SSL: apt-get install postgresql,"
+            " or INGEST_STACK_POSTGRES_BIN); database URLs with sslmode=verify-full;"
+            " credentials in <state_dir>/secrets/.",
         ),
     ] = False,
     registry: Annotated[
