@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import asyncpg
@@ -71,9 +72,15 @@ def outcome_of(row: asyncpg.Record) -> SubmissionOutcome:
 class OutcomeRelay:
     """Runs beside the consumer (same producer), until stopped."""
 
-    def __init__(self, settings: Settings, producer: AIOKafkaProducer) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        producer: AIOKafkaProducer,
+        on_sent: Callable[[Counter[str]], None] | None = None,
+    ) -> None:
         self._settings = settings
         self._producer = producer
+        self._on_sent = on_sent  # told how many outcomes of each supplier were acknowledged
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._conn: asyncpg.Connection | None = None
@@ -139,6 +146,9 @@ class OutcomeRelay:
             if acknowledged:
                 await self._delete(conn, acknowledged)
         self.sent += len(acknowledged)
+        if acknowledged and self._on_sent is not None:
+            done = set(acknowledged)
+            self._on_sent(Counter(r["supplier_id"] for r in sendable if r["outbox_id"] in done))
         return len(acknowledged)
 
     async def _delete(self, conn: asyncpg.Connection, outbox_ids: list[int]) -> None:

@@ -138,7 +138,9 @@ class IngestService:
             except RetryStoppedError:
                 return
             await ensure_dead_letter_topic(self.settings)
-            self._relay = OutcomeRelay(self.settings, self.producer)
+            self._relay = OutcomeRelay(
+                self.settings, self.producer, on_sent=self.metrics.count_relayed
+            )
             self._relay.start()
             while not self.stopping:
                 await self._poll_once()
@@ -355,7 +357,7 @@ async def serve(settings: Settings, service: IngestService | None = None) -> int
         service.clock,
         lag_source=lambda: kafka_lag(service.kafka_consumer),
     )
-    purge = PurgeSchedule(settings)
+    purge = PurgeSchedule(settings, on_purged=service.metrics.count_purged)
     try:
         http = await start_http_server(settings, service, refresher)
     except OSError as exc:

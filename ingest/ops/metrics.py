@@ -50,6 +50,10 @@ VOLUME_ANOMALY = "triage_supplier_volume_anomaly"
 VOLUME_CHANGE = "triage_supplier_volume_change_ratio"
 PRACTICE_VOLUME_ANOMALIES = "triage_supplier_practice_volume_anomalies"
 OUTBOX_PENDING = "triage_outcome_outbox_pending"
+OUTCOMES_RELAYED = "triage_outcomes_relayed_total"
+# Addition (issue 14): retention of rejection bytes.
+REJECTION_BYTES_PURGED = "triage_rejection_bytes_purged_total"
+PURGE_KINDS = ("not_participating", "other")
 
 # From a file pushed minutes after it was generated up to a day-old backlog being caught up.
 INGEST_DELAY_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400)
@@ -72,6 +76,15 @@ class StoredBatch(Protocol):
     def store_seconds(self) -> float: ...
     @property
     def stored_revisions(self) -> Sequence[tuple[str, dt.datetime]]: ...
+
+
+class PurgeCounts(Protocol):
+    """What one purge of rejection bytes reports (ingest.ops.retention.Purged)."""
+
+    @property
+    def not_participating(self) -> int: ...
+    @property
+    def other(self) -> int: ...
 
 
 class IngestMetrics:
@@ -211,6 +224,22 @@ class IngestMetrics:
             ["supplier"],
             registry=r,
         )
+        self.outcomes_relayed = Counter(
+            OUTCOMES_RELAYED,
+            "Submission outcomes acknowledged by the broker on the suppliers' feedback topics"
+            " (and deleted from the outbox).",
+            ["supplier"],
+            registry=r,
+        )
+        self.rejection_bytes_purged = Counter(
+            REJECTION_BYTES_PURGED,
+            "Rejections whose key and value were purged after their retention (row, reason"
+            " and detail stay); kind: not_participating or other.",
+            ["kind"],
+            registry=r,
+        )
+        for kind in PURGE_KINDS:
+            self.rejection_bytes_purged.labels(kind)
         self.unknown_practices = UnknownPracticesGauge(r)
         self._registered: frozenset[str] = frozenset()
         self._volume_reading: list[VolumeAssessment] = []
@@ -257,6 +286,16 @@ class IngestMetrics:
         """Count a committed batch's records whose key disagrees with their body."""
         for supplier, n in counts.items():
             self.key_mismatches.labels(self.label(supplier)).inc(n)
+
+    def count_relayed(self, counts: Mapping[str, int]) -> None:
+        """Count the outcomes the relay got acknowledged, per supplier."""
+        for supplier, n in counts.items():
+            self.outcomes_relayed.labels(self.label(supplier)).inc(n)
+
+    def count_purged(self, purged: PurgeCounts) -> None:
+        """Count one purge's rejections that lost their bytes."""
+        self.rejection_bytes_purged.labels("not_participating").inc(purged.not_participating)
+        self.rejection_bytes_purged.labels("other").inc(purged.other)
 
     def set_status(self, supplier: str, status: FreshnessStatus) -> None:
         """One-hot freshness status of a registered supplier (ignored for any other id)."""

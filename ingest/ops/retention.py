@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import asyncpg
@@ -71,8 +72,11 @@ async def purge_rejection_bytes(
 class PurgeSchedule:
     """The service's purge timer (first run at start-up, then every interval)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, on_purged: Callable[[Purged], None] | None = None
+    ) -> None:
         self._settings = settings
+        self._on_purged = on_purged  # e.g. the metrics' triage_rejection_bytes_purged_total
         self._task: asyncio.Task[None] | None = None
         self.runs = 0  # successful runs so far
 
@@ -104,6 +108,8 @@ class PurgeSchedule:
                 purged.other,
                 other,
             )
+        if self._on_purged is not None:
+            self._on_purged(purged)
         self.runs += 1
         return purged
 

@@ -19,7 +19,7 @@ from tests.events import encoded, event, key_of, yesterday
 from tests.support.cli import cli_env, run_cli
 from tests.support.kafka import produce
 from tests.support.polling import wait_until
-from tests.support.service import running, serving, wait_consumed
+from tests.support.service import running, sample, serving, wait_consumed
 from tests.support.suppliers import register_with_topic
 
 pytestmark = pytest.mark.integration
@@ -201,12 +201,16 @@ async def test_the_service_purges_on_its_schedule(
         await wait_consumed(pg, fast, [topic])
     await backdate(pg, 31)
     scheduled = fast.model_copy(update={"purge_interval_seconds": 0.5})
-    async with serving(scheduled):
+    async with serving(scheduled) as service:
 
-        async def purged() -> bool:
-            return await bytes_of_rejections(pg) == [(REASON, False, True)]
+        async def counted() -> bool:
+            metric = "triage_rejection_bytes_purged_total"
+            return sample(service, metric, kind="not_participating") == 1
 
-        await wait_until(purged, within=30, what="the service's purge")
+        await wait_until(counted, within=30, what="the service's purge")
+        others = sample(service, "triage_rejection_bytes_purged_total", kind="other")
+    assert await bytes_of_rejections(pg) == [(REASON, False, True)]
+    assert others == 0
 
 
 async def test_the_bytes_of_other_rejections_are_purged_after_their_own_retention(

@@ -22,7 +22,7 @@ from tests.events import encoded, event, key_of, yesterday
 from tests.support.bad_records import bad_records
 from tests.support.kafka import produce
 from tests.support.outcomes import read_outcomes, wait_outbox_empty
-from tests.support.service import running, wait_consumed
+from tests.support.service import running, sample, wait_consumed
 from tests.support.suppliers import register_with_topic
 
 pytestmark = pytest.mark.integration
@@ -145,10 +145,12 @@ async def test_an_outcome_waits_in_the_outbox_until_the_relay_sends_it(
         finally:
             await refresher.close()
         assert metrics.registry.get_sample_value("triage_outcome_outbox_pending") == waiting
-    async with running(settings):
+    async with running(settings) as service:
         await wait_outbox_empty(pg)
+        relayed = sample(service, "triage_outcomes_relayed_total", supplier=supplier)
     ((_, outcome),) = await read_outcomes(settings, supplier, at_least=1)
     assert (outcome.outcome.value, outcome.practice_code) == ("accepted", "A81001")
+    assert relayed == 1  # counted by the relay that sent it
 
 
 class CrashBeforeDelete(OutcomeRelay):
