@@ -81,14 +81,15 @@ async def test_only_the_supplier_reads_its_feedback_topic(
         await snoop.stop()
 
 
-async def test_push_wait_works_with_the_supplier_s_credentials_alone(
-    settings: Settings, secure_broker: SecureBroker, token: str, tmp_path: Path
-) -> None:
-    supplier = f"{token}-alpha"
-    as_supplier = await add_with_credentials(settings, secure_broker, supplier)
-    await ensure_topics(secure_broker.admin(settings), [settings.dlq_topic], 1)
+async def supplier_with_feed(
+    settings: Settings, broker: SecureBroker, supplier: str, folder: Path
+) -> tuple[Settings, dict[str, str], Path]:
+    """A supplier added with credentials on the secure stack, its CLI environment (its
+    credentials alone: no database URL) and a feed of two good rows (lines 2 and 3)."""
+    as_supplier = await add_with_credentials(settings, broker, supplier)
+    await ensure_topics(broker.admin(settings), [settings.dlq_topic], 1)
     day = yesterday()
-    feed = tmp_path / "feed.csv"
+    feed = folder / "feed.csv"
     feed.write_text(
         "practice_code,activity_date,total_requests,revision\n"
         f"A81001,{day},5,1\n"  # line 2: accepted
@@ -96,6 +97,14 @@ async def test_push_wait_works_with_the_supplier_s_credentials_alone(
     )
     env = cli_env(as_supplier)
     del env["INGEST_DATABASE_URL"]  # the supplier has no database access
+    return as_supplier, env, feed
+
+
+async def test_push_wait_works_with_the_supplier_s_credentials_alone(
+    settings: Settings, secure_broker: SecureBroker, token: str, tmp_path: Path
+) -> None:
+    supplier = f"{token}-alpha"
+    _, env, feed = await supplier_with_feed(settings, secure_broker, supplier, tmp_path)
     async with running(secure_broker.consumer(settings)):
         result = await run_cli(
             "push", "--supplier", supplier, str(feed), "--wait", "--wait-timeout", "60", env=env
@@ -120,20 +129,11 @@ async def test_outcomes_are_awaited_across_the_broker_s_re_authentication(
     that, must still get every outcome when the service starts only ~65 s after the rows were
     sent."""
     supplier = f"{token}-alpha"
-    as_supplier = await add_with_credentials(settings, secure_broker, supplier)
-    await ensure_topics(secure_broker.admin(settings), [settings.dlq_topic], 1)
-    day = yesterday()
-    feed = tmp_path / "feed.csv"
-    feed.write_text(
-        "practice_code,activity_date,total_requests,revision\n"
-        f"A81001,{day},5,1\n"  # line 2: accepted
-        f"A81002,{day},6,1\n"  # line 3: accepted
-    )
-    env = cli_env(as_supplier)
-    del env["INGEST_DATABASE_URL"]  # the supplier has no database access
+    as_supplier, env, feed = await supplier_with_feed(settings, secure_broker, supplier, tmp_path)
     began = time.monotonic()
     args = ("push", "--supplier", supplier, str(feed), "--wait", "--wait-timeout", "200")
     push = asyncio.create_task(run_cli(*args, env=env, within=260))
+    day = yesterday()
     counts = [DailyCounts("B82001", day, 3), DailyCounts("B82002", day, 4)]
     async with SupplierProducer(supplier, as_supplier) as producer:
         deliveries = await producer.send_many(counts)
