@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
+from ingest.contract.outcomes import feedback_topic
 from ingest.settings import Settings
 from tests.bench.data import DataSet, by_partition
 from tests.support.kafka import create_kafka_topics
@@ -42,11 +43,30 @@ async def create_topics(bootstrap: str, names: Sequence[str], partitions: int) -
         await admin.close()
 
 
-async def delete_topics(bootstrap: str, names: Sequence[str]) -> None:
+def run_topics(data: DataSet, prefix: str) -> list[str]:
+    """Every topic a run creates: the suppliers' topics, its dead-letter topic and the feedback
+    topics the service's outcome relay creates on demand (``triage.feedback.<supplier_id>``)."""
+    return [*data.topics, f"triage.dlq.{prefix}", *(feedback_topic(s) for s in data.suppliers)]
+
+
+async def topics_named(bootstrap: str, part: str) -> list[str]:
+    """The broker's topics whose name contains ``part`` (what a run left behind)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        await admin.delete_topics(list(names))
+        return sorted(name for name in await admin.list_topics() if part in name)
+    finally:
+        await admin.close()
+
+
+async def delete_topics(bootstrap: str, names: Sequence[str]) -> None:
+    """Delete those of ``names`` that exist."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        if present := [name for name in names if name in existing]:
+            await admin.delete_topics(present)
     finally:
         await admin.close()
 

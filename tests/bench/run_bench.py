@@ -57,7 +57,7 @@ from ingest.settings import Settings
 from tests.bench import measure
 from tests.bench.ceiling import ceiling_rows, run_ceiling
 from tests.bench.data import DataSet, Expected, Spec, expected_state, generate
-from tests.bench.kafka_load import Produced, create_topics, delete_topics, produce
+from tests.bench.kafka_load import Produced, create_topics, delete_topics, produce, run_topics
 from tests.bench.naive import run_naive
 from tests.bench.profile_summary import summarise_collapsed
 from tests.bench.verify import verify
@@ -481,7 +481,7 @@ async def run(config: Config, console: Console | None = None) -> Report:
         if not config.keep:
             await databases.drop_all()
             with contextlib.suppress(Exception):
-                await delete_topics(bootstrap, [*data.topics, f"triage.dlq.{spec.prefix}"])
+                await delete_topics(bootstrap, run_topics(data, spec.prefix))
 
     report = Report(
         started_at=started_at,

@@ -54,7 +54,7 @@ from tests.bench import measure, run_bench
 from tests.bench.data import Spec, expected_state, generate
 from tests.bench.history import HistorySpec
 from tests.bench.history_load import load_history
-from tests.bench.kafka_load import create_topics, delete_topics, produce
+from tests.bench.kafka_load import create_topics, delete_topics, produce, run_topics
 
 REPO_ROOT = run_bench.REPO_ROOT
 TARGETS = {  # issue 16
@@ -321,7 +321,7 @@ async def run(config: ScaleConfig, console: Console | None = None) -> ScaleRepor
         if not config.keep:
             await databases.drop_all()
             with contextlib.suppress(Exception):
-                await delete_topics(bootstrap, [*data.topics, f"triage.dlq.{spec.prefix}"])
+                await delete_topics(bootstrap, run_topics(data, spec.prefix))
 
     report = ScaleReport(
         started_at=started_at,

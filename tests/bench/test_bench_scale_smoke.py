@@ -12,6 +12,7 @@ from rich.console import Console
 
 from ingest.devstack import stack as local_stack
 from tests.bench import run_scale
+from tests.bench.kafka_load import topics_named
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -50,6 +51,9 @@ async def test_bench_scale_runs_end_to_end_and_the_backlog_rows_are_right(
         "publish_1m_s",
     }
     _check_publication(Path(report.logs) / run_scale.PUBLICATION_DIR)
+    token = Path(report.logs).name.rsplit("-", 1)[1]  # bench-scale-<stamp>-<token>
+    # every topic of the run is gone, the feedback topics the outcome relay made included
+    assert await topics_named(stack.kafka_bootstrap, f"scale{token}") == []
     _check_outputs(Path(report.json_path), tmp_path / "console.txt")
 
 

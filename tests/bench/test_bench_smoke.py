@@ -11,6 +11,7 @@ from rich.console import Console
 
 from ingest.devstack import stack as local_stack
 from tests.bench import run_bench
+from tests.bench.kafka_load import topics_named
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -45,6 +46,9 @@ async def test_the_benchmark_runs_end_to_end_and_the_rows_are_right(
     assert report.naive is not None and report.naive["events"] == 500
     assert report.ceiling is not None and report.ceiling["rows"] == report.ours[0].revision_rows
     _check_outputs(Path(report.json_path), tmp_path)
+    token = Path(report.json_path).stem.rsplit("-", 1)[1]  # bench-<stamp>-<token>
+    # every topic of the run is gone, the feedback topics the outcome relay made included
+    assert await topics_named(stack.kafka_bootstrap, f"bench{token}") == []
 
 
 def _check_outputs(saved: Path, folder: Path) -> None:
