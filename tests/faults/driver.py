@@ -45,8 +45,17 @@ from ingest.kafka import client_options, make_producer
 from ingest.ops.suppliers import remove_supplier
 from ingest.settings import Settings
 from tests.faults.traffic import Classifier, Outgoing, verdict_of
-from tests.oracle import Expected, Key, Position, Record, Rejected, Stored, Valid, expected_state
 from tests.support.kafka import create_kafka_topics
+from tests.support.oracle import (
+    Expected,
+    Key,
+    Position,
+    Record,
+    Rejected,
+    Stored,
+    Valid,
+    expected_state,
+)
 from tests.support.suppliers import register as register_supplier
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -28,7 +28,7 @@ from tests.faults.driver import (
     summary,
 )
 from tests.faults.traffic import Classifier, Outgoing, Traffic
-from tests.oracle import Expected, Record
+from tests.support.oracle import Expected, Record
 
 
 @dataclass(frozen=True)

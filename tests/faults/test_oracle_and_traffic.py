@@ -16,7 +16,7 @@ from collections import Counter
 import pytest
 
 from tests.faults.traffic import Classifier, Traffic, disagreements, verdict_of
-from tests.oracle import (
+from tests.support.oracle import (
     ACCEPTED,
     DUPLICATE,
     REASONS,

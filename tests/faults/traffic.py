@@ -12,7 +12,7 @@ Everything is seeded (``random.Random(seed)``): a failing run is replayed with t
   fingerprints and schema ids, strings that are not UTF-8, keys that are not UTF-8.
 
 Each :class:`Outgoing` record says what it must turn into: ``intent`` is the oracle's verdict
-(:class:`tests.oracle.Valid` or :class:`tests.oracle.Invalid`) when it is known by
+(:class:`tests.support.oracle.Valid` or :class:`tests.support.oracle.Invalid`) when it is known by
 construction, ``None`` for a bit-flipped Avro body (whatever a flip decodes to is up to the
 service's decoder); ``meant`` is the outcome the generator expects when the records are
 processed in the order generated ("accepted", "superseded", "duplicate" or a reason code).
@@ -38,7 +38,7 @@ from ingest.contract.encoding import encode_single_object, record_key
 from ingest.contract.model import COUNT_FIELDS, Rejection, topic_for
 from ingest.contract.schemas import by_fingerprint, version
 from ingest.contract.validation import Limits
-from tests.oracle import (
+from tests.support.oracle import (
     ACCEPTED,
     DUPLICATE,
     SUPERSEDED,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from tests.events import encoded, event
+from tests.support.events import encoded, event
 
 
 def bad_records(

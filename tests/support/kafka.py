@@ -12,7 +12,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from ingest.contract.model import topic_for
 from ingest.kafka import client_options, make_producer
 from ingest.settings import Settings
-from tests.events import encoded, key_of
+from tests.support.events import encoded, key_of
 
 Record = tuple[bytes | None, bytes | None]  # (key, value)
 CreateTopics = Callable[..., Awaitable[list[str]]]

@@ -16,7 +16,7 @@ from ingest.contract.encoding import encode_confluent
 from ingest.contract.model import Reason
 from ingest.contract.schemas import released_versions, schema_version, version
 from ingest.errors import DecodeError
-from tests.events import encoded, event
+from tests.support.events import encoded, event
 
 decoder = Decoder()
 

@@ -23,7 +23,7 @@ from ingest.contract.model import Rejection
 from ingest.contract.schemas import released_versions, version
 from ingest.contract.validation import Limits
 from tests.bench.data import encode_value, zigzag_varint
-from tests.events import TODAY
+from tests.support.events import TODAY
 
 LIMITS = Limits(today=TODAY, horizon_days=400, plausibility_cap=100_000)
 REGISTERED = {"askmygp", "klinik"}

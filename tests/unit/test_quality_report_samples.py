@@ -16,7 +16,7 @@ from ingest.analytics.quality_report.model import (
 from ingest.analytics.quality_report.wording import value_preview
 from ingest.consumer.decoding import Decoder
 from ingest.web.charts import Bar, bar_chart
-from tests.events import encoded, event
+from tests.support.events import encoded, event
 
 pytestmark = pytest.mark.unit
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from ingest.consumer.resolution import resolve
 from ingest.consumer.store import resolve_batch
 from ingest.contract.model import DailyEvent, EventKey, Figures, SourcePosition
-from tests.events import TODAY
+from tests.support.events import TODAY
 
 TOPIC = "triage.daily.askmygp"
 _DAYS = [TODAY - dt.timedelta(days=d) for d in range(1, 4)]

@@ -18,7 +18,7 @@ from ingest.settings import Settings
 from ingest.supplier.problems import FileReason
 from ingest.supplier.producer import ProducerError, SupplierProducer
 from ingest.supplier.push_file import check_lines
-from tests.events import TODAY, event
+from tests.support.events import TODAY, event
 
 pytestmark = pytest.mark.security
 

@@ -22,7 +22,7 @@ from ingest.contract.outcomes import (
 )
 from ingest.contract.validation import Limits
 from ingest.errors import DecodeError
-from tests.events import TODAY, encoded, event, key_of
+from tests.support.events import TODAY, encoded, event, key_of
 
 AT = dt.datetime(2026, 11, 25, 9, 30, 1, 123000, tzinfo=dt.UTC)
 

@@ -12,7 +12,7 @@ from ingest.consumer.pipeline import RawRecord, check_record, triage
 from ingest.contract.model import Reason, Rejection
 from ingest.contract.validation import Limits
 from ingest.db.migrate import discover
-from tests.events import TODAY, encoded, event, key_of
+from tests.support.events import TODAY, encoded, event, key_of
 
 LIMITS = Limits(today=TODAY, horizon_days=400, plausibility_cap=100_000)
 REGISTERED = {"askmygp", "klinik"}

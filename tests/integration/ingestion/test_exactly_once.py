@@ -16,7 +16,7 @@ from ingest.contract.model import Reason
 from ingest.kafka import make_producer
 from ingest.ops.replay import ReplayFilter, replay
 from ingest.settings import Settings
-from tests.events import encoded, event, key_of, yesterday
+from tests.support.events import encoded, event, key_of, yesterday
 from tests.support.kafka import produce
 from tests.support.polling import wait_until
 from tests.support.service import running, sample, wait_consumed

@@ -14,7 +14,7 @@ from ingest.consumer.key_check import mismatched_keys
 from ingest.consumer.pipeline import RawRecord, triage
 from ingest.consumer.store import BatchResult, Store
 from ingest.contract.validation import Limits
-from tests.events import TODAY, encoded, event, key_of
+from tests.support.events import TODAY, encoded, event, key_of
 
 pytestmark = pytest.mark.security
 

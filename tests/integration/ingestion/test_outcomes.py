@@ -10,8 +10,8 @@ import pytest
 from ingest.analytics.quality_report import collect, render_html, render_markdown
 from ingest.consumer.deadletter import headers_dict
 from ingest.settings import Settings
-from tests.events import encoded, event, key_of, yesterday
 from tests.support.bad_records import bad_records
+from tests.support.events import encoded, event, key_of, yesterday
 from tests.support.kafka import produce, read_topic
 from tests.support.service import running, sample, wait_consumed
 from tests.support.suppliers import register_with_topic

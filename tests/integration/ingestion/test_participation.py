@@ -15,8 +15,8 @@ from ingest.contract.participation import ParticipationPeriod
 from ingest.reference.records import ReferenceKind
 from ingest.reference.store import load_records
 from ingest.settings import Settings
-from tests.events import encoded, event, key_of, yesterday
 from tests.support.cli import cli_env, run_cli
+from tests.support.events import encoded, event, key_of, yesterday
 from tests.support.kafka import produce
 from tests.support.polling import wait_until
 from tests.support.service import running, sample, serving, wait_consumed

@@ -15,7 +15,7 @@ from ingest.consumer.pipeline import RawRecord, triage
 from ingest.consumer.store import Store
 from ingest.contract.model import Outcome
 from ingest.contract.validation import Limits
-from tests.events import TODAY, encoded, event
+from tests.support.events import TODAY, encoded, event
 
 pytestmark = [pytest.mark.security, pytest.mark.slow]
 

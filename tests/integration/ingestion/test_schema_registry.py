@@ -15,7 +15,7 @@ import pytest
 from ingest.contract.encoding import encode_confluent
 from ingest.contract.schemas import version
 from ingest.settings import Settings
-from tests.events import encoded, event, key_of, yesterday
+from tests.support.events import encoded, event, key_of, yesterday
 from tests.support.kafka import produce, produce_unacknowledged
 from tests.support.polling import wait_until
 from tests.support.schema_registry import register_schema, renamed

@@ -18,8 +18,8 @@ from ingest.ops.refresher import FreshnessRefresher
 from ingest.reference.records import ReferenceKind
 from ingest.reference.store import load_records
 from ingest.settings import Settings
-from tests.events import encoded, event, key_of, yesterday
 from tests.support.bad_records import bad_records
+from tests.support.events import encoded, event, key_of, yesterday
 from tests.support.kafka import produce
 from tests.support.outcomes import read_outcomes, wait_outbox_empty
 from tests.support.service import running, sample, wait_consumed

@@ -11,7 +11,7 @@ import asyncpg
 from ingest.contract.model import FreshnessStatus
 from ingest.ops.metrics import IngestMetrics
 from ingest.settings import Settings
-from tests.events import event
+from tests.support.events import event
 from tests.support.polling import wait_until
 
 H = dt.timedelta(hours=1)

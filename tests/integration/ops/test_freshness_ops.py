@@ -34,7 +34,7 @@ from ingest.ops.metrics import IngestMetrics
 from ingest.ops.refresher import FreshnessRefresher
 from ingest.ops.suppliers import remove_supplier, update_supplier
 from ingest.settings import Settings
-from tests.events import event
+from tests.support.events import event
 from tests.support.kafka import CreateTopics, produce_events, produce_values
 from tests.support.polling import wait_until
 from tests.support.service import serving

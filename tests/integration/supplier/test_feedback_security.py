@@ -21,7 +21,7 @@ from ingest.kafka import client_options, ensure_topics, make_producer
 from ingest.settings import Settings
 from ingest.supplier.counts import DailyCounts
 from ingest.supplier.producer import SupplierProducer
-from tests.events import encoded, event, key_of, yesterday
+from tests.support.events import encoded, event, key_of, yesterday
 from tests.support.kafka import end_offsets
 from tests.support.outcomes import read_outcomes, wait_outbox_empty
 from tests.support.service import running, wait_consumed

@@ -22,7 +22,7 @@ from ingest.kafka import ensure_topics, make_producer
 from ingest.ops.metrics import FRESHNESS_REFRESH_TIMESTAMP
 from ingest.security.admin import create_supplier_credentials
 from ingest.settings import Settings
-from tests.events import encoded, event, key_of
+from tests.support.events import encoded, event, key_of
 from tests.support.polling import wait_until
 from tests.support.service import sample, serving
 from tests.support.suppliers import register

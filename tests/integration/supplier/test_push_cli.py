@@ -11,7 +11,7 @@ import pytest
 
 from ingest.contract.model import topic_for
 from ingest.settings import Settings
-from tests.events import yesterday
+from tests.support.events import yesterday
 from tests.support.kafka import CreateTopics, end_offsets
 from tests.support.polling import wait_until
 from tests.support.service import running

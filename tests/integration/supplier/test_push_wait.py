@@ -20,7 +20,7 @@ from ingest.settings import Settings
 from ingest.supplier.counts import DailyCounts
 from ingest.supplier.outcome_waiter import await_outcomes, now_ms
 from ingest.supplier.producer import SupplierProducer
-from tests.events import yesterday
+from tests.support.events import yesterday
 from tests.support.kafka import produce
 from tests.support.service import running
 

@@ -31,7 +31,7 @@ from ingest.security.admin import SecurityAdmin, create_supplier_credentials
 from ingest.security.credentials import Credentials
 from ingest.settings import Settings
 from ingest.supplier.producer import DailyCounts, DeliveryStatus, ProducerError, SupplierProducer
-from tests.events import encoded, event, key_of
+from tests.support.events import encoded, event, key_of
 from tests.support.polling import wait_until
 from tests.support.service import running
 from tests.support.suppliers import register
