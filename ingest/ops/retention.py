@@ -46,16 +46,10 @@ class Purged:
         return self.not_participating + self.other
 
 
-async def purge_not_participating(conn: asyncpg.Connection, retention: dt.timedelta) -> int:
-    """Purge the bytes of practice_not_participating rejections received more than
-    ``retention`` ago; returns how many were purged."""
-    status: str = await conn.execute(_PURGE_SQL, NOT_PARTICIPATING, True, retention)
-    return int(status.rsplit(" ", 1)[-1])
-
-
-async def purge_other_rejections(conn: asyncpg.Connection, retention: dt.timedelta) -> int:
-    """Purge the bytes of every other rejection received more than ``retention`` ago."""
-    status: str = await conn.execute(_PURGE_SQL, NOT_PARTICIPATING, False, retention)
+async def _purge(conn: asyncpg.Connection, not_participating: bool, retention: dt.timedelta) -> int:
+    """Purge the bytes of the practice_not_participating rejections (or of all the others)
+    received more than ``retention`` ago; returns how many were purged."""
+    status: str = await conn.execute(_PURGE_SQL, NOT_PARTICIPATING, not_participating, retention)
     return int(status.rsplit(" ", 1)[-1])
 
 
@@ -64,8 +58,8 @@ async def purge_rejection_bytes(
 ) -> Purged:
     """Both purges, each past its own retention."""
     return Purged(
-        await purge_not_participating(conn, not_participating),
-        await purge_other_rejections(conn, other),
+        await _purge(conn, True, not_participating),
+        await _purge(conn, False, other),
     )
 
 
