@@ -74,11 +74,10 @@ def postmaster_port(paths: StackPaths) -> int | None:
         return None
 
 
-def client_tool(name: str, paths: StackPaths | None = None) -> Path:
-    """A client program of the stack's PostgreSQL (``pg_dump``, ``pg_restore``, ``psql``):
-    the server's own version, so its dumps read and restore on the stack's server (the
-    wheel's; with ``paths`` of a secure stack, that stack's TLS-capable one)."""
-    return (server_bin_dir(paths, secure=False) if paths else wheel_bin_dir()) / name
+def client_tool(name: str) -> Path:
+    """A client program of the plain stack's PostgreSQL (``pg_dump``, ``pg_restore``,
+    ``psql``): the server's own version, so its dumps read and restore on the stack's server."""
+    return wheel_bin_dir() / name
 
 
 def check_postgres_binaries(paths: StackPaths, secure: bool) -> Path:
