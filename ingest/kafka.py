@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -155,3 +156,16 @@ def _raise_topic_errors(response: Any) -> None:
 
 class ListenerBase(ConsumerRebalanceListener):  # type: ignore[misc]
     """Typed base for rebalance listeners."""
+
+
+@contextlib.contextmanager
+def muted_logger(logger_name: str) -> Iterator[None]:
+    """A client library's logger silenced while we report the outcome ourselves (e.g.
+    aiokafka's connection errors, which our one-line error already names)."""
+    logger = logging.getLogger(logger_name)
+    previous = logger.disabled
+    logger.disabled = True
+    try:
+        yield
+    finally:
+        logger.disabled = previous

@@ -35,7 +35,7 @@ from ingest.contract.model import topic_for
 from ingest.db.connection import connect
 from ingest.durations import format_duration, parse_duration
 from ingest.errors import IngestError
-from ingest.kafka import create_dead_letter_topic, ensure_topics, make_producer
+from ingest.kafka import create_dead_letter_topic, ensure_topics, make_producer, muted_logger
 from ingest.ops.suppliers import add_supplier
 from ingest.security.credentials import CONSUMER_ENV, admin_settings, read_env_file, secrets_dir
 from ingest.settings import Settings
@@ -193,13 +193,9 @@ async def _demo(cfg: Settings, prefix: str, practices: int, days: int, seed: int
     admin = admin_settings(cfg)
     suppliers = demo_suppliers(prefix, practices, seed)
     run = DemoRun(suppliers)
-    aiokafka_log = logging.getLogger("aiokafka")
-    aiokafka_log.disabled = True  # an unreachable broker is reported in one line, not logged
-    try:
+    with muted_logger("aiokafka"):  # an unreachable broker is reported in one line, not logged
         await _register(cfg, admin, suppliers)
-        err.print(f"registered {len(suppliers)} demo suppliers ({practices} practices)")
-    finally:
-        aiokafka_log.disabled = False
+    err.print(f"registered {len(suppliers)} demo suppliers ({practices} practices)")
 
     service = IngestService(service_cfg)
     task = asyncio.create_task(service.run(), name="ingest-service")

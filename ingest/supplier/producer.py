@@ -16,12 +16,11 @@ same counts again is harmless (the service counts it as a duplicate).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 import uuid
 from collections import deque
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -39,7 +38,7 @@ from ingest.contract.outcomes import SubmissionOutcome
 from ingest.contract.schemas import SchemaVersion, version
 from ingest.contract.validation import Limits
 from ingest.errors import IngestError
-from ingest.kafka import make_producer
+from ingest.kafka import make_producer, muted_logger
 from ingest.settings import Settings
 from ingest.supplier.counts import SCHEMA_VERSIONS, DailyCounts, check_counts
 from ingest.supplier.outcome_waiter import await_outcomes, now_ms
@@ -55,18 +54,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-
-@contextlib.contextmanager
-def _muted(logger_name: str) -> Iterator[None]:
-    """A library logger silenced while we wait for an answer we report ourselves."""
-    logger = logging.getLogger(logger_name)
-    previous = logger.disabled
-    logger.disabled = True
-    try:
-        yield
-    finally:
-        logger.disabled = previous
 
 
 TOPIC_CHECK_SECONDS = 15.0
@@ -188,7 +175,7 @@ class SupplierProducer:
             ) from None
         try:
             async with asyncio.timeout(TOPIC_CHECK_SECONDS):
-                with _muted("aiokafka.cluster"):  # "not found" logged at every metadata retry
+                with muted_logger("aiokafka.cluster"):  # "not found" logged at every metadata retry
                     await producer.partitions_for(self.topic)
         except TimeoutError:
             await _quiet_stop(producer)
