@@ -17,12 +17,12 @@ from aiokafka.errors import TopicAuthorizationFailedError
 from ingest.contract.model import Outcome, topic_for
 from ingest.contract.outcomes import feedback_topic
 from ingest.devstack.kafka_config import REAUTH_MS
-from ingest.kafka import client_options, ensure_topics, make_producer
+from ingest.kafka import client_options, ensure_topics
 from ingest.settings import Settings
 from ingest.supplier.counts import DailyCounts
 from ingest.supplier.producer import SupplierProducer
 from tests.support.events import encoded, event, key_of, yesterday
-from tests.support.kafka import end_offsets
+from tests.support.kafka import end_offsets, produce
 from tests.support.outcomes import read_outcomes, wait_outbox_empty
 from tests.support.service import running, wait_consumed
 
@@ -40,12 +40,7 @@ async def test_only_the_supplier_reads_its_feedback_topic(
     await ensure_topics(secure_broker.admin(settings), [settings.dlq_topic], 1)
 
     payload = event(supplier_id=a, practice_code="A81001")
-    producer = make_producer(as_a)
-    await producer.start()
-    try:
-        await producer.send_and_wait(topic_for(a), encoded(payload), key=key_of(payload))
-    finally:
-        await producer.stop()
+    await produce(as_a, topic_for(a), [(key_of(payload), encoded(payload))])
     async with running(secure_broker.consumer(settings)):
         await wait_consumed(pg, secure_broker.admin(settings), [topic_for(a)])
         await wait_outbox_empty(pg)  # written with the batch, then relayed

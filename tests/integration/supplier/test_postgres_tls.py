@@ -18,11 +18,12 @@ from ingest.contract.model import topic_for
 from ingest.devstack import stack as local_stack
 from ingest.devstack.postgres_roles import OWNER_ROLE, SERVICE_ROLE
 from ingest.devstack.tls import TlsFiles, ensure_tls
-from ingest.kafka import ensure_topics, make_producer
+from ingest.kafka import ensure_topics
 from ingest.ops.metrics import FRESHNESS_REFRESH_TIMESTAMP
 from ingest.security.admin import create_supplier_credentials
 from ingest.settings import Settings
 from tests.support.events import encoded, event, key_of
+from tests.support.kafka import produce
 from tests.support.polling import wait_until
 from tests.support.service import sample, serving
 from tests.support.suppliers import register
@@ -121,12 +122,7 @@ async def test_the_service_stores_and_reports_through_verify_full(
     try:
         await register(pg, supplier)
         payload = event(supplier_id=supplier, practice_code="A81001")
-        producer = make_producer(as_supplier)
-        await producer.start()
-        try:
-            await producer.send_and_wait(topic_for(supplier), encoded(payload), key=key_of(payload))
-        finally:
-            await producer.stop()
+        await produce(as_supplier, topic_for(supplier), [(key_of(payload), encoded(payload))])
 
         service_settings = secure_broker.consumer(settings).model_copy(
             update={"database_url": database_url}
