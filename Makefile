@@ -10,6 +10,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 STATE_DIR := $(or $(INGEST_STATE_DIR),.ingest)
+# `make test` runs on a stack of its own, never the one `make demo` and `make stack-up` use.
+TEST_STATE_DIR := $(abspath $(or $(INGEST_TEST_STATE_DIR),.ingest-test))
 PYTEST_ARGS ?=
 APT_TEST_PACKAGES := chromium prometheus
 
@@ -65,12 +67,16 @@ stack-up: venv
 stack-down: venv
 	$(BIN)/ingest stack down
 
-# The whole suite against the real stack (with its schema registry), its addresses exported
-# from stack.env.
-test: STACK_ARGS = --registry
-test: venv test-deps stack-up
-	set -a; . $(STATE_DIR)/stack.env; set +a; \
-	$(BIN)/pytest $(PYTEST_ARGS)
+# The whole suite against a real stack of its own (with its schema registry, under
+# .ingest-test/ or INGEST_TEST_STATE_DIR), its addresses exported from its stack.env; the
+# stack is stopped afterwards, whatever the outcome, and the demo's stack is never touched.
+test: venv test-deps
+	export INGEST_STATE_DIR="$(TEST_STATE_DIR)"; \
+	$(BIN)/ingest stack up --registry; \
+	status=0; \
+	( set -a; . "$$INGEST_STATE_DIR/stack.env"; set +a; $(BIN)/pytest $(PYTEST_ARGS) ) || status=$$?; \
+	$(BIN)/ingest stack down || echo "make test: could not stop the stack in $$INGEST_STATE_DIR" >&2; \
+	exit $$status
 
 demo: venv stack-up
 	$(BIN)/ingest demo

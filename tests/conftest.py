@@ -45,6 +45,7 @@ from tests.support.databases import (
 )
 from tests.support.kafka import CreateTopics, create_kafka_topics
 from tests.support.settings import isolated_settings
+from tests.support.stack_state import local_state_dir
 
 TESTS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = TESTS_DIR.parent
@@ -88,15 +89,8 @@ async def stack() -> local_stack.StackAddresses:
         owner = os.environ.get("INGEST_MIGRATION_DATABASE_URL") or None
         return local_stack.StackAddresses(bootstrap, database_url, registry, owner)
     # idempotent: reuses a running stack; tests migrate their own session database
-    result = await local_stack.up(_local_state_dir(), apply_migrations=False)
+    result = await local_stack.up(local_state_dir(), apply_migrations=False)
     return result.addresses
-
-
-def _local_state_dir() -> Path:
-    state_dir = Settings().state_dir
-    if "INGEST_STATE_DIR" not in os.environ:
-        state_dir = REPO_ROOT / state_dir  # the checkout's .ingest/, wherever pytest runs
-    return state_dir
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -105,7 +99,7 @@ async def schema_registry_url(stack: local_stack.StackAddresses) -> str:
     stack's (``ingest stack up --registry``), else the local stack's, started now."""
     if stack.schema_registry_url:
         return stack.schema_registry_url
-    return await ensure_registry(StackPaths.of(_local_state_dir()))
+    return await ensure_registry(StackPaths.of(local_state_dir()))
 
 
 # ======================================================================================

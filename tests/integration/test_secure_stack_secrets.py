@@ -5,7 +5,6 @@ its arguments and then runs the real java."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import stat
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 
 from ingest.devstack import stack as local_stack
 from ingest.devstack.kafka_jars import find_java
-from tests.conftest import REPO_ROOT
+from tests.support.stack_state import local_state_dir
 
 pytestmark = [pytest.mark.security, pytest.mark.slow]
 
@@ -33,7 +32,7 @@ async def test_the_admin_password_is_in_no_process_arguments_of_a_secure_start(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     state = tmp_path / "state"
-    main_libs = Path(os.environ.get("INGEST_STATE_DIR", REPO_ROOT / ".ingest")) / "kafka" / "libs"
+    main_libs = local_state_dir() / "kafka" / "libs"
     if (main_libs / ".pom.sha256").exists():  # the shared stack's jars: no second download
         shutil.copytree(main_libs, state / "kafka" / "libs")
     record = tmp_path / "java-arguments.log"

@@ -6,7 +6,6 @@ stack is never touched."""
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import shutil
 import tempfile
@@ -22,8 +21,8 @@ from ingest.devstack import stack as local_stack
 from ingest.security.acls import supplier_user
 from ingest.security.credentials import Credentials
 from ingest.settings import Settings
-from tests.conftest import REPO_ROOT
 from tests.support.cli import CliResult, cli_env, run_cli
+from tests.support.stack_state import local_state_dir
 
 __all__ = ["CliResult", "SecureBroker", "add_with_credentials", "cli_env", "run_cli"]
 
@@ -51,11 +50,6 @@ class SecureBroker:
         )
 
 
-def _main_state_dir() -> Path:
-    configured = os.environ.get("INGEST_STATE_DIR")
-    return Path(configured) if configured else REPO_ROOT / ".ingest"
-
-
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def secure_broker() -> AsyncIterator[SecureBroker]:
     """A second stack, ``up --secure`` (broker with SASL/SCRAM over TLS + ACLs, PostgreSQL
@@ -64,7 +58,7 @@ async def secure_broker() -> AsyncIterator[SecureBroker]:
     # Not under pytest's basetemp: its parent is 0700 and reset so by every pytest start, which
     # PostgreSQL's system user could then no longer traverse (tempfile's folder it can).
     state = Path(tempfile.mkdtemp(prefix="triage-secure-stack-"))
-    libs = _main_state_dir() / "kafka" / "libs"
+    libs = local_state_dir() / "kafka" / "libs"
     if (libs / ".pom.sha256").exists():
         await asyncio.to_thread(shutil.copytree, libs, state / "kafka" / "libs")
     try:
