@@ -7,15 +7,21 @@ whose addresses are kept in ``<state_dir>/stack.env``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ingest.errors import ConfigurationError
-from ingest.redaction import redact_text
+from ingest.redaction import redact_text, redact_url
 
 STACK_ENV_FILE = "stack.env"
+# Settings whose values are URLs that may carry a password (in the user-info or a query
+# parameter): shown redacted by repr and str, so no log line, assertion message or traceback
+# that prints the settings prints a password.
+URL_SETTINGS = frozenset({"database_url", "migration_database_url", "schema_registry_url"})
 
 
 class Settings(BaseSettings):
@@ -157,6 +163,13 @@ class Settings(BaseSettings):
     )
     shutdown_timeout_seconds: float = Field(30.0, gt=0, description="Bound on a graceful shutdown.")
     log_level: str = Field("INFO", description="Logging level.")
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for name, value in super().__repr_args__():
+            if name in URL_SETTINGS and isinstance(value, str):
+                yield name, redact_url(value)
+            else:
+                yield name, value
 
     @field_validator("kafka_bootstrap")
     @classmethod

@@ -91,7 +91,7 @@ from ingest.devstack.registry import (
     stop_registry,
 )
 from ingest.errors import StackError
-from ingest.redaction import redact_text
+from ingest.redaction import redact_text, redact_url
 from ingest.security.credentials import local_admin
 from ingest.settings import Settings
 
@@ -126,6 +126,14 @@ class StackAddresses:
     database_url: str  # the service role's (what the service and commands use)
     schema_registry_url: str | None = None  # set when the stack runs a schema registry
     migration_database_url: str | None = None  # the owner role's (migrations, test databases)
+
+    def __repr__(self) -> str:
+        """The addresses with every password masked (the URLs carry the stack's passwords)."""
+        shown = ", ".join(
+            f"{name}={redact_url(value) if isinstance(value, str) else value!r}"
+            for name, value in vars(self).items()
+        )
+        return f"StackAddresses({shown})"
 
     @property
     def owner_database_url(self) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from ingest.devstack.stack import StackAddresses
 from ingest.errors import ConfigurationError
 from ingest.settings import STACK_ENV_FILE, Settings, load_settings
 
@@ -125,3 +126,33 @@ def test_a_port_outside_1_to_65535_is_one_clear_error(
 def test_usable_addresses_pass(name: str, value: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(name, value)
     assert load_settings().model_dump()[name.removeprefix("INGEST_").lower()] == value
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://svc:pw-in-userinfo@db:5432/triage",
+        "postgresql://svc@db/t?password=pw-in-query",
+    ],
+)
+def test_the_settings_repr_and_str_show_no_password_of_a_url(url: str) -> None:
+    """A failing test once printed ``Settings(... database_url='postgresql://triage_owner:<the
+    password>@...``: pytest shows the repr of what an assertion names."""
+    settings = Settings(database_url=url, migration_database_url=url, schema_registry_url=url)
+    secret = "pw-in-userinfo" if "pw-in-userinfo" in url else "pw-in-query"
+    for shown in (repr(settings), str(settings)):
+        assert secret not in shown
+        assert shown.count("***") == 3
+    assert settings.database() == url  # the value itself is whole for the clients
+
+
+def test_the_stack_addresses_repr_shows_no_password() -> None:
+    addresses = StackAddresses(
+        "127.0.0.1:9092",
+        "postgresql://triage_ingest:service-pw@127.0.0.1:5432/triage",
+        None,
+        "postgresql://triage_owner:owner-pw@127.0.0.1:5432/triage",
+    )
+    shown = repr(addresses)
+    assert "service-pw" not in shown and "owner-pw" not in shown
+    assert "triage_ingest:***@127.0.0.1:5432/triage" in shown
