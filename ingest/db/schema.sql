@@ -1381,6 +1381,15 @@ CREATE TABLE triage.daily_request_revisions (
     source_offset bigint NOT NULL,
     patient_submitted_requests integer,
     staff_submitted_requests integer,
+    requests_00_06 integer,
+    requests_06_08 integer,
+    requests_08_10 integer,
+    requests_10_12 integer,
+    requests_12_14 integer,
+    requests_14_16 integer,
+    requests_16_18 integer,
+    requests_18_24 integer,
+    requests_time_unknown integer,
     CONSTRAINT daily_request_revisions_practice_code_check CHECK ((practice_code ~ '^[A-Z][0-9]{5}$'::text))
 );
 
@@ -1402,6 +1411,15 @@ CREATE TABLE triage.daily_requests (
     ingested_at timestamp with time zone DEFAULT now() NOT NULL,
     patient_submitted_requests integer,
     staff_submitted_requests integer,
+    requests_00_06 integer,
+    requests_06_08 integer,
+    requests_08_10 integer,
+    requests_10_12 integer,
+    requests_12_14 integer,
+    requests_14_16 integer,
+    requests_16_18 integer,
+    requests_18_24 integer,
+    requests_time_unknown integer,
     CONSTRAINT daily_requests_practice_code_check CHECK ((practice_code ~ '^[A-Z][0-9]{5}$'::text))
 );
 
@@ -1658,7 +1676,16 @@ CREATE VIEW triage.requests_by_supplier AS
     other_requests,
     patient_submitted_requests,
     staff_submitted_requests,
-    ingested_at
+    ingested_at,
+    requests_00_06,
+    requests_06_08,
+    requests_08_10,
+    requests_10_12,
+    requests_12_14,
+    requests_14_16,
+    requests_16_18,
+    requests_18_24,
+    requests_time_unknown
    FROM triage.daily_requests d;
 
 --
