@@ -1,4 +1,4 @@
-"""Upgrading a database of the previous release (a dump made by release 6cdf11d, filled through
+"""Upgrading a database of the previous release (a dump made by release 5050dcc, filled through
 its own code paths: tests/fixtures/upgrade/README.md) with today's migrations loses nothing."""
 
 from __future__ import annotations
@@ -11,6 +11,11 @@ from tests.support.upgrade import previous_release_database, relations, rows_of
 
 # Views whose rows a migration since the release defines differently, and why.
 REDEFINED_VIEWS: dict[str, str] = {}
+
+# Tables of the release that are empty whenever its service is at rest, and why.
+EMPTY_AT_REST: dict[str, str] = {
+    "outcome_outbox": "the outcome relay deletes each row once Kafka acknowledged its outcome",
+}
 
 
 async def test_the_release_dump_holds_rows_in_every_table_of_the_release(
@@ -28,7 +33,7 @@ async def test_the_release_dump_holds_rows_in_every_table_of_the_release(
             await conn.close()
 
     assert len(tables) >= 13, sorted(tables)
-    assert empty == []
+    assert sorted(empty) == sorted(EMPTY_AT_REST)
     assert len(reasons) >= 5, reasons
 
 

@@ -14,7 +14,7 @@ import asyncpg
 from ingest.devstack.postgres_server import client_tool
 from tests.support.databases import REPO_ROOT, scratch_database
 
-PREVIOUS_RELEASE = "6cdf11d"
+PREVIOUS_RELEASE = "5050dcc"
 RELEASE_DUMP = REPO_ROOT / "tests" / "fixtures" / "upgrade" / f"release-{PREVIOUS_RELEASE}.sql"
 
 Rows = list[tuple[Any, ...]]
