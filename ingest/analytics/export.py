@@ -19,19 +19,12 @@ from enum import StrEnum
 
 import asyncpg
 
+from ingest.db.connection import MISSING_SCHEMA_ERRORS
 from ingest.errors import IngestError
 
 
 class AnalyticsError(IngestError):
     """An export could not be produced."""
-
-
-# What asyncpg raises when the migrations have not been applied to the database.
-MISSING_SCHEMA_ERRORS: tuple[type[Exception], ...] = (
-    asyncpg.InvalidSchemaNameError,
-    asyncpg.UndefinedTableError,
-    asyncpg.UndefinedFunctionError,
-)
 
 
 class Level(StrEnum):

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from ingest.cli.common import settings as load_cli_settings
 from ingest.clock import local_today, system_clock
-from ingest.ops.suppliers import check_supplier_id
+from ingest.contract.model import check_supplier_id
 from ingest.supplier.conformance import make_rows, read_rows, verdicts, write_rows
 from ingest.supplier.feedback import outcomes_of
 

@@ -36,6 +36,7 @@ from ingest.db.connection import connect
 from ingest.durations import format_duration, parse_duration
 from ingest.errors import IngestError
 from ingest.kafka import create_dead_letter_topic, ensure_topics, make_producer, muted_logger
+from ingest.ops.metrics import IngestMetrics
 from ingest.ops.suppliers import add_supplier
 from ingest.security.credentials import CONSUMER_ENV, admin_settings, read_env_file, secrets_dir
 from ingest.settings import Settings
@@ -179,7 +180,7 @@ async def _wait_status(cfg: Settings, supplier_id: str, status: str, within: flo
         await conn.close()
 
 
-def _outcomes(service: IngestService) -> dict[tuple[str, str], float]:
+def _outcomes(service: IngestService[IngestMetrics]) -> dict[tuple[str, str], float]:
     found: dict[tuple[str, str], float] = {}
     for metric in service.metrics.registry.collect():
         for sample in metric.samples:
@@ -197,7 +198,7 @@ async def _demo(cfg: Settings, prefix: str, practices: int, days: int, seed: int
         await _register(cfg, admin, suppliers)
     err.print(f"registered {len(suppliers)} demo suppliers ({practices} practices)")
 
-    service = IngestService(service_cfg)
+    service = IngestService(service_cfg, IngestMetrics())
     task = asyncio.create_task(service.run(), name="ingest-service")
     producer = make_producer(admin)
     await producer.start()

@@ -39,9 +39,8 @@ from rich.table import Table
 from ingest.cli.common import settings as load_cli_settings
 from ingest.cli.push_outcomes import STORED_KINDS, RowFates, position_of, row_fates
 from ingest.clock import local_today, system_clock
-from ingest.contract.model import topic_for
+from ingest.contract.model import check_supplier_id, topic_for
 from ingest.contract.validation import Limits
-from ingest.ops.suppliers import check_supplier_id
 from ingest.settings import Settings
 from ingest.supplier.counts import SCHEMA_VERSIONS, DailyCounts
 from ingest.supplier.file_reading import FileFormat, format_of

@@ -9,6 +9,6 @@ def register(app: typer.Typer) -> None:
     @app.command("run")
     def run_service() -> None:
         """Consume every supplier feed topic into Postgres (until SIGTERM/SIGINT)."""
-        from ingest.consumer.service import main
+        from ingest.ops.process import main
 
         main()

@@ -10,14 +10,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from ingest.cli.common import database, run_async, settings, shown
-from ingest.contract.model import topic_for
+from ingest.contract.model import check_supplier_id, topic_for
 from ingest.contract.outcomes import feedback_topic
 from ingest.durations import format_duration, parse_duration
 from ingest.kafka import ensure_topics, feedback_topic_spec
 from ingest.ops.suppliers import (
     Supplier,
     add_supplier,
-    check_supplier_id,
     list_suppliers,
     remove_supplier,
     update_supplier,

@@ -14,13 +14,13 @@ from typing import TypeVar
 
 import asyncpg
 
+from ingest.consumer.metrics import ConsumerMetrics
 from ingest.consumer.readiness import Readiness
 from ingest.consumer.retry import retry
 from ingest.consumer.store import Store, TopicPartitionKey
 from ingest.db.connection import CONNECTION_LOST, WRITE_CONFLICTS, connect, is_connection_lost
 from ingest.db.migrate import apply_migrations
 from ingest.errors import BatchAbandonedError, RetryStoppedError
-from ingest.ops.metrics import IngestMetrics
 from ingest.settings import Settings
 
 log = logging.getLogger("ingest.consumer.service")
@@ -43,7 +43,7 @@ class DatabaseSession:
         self,
         settings: Settings,
         readiness: Readiness,
-        metrics: IngestMetrics,
+        metrics: ConsumerMetrics,
         stop: asyncio.Event,
     ) -> None:
         self._settings = settings

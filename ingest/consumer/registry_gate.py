@@ -19,13 +19,13 @@ from collections.abc import Callable, Mapping, Sequence
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from ingest.consumer.decoding import confluent_schema_id
+from ingest.consumer.metrics import ConsumerMetrics
 from ingest.consumer.pipeline import RawRecord
 from ingest.consumer.readiness import Readiness
 from ingest.consumer.registry_holds import HeldBatch, hold_pending
 from ingest.consumer.registry_schemas import RegistrySchema
 from ingest.consumer.schema_registry import SchemaRegistryClient
 from ingest.consumer.store import TopicPartitionKey
-from ingest.ops.metrics import IngestMetrics
 from ingest.settings import Settings
 
 log = logging.getLogger("ingest.consumer.registry")
@@ -40,7 +40,7 @@ class RegistryGate:
         self,
         settings: Settings,
         readiness: Readiness,
-        metrics: IngestMetrics,
+        metrics: ConsumerMetrics,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.client = (

@@ -16,7 +16,8 @@ Wires the pure core (decode, validate, resolve) to the edges (Kafka, Postgres, H
   Postgres every few seconds so /readyz tells the truth (:mod:`ingest.consumer.database`);
 * SIGTERM/SIGINT: stop fetching, finish the batch in hand, store offsets, leave the group.
 
-Run it with ``ingest run`` or ``python -m ingest.consumer.service``.
+The process around it (HTTP endpoints, refresher, purge schedule, signals) is
+:mod:`ingest.ops.process`: ``ingest run`` or ``python -m ingest.ops.process``.
 """
 
 from __future__ import annotations
@@ -24,9 +25,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
-import sys
 from collections.abc import Sequence
+from typing import Generic, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError
@@ -44,6 +44,7 @@ from ingest.consumer.database import DatabaseSession
 from ingest.consumer.decoding import Decoder
 from ingest.consumer.dlq import DLQ_MAX_BYTES, DeadLetterSender, ensure_dead_letter_topic
 from ingest.consumer.key_check import mismatched_keys
+from ingest.consumer.metrics import ConsumerMetrics
 from ingest.consumer.outcome_relay import OutcomeRelay
 from ingest.consumer.participation import ParticipationWatcher
 from ingest.consumer.pipeline import RawRecord, Triaged, triage
@@ -52,27 +53,28 @@ from ingest.consumer.registry_gate import RegistryGate
 from ingest.consumer.registry_schemas import RegistrySchema
 from ingest.consumer.retry import pause, retry
 from ingest.consumer.store import BatchResult, Store, TopicPartitionKey
-from ingest.errors import BatchAbandonedError, ConfigurationError, IngestError, RetryStoppedError
+from ingest.errors import BatchAbandonedError, RetryStoppedError
 from ingest.kafka import make_consumer, make_producer
-from ingest.ops.metrics import IngestMetrics
-from ingest.settings import Settings, load_settings
+from ingest.settings import Settings
 
 log = logging.getLogger("ingest.consumer.service")
+
+M = TypeVar("M", bound=ConsumerMetrics)
 
 KAFKA_FETCH_RETRY_SECONDS = 1.0
 
 
-class IngestService:
-    """One consumer process of the ``triage-ingest`` group."""
+class IngestService(Generic[M]):
+    """One consumer process of the ``triage-ingest`` group, reporting to ``metrics``."""
 
     def __init__(
         self,
         settings: Settings,
-        metrics: IngestMetrics | None = None,
+        metrics: M,
         clock: Clock = system_clock,
     ) -> None:
         self.settings = settings
-        self.metrics = metrics or IngestMetrics()
+        self.metrics = metrics
         self.clock = clock
         self.readiness = Readiness()
         self.decoder = Decoder()
@@ -334,75 +336,3 @@ async def _quiet_stop(*clients: AIOKafkaConsumer | AIOKafkaProducer) -> None:
     for client in clients:
         with contextlib.suppress(KafkaError, OSError):
             await client.stop()
-
-
-async def serve(settings: Settings, service: IngestService | None = None) -> int:
-    """Run the service with its HTTP endpoints until SIGTERM/SIGINT; returns the exit code.
-
-    Beside the consumer: the purge of expired rejection bytes (ingest/ops/retention.py)
-    every ``purge_interval_seconds``, and a freshness refresher (ingest/ops/refresher.py)
-    deriving the freshness, missing-practice, unknown-practice and lag gauges from Postgres
-    at start-up and every ``freshness_refresh_seconds``, on a pool of its own, feeding the
-    status page ``/``.
-    """
-    from ingest.ops.http_server import start_http_server
-    from ingest.ops.refresher import FreshnessRefresher, kafka_lag
-    from ingest.ops.retention import PurgeSchedule
-
-    service = service or IngestService(settings)
-    loop = asyncio.get_running_loop()
-    refresher = FreshnessRefresher(
-        settings,
-        service.metrics,
-        service.clock,
-        lag_source=lambda: kafka_lag(service.kafka_consumer),
-    )
-    purge = PurgeSchedule(settings, on_purged=service.metrics.count_purged)
-    try:
-        http = await start_http_server(settings, service, refresher)
-    except OSError as exc:
-        raise ConfigurationError(
-            f"cannot serve /metrics and /readyz on {settings.metrics_host}:"
-            f"{settings.metrics_port}: {exc.strerror or exc}; set INGEST_METRICS_PORT to a free"
-            " port (or stop the process listening there)"
-        ) from None
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, service.request_stop)
-    refresher.start()
-    purge.start()
-    try:
-        await service.run()
-    except asyncio.CancelledError:
-        if not service.forced_stop:
-            raise
-    finally:
-        await http.cleanup()
-        await refresher.close()
-        await purge.close()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(sig)
-    return 1 if service.forced_stop else 0
-
-
-def main() -> None:
-    """Run the service; a start-up failure (bad settings, port taken) is one line, exit 2."""
-    try:
-        settings = load_settings()
-        logging.basicConfig(
-            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
-        try:
-            import uvloop
-
-            uvloop.install()
-        except ImportError:
-            pass
-        code = asyncio.run(serve(settings))
-    except IngestError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
-    raise SystemExit(code)
-
-
-if __name__ == "__main__":
-    main()

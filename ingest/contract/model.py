@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ingest.errors import SupplierError
+
 TOPIC_PREFIX = "triage.daily."
 # \A...\Z, used with fullmatch: "$" would also match before a trailing newline ("A12345\n")
 SUPPLIER_ID_RE = re.compile(r"\A[a-z0-9][a-z0-9-]{1,39}\Z")
@@ -61,6 +63,16 @@ class FreshnessStatus(StrEnum):
     LATE = "late"
     SILENT = "silent"
     NEVER_REPORTED = "never_reported"
+
+
+def check_supplier_id(supplier_id: str) -> str:
+    """The id itself, or SupplierError saying what a valid id looks like."""
+    if not SUPPLIER_ID_RE.fullmatch(supplier_id):
+        raise SupplierError(
+            f"supplier id {supplier_id!r} is invalid: use 2-40 characters a-z, 0-9 and '-',"
+            " starting with a letter or digit (e.g. askmygp)"
+        )
+    return supplier_id
 
 
 def topic_for(supplier_id: str) -> str:

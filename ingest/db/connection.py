@@ -8,6 +8,14 @@ from __future__ import annotations
 
 import asyncpg
 
+# What asyncpg raises when the migrations have not been applied to the database.
+MISSING_SCHEMA_ERRORS: tuple[type[Exception], ...] = (
+    asyncpg.InvalidSchemaNameError,
+    asyncpg.UndefinedTableError,
+    asyncpg.UndefinedFunctionError,
+)
+
+
 CONNECT_TIMEOUT_SECONDS = 10.0
 
 # Errors after which Postgres is considered unreachable (reconnect and retry, never reject).

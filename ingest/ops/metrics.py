@@ -10,14 +10,15 @@ only the active suppliers of the latest refresh: a deactivated supplier's series
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping
 from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from ingest.analytics.metrics import UnknownPracticesGauge
+from ingest.consumer.metrics import StoredBatch
 from ingest.contract.model import FreshnessStatus, Outcome, Reason
 from ingest.ops.freshness import SupplierFreshness, midnight_utc_seconds
+from ingest.ops.unknown_practices import UnknownPracticesGauge
 from ingest.ops.volume import VolumeAssessment
 
 UNKNOWN = "unknown"
@@ -61,21 +62,6 @@ INGEST_DELAY_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600
 BATCH_STORE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 # Records per batch, up to INGEST_BATCH_MAX_RECORDS (20,000 by default).
 BATCH_RECORDS_BUCKETS = (1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 20000)
-
-
-class StoredBatch(Protocol):
-    """What a committed batch reports (ingest.consumer.store.BatchResult)."""
-
-    @property
-    def outcomes(self) -> Mapping[tuple[str, Outcome], int]: ...
-    @property
-    def reasons(self) -> Mapping[tuple[str | None, Reason], int]: ...
-    @property
-    def records(self) -> int: ...
-    @property
-    def store_seconds(self) -> float: ...
-    @property
-    def stored_revisions(self) -> Sequence[tuple[str, dt.datetime]]: ...
 
 
 class PurgeCounts(Protocol):

@@ -22,7 +22,6 @@ from typing import Protocol
 
 import asyncpg
 
-from ingest.analytics.metrics import fetch_unknown_practice_counts
 from ingest.clock import Clock, local_today, system_clock
 from ingest.contract.model import supplier_of_topic
 from ingest.ops.freshness import StatusSnapshot, SupplierFreshness, coverage_days
@@ -34,6 +33,7 @@ from ingest.ops.freshness_store import (
     fetch_volume,
 )
 from ingest.ops.metrics import IngestMetrics
+from ingest.ops.unknown_practices import fetch_unknown_practice_counts
 from ingest.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -152,7 +152,7 @@ class FreshnessRefresher:
             self._refreshed.notify_all()
 
     async def _refresh_unknown_practices(self, conn: asyncpg.Connection) -> None:
-        """The analytics gauge ``triage_unknown_practices`` (ingest/analytics/metrics.py);
+        """The analytics gauge ``triage_unknown_practices`` (ingest/ops/unknown_practices.py);
         its failure never holds the freshness gauges back."""
         try:
             counts = await fetch_unknown_practice_counts(conn)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from ingest.contract.model import SUPPLIER_ID_RE
+from ingest.contract.model import check_supplier_id
 from ingest.errors import SupplierError
 
 
@@ -18,16 +18,6 @@ class Supplier:
     warn_after: dt.timedelta
     error_after: dt.timedelta
     active: bool
-
-
-def check_supplier_id(supplier_id: str) -> str:
-    """The id itself, or SupplierError saying what a valid id looks like."""
-    if not SUPPLIER_ID_RE.fullmatch(supplier_id):
-        raise SupplierError(
-            f"supplier id {supplier_id!r} is invalid: use 2-40 characters a-z, 0-9 and '-',"
-            " starting with a letter or digit (e.g. askmygp)"
-        )
-    return supplier_id
 
 
 def _check_thresholds(warn_after: dt.timedelta, error_after: dt.timedelta) -> None:

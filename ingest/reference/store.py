@@ -24,7 +24,7 @@ from pathlib import Path
 
 import asyncpg
 
-from ingest.analytics.export import MISSING_SCHEMA_ERRORS
+from ingest.db.connection import MISSING_SCHEMA_ERRORS
 from ingest.errors import IngestError
 from ingest.reference.csv_input import decode_text
 from ingest.reference.icb_names import parse_icb_names, with_icb_names

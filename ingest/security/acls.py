@@ -22,10 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
-from ingest.contract.model import TOPIC_PREFIX, topic_for
+from ingest.contract.model import TOPIC_PREFIX, check_supplier_id, topic_for
 from ingest.contract.outcomes import FEEDBACK_PREFIX, feedback_topic
 from ingest.errors import IngestError
-from ingest.ops.suppliers import check_supplier_id
 
 ADMIN_USER = "triage-admin"
 CONSUMER_USER = "triage-ingest"

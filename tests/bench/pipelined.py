@@ -32,16 +32,18 @@ from ingest.consumer.decoding import Decoder
 from ingest.consumer.pipeline import RawRecord, Triaged, triage
 from ingest.consumer.registry_schemas import RegistrySchema
 from ingest.consumer.retry import pause
-from ingest.consumer.service import KAFKA_FETCH_RETRY_SECONDS, IngestService, serve
+from ingest.consumer.service import KAFKA_FETCH_RETRY_SECONDS, IngestService
 from ingest.consumer.store import BatchResult, Store, TopicPartitionKey
 from ingest.contract.validation import Limits
 from ingest.errors import BatchAbandonedError
+from ingest.ops.metrics import IngestMetrics
+from ingest.ops.process import serve
 from ingest.settings import Settings, load_settings
 
 log = logging.getLogger("tests.bench.pipelined")
 
 
-class PipelinedService(IngestService):
+class PipelinedService(IngestService[IngestMetrics]):
     """IngestService whose loop overlaps the triage of batch N+1 with the write of batch N."""
 
     def __init__(self, settings: Settings) -> None:
@@ -176,7 +178,7 @@ def main() -> None:
         uvloop.install()
     except ImportError:
         pass
-    raise SystemExit(asyncio.run(serve(settings, PipelinedService(settings))))
+    raise SystemExit(asyncio.run(serve(settings, PipelinedService(settings, IngestMetrics()))))
 
 
 if __name__ == "__main__":

@@ -225,7 +225,7 @@ def _ingest_command() -> list[str]:
     script = Path(sys.executable).parent / "ingest"
     if script.exists():
         return [str(script), "run"]
-    return [sys.executable, "-m", "ingest.consumer.service"]
+    return [sys.executable, "-m", "ingest.ops.process"]
 
 
 PIPELINED_COMMAND = [sys.executable, "-m", "tests.bench.pipelined"]

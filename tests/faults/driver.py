@@ -1,6 +1,6 @@
 """Driving the fault suite: topics, producing, consumer processes, faults, and the final check.
 
-* :class:`ConsumerProcess` — one ``python -m ingest.consumer.service`` subprocess with its
+* :class:`ConsumerProcess` — one ``python -m ingest.ops.process`` subprocess with its
   own HTTP port (``/readyz``) and log file.
 * :class:`Fleet` — the consumer processes of one group: spawn, SIGKILL at a chosen moment
   (any time, inside a batch transaction, during a rebalance), SIGTERM. A SIGKILLed member
@@ -215,12 +215,12 @@ def consumer_env(settings: Settings, **extra: str) -> dict[str, str]:
     return env
 
 
-SERVICE_MODULE = (sys.executable, "-m", "ingest.consumer.service")
+SERVICE_MODULE = (sys.executable, "-m", "ingest.ops.process")
 INGEST_RUN = (str(Path(sys.executable).parent / "ingest"), "run")  # the CLI's entry point
 
 
 class ConsumerProcess:
-    """``python -m ingest.consumer.service`` (or ``argv``, e.g. INGEST_RUN) with its own
+    """``python -m ingest.ops.process`` (or ``argv``, e.g. INGEST_RUN) with its own
     /readyz port and log file."""
 
     def __init__(

@@ -11,15 +11,19 @@ from typing import Any
 
 import asyncpg
 
-from ingest.consumer.service import IngestService, serve
+from ingest.consumer.service import IngestService
+from ingest.ops.metrics import IngestMetrics
+from ingest.ops.process import serve
 from ingest.settings import Settings
 from tests.support.kafka import end_offsets
 
 
 @contextlib.asynccontextmanager
-async def running(settings: Settings, **kwargs: Any) -> AsyncIterator[IngestService]:
+async def running(
+    settings: Settings, metrics: IngestMetrics | None = None, **kwargs: Any
+) -> AsyncIterator[IngestService[IngestMetrics]]:
     """The consumer (``IngestService.run``) in a task; stopped gracefully on exit."""
-    service = IngestService(settings, **kwargs)
+    service = IngestService(settings, metrics or IngestMetrics(), **kwargs)
     task = asyncio.create_task(service.run())
     try:
         yield service
@@ -31,10 +35,13 @@ async def running(settings: Settings, **kwargs: Any) -> AsyncIterator[IngestServ
 @contextlib.asynccontextmanager
 async def serving(
     settings: Settings, clock: Callable[[], dt.datetime] | None = None
-) -> AsyncIterator[IngestService]:
+) -> AsyncIterator[IngestService[IngestMetrics]]:
     """The whole process, ``serve()`` (consumer + HTTP + freshness refresher), in a task;
     stopped gracefully on exit."""
-    service = IngestService(settings, clock=clock) if clock else IngestService(settings)
+    metrics = IngestMetrics()
+    service = (
+        IngestService(settings, metrics, clock=clock) if clock else IngestService(settings, metrics)
+    )
     task = asyncio.create_task(serve(settings, service))
     try:
         yield service

@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from ingest.analytics.export import MISSING_SCHEMA_ERRORS
 from ingest.analytics.quality_report.model import (
     SAMPLES_PER_REASON,
     VALUE_DECODE_BYTES,
@@ -29,6 +28,7 @@ from ingest.analytics.quality_report.model import (
 )
 from ingest.consumer.decoding import Decoder
 from ingest.contract.model import topic_for
+from ingest.db.connection import MISSING_SCHEMA_ERRORS
 from ingest.errors import DecodeError
 from ingest.ops.freshness import RosterCoverage
 

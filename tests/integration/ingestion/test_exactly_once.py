@@ -102,7 +102,7 @@ async def test_sigterm_finishes_the_batch_stores_offsets_and_exits_zero(
         "INGEST_BATCH_MAX_RECORDS": "500",
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ingest.consumer.service"],
+        [sys.executable, "-m", "ingest.ops.process"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

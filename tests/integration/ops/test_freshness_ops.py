@@ -25,12 +25,13 @@ import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from ingest.consumer.service import IngestService, serve
+from ingest.consumer.service import IngestService
 from ingest.contract.model import FreshnessStatus as S
 from ingest.contract.model import topic_for
 from ingest.ops.freshness_store import fetch_status_snapshot
 from ingest.ops.http_server import start_http_server
 from ingest.ops.metrics import IngestMetrics
+from ingest.ops.process import serve
 from ingest.ops.refresher import FreshnessRefresher
 from ingest.ops.suppliers import remove_supplier, update_supplier
 from ingest.settings import Settings
