@@ -33,11 +33,8 @@ class SchemaRegistryError(IngestError):
 
 
 class StoreUnavailableError(IngestError):
-    """Postgres could not be reached (transient: the consumer pauses and retries)."""
-
-
-class ConcurrentWriteError(IngestError):
-    """Another consumer wrote the same (key, revision) first; the batch is redone."""
+    """A command could not reach or read Postgres (one line, exit 2; the consumer itself
+    never raises it: it waits and retries, see ingest.consumer.retry)."""
 
 
 class SupplierError(IngestError):

@@ -19,7 +19,7 @@ from ingest.consumer.readiness import Readiness
 from ingest.consumer.store import TopicPartitionKey
 from ingest.kafka import ListenerBase
 
-log = logging.getLogger("ingest.consumer.service")
+log = logging.getLogger(__name__)
 
 OffsetReader = Callable[[list[TopicPartitionKey]], Awaitable[dict[TopicPartitionKey, int]]]
 

@@ -17,7 +17,7 @@ from ingest.contract.participation import ParticipationList
 from ingest.contract.validation import Limits
 from ingest.settings import Settings
 
-log = logging.getLogger("ingest.consumer.service")
+log = logging.getLogger(__name__)
 
 FetchedBatch = Mapping[TopicPartition, Sequence[Any]]
 

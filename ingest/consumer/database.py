@@ -23,7 +23,7 @@ from ingest.db.migrate import apply_migrations
 from ingest.errors import BatchAbandonedError, RetryStoppedError
 from ingest.settings import Settings
 
-log = logging.getLogger("ingest.consumer.service")
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 

@@ -28,7 +28,7 @@ from ingest.errors import DeadLettersUnsentError, IngestError
 from ingest.kafka import DEAD_LETTER_MAX_BYTES, create_dead_letter_topic
 from ingest.settings import Settings
 
-log = logging.getLogger("ingest.consumer.service")
+log = logging.getLogger(__name__)
 
 # The DLQ producer accepts letters as large as the DLQ topic does (ingest.kafka's
 # DEAD_LETTER_TOPIC). A letter the DLQ still refuses as too large goes without its value,

@@ -31,7 +31,7 @@ from ingest.errors import IngestError, RetryStoppedError
 from ingest.kafka import ensure_topics, feedback_topic_spec
 from ingest.settings import Settings
 
-log = logging.getLogger("ingest.consumer.outcome_relay")
+log = logging.getLogger(__name__)
 
 OUTBOX_ROUND = 5000
 _PARTITIONER = DefaultPartitioner()

@@ -16,7 +16,7 @@ import asyncpg
 
 from ingest.contract.participation import ParticipationList, ParticipationPeriod
 
-log = logging.getLogger("ingest.consumer.service")
+log = logging.getLogger(__name__)
 
 _CURRENT_LOAD_SQL = (
     "SELECT load_id FROM triage.reference_loads"

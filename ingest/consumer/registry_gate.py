@@ -28,7 +28,7 @@ from ingest.consumer.schema_registry import SchemaRegistryClient
 from ingest.consumer.store import TopicPartitionKey
 from ingest.settings import Settings
 
-log = logging.getLogger("ingest.consumer.registry")
+log = logging.getLogger(__name__)
 
 MIN_PAUSE_SECONDS = 0.5
 

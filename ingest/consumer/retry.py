@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from ingest.errors import RetryStoppedError
 
-log = logging.getLogger("ingest.consumer.retry")
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 

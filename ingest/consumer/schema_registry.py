@@ -35,7 +35,7 @@ from ingest.consumer.registry_schemas import RegistrySchema, match_released, unk
 from ingest.errors import SchemaRegistryError
 from ingest.redaction import redact_text, redact_url
 
-log = logging.getLogger("ingest.consumer.registry")
+log = logging.getLogger(__name__)
 
 HTTP_NOT_FOUND = 404
 FIRST_BACKOFF_SECONDS = 1.0

@@ -57,7 +57,7 @@ from ingest.errors import BatchAbandonedError, RetryStoppedError
 from ingest.kafka import make_consumer, make_producer
 from ingest.settings import Settings
 
-log = logging.getLogger("ingest.consumer.service")
+log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=ConsumerMetrics)
 
