@@ -44,7 +44,11 @@ async def load_list(pg: asyncpg.Connection, *periods: tuple[str, dt.date, dt.dat
 
 
 async def outcome_of(pg: asyncpg.Connection, practice: str, day: dt.date) -> str | None:
-    """'stored' when the practice-day is in daily_requests, else its latest rejection reason."""
+    """'stored' when the practice-day is in daily_requests, else the reason of the rejection of
+    its last record sent. One practice-day is one key, so all its records are on one partition,
+    in the order sent (the contract's per-key order): the highest source offset is the last
+    sent. (rejected_id is not: it numbers a batch's rejections in the order they are written,
+    and conflicting revisions are written after the others.)"""
     stored = await pg.fetchval(
         "SELECT 1 FROM triage.daily_requests WHERE practice_code = $1 AND activity_date = $2",
         practice,
@@ -54,7 +58,7 @@ async def outcome_of(pg: asyncpg.Connection, practice: str, day: dt.date) -> str
         return "stored"
     reason: str | None = await pg.fetchval(
         "SELECT reason FROM triage.rejected_events WHERE key = $1"
-        " ORDER BY rejected_id DESC LIMIT 1",
+        " ORDER BY source_offset DESC LIMIT 1",
         f"{practice}:{day.isoformat()}".encode(),
     )
     return reason
