@@ -115,6 +115,8 @@ async def test_the_producer_api_awaits_the_outcomes_of_what_it_sent(
     supplier = f"{token}-acme"
     await add_supplier(settings, supplier)
     day = yesterday()
+    # One practice-day, so one key: both records go to one partition and are read in the order
+    # sent (the contract's per-key order), so the first is accepted and the second conflicts.
     counts = [DailyCounts("A81001", day, 5), DailyCounts("A81001", day, 6)]
     async with running(settings), SupplierProducer(supplier, settings) as producer:
         deliveries = await producer.send_many(counts)
