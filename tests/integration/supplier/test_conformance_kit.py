@@ -2,7 +2,13 @@
 rows sent by three clients nobody here wrote the libraries of (Apache Avro for Java with the
 Kafka Java producer; confluent-kafka's AvroSerializer with the real schema registry) and by
 the project's own producer, then every row's outcome read back from the supplier's feedback
-topic and checked row by row."""
+topic and checked row by row.
+
+The kit's expected outcomes depend on order only between rows of one practice-day (a
+restatement after its first send, a late lower revision, a re-send): every client keys a row
+``<practice_code>:<activity_date>`` and partitions by that key, so those rows share a partition
+and are read in the order sent (the contract's per-key order). Rows of different practice-days
+may be read in any order, and each row's outcome is read back by its event id, not its place."""
 
 from __future__ import annotations
 
