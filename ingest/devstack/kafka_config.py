@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import os
 import uuid
+from collections.abc import Callable
 
 from ingest.devstack.paths import HOST, StackPaths
 from ingest.devstack.ports import Ports
@@ -15,10 +16,24 @@ from ingest.security.scram import SCRAM_MECHANISM
 REAUTH_MS = 60_000
 
 
+def new_cluster_id(draw: Callable[[], bytes] = lambda: uuid.uuid4().bytes) -> str:
+    """A random cluster id as Kafka writes one (16 bytes, URL-safe base64 without padding),
+    never one starting with '-' (as Kafka's own Uuid.randomUuid): ``kafka-storage format -t``
+    would read such an id as an option and refuse to format (one id in 64 did)."""
+    while True:
+        value = base64.urlsafe_b64encode(draw()).decode().rstrip("=")
+        if not value.startswith("-"):
+            return value
+
+
 def kafka_cluster_id(paths: StackPaths) -> str:
+    """The stack's cluster id, made once and kept. A kept one starting with '-' was never
+    formatted with (the format refused it), so it is replaced."""
     if paths.kafka_cluster_id.exists():
-        return paths.kafka_cluster_id.read_text().strip()
-    value = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        kept = paths.kafka_cluster_id.read_text().strip()
+        if kept and not kept.startswith("-"):
+            return kept
+    value = new_cluster_id()
     paths.kafka_cluster_id.write_text(value + "\n")
     return value
 
