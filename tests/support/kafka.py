@@ -127,7 +127,9 @@ async def end_offsets(settings: Settings, topics: Sequence[str]) -> dict[tuple[s
 async def read_topic(
     settings: Settings, topic: str, expected: int, timeout: float = 30.0
 ) -> list[Any]:
-    """Read at least ``expected`` records of a topic from the beginning."""
+    """Read at least ``expected`` records of a topic from the beginning. Each partition's
+    records come in offset order, but partitions interleave in any order: compare them as a
+    set or keyed by what they are (e.g. their headers), never by their place in the list."""
     consumer = AIOKafkaConsumer(
         topic, **client_options(settings), auto_offset_reset="earliest", enable_auto_commit=False
     )

@@ -25,7 +25,8 @@ async def read_outcomes(
     settings: Settings, supplier: str, at_least: int, within: float = 30.0
 ) -> list[tuple[bytes | None, SubmissionOutcome]]:
     """(key, outcome) of every record of the supplier's feedback topic, read from the
-    beginning until at least ``at_least`` arrived and none arrives for a second."""
+    beginning until at least ``at_least`` arrived and none arrives for a second. Partitions
+    interleave in any order: key the outcomes by their source position, never by their place."""
     consumer = AIOKafkaConsumer(
         feedback_topic(supplier),
         **client_options(settings),
