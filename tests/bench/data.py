@@ -352,7 +352,12 @@ def by_partition(items: list[Item]) -> Iterator[tuple[str, int, list[Item]]]:
 
 
 def expected_state(data: DataSet) -> Expected:
-    """Replay the stream with the contract's rules (independent of the service's code)."""
+    """Replay the stream with the contract's rules (independent of the service's code).
+
+    The items are replayed in the order generated, across partitions: right because only one
+    key's items affect each other, and a key's items share a partition (the crc32 of the key)
+    and are produced to it in order, so the service reads them in that order (the contract's
+    per-key order). Items of different keys may be read in any order."""
     out = Expected()
     seen: dict[Key, dict[int, Figures6]] = {}
     for item in data.items:
