@@ -11,7 +11,12 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError, for_code
+from aiokafka.errors import (
+    AuthenticationFailedError,
+    SaslAuthenticationFailed,
+    TopicAlreadyExistsError,
+    for_code,
+)
 from aiokafka.helpers import create_ssl_context
 
 from ingest.errors import KafkaTopicError
@@ -169,3 +174,32 @@ def muted_logger(logger_name: str) -> Iterator[None]:
         yield
     finally:
         logger.disabled = previous
+
+
+class _Failures(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.errors: list[BaseException] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        args = record.args if isinstance(record.args, tuple) else ()
+        self.errors.extend(a for a in args if isinstance(a, BaseException))
+
+
+@contextlib.contextmanager
+def connection_failures() -> Iterator[list[BaseException]]:
+    """Why aiokafka could not connect: it logs each broker's error (wrong password, TLS...)
+    and then raises a bare "Unable to bootstrap"; these are the errors it logged meanwhile."""
+    logger = logging.getLogger("aiokafka")  # the name aiokafka's client logs under
+    handler = _Failures()
+    logger.addHandler(handler)
+    try:
+        yield handler.errors
+    finally:
+        logger.removeHandler(handler)
+
+
+def authentication_failed(failures: Sequence[BaseException]) -> bool:
+    """The broker refused the client's user name and password (SASL)."""
+    refused = (SaslAuthenticationFailed, AuthenticationFailedError)
+    return any(isinstance(f, refused) for f in failures)

@@ -37,7 +37,13 @@ from rich.progress import (
 from rich.table import Table
 
 from ingest.cli.common import settings as load_cli_settings
-from ingest.cli.push_outcomes import STORED_KINDS, RowFates, position_of, row_fates
+from ingest.cli.push_outcomes import (
+    STORED_KINDS,
+    RowFates,
+    none_picked_up_line,
+    position_of,
+    row_fates,
+)
 from ingest.clock import local_today, system_clock
 from ingest.contract.model import check_supplier_id, topic_for
 from ingest.contract.validation import Limits
@@ -284,9 +290,12 @@ async def _wait_for_outcomes(
     return row_fates(report.sent_lines, report.repeat_lines, found, within)
 
 
-def _show_fates(fates: RowFates, report: PushReport) -> None:
-    for line, text in fates.lines:
-        out.print(f"line {line}: {text}", markup=False)
+def _show_fates(fates: RowFates, report: PushReport, supplier_id: str, within: float) -> None:
+    if fates.none_picked_up:
+        out.print(none_picked_up_line(fates, supplier_id, within), markup=False, soft_wrap=True)
+    else:
+        for line, text in fates.lines:
+            out.print(f"line {line}: {text}", markup=False)
     table = Table(title="outcomes")
     table.add_column("what became of the rows")
     table.add_column("rows", justify="right")
@@ -314,7 +323,8 @@ def push(
         bool,
         typer.Option(
             "--wait",
-            help="After sending, read the outcomes and print what became of each row.",
+            help="After sending, read the outcomes and print what became of each row (the"
+            " service, `ingest run`, must be running to give them).",
         ),
     ] = False,
     wait_timeout: Annotated[
@@ -341,7 +351,7 @@ def push(
     _summary(report, file, supplier, dry_run)
     if wait and not dry_run and not report.check.header_problems:
         fates = asyncio.run(_wait_for_outcomes(report, supplier, cfg, since_ms, wait_timeout))
-        _show_fates(fates, report)
+        _show_fates(fates, report, supplier, wait_timeout)
         if not fates.all_stored:
             raise typer.Exit(1)
     if not report.ok:

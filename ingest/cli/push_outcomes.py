@@ -18,6 +18,7 @@ from ingest.supplier.producer import Delivery
 Position = tuple[int, int]
 STORED_KINDS = frozenset(o.value for o in (Outcome.ACCEPTED, Outcome.SUPERSEDED, Outcome.DUPLICATE))
 NO_OUTCOME = "no outcome"
+SEND_FAILED = "send failed"
 
 
 @dataclass
@@ -30,6 +31,22 @@ class RowFates:
     @property
     def all_stored(self) -> bool:
         return all(kind in STORED_KINDS for kind in self.totals)
+
+    @property
+    def none_picked_up(self) -> bool:
+        """Rows were sent and not one has an outcome: nothing has consumed them yet."""
+        return NO_OUTCOME in self.totals and set(self.totals) <= {NO_OUTCOME, SEND_FAILED}
+
+
+def none_picked_up_line(fates: RowFates, supplier_id: str, within: float) -> str:
+    """One line instead of a timeout per line when no sent row has an outcome."""
+    n = fates.totals[NO_OUTCOME]
+    return (
+        f"no outcome within {within:g} s for the {n} row(s) sent: no consumer has picked"
+        f" them up. Is the service (`ingest run`) running and reading triage.daily.{supplier_id}?"
+        " The rows are on the topic and will be processed when it runs; push the file again"
+        " with --wait then to see their outcomes (repeats count as duplicate)."
+    )
 
 
 def position_of(delivery: Delivery) -> Position | None:
@@ -61,7 +78,7 @@ def row_fates(
     by_line: dict[int, tuple[str, str]] = {}
     for line, position in sent:
         if position is None:
-            fate = ("send failed", "send failed (see above)")
+            fate = (SEND_FAILED, "send failed (see above)")
         else:
             fate = describe(outcomes.get(position), within)
         by_line[line] = fate

@@ -23,6 +23,7 @@ from ingest.ops.suppliers import (
 )
 from ingest.security.acls import supplier_user
 from ingest.security.admin import (
+    check_authorizer,
     create_supplier_credentials,
     revoke_supplier_credentials,
     rotate_supplier_credentials,
@@ -68,6 +69,8 @@ def add(
     admin_cfg = admin_settings(cfg)
 
     async def go() -> tuple[Supplier, Credentials | None]:
+        if credentials:  # refused before any topic is created when the broker cannot hold them
+            await check_authorizer(admin_cfg)
         created = await ensure_topics(admin_cfg, [topic_for(supplier_id)], cfg.topic_partitions)
         if created:
             console.print(f"created topic {created[0]} ({cfg.topic_partitions} partitions)")
@@ -77,8 +80,8 @@ def add(
                 f"created feedback topic {feedback_topic(supplier_id)} ({spec.partitions}"
                 f" partitions, outcomes kept {cfg.feedback_retention_days:g} days)"
             )
-        # Credentials before the registration: a broker that cannot hold them (no
-        # authorizer) leaves no supplier registered without the access it was asked for.
+        # Credentials before the registration: a failure leaves no supplier registered
+        # without the access it was asked for.
         made = await create_supplier_credentials(admin_cfg, supplier_id) if credentials else None
         async with database(cfg) as conn:
             supplier = await add_supplier(conn, supplier_id, name, warn, error)

@@ -179,6 +179,17 @@ class SecurityAdmin:
         return found
 
 
+async def check_authorizer(admin_settings: Settings) -> None:
+    """Raise AclError (naming the cause) when the broker cannot hold users' rights: it runs
+    without an authorizer (a plain local stack), or these settings may not administer it.
+    Asked before anything is created, so a refused ``--credentials`` leaves nothing behind."""
+    try:
+        async with SecurityAdmin(admin_settings) as admin:
+            await admin.describe_acls(admin_settings.sasl_username)
+    except AclError as exc:
+        raise AclError(f"no Kafka user can be given rights here, nothing created: {exc}") from None
+
+
 async def create_supplier_credentials(admin_settings: Settings, supplier_id: str) -> Credentials:
     """A new SCRAM user for the supplier (a new password each call) and its ACLs."""
     # the supplier trusts the same CA as the admin connection (TLS brokers)

@@ -38,7 +38,7 @@ from ingest.contract.outcomes import SubmissionOutcome
 from ingest.contract.schemas import SchemaVersion, version
 from ingest.contract.validation import Limits
 from ingest.errors import IngestError
-from ingest.kafka import make_producer, muted_logger
+from ingest.kafka import authentication_failed, connection_failures, make_producer, muted_logger
 from ingest.settings import Settings
 from ingest.supplier.counts import SCHEMA_VERSIONS, DailyCounts, check_counts
 from ingest.supplier.outcome_waiter import await_outcomes, now_ms
@@ -166,12 +166,18 @@ class SupplierProducer:
             return
         producer = make_producer(self.settings)
         try:
-            await producer.start()
+            with connection_failures() as failures:
+                await producer.start()
         except KafkaError as exc:
             await _quiet_stop(producer)
+            why = (
+                "authentication failed (wrong user name or password, or the user was removed)"
+                if authentication_failed(failures)
+                else _error_text(exc)
+            )
             raise ProducerError(
                 f"cannot connect to Kafka at {self.settings.kafka()} as"
-                f" {self.settings.sasl_username or 'an anonymous client'}: {_error_text(exc)}"
+                f" {self.settings.sasl_username or 'an anonymous client'}: {why}"
             ) from None
         try:
             async with asyncio.timeout(TOPIC_CHECK_SECONDS):

@@ -1,4 +1,4 @@
-"""Issue 14, finding 10: unusable input to the real ``ingest`` command is one line on stderr
+"""Unusable input to the real ``ingest`` command is one line on stderr
 and exit 2, never a traceback (nor a panel of usage text, nor a page of client warnings).
 
 Before: a port above 65535 in INGEST_KAFKA_BOOTSTRAP or INGEST_DATABASE_URL ended in
@@ -11,7 +11,10 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
 
+from ingest.contract.model import topic_for
+from ingest.contract.outcomes import feedback_topic
 from ingest.settings import Settings
 from tests.support.cli import cli_env, run_cli
 
@@ -115,19 +118,22 @@ async def test_unusable_input_is_one_line_and_exit_2(
     assert "not-shown" not in result.output
 
 
-async def test_credentials_a_plain_broker_cannot_hold_leave_no_supplier_registered(
-    settings: Settings, token: str, pg: asyncpg.Connection
+async def test_credentials_a_plain_broker_cannot_hold_are_refused_before_anything_is_created(
+    settings: Settings, token: str, pg: asyncpg.Connection, kafka_admin: AIOKafkaAdminClient
 ) -> None:
-    """``suppliers add --credentials`` on a broker without an authorizer: one line, exit 2,
-    and the supplier is not registered without the access it was asked for (it used to be)."""
+    """``suppliers add --credentials`` on a broker without an authorizer (the plain stack):
+    one line, exit 2, and nothing left behind: no supplier registered, neither of its topics."""
     supplier = f"{token}-x"
     result = await run_cli(
         "suppliers", "add", supplier, "--name", "X", "--credentials", env=cli_env(settings)
     )
     assert result.code == 2, result.output
     assert "without an authorizer" in result.stderr
+    assert "nothing created" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     registered = await pg.fetchval(
         "SELECT count(*) FROM triage.suppliers WHERE supplier_id = $1", supplier
     )
     assert registered == 0
+    topics = set(await kafka_admin.list_topics())
+    assert {topic_for(supplier), feedback_topic(supplier)} & topics == set()

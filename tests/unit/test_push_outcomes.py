@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ingest.cli.push_outcomes import row_fates
+from ingest.cli.push_outcomes import none_picked_up_line, row_fates
 from ingest.contract.model import Outcome, Reason
 from ingest.contract.outcomes import SubmissionOutcome
 
@@ -54,3 +54,24 @@ def test_accepted_superseded_and_duplicate_rows_are_all_stored() -> None:
         within=30,
     )
     assert fates.all_stored
+
+
+def test_rows_none_of_which_has_an_outcome_were_not_picked_up_by_any_consumer() -> None:
+    sent = [(2, (0, 1)), (3, (0, 2)), (4, None)]
+    fates = row_fates(sent=sent, repeats=[], outcomes={}, within=15)
+
+    assert fates.none_picked_up
+    line = none_picked_up_line(fates, "askmygp", 15)
+    assert line.startswith("no outcome within 15 s for the 2 row(s) sent: no consumer")
+    assert "`ingest run`" in line
+    assert "triage.daily.askmygp" in line
+
+
+def test_one_outcome_means_a_consumer_is_at_work() -> None:
+    fates = row_fates(
+        sent=[(2, (0, 1)), (3, (0, 2))],
+        repeats=[],
+        outcomes={(0, 1): outcome(1, Outcome.ACCEPTED)},
+        within=15,
+    )
+    assert not fates.none_picked_up

@@ -1,4 +1,4 @@
-"""``ingest push --wait`` and the producer API's ``await_outcomes`` (issue 13 item 3): after
+"""``ingest push --wait`` and the producer API's ``await_outcomes``: after
 sending, the supplier reads its own outcomes and sees, per file line, what became of each row."""
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ async def test_push_wait_prints_each_line_s_fate_and_exits_1_on_a_rejection(
     assert "line 2: duplicate" in again.stdout
 
 
-async def test_push_wait_gives_up_after_the_timeout_with_exit_1(
+async def test_push_wait_without_a_consumer_says_none_picked_the_rows_up_and_exits_1(
     settings: Settings, token: str, tmp_path: Path
 ) -> None:
     supplier = f"{token}-acme"
@@ -106,7 +106,9 @@ async def test_push_wait_gives_up_after_the_timeout_with_exit_1(
         env=cli_env(settings),
     )  # fmt: skip
     assert result.code == 1, result.output
-    assert "line 2: no outcome within 2 s" in result.stdout
+    assert "no outcome within 2 s for the 1 row(s) sent: no consumer" in result.stdout
+    assert "`ingest run`" in result.stdout
+    assert "line 2: no outcome" not in result.stdout
 
 
 async def test_the_producer_api_awaits_the_outcomes_of_what_it_sent(

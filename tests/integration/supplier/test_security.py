@@ -240,6 +240,8 @@ async def test_onboarding_with_credentials_prints_the_password_once_and_logs_it_
     refused = await run_cli("push", "--supplier", supplier, str(feed), env=wrong_env)
     assert refused.code == 2
     assert "cannot connect to Kafka" in refused.stderr
+    assert "authentication failed" in refused.stderr
+    assert "Unable to bootstrap" not in refused.output
     assert password not in refused.output
     assert "not-" + password not in refused.output
 
@@ -266,6 +268,25 @@ async def test_onboarding_with_credentials_prints_the_password_once_and_logs_it_
     )
     assert password not in broker_logs
     assert admin_password not in broker_logs
+
+
+async def test_a_wrong_password_is_named_authentication_failed_by_the_producer_api(
+    settings: Settings, secure_broker: SecureBroker, token: str
+) -> None:
+    a, _, as_a = await two_suppliers(settings, secure_broker, token)
+    assert as_a.sasl_password is not None
+    wrong = "not-" + as_a.sasl_password.get_secret_value()
+    producer = SupplierProducer.connect(
+        a,
+        secure_broker.bootstrap,
+        username=as_a.sasl_username,
+        password=wrong,
+        cafile=as_a.kafka_ssl_cafile,
+    )
+    with pytest.raises(ProducerError, match="authentication failed") as refused:
+        await producer.start()
+    assert "Unable to bootstrap" not in str(refused.value)
+    assert wrong not in str(refused.value)
 
 
 async def test_secure_stack_creates_the_dlq_and_exactly_the_consumer_acls(
