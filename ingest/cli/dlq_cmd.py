@@ -24,7 +24,10 @@ MAX_LIMIT = 2**31 - 1  # --limit reaches Postgres as an integer: beyond it, one 
 
 @dlq_app.command("list")
 def list_rejections(
-    supplier: Annotated[str | None, typer.Option(help="Only this supplier.")] = None,
+    supplier: Annotated[
+        str | None,
+        typer.Option(help="Only this supplier's events (by supplier id or by its topic)."),
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, max=MAX_LIMIT, help="How many to show.")] = 50,
 ) -> None:
     """The latest rejected events with their reason and detail."""
@@ -35,7 +38,10 @@ def list_rejections(
             rows = await conn.fetch(
                 "SELECT rejected_id, received_at, source_topic, source_partition, source_offset,"
                 " supplier_id, reason, detail FROM triage.rejected_events"
-                " WHERE $1::text IS NULL OR supplier_id = $1 ORDER BY rejected_id DESC LIMIT $2",
+                # an unregistered supplier's rejections are known by their topic only,
+                # as `dlq replay --supplier` finds them
+                " WHERE $1::text IS NULL OR supplier_id = $1"
+                " OR source_topic = 'triage.daily.' || $1 ORDER BY rejected_id DESC LIMIT $2",
                 supplier,
                 limit,
             )

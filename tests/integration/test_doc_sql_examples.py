@@ -1,9 +1,15 @@
-"""The analysts' guide's SQL example, run as triage_reader on reference data and figures
-loaded from the guide's own file examples."""
+"""The analysts' guide's examples: the SQL query as triage_reader on reference data and
+figures loaded from the guide's own file examples, and its commands as printed (psql, a
+local analyst role, an export of the demo's days)."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import shutil
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
 
@@ -11,8 +17,9 @@ from ingest.reference.memberships import parse_memberships
 from ingest.reference.records import ReferenceKind
 from ingest.reference.store import load_records
 from ingest.reference.sub_icbs import parse_sub_icbs
+from tests.conftest import _local_state_dir
 from tests.support.daily_rows import insert_days
-from tests.support.doc_examples import example
+from tests.support.doc_examples import commands, example, run_shell
 
 
 async def test_the_sub_icb_series_example_counts_each_practice_day_once_under_the_vintage(
@@ -43,3 +50,58 @@ async def test_the_sub_icb_series_example_counts_each_practice_day_once_under_th
         (dt.date(2025, 3, 1), None, 1, 9),
         (dt.date(2025, 3, 2), None, 1, 9),
     ]
+
+
+async def test_the_practices_without_data_example_runs_as_printed(
+    db_url: str, tmp_path: Path
+) -> None:
+    (command,) = commands(example("analytics-practices-without-data").text)
+
+    result = await run_shell(command, {"INGEST_DATABASE_URL": db_url}, tmp_path)
+
+    assert result.code == 0, result.output
+    assert "practice_code" in result.stdout  # psql's header row of the function's columns
+
+
+async def test_the_local_analyst_recipe_creates_a_reader_that_exports_the_demo_s_days(
+    db_url: str, pg: asyncpg.Connection, tmp_path: Path
+) -> None:
+    """Run from a folder whose .ingest/ is this test's stack: its superuser's password file,
+    and a stack.env pointing at the test's database (as the stack's own roles, which may
+    not create roles)."""
+    secrets = _local_state_dir() / "secrets" / "postgres-superuser.password"
+    (tmp_path / ".ingest" / "secrets").mkdir(parents=True)
+    shutil.copy(secrets, tmp_path / ".ingest" / "secrets" / secrets.name)
+    (tmp_path / ".ingest" / "stack.env").write_text(f"INGEST_DATABASE_URL={db_url}\n")
+    # the demo's days: a week of feeds ending yesterday
+    yesterday = dt.date.today() - dt.timedelta(days=1)
+    first = yesterday - dt.timedelta(days=6)
+    await insert_days(pg, "alpha", "A81001", first, yesterday, 5)
+    await insert_days(pg, "bravo", "A81002", first, yesterday, 7)
+    server = urlsplit(db_url)
+    login = (
+        f"postgres:{quote(secrets.read_text().strip(), safe='')}@{server.hostname}:{server.port}"
+    )
+    superuser = await asyncpg.connect(urlunsplit(server._replace(netloc=login)))
+    await superuser.execute("DROP ROLE IF EXISTS analyst")
+    try:
+        result = await run_shell(example("analytics-local-analyst").text, {}, tmp_path)
+        role = await superuser.fetchrow(
+            "SELECT rolcanlogin, pg_has_role('analyst', 'triage_reader', 'MEMBER') AS reader"
+            " FROM pg_roles WHERE rolname = 'analyst'"
+        )
+    finally:
+        await superuser.execute("DROP ROLE IF EXISTS analyst")
+        await superuser.close()
+
+    assert result.code == 0, result.output
+    assert role is not None and role["rolcanlogin"] and role["reader"]
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    got = sorted((r["practice_code"], r["activity_date"], r["total_requests"]) for r in rows)
+    expected = sorted(
+        (practice, (first + dt.timedelta(days=n)).isoformat(), str(total))
+        for practice, total in (("A81001", 5), ("A81002", 7))
+        for n in range((yesterday - first).days + 1)
+    )
+    assert got == expected
+    assert "choose-a-strong-one" not in result.stderr
