@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Iterator, Sequence
@@ -18,6 +19,7 @@ from aiokafka.errors import (
     for_code,
 )
 from aiokafka.helpers import create_ssl_context
+from aiokafka.protocol.offset import OffsetRequest
 
 from ingest.errors import KafkaTopicError
 from ingest.settings import Settings
@@ -25,6 +27,7 @@ from ingest.settings import Settings
 log = logging.getLogger(__name__)
 
 DAY_MS = 24 * 60 * 60 * 1000
+LEADERS_WITHIN_SECONDS = 30.0  # a new topic's partitions get serving leaders within this
 
 
 @dataclass(frozen=True)
@@ -141,9 +144,42 @@ async def ensure_topics(
             new = [how.new_topic(n, settings.topic_replication) for n in missing]
             response = await admin.create_topics(new)
             _raise_topic_errors(response)
+            await _await_leaders(admin, missing)
         return missing
     finally:
         await admin.close()
+
+
+async def _await_leaders(
+    admin: AIOKafkaAdminClient, topics: Sequence[str], within: float = LEADERS_WITHIN_SECONDS
+) -> None:
+    """Wait until every partition of new topics has a leader that serves it: a producer
+    writing at once would otherwise meet NotLeaderForPartitionError (retried, but logged)
+    while the broker takes leadership. Asked as the clients ask: ListOffsets to each leader."""
+    client = admin._client  # aiokafka has no public call for a request to one node
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        waiting = 0
+        by_leader: dict[int, dict[str, list[tuple[int, int]]]] = {}  # leader: topic: (p, -1)
+        for topic in await admin.describe_topics(list(topics)):
+            waiting += not topic["partitions"]  # not in the metadata yet
+            for p in topic["partitions"]:
+                if p["leader"] < 0:
+                    waiting += 1
+                else:
+                    asked = by_leader.setdefault(p["leader"], {})
+                    asked.setdefault(topic["topic"], []).append((p["partition"], -1))
+        for leader, asked in by_leader.items():
+            response = await client.send(leader, OffsetRequest(-1, 0, list(asked.items())))
+            waiting += sum(1 for _, parts in response.topics for part in parts if part[1] != 0)
+        if not waiting:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise KafkaTopicError(
+                f"{waiting} partitions of {', '.join(topics)} have no serving leader after"
+                f" {within:g} s"
+            )
+        await asyncio.sleep(0.1)
 
 
 async def create_dead_letter_topic(settings: Settings) -> bool:

@@ -26,9 +26,10 @@ import typer
 from aiokafka import AIOKafkaProducer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.table import Table
+from rich.text import Text
 
 from ingest.cli.common import settings as load_cli_settings
+from ingest.cli.tables import Cell, Column, fitted
 from ingest.clock import local_today, system_clock
 from ingest.consumer.service import IngestService
 from ingest.contract.model import topic_for
@@ -274,69 +275,95 @@ async def _report(cfg: Settings, run: DemoRun) -> None:
         await conn.close()
 
     pushed = kinds_by_supplier(run.records)
-    table = Table(title="pushed (simulated supplier traffic)")
     kinds = ["daily", "resend", "restatement", "late", "conflict", "bad"]
-    for column in ["supplier", "practices", "schema", *kinds, "total"]:
-        table.add_column(column, justify="left" if column == "supplier" else "right")
+    rows: list[list[Cell]] = []
     for s in run.suppliers:
         counts = pushed.get(s.supplier_id, Counter())
-        table.add_row(
-            s.supplier_id,
-            str(len(s.practices)),
-            f"v{s.schema_version}",
-            *(str(counts.get(k, 0)) for k in kinds),
-            str(sum(counts.values())),
+        rows.append(
+            [
+                Text(s.supplier_id),
+                str(len(s.practices)),
+                f"v{s.schema_version}",
+                *(str(counts.get(k, 0)) for k in kinds),
+                str(sum(counts.values())),
+            ]
         )
-    out.print(table)
+    figures = [Column(c, right=True) for c in ["practices", "schema", *kinds, "total"]]
+    _print_fitted("pushed (simulated supplier traffic)", [Column("supplier"), *figures], rows)
 
-    outcome = Table(title="outcomes (consumer metrics of this run) and rows stored")
     names = ["accepted", "duplicate", "superseded", "rejected"]
-    for column in ["supplier", *names, "current rows", "revisions", "rows with v2 fields"]:
-        outcome.add_column(column, justify="left" if column == "supplier" else "right")
-    for sid in ids:
-        outcome.add_row(
-            sid,
+    rows = [
+        [
+            Text(sid),
             *(f"{run.outcomes.get((sid, n), 0):.0f}" for n in names),
             str(current.get(sid, 0)),
             str(revisions.get(sid, 0)),
             str(v2.get(sid, 0)),
-        )
-    out.print(outcome)
+        ]
+        for sid in ids
+    ]
+    stored = [*names, "current rows", "revisions", "rows with v2 fields"]
+    _print_fitted(
+        "outcomes (consumer metrics of this run) and rows stored",
+        [Column("supplier"), *(Column(c, right=True) for c in stored)],
+        rows,
+    )
 
-    reasons = Table(title="rejections by reason (triage.rejected_events, also on the DLQ)")
-    for column in ("reason", "count", "suppliers", "example detail"):
-        reasons.add_column(column, overflow="fold")
-    for r in rejected:
-        reasons.add_row(r["reason"], str(r["n"]), r["suppliers"], r["example"])
-    out.print(reasons)
+    rows = [
+        [
+            Text(r["reason"]),
+            str(r["n"]),
+            Text("\n".join(sorted(r["suppliers"].split(", ")))),
+            Text(r["example"] or ""),
+        ]
+        for r in rejected
+    ]
+    _print_fitted(
+        "rejections by reason (triage.rejected_events, also on the DLQ)",
+        [Column("reason"), Column("count", right=True), Column("suppliers"),
+         Column("example detail", wraps=True)],
+        rows,
+    )  # fmt: skip
 
-    fresh = Table(title="freshness (triage.supplier_freshness)")
-    for column in ("supplier", "status", "last event", "latest day", "warn / error after"):
-        fresh.add_column(column)
+    rows = []
     for f in freshness:
         style = STATUS_STYLE.get(f["status"], "")
         last = f["last_event_at"]
-        fresh.add_row(
-            f["supplier_id"],
-            f"[{style}]{f['status']}[/]",
-            last.isoformat(timespec="seconds") if last else "-",
-            str(f["latest_activity_date"] or "-"),
-            f"{format_duration(f['warn_after'])} / {format_duration(f['error_after'])}",
+        rows.append(
+            [
+                Text(f["supplier_id"]),
+                f"[{style}]{f['status']}[/]",
+                last.isoformat(timespec="seconds") if last else "-",
+                str(f["latest_activity_date"] or "-"),
+                f"{format_duration(f['warn_after'])} / {format_duration(f['error_after'])}",
+            ]
         )
-    out.print(fresh)
+    headers = ("status", "last event", "latest day", "warn / error after")
+    _print_fitted(
+        "freshness (triage.supplier_freshness)",
+        [Column("supplier"), *(Column(h) for h in headers)],
+        rows,
+    )
     total = len(run.records)
     seen = sum(n for (sid, _), n in run.outcomes.items() if sid in ids)
     if seen < total:
         out.print(
             f"[yellow]this demo's consumer processed {seen:.0f} of {total} records; other"
             f" members of consumer group {cfg.consumer_group} processed the rest (their"
-            " outcomes are in their metrics)[/]"
+            " outcomes are in their metrics)[/]",
+            soft_wrap=False,  # wrapped at the terminal's width, between words
         )
     rate = total / run.push_seconds if run.push_seconds else 0.0
     out.print(
         f"{total} records pushed in {run.push_seconds:.1f} s ({rate:,.0f}/s), all processed"
-        f" {run.land_seconds:.1f} s after the first was sent"
+        f" {run.land_seconds:.1f} s after the first was sent",
+        soft_wrap=False,
     )
+
+
+def _print_fitted(title: str, columns: list[Column], rows: list[list[Cell]]) -> None:
+    for table in fitted(out, title, columns, rows):
+        out.print(table)
 
 
 def demo(

@@ -21,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ingest.cli.common import database, run_async, settings
+from ingest.cli.tables import Cell, Column, fitted
 from ingest.clock import system_clock
 from ingest.contract.model import FreshnessStatus
 from ingest.durations import format_duration
@@ -78,15 +79,17 @@ def _age(value: dt.timedelta | None) -> str:
     return f"{hours}h{rest // 60:02d}m"
 
 
-def render_table(report: StatusReport, timezone: str) -> Table:
+def render_tables(report: StatusReport, timezone: str, console: Console) -> list[Table]:
+    """The freshness table, stacked into several (the supplier id repeated) when the console
+    is too narrow for every column whole."""
     zone = ZoneInfo(timezone)
     local_now = report.now.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
-    table = Table(title=f"Supplier freshness at {local_now}")
-    for column in ("supplier", "status", "last valid event", "age", "latest day"):
-        table.add_column(column)
-    table.add_column("late / silent after")
-    for column in ("missing practices", "stored 24h", "rejected 24h"):
-        table.add_column(column, justify="right")
+    columns = [
+        *(Column(c) for c in ("supplier", "status", "last valid event", "age", "latest day")),
+        Column("late / silent after"),
+        *(Column(c, right=True) for c in ("missing practices", "stored 24h", "rejected 24h")),
+    ]
+    rows: list[list[Cell]] = []
     for s in report.suppliers:
         activity = report.activity.get(s.supplier_id, SupplierActivity24h())
         last = (
@@ -94,18 +97,20 @@ def render_table(report: StatusReport, timezone: str) -> Table:
             if s.last_event_at is not None
             else "never"
         )
-        table.add_row(
-            Text(s.supplier_id),
-            f"[{STYLES[s.status]}]{s.status.value}[/]",
-            last,
-            _age(s.age(report.now)),
-            s.latest_activity_date.isoformat() if s.latest_activity_date else "-",
-            f"{format_duration(s.warn_after)} / {format_duration(s.error_after)}",
-            str(len(report.missing.get(s.supplier_id, ()))),
-            str(activity.stored_events),
-            str(activity.rejected),
+        rows.append(
+            [
+                Text(s.supplier_id),
+                f"[{STYLES[s.status]}]{s.status.value}[/]",
+                last,
+                _age(s.age(report.now)),
+                s.latest_activity_date.isoformat() if s.latest_activity_date else "-",
+                f"{format_duration(s.warn_after)} / {format_duration(s.error_after)}",
+                str(len(report.missing.get(s.supplier_id, ()))),
+                str(activity.stored_events),
+                str(activity.rejected),
+            ]
         )
-    return table
+    return fitted(console, f"Supplier freshness at {local_now}", columns, rows)
 
 
 def as_json(report: StatusReport) -> str:
@@ -164,7 +169,8 @@ def register(app: typer.Typer) -> None:
             Console().print("no active supplier is registered (ingest suppliers add)")
         else:
             console = Console()
-            console.print(render_table(report, cfg.timezone))
+            for table in render_tables(report, cfg.timezone, console):
+                console.print(table)
             missing = {k: v for k, v in report.missing.items() if v}
             for supplier, codes in sorted(missing.items()):
                 shown = ", ".join(codes[:20]) + (" ..." if len(codes) > 20 else "")

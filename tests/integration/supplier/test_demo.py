@@ -12,13 +12,14 @@ from ingest.supplier.simulator import SUPPLIER_PROFILES
 from .conftest import cli_env, run_cli
 
 
-async def test_demo_pushes_lands_and_reports_every_supplier(
+async def test_demo_pushes_lands_and_reports_every_supplier_quietly_at_80_columns(
     settings: Settings, token: str, pg: asyncpg.Connection, kafka_admin: AIOKafkaAdminClient
 ) -> None:
     prefix = f"{token}-"
     env = cli_env(settings) | {
         "INGEST_DLQ_TOPIC": settings.dlq_topic,
         "INGEST_CONSUMER_GROUP": settings.consumer_group,
+        "COLUMNS": "80",
     }
     try:
         result = await run_cli(
@@ -33,8 +34,19 @@ async def test_demo_pushes_lands_and_reports_every_supplier(
         assert title in result.stdout
     assert "all processed" in result.stdout
     assert "other members of consumer group" not in result.stdout
+    # quiet: the new topics' leaders are waited for, nothing produced before (no warning)
+    assert "NotLeaderForPartitionError" not in result.stderr, result.stderr
+    assert "WARNING" not in result.stderr, result.stderr
 
     suppliers = [f"{prefix}{p[0]}" for p in SUPPLIER_PROFILES]
+    # readable at 80 columns: every line fits, every supplier id and date is whole
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80, result.stdout
+    assert "…" not in result.stdout
+    for supplier in suppliers:
+        assert supplier in result.stdout
+    latest_days = await pg.fetch("SELECT latest_activity_date FROM triage.supplier_freshness")
+    for row in latest_days:
+        assert row["latest_activity_date"].isoformat() in result.stdout
     rows = dict(
         await pg.fetch(
             "SELECT supplier_id, count(*) FROM triage.daily_requests GROUP BY 1 ORDER BY 1"
