@@ -212,30 +212,27 @@ def muted_logger(logger_name: str) -> Iterator[None]:
         logger.disabled = previous
 
 
-class _Failures(logging.Handler):
+class ConnectionFailures(logging.Handler):
+    """Whether a broker refused the client's user name and password (SASL) while watched."""
+
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
-        self.errors: list[BaseException] = []
+        self.authentication = False
 
     def emit(self, record: logging.LogRecord) -> None:
         args = record.args if isinstance(record.args, tuple) else ()
-        self.errors.extend(a for a in args if isinstance(a, BaseException))
+        refused = (SaslAuthenticationFailed, AuthenticationFailedError)
+        self.authentication = self.authentication or any(isinstance(a, refused) for a in args)
 
 
 @contextlib.contextmanager
-def connection_failures() -> Iterator[list[BaseException]]:
-    """Why aiokafka could not connect: it logs each broker's error (wrong password, TLS...)
-    and then raises a bare "Unable to bootstrap"; these are the errors it logged meanwhile."""
+def connection_failures() -> Iterator[ConnectionFailures]:
+    """Why aiokafka could not connect: it logs each broker's error (a wrong password...) and
+    then raises a bare "Unable to bootstrap"; this reads those logged errors meanwhile."""
     logger = logging.getLogger("aiokafka")  # the name aiokafka's client logs under
-    handler = _Failures()
+    handler = ConnectionFailures()
     logger.addHandler(handler)
     try:
-        yield handler.errors
+        yield handler
     finally:
         logger.removeHandler(handler)
-
-
-def authentication_failed(failures: Sequence[BaseException]) -> bool:
-    """The broker refused the client's user name and password (SASL)."""
-    refused = (SaslAuthenticationFailed, AuthenticationFailedError)
-    return any(isinstance(f, refused) for f in failures)

@@ -23,6 +23,7 @@ from ingest.cli import (
     suppliers_cmd,
 )
 from ingest.errors import IngestError
+from ingest.kafka import connection_failures
 from ingest.redaction import redact_text
 from ingest.settings import load_settings
 
@@ -67,10 +68,15 @@ def main() -> None:
     for name in QUIET_UNLESS_CONFIGURED:
         logging.getLogger(name).addHandler(logging.NullHandler())
     try:
-        code = app(standalone_mode=False)
+        with connection_failures() as failures:
+            code = app(standalone_mode=False)
     except IngestError as exc:
         _fail(str(exc))
     except KafkaError as exc:
+        if failures.authentication:
+            _fail(
+                f"Kafka{_at_bootstrap()}: authentication failed (check the user name and password)"
+            )
         _fail(f"Kafka{_at_bootstrap()}: {exc} (check the address and the security settings)")
     except typer.Abort:
         typer.echo("Aborted.", err=True)

@@ -18,7 +18,7 @@ from aiokafka.protocol.admin import CreateAclsRequest, DeleteAclsRequest, Descri
 from aiokafka.protocol.api import Request
 from pydantic import SecretStr
 
-from ingest.kafka import client_options
+from ingest.kafka import client_options, connection_failures
 from ingest.security.acls import (
     Acl,
     AclError,
@@ -66,13 +66,14 @@ class SecurityAdmin:
 
     async def __aenter__(self) -> SecurityAdmin:
         try:
-            await self._admin.start()
+            with connection_failures() as failures:
+                await self._admin.start()
         except KafkaError as exc:
             await self._admin.close()
+            why = "authentication failed" if failures.authentication else type(exc).__name__
             raise AclError(
                 f"cannot connect to Kafka at {self._settings.kafka()} as"
-                f" {self._settings.sasl_username or 'an anonymous client'}:"
-                f" {type(exc).__name__}"
+                f" {self._settings.sasl_username or 'an anonymous client'}: {why}"
             ) from None
         return self
 

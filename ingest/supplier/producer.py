@@ -38,7 +38,7 @@ from ingest.contract.outcomes import SubmissionOutcome
 from ingest.contract.schemas import SchemaVersion, version
 from ingest.contract.validation import Limits
 from ingest.errors import IngestError
-from ingest.kafka import authentication_failed, connection_failures, make_producer, muted_logger
+from ingest.kafka import connection_failures, make_producer, muted_logger
 from ingest.settings import Settings
 from ingest.supplier.counts import SCHEMA_VERSIONS, DailyCounts, check_counts
 from ingest.supplier.outcome_waiter import await_outcomes, now_ms
@@ -172,7 +172,7 @@ class SupplierProducer:
             await _quiet_stop(producer)
             why = (
                 "authentication failed (wrong user name or password, or the user was removed)"
-                if authentication_failed(failures)
+                if failures.authentication
                 else _error_text(exc)
             )
             raise ProducerError(

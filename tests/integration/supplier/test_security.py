@@ -289,6 +289,29 @@ async def test_a_wrong_password_is_named_authentication_failed_by_the_producer_a
     assert wrong not in str(refused.value)
 
 
+@pytest.mark.parametrize(
+    "args",
+    [["suppliers", "add", "{s}", "--name", "X"], ["suppliers", "add", "{s}", "--name", "X",
+     "--credentials"]],
+    ids=["add", "add --credentials"],
+)  # fmt: skip
+async def test_a_wrong_admin_password_is_named_authentication_failed_by_the_cli(
+    args: list[str], settings: Settings, secure_broker: SecureBroker, token: str
+) -> None:
+    admin_env = cli_env(secure_broker.admin(settings))
+    wrong = "not-" + admin_env["INGEST_SASL_PASSWORD"]
+
+    refused = await run_cli(
+        *(a.format(s=f"{token}-x") for a in args), env=admin_env | {"INGEST_SASL_PASSWORD": wrong}
+    )
+
+    assert refused.code == 2, refused.output
+    assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    assert "authentication failed" in refused.stderr
+    assert "Unable to bootstrap" not in refused.output
+    assert wrong not in refused.output
+
+
 async def test_secure_stack_creates_the_dlq_and_exactly_the_consumer_acls(
     settings: Settings, secure_broker: SecureBroker
 ) -> None:
