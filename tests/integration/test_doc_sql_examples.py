@@ -17,9 +17,9 @@ from ingest.reference.memberships import parse_memberships
 from ingest.reference.records import ReferenceKind
 from ingest.reference.store import load_records
 from ingest.reference.sub_icbs import parse_sub_icbs
-from tests.conftest import _local_state_dir
 from tests.support.daily_rows import insert_days
 from tests.support.doc_examples import commands, example, run_shell
+from tests.support.stack_state import local_state_dir
 
 
 async def test_the_sub_icb_series_example_counts_each_practice_day_once_under_the_vintage(
@@ -69,7 +69,7 @@ async def test_the_local_analyst_recipe_creates_a_reader_that_exports_the_demo_s
     """Run from a folder whose .ingest/ is this test's stack: its superuser's password file,
     and a stack.env pointing at the test's database (as the stack's own roles, which may
     not create roles)."""
-    secrets = _local_state_dir() / "secrets" / "postgres-superuser.password"
+    secrets = local_state_dir() / "secrets" / "postgres-superuser.password"
     (tmp_path / ".ingest" / "secrets").mkdir(parents=True)
     shutil.copy(secrets, tmp_path / ".ingest" / "secrets" / secrets.name)
     (tmp_path / ".ingest" / "stack.env").write_text(f"INGEST_DATABASE_URL={db_url}\n")
