@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
+import pytest
 
 from ingest.reference.memberships import parse_memberships
 from ingest.reference.records import ReferenceKind
@@ -63,6 +64,48 @@ async def test_the_practices_without_data_example_runs_as_printed(
     assert "practice_code" in result.stdout  # psql's header row of the function's columns
 
 
+def superuser_password() -> str:
+    return (local_state_dir() / "secrets" / "postgres-superuser.password").read_text().strip()
+
+
+async def as_superuser(db_url: str) -> asyncpg.Connection:
+    """The stack's superuser ``postgres`` on the test's database."""
+    server = urlsplit(db_url)
+    login = f"postgres:{quote(superuser_password(), safe='')}@{server.hostname}:{server.port}"
+    return await asyncpg.connect(urlunsplit(server._replace(netloc=login)))
+
+
+async def test_the_dba_recipe_needs_createrole_and_admin_option_on_triage_reader(
+    db_url: str, token: str
+) -> None:
+    """The guide's statements, run as a DBA role that is no superuser: CREATEROLE alone is
+    refused (PostgreSQL 16+), with ADMIN OPTION on triage_reader they make a reader."""
+    dba = f"dba_{token}"
+    recipe = example("analytics-role-production").text
+    superuser = await as_superuser(db_url)
+    await superuser.execute("DROP ROLE IF EXISTS jo_bloggs")
+    await superuser.execute(f"CREATE ROLE {dba} NOLOGIN CREATEROLE")
+    try:
+        await superuser.execute(f"SET ROLE {dba}")
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await superuser.execute(recipe)
+        await superuser.execute("RESET ROLE")
+        await superuser.execute(f"GRANT triage_reader TO {dba} WITH ADMIN OPTION")
+        await superuser.execute(f"SET ROLE {dba}")
+        await superuser.execute(recipe)
+        await superuser.execute("RESET ROLE")
+        reader = await superuser.fetchval(
+            "SELECT pg_has_role('jo_bloggs', 'triage_reader', 'MEMBER')"
+        )
+    finally:
+        await superuser.execute("RESET ROLE")
+        await superuser.execute("DROP ROLE IF EXISTS jo_bloggs")
+        await superuser.execute(f"DROP ROLE IF EXISTS {dba}")
+        await superuser.close()
+
+    assert reader is True
+
+
 async def test_the_local_analyst_recipe_creates_a_reader_that_exports_the_demo_s_days(
     db_url: str, pg: asyncpg.Connection, tmp_path: Path
 ) -> None:
@@ -78,11 +121,7 @@ async def test_the_local_analyst_recipe_creates_a_reader_that_exports_the_demo_s
     first = yesterday - dt.timedelta(days=6)
     await insert_days(pg, "alpha", "A81001", first, yesterday, 5)
     await insert_days(pg, "bravo", "A81002", first, yesterday, 7)
-    server = urlsplit(db_url)
-    login = (
-        f"postgres:{quote(secrets.read_text().strip(), safe='')}@{server.hostname}:{server.port}"
-    )
-    superuser = await asyncpg.connect(urlunsplit(server._replace(netloc=login)))
+    superuser = await as_superuser(db_url)
     await superuser.execute("DROP ROLE IF EXISTS analyst")
     try:
         result = await run_shell(example("analytics-local-analyst").text, {}, tmp_path)

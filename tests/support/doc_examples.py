@@ -36,8 +36,6 @@ NOT_RUNNABLE: dict[str, str] = {
     "analytics-export-usage": "a synopsis of the command's options, not a command",
     "analytics-publish-usage": "a synopsis of the command's options, not a command",
     "analytics-quality-report-usage": "a synopsis of the command's options, not a command",
-    "analytics-role-production": "a production server (db-host, a DBA's own role); the same"
-    " statements run on the local stack as analytics-local-analyst",
     "analytics-connect-production": "a production server (db-host:5432); the same commands run"
     " on the local stack as analytics-local-analyst",
     "benchmarks-run": "minutes to hours of load (2,000,000 events) on the whole machine; run by"

@@ -42,6 +42,7 @@ RUN_BY = {
     "analytics-sub-icb-series": "tests/integration/test_doc_sql_examples.py",
     "analytics-practices-without-data": "tests/integration/test_doc_sql_examples.py",
     "analytics-local-analyst": "tests/integration/test_doc_sql_examples.py",
+    "analytics-role-production": "tests/integration/test_doc_sql_examples.py",
     "operations-replay": "tests/integration/ops/test_doc_examples.py",
     "operations-thresholds": "tests/integration/ops/test_doc_examples.py",
     "operations-status": "tests/integration/ops/test_doc_examples.py",
