@@ -43,6 +43,8 @@ NOT_RUNNABLE: dict[str, str] = {
     "benchmarks-scale": "hours of load (years of national data); run by hand",
     "development-how-it-works": "a diagram, not a command",
     "development-layout": "a listing of the source tree, not a command",
+    "development-layers": "a diagram of the import layers, not a command;"
+    " tests/unit/test_layers.py checks them",
     "development-while-working": "runs the unit suite and the linters: CI runs both itself",
     "development-schema-snapshot": "rewrites ingest/db/schema.sql in the source tree;"
     " tests/integration/test_schema_snapshot.py checks the same generation",
