@@ -1,4 +1,5 @@
-"""``ingest reference practices | memberships | sub-icbs | list-sizes | history``.
+"""``ingest reference practices | memberships | sub-icbs | list-sizes | participation | roster
+| appointments | history``.
 
 Each load command makes its file the current version of that kind of reference data
 (the previous version is kept as history); loading the same content again changes nothing.
@@ -17,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ingest.cli.common import database, run_async, settings
+from ingest.reference.appointment_store import MonthLoad, load_appointment_files
 from ingest.reference.records import ReferenceKind
 from ingest.reference.store import (
     LoadInfo,
@@ -194,6 +196,49 @@ def roster(file: FileArg) -> None:
     _load(ReferenceKind.ROSTER, file)
 
 
+def appointments(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="NHS England's Practice_Level_Crosstab_*.csv files, or the zip holding them.",
+        ),
+    ],
+) -> None:
+    """Load NHS England's "Appointments in General Practice" practice-level crosstab as
+    published (the regional CSVs or the month's zip), folded to appointments per practice,
+    month, mode and status. Each month becomes the current load of that month; loading a month
+    again replaces it (both loads stay in the history). A bad file changes nothing."""
+    cfg = settings()
+
+    async def go() -> tuple[list[MonthLoad], list[str]]:
+        async with database(cfg) as conn:
+            return await load_appointment_files(conn, files)
+
+    loads, notes = run_async(go())
+    for note in notes:
+        _out.print(f"appointments: {note}", markup=False)
+    for load in loads:
+        what = (
+            f"{load.crosstab_rows:,} crosstab rows -> {load.row_count:,} rows, "
+            f"{load.practices:,} practices"
+        )
+        if not load.created:
+            _out.print(
+                f"appointments {load.month}: unchanged: same content as current load "
+                f"{load.load_id} ({what})",
+                markup=False,
+            )
+            continue
+        replaced = f" (supersedes load {load.replaced_load_id})" if load.replaced_load_id else ""
+        _out.print(
+            f"appointments {load.month}: loaded {what} as load {load.load_id}{replaced}",
+            markup=False,
+        )
+
+
 def history(
     kind: Annotated[ReferenceKind | None, typer.Option(help="Only this kind.")] = None,
 ) -> None:
@@ -223,7 +268,7 @@ def register(app: typer.Typer) -> None:
     """Add the ``reference`` group to ``app``."""
     group = typer.Typer(
         help="Load reference data: ODS practices, memberships, sub-ICB -> ICB, list sizes,"
-        " practice participation, supplier roster.",
+        " practice participation, supplier roster, GPAD appointments.",
         no_args_is_help=True,
     )
     group.command("practices")(practices)
@@ -232,5 +277,6 @@ def register(app: typer.Typer) -> None:
     group.command("list-sizes")(list_sizes)
     group.command("participation")(participation)
     group.command("roster")(roster)
+    group.command("appointments")(appointments)
     group.command("history")(history)
     app.add_typer(group, name="reference")

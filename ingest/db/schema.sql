@@ -1131,15 +1131,15 @@ CREATE TABLE triage.consumer_offsets (
 );
 
 --
--- Name: ref_list_sizes; Type: TABLE; Schema: triage; Owner: -
+-- Name: ref_appointment_practices; Type: TABLE; Schema: triage; Owner: -
 --
 
-CREATE TABLE triage.ref_list_sizes (
+CREATE TABLE triage.ref_appointment_practices (
     load_id bigint NOT NULL,
     practice_code text NOT NULL,
-    extract_date date NOT NULL,
-    registered_patients integer NOT NULL,
-    CONSTRAINT ref_list_sizes_registered_patients_check CHECK ((registered_patients >= 0))
+    gp_name text NOT NULL,
+    pcn_code text,
+    sub_icb_location_code text
 );
 
 --
@@ -1156,8 +1156,65 @@ CREATE TABLE triage.reference_loads (
     loaded_by text DEFAULT CURRENT_USER NOT NULL,
     superseded_at timestamp with time zone,
     superseded_by bigint,
-    CONSTRAINT reference_loads_kind_check CHECK ((kind = ANY (ARRAY['practices'::text, 'memberships'::text, 'sub_icbs'::text, 'list_sizes'::text, 'participation'::text, 'roster'::text]))),
+    month date,
+    CONSTRAINT reference_loads_kind_check CHECK ((kind = ANY (ARRAY['practices'::text, 'memberships'::text, 'sub_icbs'::text, 'list_sizes'::text, 'participation'::text, 'roster'::text, 'appointments'::text]))),
+    CONSTRAINT reference_loads_month_check CHECK ((((kind = 'appointments'::text) = (month IS NOT NULL)) AND ((month IS NULL) OR (month = (date_trunc('month'::text, (month)::timestamp with time zone))::date)))),
     CONSTRAINT reference_loads_row_count_check CHECK ((row_count >= 0))
+);
+
+--
+-- Name: current_appointment_practices; Type: VIEW; Schema: triage; Owner: -
+--
+
+CREATE VIEW triage.current_appointment_practices AS
+ SELECT l.month,
+    p.practice_code,
+    p.gp_name,
+    p.pcn_code,
+    p.sub_icb_location_code,
+    p.load_id
+   FROM (triage.ref_appointment_practices p
+     JOIN triage.reference_loads l ON (((l.load_id = p.load_id) AND (l.superseded_at IS NULL))));
+
+--
+-- Name: ref_appointments; Type: TABLE; Schema: triage; Owner: -
+--
+
+CREATE TABLE triage.ref_appointments (
+    load_id bigint NOT NULL,
+    practice_code text NOT NULL,
+    appt_mode text NOT NULL,
+    appt_status text NOT NULL,
+    appointments bigint NOT NULL,
+    CONSTRAINT ref_appointments_appointments_check CHECK ((appointments >= 0)),
+    CONSTRAINT ref_appointments_appt_mode_check CHECK ((appt_mode = ANY (ARRAY['Face-to-Face'::text, 'Telephone'::text, 'Video Conference/Online'::text, 'Home Visit'::text, 'Unknown'::text]))),
+    CONSTRAINT ref_appointments_appt_status_check CHECK ((appt_status = ANY (ARRAY['Attended'::text, 'DNA'::text, 'Unknown'::text])))
+);
+
+--
+-- Name: current_appointments; Type: VIEW; Schema: triage; Owner: -
+--
+
+CREATE VIEW triage.current_appointments AS
+ SELECT l.month,
+    a.practice_code,
+    a.appt_mode,
+    a.appt_status,
+    a.appointments,
+    a.load_id
+   FROM (triage.ref_appointments a
+     JOIN triage.reference_loads l ON (((l.load_id = a.load_id) AND (l.superseded_at IS NULL))));
+
+--
+-- Name: ref_list_sizes; Type: TABLE; Schema: triage; Owner: -
+--
+
+CREATE TABLE triage.ref_list_sizes (
+    load_id bigint NOT NULL,
+    practice_code text NOT NULL,
+    extract_date date NOT NULL,
+    registered_patients integer NOT NULL,
+    CONSTRAINT ref_list_sizes_registered_patients_check CHECK ((registered_patients >= 0))
 );
 
 --
@@ -1995,6 +2052,20 @@ ALTER TABLE ONLY triage.record_key_mismatches
     ADD CONSTRAINT record_key_mismatches_pkey PRIMARY KEY (supplier_id, activity_date);
 
 --
+-- Name: ref_appointment_practices ref_appointment_practices_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.ref_appointment_practices
+    ADD CONSTRAINT ref_appointment_practices_pkey PRIMARY KEY (load_id, practice_code);
+
+--
+-- Name: ref_appointments ref_appointments_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.ref_appointments
+    ADD CONSTRAINT ref_appointments_pkey PRIMARY KEY (load_id, practice_code, appt_mode, appt_status);
+
+--
 -- Name: ref_list_sizes ref_list_sizes_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
 --
 
@@ -2120,7 +2191,7 @@ CREATE INDEX dlq_replays_rejected_idx ON triage.dlq_replays USING btree (rejecte
 -- Name: reference_loads_one_current; Type: INDEX; Schema: triage; Owner: -
 --
 
-CREATE UNIQUE INDEX reference_loads_one_current ON triage.reference_loads USING btree (kind) WHERE (superseded_at IS NULL);
+CREATE UNIQUE INDEX reference_loads_one_current ON triage.reference_loads USING btree (kind, COALESCE(month, '0001-01-01'::date)) WHERE (superseded_at IS NULL);
 
 --
 -- Name: rejected_events_reason_idx; Type: INDEX; Schema: triage; Owner: -
@@ -2224,6 +2295,20 @@ CREATE TRIGGER supplier_hourly_stored_truncate AFTER TRUNCATE ON triage.daily_re
 
 ALTER TABLE ONLY triage.dlq_replays
     ADD CONSTRAINT dlq_replays_rejected_id_fkey FOREIGN KEY (rejected_id) REFERENCES triage.rejected_events(rejected_id);
+
+--
+-- Name: ref_appointment_practices ref_appointment_practices_load_id_fkey; Type: FK CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.ref_appointment_practices
+    ADD CONSTRAINT ref_appointment_practices_load_id_fkey FOREIGN KEY (load_id) REFERENCES triage.reference_loads(load_id);
+
+--
+-- Name: ref_appointments ref_appointments_load_id_fkey; Type: FK CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.ref_appointments
+    ADD CONSTRAINT ref_appointments_load_id_fkey FOREIGN KEY (load_id) REFERENCES triage.reference_loads(load_id);
 
 --
 -- Name: ref_list_sizes ref_list_sizes_load_id_fkey; Type: FK CONSTRAINT; Schema: triage; Owner: -
@@ -2509,16 +2594,42 @@ GRANT ALL ON FUNCTION triage.volume_verdict(p_total numeric, p_history numeric[]
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.consumer_offsets TO triage_writer;
 
 --
--- Name: TABLE ref_list_sizes; Type: ACL; Schema: triage; Owner: -
+-- Name: TABLE ref_appointment_practices; Type: ACL; Schema: triage; Owner: -
 --
 
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.ref_list_sizes TO triage_writer;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.ref_appointment_practices TO triage_writer;
 
 --
 -- Name: TABLE reference_loads; Type: ACL; Schema: triage; Owner: -
 --
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.reference_loads TO triage_writer;
+
+--
+-- Name: TABLE current_appointment_practices; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.current_appointment_practices TO triage_writer;
+GRANT SELECT ON TABLE triage.current_appointment_practices TO triage_reader;
+
+--
+-- Name: TABLE ref_appointments; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.ref_appointments TO triage_writer;
+
+--
+-- Name: TABLE current_appointments; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.current_appointments TO triage_writer;
+GRANT SELECT ON TABLE triage.current_appointments TO triage_reader;
+
+--
+-- Name: TABLE ref_list_sizes; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.ref_list_sizes TO triage_writer;
 
 --
 -- Name: TABLE current_list_sizes; Type: ACL; Schema: triage; Owner: -

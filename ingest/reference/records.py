@@ -24,6 +24,7 @@ class ReferenceKind(StrEnum):
     LIST_SIZES = "list_sizes"
     PARTICIPATION = "participation"
     ROSTER = "roster"
+    APPOINTMENTS = "appointments"  # one current load per month (appointment_store)
 
 
 @dataclass(frozen=True, slots=True)

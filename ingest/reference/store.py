@@ -50,7 +50,7 @@ TABLES: dict[ReferenceKind, str] = {
     ReferenceKind.PARTICIPATION: "ref_participation",
     ReferenceKind.ROSTER: "ref_roster",
 }
-_LOCK_CLASS = 0x7265_6600  # "ref\0": first key of the advisory lock, the kind is the second
+LOCK_CLASS = 0x7265_6600  # "ref\0": first key of the advisory lock, the kind is the second
 
 
 class ReferenceStoreError(IngestError):
@@ -99,7 +99,7 @@ async def load_records(
     try:
         async with conn.transaction():
             await conn.execute(
-                "SELECT pg_advisory_xact_lock($1, hashtext($2))", _LOCK_CLASS, kind.value
+                "SELECT pg_advisory_xact_lock($1, hashtext($2))", LOCK_CLASS, kind.value
             )
             current = await conn.fetchrow(
                 "SELECT load_id, content_sha256 FROM triage.reference_loads "
@@ -185,7 +185,7 @@ async def load_file(
         # Hold the kind's lock from the read of the current set to the load, or a concurrent
         # load in between would be lost by the merge. Advisory locks are re-entrant within a
         # session, so load_records' transaction-level lock on the same key is granted.
-        await conn.execute("SELECT pg_advisory_lock($1, hashtext($2))", _LOCK_CLASS, kind.value)
+        await conn.execute("SELECT pg_advisory_lock($1, hashtext($2))", LOCK_CLASS, kind.value)
         try:
             current = await current_list_sizes(conn)
             sizes = [r for r in records if isinstance(r, ListSize)]
@@ -194,7 +194,7 @@ async def load_file(
             )
         finally:
             await conn.execute(
-                "SELECT pg_advisory_unlock($1, hashtext($2))", _LOCK_CLASS, kind.value
+                "SELECT pg_advisory_unlock($1, hashtext($2))", LOCK_CLASS, kind.value
             )
     else:
         result = await load_records(conn, kind, records, path.name)
