@@ -9,6 +9,7 @@ import typer
 from aiokafka.errors import KafkaError
 
 from ingest.cli import (
+    activity_cmd,
     analytics_cmd,
     conformance_cmd,
     demo_cmd,
@@ -47,6 +48,7 @@ def _register() -> None:
         conformance_cmd,
         reference_cmd,
         analytics_cmd,
+        activity_cmd,
         publish_cmd,
         schemas_cmd,
         demo_cmd,

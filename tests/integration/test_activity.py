@@ -1,0 +1,173 @@
+"""`ingest activity --month YYYY-MM [--icb CODE] --out FILE.csv`: GPAD crosstab rows of an
+ICB's month and the feed's submissions give, per practice, exact appointments by mode and
+status, exact submissions, and the "looks quiet in appointments" flag of exactly the practices
+the rule names. Every expected figure is derived here from the inputs (the crosstab's rows,
+the days inserted, the list sizes), never from the command's output. triage_reader can ask
+the same of triage.practice_activity, which applies the same rule in SQL."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import random
+from collections import Counter
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from ingest.analytics.activity.rule import PracticeMonth
+from ingest.reference.appointment_store import load_appointment_files
+from ingest.reference.records import ListSize, Membership, ReferenceKind, SubIcb
+from ingest.reference.store import load_records
+from ingest.settings import Settings
+from tests.support.activity_oracle import expected_flags
+from tests.support.cli import cli_env, run_cli
+from tests.support.daily_rows import insert_days
+from tests.support.gpad import FIXTURE, fixture_rows, sums
+
+pytestmark = pytest.mark.integration
+
+D = dt.date
+OCTOBER = D(2024, 10, 1)
+ICB_OF_SUB_ICB = {"16C": "QHM", "01H": "QHM", "01K": "QE1"}
+FEED_ONLY = "A81005"  # submissions, no GPAD rows
+MODE_COLUMNS = {
+    "Face-to-Face": "appointments_face_to_face",
+    "Telephone": "appointments_telephone",
+    "Video Conference/Online": "appointments_video_online",
+    "Home Visit": "appointments_home_visit",
+    "Unknown": "appointments_unknown_mode",
+}
+
+
+async def set_up_month(pg: asyncpg.Connection, seed: int) -> dict[str, PracticeMonth]:
+    """The crosstab excerpt, memberships and list sizes, and online submissions; what the rule
+    needs of each practice, as derived from those inputs."""
+    rng = random.Random(seed)
+    rows = fixture_rows()
+    sub_icb = {r["GP_CODE"]: r["SUB_ICB_LOCATION_CODE"] for r in rows}
+    sub_icb[FEED_ONLY] = "16C"
+    await load_appointment_files(pg, [FIXTURE])
+    await load_records(
+        pg,
+        ReferenceKind.MEMBERSHIPS,
+        [Membership(code, s, D(2022, 7, 1), None) for code, s in sorted(sub_icb.items())],
+        "test memberships",
+    )
+    await load_records(
+        pg,
+        ReferenceKind.SUB_ICBS,
+        [SubIcb(s, None, icb, None, D(2022, 7, 1), None) for s, icb in ICB_OF_SUB_ICB.items()],
+        "test sub-ICBs",
+    )
+    patients = {code: rng.randint(2000, 16000) for code in sub_icb}
+    sizes = [ListSize(code, D(2024, 9, 1), n + 500) for code, n in patients.items()]
+    sizes += [ListSize(code, D(2024, 10, 1), n) for code, n in patients.items()]
+    sizes.append(ListSize("A81001", D(2024, 11, 1), 1))  # after the month: not used
+    await load_records(pg, ReferenceKind.LIST_SIZES, sizes, "test list sizes")
+
+    submissions: Counter[str] = Counter()
+    for code in sorted(sub_icb):
+        if rng.random() < 0.15:
+            continue  # no feed for this practice
+        daily = rng.randint(0, 60)
+        first, last = D(2024, 10, 1), D(2024, 10, 31)
+        await insert_days(pg, "sa", code, first, last, daily, breakdown=rng.random() < 0.5)
+        submissions[code] += daily * 31
+        if rng.random() < 0.3:  # a second supplier for part of the month
+            await insert_days(pg, "sb", code, D(2024, 10, 10), D(2024, 10, 19), 7)
+            submissions[code] += 7 * 10
+        await insert_days(pg, "sa", code, D(2024, 9, 30), D(2024, 9, 30), 999)  # not October
+        await insert_days(pg, "sa", code, D(2024, 11, 1), D(2024, 11, 1), 999)
+    appointments = Counter({code: 0 for code in sub_icb if code != FEED_ONLY})
+    for (code, _, _), n in sums(rows).items():
+        appointments[code] += n
+    return {
+        code: PracticeMonth(
+            code,
+            ICB_OF_SUB_ICB[sub_icb[code]],
+            patients[code],
+            appointments.get(code),
+            submissions.get(code),
+        )
+        for code in sub_icb
+    }
+
+
+def read_csv(path: Path) -> dict[str, dict[str, str]]:
+    rows = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8")))
+    return {r["practice_code"]: r for r in rows}
+
+
+@pytest.mark.parametrize("seed", [2, 3, 4])  # seeds whose inputs flag practices in QHM
+async def test_an_icbs_month_gives_exact_figures_and_flags_exactly_what_the_rule_names(
+    settings: Settings, pg: asyncpg.Connection, tmp_path: Path, seed: int
+) -> None:
+    expected = await set_up_month(pg, seed)
+    out = tmp_path / "activity.csv"
+    done = await run_cli(
+        "activity", "--month", "2024-10", "--icb", "QHM", "--out", str(out),
+        env=cli_env(settings),
+    )  # fmt: skip
+    assert done.code == 0, done.output
+    got = read_csv(out)
+    in_qhm = {code for code, p in expected.items() if p.icb_code == "QHM"}
+    assert set(got) == {c for c in in_qhm if expected[c].appointments or expected[c].submissions}
+
+    by_key = sums(fixture_rows())
+    for code, row in got.items():
+        p = expected[code]
+        assert row["month"] == "2024-10" and row["icb_code"] == "QHM"
+        assert row["registered_patients"] == str(p.registered_patients)
+        assert row["submissions"] == ("" if p.submissions is None else str(p.submissions))
+        if p.appointments is None:
+            assert row["appointments"] == ""
+            continue
+        assert int(row["appointments"]) == p.appointments
+        attended = sum(n for (c, _, s), n in by_key.items() if c == code and s == "Attended")
+        assert int(row["appointments_attended"]) == attended
+        for mode, column in MODE_COLUMNS.items():
+            in_mode = sum(n for (c, m, _), n in by_key.items() if c == code and m == mode)
+            assert int(row[column]) == in_mode, (code, column)
+    flagged = {code for code, row in got.items() if row["looks_quiet_in_appointments"] == "1"}
+    assert flagged == expected_flags([p for p in expected.values() if p.icb_code == "QHM"])
+
+
+async def test_the_sql_function_the_reader_queries_flags_the_same_practices(
+    pg: asyncpg.Connection,
+) -> None:
+    for seed in range(1, 10):
+        expected = await set_up_month(pg, seed)
+        await pg.execute("SET ROLE triage_reader")
+        try:
+            rows = await pg.fetch(
+                "SELECT practice_code, looks_quiet_in_appointments, appointments, submissions "
+                "FROM triage.practice_activity($1)",
+                D(2024, 10, 15),
+            )
+        finally:
+            await pg.execute("RESET ROLE")
+        assert {r[0] for r in rows if r[1]} == expected_flags(list(expected.values())), seed
+        assert {r[0]: (r[2], r[3]) for r in rows} == {
+            code: (p.appointments, p.submissions)
+            for code, p in expected.items()
+            if p.appointments is not None or p.submissions is not None
+        }
+        await pg.execute(
+            "TRUNCATE triage.daily_requests, triage.daily_request_revisions, "
+            "triage.practice_month_summary, triage.reference_loads, triage.ref_memberships, "
+            "triage.ref_sub_icbs, triage.ref_list_sizes, triage.ref_appointments, "
+            "triage.ref_appointment_practices CASCADE"
+        )
+
+
+async def test_a_bad_month_or_icb_is_one_line_exit_2(settings: Settings, tmp_path: Path) -> None:
+    for args in (["--month", "2024-13"], ["--month", "2024-10", "--icb", "no such"]):
+        done = await run_cli(
+            "activity", *args, "--out", str(tmp_path / "a.csv"), env=cli_env(settings)
+        )
+        assert done.code == 2, done.output
+        assert done.stderr.strip().count("\n") == 0 and "Traceback" not in done.output
+    assert not (tmp_path / "a.csv").exists()
