@@ -13,6 +13,7 @@ from rich.console import Console
 
 from ingest.analytics.activity.collect import PracticeActivity, collect_activity
 from ingest.analytics.activity.csv_file import activity_csv
+from ingest.analytics.activity.page import render_activity_page
 from ingest.cli.common import database, run_async, settings
 from ingest.output_file import atomic_output, check_target
 from ingest.reference.csv_input import ORG_CODE_RE
@@ -37,6 +38,15 @@ def activity(
         str | None,
         typer.Option(help="Only this ICB's practices (ODS code, e.g. QHM); the rule is the same."),
     ] = None,
+    pages: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write an HTML page per ICB into this existing folder "
+            "(activity-<ICB>-<YYYY-MM>.html): every practice as a point, the practices that "
+            "look quiet in appointments listed with their figures.",
+            file_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """One row per practice with appointments or online consultation submissions in the month:
     appointments by mode and status (NHS England's GPAD, `ingest reference appointments`),
@@ -48,6 +58,8 @@ def activity(
     if code is not None and not ORG_CODE_RE.fullmatch(code):
         raise typer.BadParameter(f"{icb!r} is not an ODS ICB code", param_hint="--icb")
     check_target(out)
+    if pages is not None and not pages.is_dir():
+        raise typer.BadParameter(f"{pages} is not an existing folder", param_hint="--pages")
     cfg = settings()
 
     async def go() -> list[PracticeActivity]:
@@ -57,6 +69,9 @@ def activity(
     practices = run_async(go())
     with atomic_output(out) as sink:
         sink.write(activity_csv(practices))
+    if pages is not None:
+        written = write_pages(pages, first_day, practices)
+        _err.print(f"{month}: {written:,} ICB pages written to {pages}", markup=False)
     flagged = sum(p.looks_quiet_in_appointments for p in practices)
     where = f" in {code}" if code else ""
     _err.print(
@@ -64,6 +79,19 @@ def activity(
         f"{flagged:,} look quiet in appointments",
         markup=False,
     )
+
+
+def write_pages(folder: Path, month: dt.date, practices: list[PracticeActivity]) -> int:
+    """One page per ICB of ``practices`` into ``folder``; how many."""
+    now = dt.datetime.now(dt.UTC)
+    by_icb: dict[str, list[PracticeActivity]] = {}
+    for p in practices:
+        if p.icb_code is not None:
+            by_icb.setdefault(p.icb_code, []).append(p)
+    for code, members in sorted(by_icb.items()):
+        with atomic_output(folder / f"activity-{code}-{month:%Y-%m}.html") as sink:
+            sink.write(render_activity_page(code, month, members, now).encode("utf-8"))
+    return len(by_icb)
 
 
 def register(app: typer.Typer) -> None:

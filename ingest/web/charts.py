@@ -1,8 +1,9 @@
 """The one SVG chart helper (pure): chart geometry as data, drawn by ``charts.html.j2``.
 
-Two shapes are needed: a bar chart (the quality report's daily volume) and a heat map (the
-status page's coverage, rows by columns). Both come out as an :class:`SvgChart` of rectangles,
-lines and text; the template's ``svg_chart`` macro draws any of them with every label escaped.
+Three shapes are needed: a bar chart (the quality report's daily volume), a heat map (the
+status page's coverage, rows by columns) and a scatter plot (the ICB activity page: a point
+per practice). They come out as an :class:`SvgChart` of rectangles, circles, lines and text;
+the template's ``svg_chart`` macro draws any of them with every label escaped.
 """
 
 from __future__ import annotations
@@ -46,6 +47,18 @@ class Text:
 
 
 @dataclass(frozen=True, slots=True)
+class Circle:
+    cx: float
+    cy: float
+    r: float
+    fill: str
+    title: str = ""
+    css_class: str = ""
+    stroke: str = ""
+    data: tuple[tuple[str, str], ...] = ()  # data-* attributes (name without "data-", value)
+
+
+@dataclass(frozen=True, slots=True)
 class SvgChart:
     width: int
     height: int
@@ -55,6 +68,7 @@ class SvgChart:
     rects: tuple[Rect, ...] = ()
     lines: tuple[Line, ...] = ()
     texts: tuple[Text, ...] = field(default=())
+    circles: tuple[Circle, ...] = ()
 
 
 def nice_ceiling(value: float) -> int:
@@ -168,3 +182,69 @@ def heat_map(
                 )
             )
     return SvgChart(width, height, label, element_id, rects=tuple(rects), texts=tuple(texts))
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    x: float
+    y: float
+    title: str  # the tooltip
+    marked: bool = False  # drawn larger, in the marked colour
+    data: tuple[tuple[str, str], ...] = ()
+
+
+SCATTER_FILL = "#7a8699"
+SCATTER_MARKED = "#c2410c"
+
+
+def scatter_plot(
+    points: Sequence[Point],
+    *,
+    label: str,
+    x_label: str,
+    y_label: str,
+    element_id: str = "",
+    width: int = 720,
+    height: int = 440,
+) -> SvgChart:
+    """A point per ``points`` on axes from 0 to a nice top, with 5 gridlines each way."""
+    left, right, top, bottom = 64, 16, 16, 52
+    plot_w, plot_h = width - left - right, height - top - bottom
+    x_top = nice_ceiling(max((p.x for p in points), default=0))
+    y_top = nice_ceiling(max((p.y for p in points), default=0))
+    lines: list[Line] = []
+    texts: list[Text] = []
+    for i in range(5):
+        frac = i / 4
+        y = top + plot_h - frac * plot_h
+        x = left + frac * plot_w
+        lines.append(Line(left, y, width - right, y, "#e3e6ea"))
+        lines.append(Line(x, top, x, top + plot_h, "#e3e6ea"))
+        texts.append(Text(left - 6, y + 4, _tick(y_top * frac), "#444", "end"))
+        texts.append(Text(x, top + plot_h + 16, _tick(x_top * frac), "#444", "middle"))
+    lines.append(Line(left, top + plot_h, width - right, top + plot_h, "#444"))
+    lines.append(Line(left, top, left, top + plot_h, "#444"))
+    texts.append(Text(left + plot_w / 2, height - 8, x_label, "#1d2430", "middle", 12))
+    texts.append(Text(14, top + plot_h / 2, y_label, "#1d2430", "middle", 12, rotate=-90))
+    # Marked points last, so that they are drawn on top.
+    circles = tuple(
+        Circle(
+            left + plot_w * p.x / x_top,
+            top + plot_h - plot_h * p.y / y_top,
+            6 if p.marked else 4,
+            SCATTER_MARKED if p.marked else SCATTER_FILL,
+            p.title,
+            "point marked" if p.marked else "point",
+            "#1d2430" if p.marked else "",
+            p.data,
+        )
+        for p in sorted(points, key=lambda p: p.marked)
+    )
+    return SvgChart(
+        width, height, label, element_id, background="#fff", lines=tuple(lines),
+        texts=tuple(texts), circles=circles,
+    )  # fmt: skip
+
+
+def _tick(value: float) -> str:
+    return f"{value:,.0f}" if value >= 10 or value == int(value) else f"{value:,.1f}"

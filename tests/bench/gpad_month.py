@@ -120,9 +120,10 @@ def generate(path: Path, rows: int, practices: int = 6300, seed: int = 7) -> int
     return written
 
 
-def run_load(path: Path, env: dict[str, str]) -> tuple[float, int, str]:
-    """Wall seconds, the child's peak RSS (KiB) and its output."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+def run_load(path: Path, env: dict[str, str]) -> tuple[float, float, int, str]:
+    """Wall seconds, the command's CPU seconds, its peak RSS (KiB) and its output."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before, cpu_before = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
     ingest = str(Path(sys.executable).with_name("ingest"))
     start = time.perf_counter()
     done = subprocess.run(
@@ -135,8 +136,9 @@ def run_load(path: Path, env: dict[str, str]) -> tuple[float, int, str]:
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"load failed ({done.returncode}): {done.stderr.strip()}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return seconds, max(peak, before), done.stdout
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = usage.ru_utime + usage.ru_stime - cpu_before
+    return seconds, cpu, max(usage.ru_maxrss, before), done.stdout
 
 
 async def main_async(rows: int) -> None:
@@ -154,11 +156,11 @@ async def main_async(rows: int) -> None:
             await migrate(url)
             env = {**os.environ, "INGEST_DATABASE_URL": url}
             for label in ("first load", "same file again"):
-                seconds, peak_kib, output = run_load(path, env)
+                seconds, cpu, peak_kib, output = run_load(path, env)
                 print(output.strip().splitlines()[-1])
                 print(
-                    f"{label}: {seconds:.1f} s wall, {written / seconds:,.0f} rows/s, "
-                    f"peak RSS {peak_kib / 1024:.0f} MB"
+                    f"{label}: {seconds:.1f} s wall, {cpu:.1f} s CPU, "
+                    f"{written / seconds:,.0f} rows/s, peak RSS {peak_kib / 1024:.0f} MB"
                 )
 
 

@@ -35,8 +35,9 @@ HEADER = [
 ]
 
 
-def fixture_rows() -> list[dict[str, str]]:
-    with FIXTURE.open(newline="", encoding="utf-8") as f:
+def fixture_rows(path: Path = FIXTURE) -> list[dict[str, str]]:
+    """The rows of a crosstab file (the excerpt by default) as dicts by column name."""
+    with path.open(newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
 
 
