@@ -46,6 +46,8 @@ RUN_BY = {
     "operations-replay": "tests/integration/ops/test_doc_examples.py",
     "operations-thresholds": "tests/integration/ops/test_doc_examples.py",
     "operations-status": "tests/integration/ops/test_doc_examples.py",
+    "activity-worked-inputs": "tests/integration/test_activity_doc_example.py",
+    "activity-worked-output": "tests/integration/test_activity_doc_example.py",
 }
 # The examples' files are dated 2025-03-03 (supplier-file-dating dates them yesterday before
 # sending): checked as on the next day.
