@@ -189,7 +189,9 @@ WITH b AS (
     WHERE s.month = b.first_day
     GROUP BY s.practice_code
 ), codes AS (
-    SELECT appts.practice_code FROM appts UNION SELECT subs.practice_code FROM subs
+    SELECT appts.practice_code FROM appts
+    UNION
+    SELECT subs.practice_code FROM subs WHERE subs.submissions > 0
 ), sizes AS (
     SELECT DISTINCT ON (ls.practice_code) ls.practice_code, ls.registered_patients
     FROM triage.current_list_sizes ls, b

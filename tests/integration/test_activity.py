@@ -90,7 +90,7 @@ async def test_the_sql_function_the_reader_queries_flags_the_same_practices(
         assert {r[0]: (r[2], r[3]) for r in rows} == {
             code: (p.appointments, p.submissions)
             for code, p in expected.items()
-            if p.appointments is not None or p.submissions is not None
+            if p.appointments is not None or p.submissions
         }
         await pg.execute(
             "TRUNCATE triage.daily_requests, triage.daily_request_revisions, "

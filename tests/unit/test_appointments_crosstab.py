@@ -4,7 +4,10 @@ first problem in one line naming the file, the line and the column."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -33,6 +36,17 @@ def folded(paths: list[Path]) -> dict[tuple[str, str, str], int]:
 
 def test_the_excerpt_folds_to_the_sums_of_its_rows_by_practice_mode_and_status() -> None:
     assert folded([FIXTURE]) == dict(sums(fixture_rows()))
+
+
+def test_the_real_october_2025_zip_folds_to_the_sums_of_its_rows() -> None:
+    archive = FIXTURE.with_name("Practice_Level_Crosstab_Oct_25_10R.zip")
+    with zipfile.ZipFile(archive) as z:
+        (name,) = z.namelist()
+        rows = list(csv.DictReader(io.StringIO(z.read(name).decode("utf-8"))))
+    aggregator, _ = read_crosstabs([archive])
+    month = aggregator.months[dt.date(2025, 10, 1)]
+    assert dict(month.counts) == dict(sums(rows))
+    assert month.rows == len(rows) == 2097
 
 
 def test_the_zip_as_published_folds_like_its_csvs_and_skips_the_mapping_file(

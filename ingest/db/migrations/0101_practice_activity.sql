@@ -2,7 +2,7 @@
 -- `ingest activity` and for analysts (triage_reader may execute it).
 --
 -- triage.practice_activity(month): one row per practice with appointments (the month's
--- current GPAD load) or online consultation submissions (the feed) in the month:
+-- current GPAD load) or online consultation submissions (the feed, above zero) in the month:
 --   * submissions: every supplier's total_requests of the month's days, typed or not (as in
 --     the monthly publication's practices.csv); NULL when the feed holds no day of it;
 --   * registered_patients: the practice's latest list-size extract dated on or before the
@@ -61,7 +61,9 @@ WITH b AS (
     WHERE s.month = b.first_day
     GROUP BY s.practice_code
 ), codes AS (
-    SELECT appts.practice_code FROM appts UNION SELECT subs.practice_code FROM subs
+    SELECT appts.practice_code FROM appts
+    UNION
+    SELECT subs.practice_code FROM subs WHERE subs.submissions > 0
 ), sizes AS (
     SELECT DISTINCT ON (ls.practice_code) ls.practice_code, ls.registered_patients
     FROM triage.current_list_sizes ls, b
