@@ -19,6 +19,7 @@ from ingest.settings import Settings
 from tests.support.activity_month import set_up_month
 from tests.support.cli import cli_env, run_cli
 from tests.support.daily_rows import insert_days
+from tests.support.frictionless_csv import keep_csv_field_limit  # noqa: F401 (autouse)
 
 pytestmark = pytest.mark.integration
 

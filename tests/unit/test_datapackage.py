@@ -8,6 +8,7 @@ from frictionless import Package
 
 from ingest.analytics.activity.csv_file import COLUMNS
 from ingest.analytics.datapackage import DataPackageError, columns, descriptor, package_for
+from tests.support.frictionless_csv import keep_csv_field_limit  # noqa: F401 (autouse)
 
 pytestmark = pytest.mark.unit
 
