@@ -11,10 +11,12 @@ file, the line and the column.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from ingest.contract.model import PRACTICE_CODE_RE
 from ingest.errors import IngestError
@@ -52,6 +54,8 @@ MODES = ("Face-to-Face", "Telephone", "Video Conference/Online", "Home Visit", "
 STATUSES = ("Attended", "DNA", "Unknown")
 _MODE_OF = {m.casefold(): m for m in MODES}
 _STATUS_OF = {s.casefold(): s for s in STATUSES}
+_EXACT_MODES = {m: m for m in MODES}
+_EXACT_STATUSES = {s: s for s in STATUSES}
 _MONTHS = {
     m: i + 1
     for i, m in enumerate(
@@ -59,6 +63,17 @@ _MONTHS = {
     )
 }
 MAX_APPOINTMENTS_PER_ROW = 10**9  # far above any practice's month; catches corrupt figures
+
+
+class CsvRows(Protocol):
+    """Rows of cells that know the line they end on (a ``csv.reader``)."""
+
+    @property
+    def line_num(self) -> int: ...
+
+    def __iter__(self) -> Iterator[list[str]]: ...
+
+    def __next__(self) -> list[str]: ...
 
 
 class AppointmentsFileError(IngestError):
@@ -140,39 +155,50 @@ class CrosstabAggregator:
         self.months: dict[dt.date, MonthOfAppointments] = {}
         self._source_of: dict[tuple[dt.date, str], str] = {}  # (month, practice) -> file
 
-    def feed_file(self, source: str, rows: Iterable[tuple[int, Sequence[str]]]) -> int:
-        """Fold the rows of one file (``(line number, cells)``, header first); its row count."""
-        it = iter(rows)
-        first = next(it, None)
-        if first is None:
+    def feed_file(self, source: str, rows: CsvRows) -> int:
+        """Fold the rows of one file (header first); its row count. A CSV error of the
+        reader is one line naming the file and the line, like every other problem."""
+        try:
+            return self._fold(source, rows)
+        except csv.Error as exc:
+            raise AppointmentsFileError(f"{source} line {rows.line_num}: {exc}") from exc
+
+    @staticmethod
+    def _columns(source: str, rows: CsvRows) -> tuple[list[int], int]:
+        """The index of each of _USED's columns in the header, and the header's width."""
+        header = next(rows, None)
+        if header is None:
             raise AppointmentsFileError(f"{source}: the file is empty (expected a header)")
-        line_no, header = first
         index = {name.strip().upper(): i for i, name in enumerate(header)}
         missing = [name for name in _USED if name not in index]
         if missing:
             raise AppointmentsFileError(
-                f"{source} line {line_no}: the header lacks {', '.join(missing)} "
+                f"{source} line {rows.line_num}: the header lacks {', '.join(missing)} "
                 f"(expected {','.join(HEADER)})"
             )
-        i_month, i_code, i_name, i_pcn, i_sub, i_mode, i_count, i_status = (
-            index[name] for name in _USED
-        )
-        width = max(i_month, i_code, i_name, i_pcn, i_sub, i_mode, i_count, i_status) + 1
+        return [index[name] for name in _USED], len(header)
+
+    def _fold(self, source: str, rows: CsvRows) -> int:
+        used, header_width = self._columns(source, rows)
+        i_month, i_code, i_name, i_pcn, i_sub, i_mode, i_count, i_status = used
+        width = max(used) + 1
         months: dict[str, MonthOfAppointments] = {}  # the cell's text -> its month
         known: set[tuple[str, str]] = set()  # (month text, practice) already checked
+        modes, statuses = dict(_EXACT_MODES), dict(_EXACT_STATUSES)  # spellings seen
         rows_read = 0
 
-        def fail(line: int, column: str, problem: str) -> AppointmentsFileError:
-            return AppointmentsFileError(f"{source} line {line}, column {column}: {problem}")
+        def fail(column: str, problem: str) -> AppointmentsFileError:
+            return AppointmentsFileError(
+                f"{source} line {rows.line_num}, column {column}: {problem}"
+            )
 
-        for line_no, cells in it:
+        for cells in rows:
             if len(cells) < width:
                 if not any(c.strip() for c in cells):
                     continue  # a blank line
                 raise fail(
-                    line_no,
                     HEADER[min(len(cells), len(HEADER) - 1)],
-                    f"the row has {len(cells)} columns, the header {len(header)}",
+                    f"the row has {len(cells)} columns, the header {header_width}",
                 )
             month_text = cells[i_month]
             month = months.get(month_text)
@@ -181,7 +207,6 @@ class CrosstabAggregator:
                     day = parse_month(month_text)
                 except ValueError:
                     raise fail(
-                        line_no,
                         "APPOINTMENT_MONTH_START_DATE",
                         f"{month_text[:40]!r} is not the first day of a month (01OCT2024)",
                     ) from None
@@ -189,32 +214,38 @@ class CrosstabAggregator:
                 months[month_text] = month
             code = cells[i_code]
             if (month_text, code) not in known:
-                self._first_sight(source, line_no, month, code, cells, i_name, i_pcn, i_sub)
+                self._first_sight(source, rows.line_num, month, code, cells, i_name, i_pcn, i_sub)
                 known.add((month_text, code))
-            mode = _MODE_OF.get(cells[i_mode].strip().casefold())
+            mode = modes.get(cells[i_mode])
             if mode is None:
-                raise fail(
-                    line_no,
-                    "APPT_MODE",
-                    f"{cells[i_mode][:40]!r} is not a published mode ({', '.join(MODES)})",
-                )
-            status = _STATUS_OF.get(cells[i_status].strip().casefold())
+                mode = _MODE_OF.get(cells[i_mode].strip().casefold())
+                if mode is None:
+                    raise fail(
+                        "APPT_MODE",
+                        f"{cells[i_mode][:40]!r} is not a published mode ({', '.join(MODES)})",
+                    )
+                modes[cells[i_mode]] = mode
+            status = statuses.get(cells[i_status])
             if status is None:
-                raise fail(
-                    line_no,
-                    "APPT_STATUS",
-                    f"{cells[i_status][:40]!r} is not a published status ({', '.join(STATUSES)})",
-                )
-            count_text = cells[i_count].strip()
-            if not (count_text.isascii() and count_text.isdigit()) or len(count_text) > 10:
-                raise fail(
-                    line_no,
-                    "COUNT_OF_APPOINTMENTS",
-                    f"{cells[i_count][:40]!r} is not a whole number of appointments",
-                )
+                status = _STATUS_OF.get(cells[i_status].strip().casefold())
+                if status is None:
+                    raise fail(
+                        "APPT_STATUS",
+                        f"{cells[i_status][:40]!r} is not a published status "
+                        f"({', '.join(STATUSES)})",
+                    )
+                statuses[cells[i_status]] = status
+            count_text = cells[i_count]
+            if not (count_text.isdigit() and count_text.isascii() and len(count_text) <= 10):
+                count_text = count_text.strip()
+                if not (count_text.isascii() and count_text.isdigit()) or len(count_text) > 10:
+                    raise fail(
+                        "COUNT_OF_APPOINTMENTS",
+                        f"{cells[i_count][:40]!r} is not a whole number of appointments",
+                    )
             n = int(count_text)
             if n > MAX_APPOINTMENTS_PER_ROW:
-                raise fail(line_no, "COUNT_OF_APPOINTMENTS", f"{n} is implausibly large")
+                raise fail("COUNT_OF_APPOINTMENTS", f"{n} is implausibly large")
             key = (code, mode, status)
             month.counts[key] = month.counts.get(key, 0) + n
             month.rows += 1

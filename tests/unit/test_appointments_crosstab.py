@@ -141,6 +141,24 @@ def test_a_line_past_the_cap_stops_reading_at_that_line(tmp_path: Path) -> None:
         read_crosstabs([bad])
 
 
+def test_line_numbers_hold_when_a_read_block_ends_inside_a_crlf(tmp_path: Path) -> None:
+    block = 1 << 20  # appointment_files' read size
+    base = [list(r.values()) for r in fixture_rows()]
+    rows = [list(r) for _ in range(40) for r in base]  # about 1.3 MB: two blocks
+    rows[-1][HEADER.index("APPT_STATUS")] = "Maybe"  # a bad last row
+    data = crosstab_text(rows).encode()
+    cr = data.rindex(b"\r\n", 0, block)  # the last line end before the block's edge
+    rows[0][HEADER.index("GP_NAME")] += "x" * (block - 1 - cr)  # moved onto the edge
+    data = crosstab_text(rows).encode()
+    assert data[block - 1 : block + 1] == b"\r\n"
+    f = tmp_path / "big.csv"
+    f.write_bytes(data)
+    with pytest.raises(
+        AppointmentsFileError, match=rf"^big\.csv line {len(rows) + 1}, column APPT_STATUS"
+    ):
+        read_crosstabs([f])
+
+
 def test_a_corrupt_zip_member_is_one_line_naming_the_zip(tmp_path: Path) -> None:
     archive = zip_of(
         tmp_path / "gpad.zip", {"Practice_Level_Crosstab_Oct_24.csv": FIXTURE.read_text()}
