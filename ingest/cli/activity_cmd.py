@@ -72,6 +72,12 @@ def activity(
     if pages is not None:
         written = write_pages(pages, first_day, practices)
         _err.print(f"{month}: {written:,} ICB pages written to {pages}", markup=False)
+    if not any(p.appointments is not None for p in practices):
+        _err.print(
+            f"{month}: no GPAD appointments are loaded for this month (ingest reference "
+            "appointments): nobody can look quiet in appointments",
+            markup=False,
+        )
     flagged = sum(p.looks_quiet_in_appointments for p in practices)
     where = f" in {code}" if code else ""
     _err.print(

@@ -19,6 +19,7 @@ from ingest.settings import Settings
 from tests.support.activity_month import set_up_month
 from tests.support.activity_oracle import expected_flags
 from tests.support.cli import cli_env, run_cli
+from tests.support.daily_rows import insert_days
 from tests.support.gpad import fixture_rows, sums
 
 pytestmark = pytest.mark.integration
@@ -108,3 +109,19 @@ async def test_a_bad_month_or_icb_is_one_line_exit_2(settings: Settings, tmp_pat
         assert done.code == 2, done.output
         assert done.stderr.strip().count("\n") == 0 and "Traceback" not in done.output
     assert not (tmp_path / "a.csv").exists()
+
+
+async def test_a_month_without_gpad_says_so_and_flags_nobody(
+    settings: Settings, pg: asyncpg.Connection, tmp_path: Path
+) -> None:
+    await insert_days(pg, "sa", "A81001", dt.date(2024, 10, 1), dt.date(2024, 10, 31), 5)
+    out = tmp_path / "a.csv"
+    done = await run_cli("activity", "--month", "2024-10", "--out", str(out), env=cli_env(settings))
+    assert done.code == 0, done.output
+    assert "no GPAD appointments are loaded for this month" in done.stderr
+    (row,) = read_csv(out).values()
+    assert (row["submissions"], row["appointments"], row["looks_quiet_in_appointments"]) == (
+        str(5 * 31),
+        "",
+        "0",
+    )
