@@ -16,7 +16,7 @@ from pathlib import Path
 
 import asyncpg
 
-from ingest.analytics.export import MISSING_SCHEMA_ERRORS
+from ingest.db.connection import MISSING_SCHEMA_ERRORS
 from ingest.reference.appointment_files import read_crosstabs
 from ingest.reference.appointments import AppointmentsFileError, MonthOfAppointments
 from ingest.reference.records import ReferenceKind

@@ -14,7 +14,7 @@ import asyncpg
 import pytest
 from frictionless import Package
 
-from ingest.analytics.datapackage import package_for
+from ingest.analytics.datapackage import descriptor, package_for
 from ingest.settings import Settings
 from tests.support.activity_month import set_up_month
 from tests.support.cli import cli_env, run_cli
@@ -89,3 +89,10 @@ async def test_the_publications_files_the_command_writes_are_valid(
     }
     assert all((folder / name).exists() for name in paths.values())
     assert problems(folder, paths) == []
+
+
+async def test_ingest_datapackage_writes_the_descriptor(settings: Settings, tmp_path: Path) -> None:
+    out = tmp_path / "datapackage.json"
+    done = await run_cli("datapackage", "--out", str(out), env=cli_env(settings))
+    assert done.code == 0, done.output
+    assert json.loads(out.read_text()) == descriptor()

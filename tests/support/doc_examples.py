@@ -33,6 +33,10 @@ NOT_RUNNABLE: dict[str, str] = {
     " tests/integration/supplier/test_demo.py",
     "analytics-quick-start": "needs NHS files as published (epraccur.zip, eccg.zip...), not kept"
     " here; each loader runs on real excerpts in tests/integration/test_reference_real_files.py",
+    "activity-quick-start": "needs NHS England's month as published (a national GPAD zip, the"
+    " list-size file), not kept here; the same commands run on a real excerpt in"
+    " tests/integration/test_activity_real_data.py, ingest datapackage in"
+    " tests/integration/test_datapackage.py",
     "analytics-export-usage": "a synopsis of the command's options, not a command",
     "analytics-publish-usage": "a synopsis of the command's options, not a command",
     "analytics-quality-report-usage": "a synopsis of the command's options, not a command",
@@ -41,6 +45,9 @@ NOT_RUNNABLE: dict[str, str] = {
     "benchmarks-run": "minutes to hours of load (2,000,000 events) on the whole machine; run by"
     " hand, figures in docs/benchmarks.md",
     "benchmarks-scale": "hours of load (years of national data); run by hand",
+    "benchmarks-gpad-month": "a minute or more of the whole machine (5,000,000 rows); run by"
+    " hand, figures in docs/benchmarks.md; tests/bench/test_gpad_bench_smoke.py runs it at"
+    " 20,000 rows",
     "development-how-it-works": "a diagram, not a command",
     "development-layout": "a listing of the source tree, not a command",
     "development-layers": "a diagram of the import layers, not a command;"

@@ -10,7 +10,8 @@ from importlib.resources import files
 import asyncpg
 
 from ingest.analytics.activity.rule import PracticeMonth, looks_quiet, per_1000
-from ingest.analytics.export import MISSING_SCHEMA_ERRORS, AnalyticsError
+from ingest.analytics.export import AnalyticsError
+from ingest.db.connection import MISSING_SCHEMA_ERRORS
 
 _SQL = files("ingest.analytics.activity.sql").joinpath("activity.sql")
 
