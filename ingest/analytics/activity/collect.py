@@ -51,7 +51,7 @@ async def collect_activity(
     """Every practice of the month (of ``icb`` only, when given), by practice code. The rule
     is applied over each whole ICB before any filter."""
     try:
-        rows = await conn.fetch(_SQL.read_text(), month, None)
+        rows = await conn.fetch(_SQL.read_text(), month)
     except MISSING_SCHEMA_ERRORS as exc:
         raise AnalyticsError(
             f"the activity function is missing ({exc}); apply the migrations first"
