@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from pathlib import Path
 
 import asyncpg
@@ -125,3 +126,28 @@ async def test_a_month_without_gpad_says_so_and_flags_nobody(
         "",
         "0",
     )
+
+
+async def test_pages_without_an_icb_are_one_per_icb_each_listing_its_own_flagged(
+    settings: Settings, pg: asyncpg.Connection, tmp_path: Path
+) -> None:
+    expected = await set_up_month(pg, 4)  # flags practices in both ICBs
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    out = tmp_path / "all.csv"
+    done = await run_cli(
+        "activity", "--month", "2024-10", "--out", str(out), "--pages", str(pages),
+        env=cli_env(settings),
+    )  # fmt: skip
+    assert done.code == 0, done.output
+    icbs = sorted({p.icb_code for p in expected.values() if p.icb_code})
+    assert sorted(f.name for f in pages.iterdir()) == [f"activity-{i}-2024-10.html" for i in icbs]
+    for icb in icbs:
+        html = (pages / f"activity-{icb}-2024-10.html").read_text()
+        table = (
+            html.split('<table id="flagged">', 1)[1].split("</table>", 1)[0]
+            if ('<table id="flagged">' in html)
+            else ""
+        )
+        listed = set(re.findall(r'<tr data-practice="([A-Z][0-9]{5})">', table))
+        assert listed == expected_flags([p for p in expected.values() if p.icb_code == icb])
