@@ -47,7 +47,7 @@ class PipelinedService(IngestService[IngestMetrics]):
     """IngestService whose loop overlaps the triage of batch N+1 with the write of batch N."""
 
     def __init__(self, settings: Settings) -> None:
-        super().__init__(settings)
+        super().__init__(settings, IngestMetrics())
         self._in_flight: asyncio.Task[None] | None = None
         self._registered: set[str] | None = None
 
@@ -178,7 +178,7 @@ def main() -> None:
         uvloop.install()
     except ImportError:
         pass
-    raise SystemExit(asyncio.run(serve(settings, PipelinedService(settings, IngestMetrics()))))
+    raise SystemExit(asyncio.run(serve(settings, PipelinedService(settings))))
 
 
 if __name__ == "__main__":
