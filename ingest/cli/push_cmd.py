@@ -311,7 +311,7 @@ def push(
     supplier: Annotated[str, typer.Option("--supplier", "-s", help="Supplier id, e.g. askmygp.")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check only; send nothing.")] = False,
     schema_version: Annotated[
-        int, typer.Option("--schema-version", help="Writer schema: 1 (default) or 2.")
+        int, typer.Option("--schema-version", help="Writer schema: 1 (default), 2 or 3.")
     ] = 1,
     file_format: Annotated[
         str | None, typer.Option("--format", help="csv or jsonl (default: from the suffix).")
@@ -335,8 +335,11 @@ def push(
     """Check a file of daily per-practice counts and send its good rows to the supplier's topic.
 
     Columns: practice_code, activity_date (YYYY-MM-DD), total_requests, clinical_requests,
-    admin_requests, other_requests, revision (default 1); with --schema-version 2 also
-    patient_submitted_requests, staff_submitted_requests. Credentials come from
+    admin_requests, other_requests, revision (default 1); with --schema-version 2 or 3 also
+    patient_submitted_requests, staff_submitted_requests; with --schema-version 3 also the
+    nine time bands requests_00_06, requests_06_08, requests_08_10, requests_10_12,
+    requests_12_14, requests_14_16, requests_16_18, requests_18_24, requests_time_unknown
+    (all empty, or all given and summing to total_requests). Credentials come from
     INGEST_SECURITY_PROTOCOL / INGEST_SASL_USERNAME / INGEST_SASL_PASSWORD.
     """
     check_supplier_id(supplier)

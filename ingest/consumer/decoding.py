@@ -200,7 +200,7 @@ def _compile_reader(writer: SchemaVersion, k: int, supplier: str) -> FastReader:
     small = _small
     pad: tuple[None, ...] = (None,) * (len(COUNT_FIELDS) - k)
 
-    if k == 4 and len(COUNT_FIELDS) == 6:  # schema v1 read into v2
+    if k == 4:  # schema v1: the v2 and v3 fields read as null
 
         def read_4(value: bytes) -> FastFields | None:
             match = fullmatch(value)
@@ -218,14 +218,13 @@ def _compile_reader(writer: SchemaVersion, k: int, supplier: str) -> FastReader:
                     None if c is None else small(c),
                     None if a is None else small(a),
                     None if o is None else small(o),
-                    None,
-                    None,
+                    *pad,
                 ),
             )
 
         return read_4
 
-    if k == 6 and len(COUNT_FIELDS) == 6:  # schema v2
+    if k == 6:  # schema v2: the v3 fields read as null
 
         def read_6(value: bytes) -> FastFields | None:
             match = fullmatch(value)
@@ -245,10 +244,45 @@ def _compile_reader(writer: SchemaVersion, k: int, supplier: str) -> FastReader:
                     None if o is None else small(o),
                     None if p is None else small(p),
                     None if s is None else small(s),
+                    *pad,
                 ),
             )
 
         return read_6
+
+    if k == 15:  # schema v3: the nine time bands, all null or all present
+        no_bands = (None,) * 9
+
+        def read_15(value: bytes) -> FastFields | None:
+            match = fullmatch(value)
+            if match is None:
+                return None
+            g = match.groups()
+            event_id, code, day, revision, generated, total, c, a, o, p, s = g[:11]
+            bands = g[11:]
+            return (
+                event_id.decode(),
+                code.decode(),
+                small(day),
+                small(revision),
+                varint(generated),
+                (
+                    small(total),
+                    None if c is None else small(c),
+                    None if a is None else small(a),
+                    None if o is None else small(o),
+                    None if p is None else small(p),
+                    None if s is None else small(s),
+                    *(
+                        bands
+                        if bands == no_bands
+                        else [None if b is None else small(b) for b in bands]
+                    ),
+                    *pad,
+                ),
+            )
+
+        return read_15
 
     def read(value: bytes) -> FastFields | None:
         match = fullmatch(value)

@@ -21,11 +21,27 @@ V1_COUNT_FIELDS: tuple[str, ...] = (
     "admin_requests",
     "other_requests",
 )
-COUNT_FIELDS: tuple[str, ...] = (
+V2_COUNT_FIELDS: tuple[str, ...] = (
     *V1_COUNT_FIELDS,
     "patient_submitted_requests",
     "staff_submitted_requests",
 )
+# Schema v3: when the requests were submitted, UK local time (CONTRACT section 7), in schema
+# order, each with the label NHS England's publication gives the band; the last is the requests
+# whose time is not known. All null, or all present and summing to total_requests.
+TIME_BANDS: tuple[tuple[str, str], ...] = (
+    ("requests_00_06", "00:00 - 05:59"),
+    ("requests_06_08", "06:00 - 07:59"),
+    ("requests_08_10", "08:00 - 09:59"),
+    ("requests_10_12", "10:00 - 11:59"),
+    ("requests_12_14", "12:00 - 13:59"),
+    ("requests_14_16", "14:00 - 15:59"),
+    ("requests_16_18", "16:00 - 17:59"),
+    ("requests_18_24", "18:00 - 23:59"),
+    ("requests_time_unknown", "Unknown"),
+)
+BAND_FIELDS: tuple[str, ...] = tuple(name for name, _ in TIME_BANDS)
+COUNT_FIELDS: tuple[str, ...] = (*V2_COUNT_FIELDS, *BAND_FIELDS)
 BREAKDOWN_FIELDS: tuple[str, ...] = ("clinical_requests", "admin_requests", "other_requests")
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from ingest.contract.model import (
+    BAND_FIELDS,
     BREAKDOWN_FIELDS,
     COUNT_FIELDS,
     PRACTICE_CODE_RE,
@@ -29,6 +30,10 @@ VALUE_SHOWN = 100  # characters of a bad value quoted in a detail (the stored va
 _EPOCH = dt.date(1970, 1, 1)
 _TOTAL = COUNT_FIELDS.index("total_requests")
 _BREAKDOWN = tuple(COUNT_FIELDS.index(name) for name in BREAKDOWN_FIELDS)
+_FIRST_BAND = COUNT_FIELDS.index(BAND_FIELDS[0])
+_BANDS = slice(_FIRST_BAND, _FIRST_BAND + len(BAND_FIELDS))
+if tuple(COUNT_FIELDS[_BANDS]) != BAND_FIELDS:
+    raise AssertionError("the time bands must be consecutive count fields")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +98,10 @@ def passes(
         if value is not None and not 0 <= value <= cap:
             return False
     c, a, o = figures[_BREAKDOWN[0]], figures[_BREAKDOWN[1]], figures[_BREAKDOWN[2]]
-    return c is None or a is None or o is None or c + a + o == figures[_TOTAL]
+    if not (c is None or a is None or o is None or c + a + o == figures[_TOTAL]):
+        return False
+    given = [b for b in figures[_BANDS] if b is not None]
+    return not given or (len(given) == len(BAND_FIELDS) and sum(given) == figures[_TOTAL])
 
 
 def summarise(problems: list[Problem]) -> Problem:
@@ -193,3 +201,33 @@ def _count_problems(event: dict[str, Any], cap: int) -> Iterator[Problem]:
                 f"clinical_requests + admin_requests + other_requests = {parts[0]} + {parts[1]}"
                 f" + {parts[2]} = {parts_sum}, not total_requests {total}",
             )
+    band_problem = band_breakdown_problem(event)
+    if band_problem is not None:
+        yield band_problem
+
+
+def band_breakdown_problem(event: dict[str, Any]) -> Problem | None:
+    """The time bands (schema v3) must be all null, or all present and sum to total_requests;
+    the detail names the fields and their sum. A negative band is ``negative_count``'s, not
+    this rule's too; the sum is checked whatever the bands' signs."""
+    bands = {name: event.get(name) for name in BAND_FIELDS}
+    given = {name: value for name, value in bands.items() if value is not None}
+    if not given:
+        return None
+    total = event["total_requests"]
+    if len(given) < len(bands):
+        missing = [name for name in BAND_FIELDS if bands[name] is None]
+        return Problem(
+            Reason.INCONSISTENT_BREAKDOWN,
+            f"time bands partly null: {', '.join(missing)} null while the other"
+            f" {len(given)} bands ({', '.join(given)}) sum to {sum(given.values())},"
+            f" total_requests {total} (send all nine bands, or none)",
+        )
+    bands_sum = sum(given.values())
+    if bands_sum != total:
+        return Problem(
+            Reason.INCONSISTENT_BREAKDOWN,
+            f"{' + '.join(BAND_FIELDS)} = {' + '.join(str(v) for v in given.values())}"
+            f" = {bands_sum}, not total_requests {total}",
+        )
+    return None

@@ -17,8 +17,13 @@ column                          required   value
 ``admin_requests``              no         integer >= 0, or empty / null
 ``other_requests``              no         integer >= 0, or empty / null
 ``revision``                    no         integer >= 1, default 1
-``patient_submitted_requests``  no         integer >= 0 (schema v2 only)
-``staff_submitted_requests``    no         integer >= 0 (schema v2 only)
+``patient_submitted_requests``  no         integer >= 0 (schema v2 or v3)
+``staff_submitted_requests``    no         integer >= 0 (schema v2 or v3)
+``requests_00_06`` ...          no         the nine time bands, integers >= 0 (schema v3):
+``requests_18_24``,                        ``requests_00_06``, ``requests_06_08``, ...
+``requests_time_unknown``                  ``requests_18_24``, ``requests_time_unknown``;
+                                           all empty, or all given and summing to
+                                           ``total_requests``
 ``supplier_id``                 no         when present, must be the supplier pushing the file
 ==============================  =========  ===================================================
 """
@@ -31,6 +36,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ingest.contract.model import BAND_FIELDS
 from ingest.supplier.problems import FileError, FileReason, RowProblem
 
 FileFormat = Literal["csv", "jsonl"]
@@ -43,6 +49,7 @@ OPTIONAL_COLUMNS: tuple[str, ...] = (
     "revision",
     "patient_submitted_requests",
     "staff_submitted_requests",
+    *BAND_FIELDS,
     "supplier_id",
 )
 COLUMNS: tuple[str, ...] = (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)

@@ -23,6 +23,7 @@ class FileReason(StrEnum):
     NOT_AN_INTEGER = "not_an_integer"
     NOT_A_DATE = "not_a_date"
     NEEDS_SCHEMA_V2 = "needs_schema_v2"
+    NEEDS_SCHEMA_V3 = "needs_schema_v3"
 
 
 @dataclass(frozen=True, slots=True)

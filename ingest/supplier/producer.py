@@ -2,7 +2,7 @@
 
 It checks every event with the consumer's own rules before sending (so nothing it sends is
 rejected for its content), encodes it as Avro single-object encoding with a released writer
-schema (v1 by default, v2 on request), keys it ``<practice_code>:<YYYY-MM-DD>`` and sends it
+schema (v1 by default, v2 or v3 on request), keys it ``<practice_code>:<YYYY-MM-DD>`` and sends it
 to the supplier's topic ``triage.daily.<supplier_id>`` with an idempotent producer and
 ``acks=all``. Each event gets a :class:`Delivery`: sent (with partition and offset), invalid
 (with every problem, field by field) or failed (with the Kafka error).

@@ -155,16 +155,13 @@ def parse_row(row: RawRow, supplier_id: str) -> DailyCounts | list[FieldProblem]
     revision = numbers["revision"]
     if total is None:  # reported above; narrows the type
         return problems
+    optional = {name: numbers[name] for name in COUNT_FIELDS if name != "total_requests"}
     return DailyCounts(
         practice_code=code,
         activity_date=day,
         total_requests=total,
-        clinical_requests=numbers["clinical_requests"],
-        admin_requests=numbers["admin_requests"],
-        other_requests=numbers["other_requests"],
         revision=1 if revision is None else revision,
-        patient_submitted_requests=numbers["patient_submitted_requests"],
-        staff_submitted_requests=numbers["staff_submitted_requests"],
+        **optional,
     )
 
 

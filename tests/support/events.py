@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from ingest.contract.encoding import encode_single_object, record_key
+from ingest.contract.model import BAND_FIELDS
 from ingest.contract.schemas import SchemaVersion, version
 
 TODAY = dt.date(2026, 11, 25)
@@ -21,9 +24,12 @@ def event(
     clinical: int | None = None,
     admin: int | None = None,
     other: int | None = None,
+    bands: Sequence[int | None] | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    """A valid v2-shaped event (v1 writers drop the v2 fields)."""
+    """A valid v3-shaped event (older writers drop the fields they lack); ``bands`` are the
+    nine time bands in BAND_FIELDS order (default: all null)."""
+    band_values = [None] * len(BAND_FIELDS) if bands is None else list(bands)
     return {
         "event_id": str(extra.pop("event_id", uuid.uuid4())),
         "supplier_id": supplier_id,
@@ -37,8 +43,15 @@ def event(
         "other_requests": other,
         "patient_submitted_requests": extra.pop("patient", None),
         "staff_submitted_requests": extra.pop("staff", None),
+        **dict(zip(BAND_FIELDS, band_values, strict=True)),
         **extra,
     }
+
+
+def split_into_bands(total: int, rng: random.Random) -> list[int]:
+    """Nine non-negative time bands summing to ``total`` (random cut points)."""
+    cuts = sorted(rng.randint(0, total) for _ in range(len(BAND_FIELDS) - 1))
+    return [b - a for a, b in zip([0, *cuts], [*cuts, total], strict=True)]
 
 
 def encoded(payload: dict[str, Any], schema_version: int = 1) -> bytes:

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from ingest.consumer.decoding import Decoder, fast_count_fields, varint
 from ingest.consumer.pipeline import RawRecord, check_record, triage
 from ingest.contract.encoding import encode_single_object
-from ingest.contract.model import Rejection
+from ingest.contract.model import BAND_FIELDS, Rejection
 from ingest.contract.schemas import released_versions, version
 from ingest.contract.validation import Limits
 from tests.bench.data import encode_value, zigzag_varint
@@ -65,6 +65,14 @@ def events(draw: st.DrawFn) -> dict[str, Any]:
         clinical = draw(st.integers(0, total))
         admin = total - clinical
         other = 0
+    band_kind = draw(st.sampled_from(["none", "summing", "any"]))
+    if band_kind == "none":
+        bands: list[int | None] = [None] * len(BAND_FIELDS)
+    elif band_kind == "summing" and total >= 0:
+        cuts = sorted(draw(st.lists(st.integers(0, total), min_size=8, max_size=8)))
+        bands = [b - a for a, b in zip([0, *cuts], [*cuts, total], strict=True)]
+    else:
+        bands = [draw(counts) for _ in BAND_FIELDS]
     return {
         "event_id": draw(event_ids),
         "supplier_id": draw(st.sampled_from(["askmygp", "askmygp", "klinik", "nobody"])),
@@ -84,6 +92,7 @@ def events(draw: st.DrawFn) -> dict[str, Any]:
         "other_requests": other,
         "patient_submitted_requests": draw(counts),
         "staff_submitted_requests": draw(counts),
+        **dict(zip(BAND_FIELDS, bands, strict=True)),
     }
 
 
@@ -106,12 +115,12 @@ def _same(value: bytes | None, topic: str = TOPIC) -> None:
 
 def test_every_released_version_takes_the_fast_path() -> None:
     reader = released_versions()[-1]
-    assert [fast_count_fields(v, reader) for v in released_versions()] == [4, 6]
+    assert [fast_count_fields(v, reader) for v in released_versions()] == [4, 6, 15]
 
 
 @pytest.mark.slow
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(events(), st.sampled_from([1, 2]))
+@given(events(), st.sampled_from([1, 2, 3]))
 def test_fast_and_general_paths_agree_on_any_event(payload: dict[str, Any], v: int) -> None:
     try:
         value = _encode(payload, v)
@@ -122,7 +131,7 @@ def test_fast_and_general_paths_agree_on_any_event(payload: dict[str, Any], v: i
 
 @pytest.mark.slow
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(events(), st.sampled_from([1, 2]), st.data())
+@given(events(), st.sampled_from([1, 2, 3]), st.data())
 def test_fast_and_general_paths_agree_on_mutated_bytes(
     payload: dict[str, Any], v: int, data: st.DataObject
 ) -> None:
@@ -158,6 +167,7 @@ def test_edges_of_each_rule_agree() -> None:
         "other_requests": None,
         "patient_submitted_requests": None,
         "staff_submitted_requests": None,
+        **dict.fromkeys(BAND_FIELDS),
     }
     changes: list[dict[str, Any]] = [
         {},
@@ -174,15 +184,24 @@ def test_edges_of_each_rule_agree() -> None:
         {"patient_submitted_requests": 100_001},
         {"staff_submitted_requests": -5},
         {"supplier_id": "klinik"},
+        dict(zip(BAND_FIELDS, (1, 1, 2, 1, 1, 1, 1, 1, 1), strict=True)),
+        dict(zip(BAND_FIELDS, (1, 1, 2, 1, 1, 1, 1, 1, 2), strict=True)),
+        dict(zip(BAND_FIELDS, (0, 0, 0, 0, 0, 0, 0, 0, 10), strict=True)),
+        dict(zip(BAND_FIELDS, (11, 0, 0, 0, 0, 0, 0, 0, -1), strict=True)),
+        {"requests_08_10": 10},
+        {
+            **dict(zip(BAND_FIELDS, (10, 0, 0, 0, 0, 0, 0, 0, 0), strict=True)),
+            "requests_18_24": None,
+        },
         {"generated_at": dt.datetime(1969, 12, 31, 23, 59, 59, 999000, tzinfo=dt.UTC)},
     ]
     read = decoder.fast_reader("askmygp")
     assert read is not None
-    for v in (1, 2):
+    for v in (1, 2, 3):
         fields = read(_encode(base, v))
         assert fields is not None and fields[0] == base["event_id"] and fields[3] == 1
     for change in changes:
-        for v in (1, 2):
+        for v in (1, 2, 3):
             _same(_encode({**base, **change}, v))
     for topic in ("triage.daily.nobody", "triage.daily.X", "other.topic"):
         _same(_encode(base, 1), topic)

@@ -9,7 +9,7 @@ import pytest
 
 from ingest.consumer.decoding import Decoder
 from ingest.consumer.pipeline import RawRecord, check_record
-from ingest.contract.model import Reason, Rejection
+from ingest.contract.model import BAND_FIELDS, COUNT_FIELDS, Reason, Rejection
 from ingest.contract.validation import Limits
 from ingest.supplier.counts import DailyCounts, check_counts
 from ingest.supplier.file_reading import format_of
@@ -159,6 +159,46 @@ def test_v2_columns_need_schema_v2() -> None:
     assert v2_rows[0].counts.patient_submitted_requests == 7
 
 
+BAND_HEADER = f"{HEADER},{','.join(BAND_FIELDS)}"
+
+
+def test_time_band_columns_need_schema_v3() -> None:
+    empty_cells = "," * 12
+    text = f"{BAND_HEADER}\nA81001,2026-03-03,10,,,,1,0,4,2,1,1,1,0,0\n"
+    text += f"A81001,2026-03-02,10{empty_cells}\n"
+    for older in (1, 2):
+        _, rows = check_csv(text, schema_version=older)
+        assert [(p.field, p.reason) for p in rows[0].problems] == [
+            (name, FileReason.NEEDS_SCHEMA_V3) for name in BAND_FIELDS
+        ]
+        assert rows[1].ok  # empty band cells are fine for v1 and v2
+    _, v3_rows = check_csv(text, schema_version=3)
+    assert all(r.ok for r in v3_rows)
+    assert v3_rows[0].counts is not None
+    assert v3_rows[0].counts.counts()[-len(BAND_FIELDS) :] == (1, 0, 4, 2, 1, 1, 1, 0, 0)
+
+
+def test_time_bands_read_from_json_lines() -> None:
+    bands = dict(zip(BAND_FIELDS, (0, 1, 2, 3, 4, 0, 0, 0, 0), strict=True))
+    row = {"practice_code": "A81001", "activity_date": "2026-03-03", "total_requests": 10, **bands}
+    problems, rows = check_lines([json.dumps(row)], "jsonl", "askmygp", LIMITS, 3)
+    checked = list(rows)
+    assert problems == [] and checked[0].ok
+    assert checked[0].counts is not None
+    assert [getattr(checked[0].counts, n) for n in BAND_FIELDS] == list(bands.values())
+
+
+@pytest.mark.parametrize(
+    "band_cells",
+    ["1,0,4,2,1,1,1,0,1", "1,0,4,2,1,1,1,0,"],
+    ids=["not summing to the total", "partly empty"],
+)
+def test_time_bands_that_do_not_add_up_are_named_together(band_cells: str) -> None:
+    _, rows = check_csv(f"{BAND_HEADER}\nA81001,2026-03-03,10,,,,{band_cells}\n", 3)
+    problem = only_problem(rows[0])
+    assert (problem.field, problem.reason) == ("+".join(BAND_FIELDS), Reason.INCONSISTENT_BREAKDOWN)
+
+
 def test_v2_counts_follow_the_count_rules() -> None:
     text = f"{HEADER},patient_submitted_requests\nA81001,2026-03-03,10,,,,-7\n"
     _, rows = check_csv(text, schema_version=2)
@@ -256,7 +296,7 @@ def test_what_passes_here_passes_the_consumer() -> None:
         RawRecord("triage.daily.askmygp", 0, 0, key, value), Decoder(), {"askmygp"}, LIMITS
     )
     assert not isinstance(result, Rejection), result
-    assert result.figures == (12, 5, 4, 3, None, None)
+    assert result.figures == (12, 5, 4, 3) + (None,) * (len(COUNT_FIELDS) - 4)
 
 
 @pytest.mark.parametrize(

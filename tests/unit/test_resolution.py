@@ -9,9 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ingest.consumer.resolution import resolve
-from ingest.contract.model import DailyEvent, Outcome, SourcePosition
+from ingest.contract.model import COUNT_FIELDS, DailyEvent, Figures, Outcome, SourcePosition
 
 DAY = dt.date(2026, 11, 20)
+
+
+def only_total(total: int) -> Figures:
+    """Figures with a total and every other count field null."""
+    return (total,) + (None,) * (len(COUNT_FIELDS) - 1)
 
 
 def ev(revision: int, total: int, offset: int = 0, practice: str = "A81001") -> DailyEvent:
@@ -22,7 +27,7 @@ def ev(revision: int, total: int, offset: int = 0, practice: str = "A81001") -> 
         activity_date=DAY,
         revision=revision,
         generated_at=dt.datetime(2026, 11, 21, tzinfo=dt.UTC),
-        figures=(total, None, None, None, None, None),
+        figures=only_total(total),
         source=SourcePosition("triage.daily.askmygp", 0, offset),
     )
 
@@ -38,26 +43,26 @@ def test_new_key_is_accepted_and_becomes_current() -> None:
 
 
 def test_higher_revision_is_accepted_and_replaces_current() -> None:
-    r = resolve([ev(3, 12)], {KEY: {1: (10, None, None, None, None, None)}})
+    r = resolve([ev(3, 12)], {KEY: {1: only_total(10)}})
     assert r.outcomes == [Outcome.ACCEPTED]
     assert r.current[KEY].figures[0] == 12
 
 
 def test_lower_unseen_revision_is_superseded_but_kept() -> None:
-    r = resolve([ev(2, 11)], {KEY: {3: (12, None, None, None, None, None)}})
+    r = resolve([ev(2, 11)], {KEY: {3: only_total(12)}})
     assert r.outcomes == [Outcome.SUPERSEDED]
     assert r.current == {}
     assert [e.revision for e in r.new_revisions] == [2]
 
 
 def test_same_revision_same_figures_is_duplicate_whatever_the_event_id() -> None:
-    r = resolve([ev(1, 10, offset=55)], {KEY: {1: (10, None, None, None, None, None)}})
+    r = resolve([ev(1, 10, offset=55)], {KEY: {1: only_total(10)}})
     assert r.outcomes == [Outcome.DUPLICATE]
     assert r.new_revisions == [] and r.current == {}
 
 
 def test_same_revision_other_figures_is_a_conflict_with_the_difference_named() -> None:
-    r = resolve([ev(1, 11)], {KEY: {1: (10, None, None, None, None, None)}})
+    r = resolve([ev(1, 11)], {KEY: {1: only_total(10)}})
     assert r.outcomes == [None]
     assert "total_requests 10 stored vs 11 sent" in r.conflicts[0].detail
     assert r.new_revisions == [] and r.current == {}

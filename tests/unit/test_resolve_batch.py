@@ -17,7 +17,14 @@ from tests.support.events import TODAY
 
 TOPIC = "triage.daily.askmygp"
 _DAYS = [TODAY - dt.timedelta(days=d) for d in range(1, 4)]
-_FIGURES: list[Figures] = [(10, None, None, None, None, None), (11, 5, 3, 3, None, None)]
+_NO_BANDS = (None,) * 9
+# the last two differ only in a time band (a band-only restatement is other figures)
+_FIGURES: list[Figures] = [
+    (10, None, None, None, None, None, *_NO_BANDS),
+    (11, 5, 3, 3, None, None, *_NO_BANDS),
+    (11, 5, 3, 3, None, None, 1, 1, 4, 2, 1, 1, 1, 0, 0),
+    (11, 5, 3, 3, None, None, 1, 1, 3, 3, 1, 1, 1, 0, 0),
+]
 
 
 @st.composite

@@ -9,7 +9,7 @@ import pytest
 
 from ingest.consumer.decoding import Decoder
 from ingest.consumer.pipeline import RawRecord, check_record, triage
-from ingest.contract.model import Reason, Rejection
+from ingest.contract.model import BAND_FIELDS, Reason, Rejection
 from ingest.contract.validation import Limits
 from ingest.db.migrate import discover
 from tests.support.events import TODAY, encoded, event, key_of
@@ -19,8 +19,10 @@ REGISTERED = {"askmygp", "klinik"}
 decoder = Decoder()
 
 
-def check(payload: dict[str, object], topic: str = "triage.daily.askmygp") -> Rejection:
-    record = RawRecord(topic, 0, 7, key_of(payload), encoded(payload))
+def check(
+    payload: dict[str, object], topic: str = "triage.daily.askmygp", version: int = 1
+) -> Rejection:
+    record = RawRecord(topic, 0, 7, key_of(payload), encoded(payload, version))
     result = check_record(record, decoder, REGISTERED, LIMITS)
     assert isinstance(result, Rejection), f"expected a rejection, got {result}"
     return result
@@ -131,6 +133,49 @@ def test_parts_not_summing_to_total_is_inconsistent_breakdown() -> None:
     r = check(event(activity_date=yesterday(), total=10, clinical=5, admin=4, other=3))
     assert r.reason == Reason.INCONSISTENT_BREAKDOWN
     assert "5 + 4 + 3 = 12, not total_requests 10" in r.detail
+
+
+def test_time_bands_summing_to_total_pass_with_their_figures() -> None:
+    bands = (1, 0, 3, 2, 1, 1, 1, 0, 1)
+    payload = event(activity_date=yesterday(), total=sum(bands), bands=bands)
+    record = RawRecord("triage.daily.askmygp", 0, 0, None, encoded(payload, 3))
+    result = check_record(record, decoder, REGISTERED, LIMITS)
+    assert not isinstance(result, Rejection), result
+    assert result.figures[-len(BAND_FIELDS) :] == bands
+
+
+def test_time_bands_not_summing_to_total_are_inconsistent_breakdown_naming_fields_and_sum() -> None:
+    bands = (1, 0, 3, 2, 1, 1, 1, 0, 1)
+    total = sum(bands) + 1
+    r = check(event(activity_date=yesterday(), total=total, bands=bands), version=3)
+    assert r.reason == Reason.INCONSISTENT_BREAKDOWN
+    assert r.detail == (
+        f"{' + '.join(BAND_FIELDS)} = {' + '.join(map(str, bands))} = {sum(bands)},"
+        f" not total_requests {total}"
+    )
+
+
+def test_time_bands_partly_null_are_inconsistent_breakdown_naming_the_null_ones() -> None:
+    bands = (5, 5, None, 0, 0, 0, 0, None, 0)
+    r = check(event(activity_date=yesterday(), total=10, bands=bands), version=3)
+    assert r.reason == Reason.INCONSISTENT_BREAKDOWN
+    assert r.detail.startswith("time bands partly null: requests_08_10, requests_18_24 null")
+    assert "sum to 10, total_requests 10" in r.detail
+
+
+def test_a_negative_time_band_is_negative_count_and_named() -> None:
+    bands = (11, 0, 0, 0, 0, 0, 0, 0, -1)
+    r = check(event(activity_date=yesterday(), total=10, bands=bands), version=3)
+    assert r.reason == Reason.NEGATIVE_COUNT
+    assert r.detail == "requests_time_unknown -1 is negative"
+
+
+def test_time_bands_all_null_pass_in_v3() -> None:
+    payload = event(activity_date=yesterday(), total=10)
+    record = RawRecord("triage.daily.askmygp", 0, 0, None, encoded(payload, 3))
+    result = check_record(record, decoder, REGISTERED, LIMITS)
+    assert not isinstance(result, Rejection), result
+    assert result.figures[-len(BAND_FIELDS) :] == (None,) * len(BAND_FIELDS)
 
 
 def test_partial_breakdown_need_not_sum() -> None:
