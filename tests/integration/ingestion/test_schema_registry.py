@@ -13,12 +13,19 @@ import asyncpg
 import pytest
 
 from ingest.contract.encoding import encode_confluent
-from ingest.contract.schemas import version
+from ingest.contract.model import BAND_FIELDS
+from ingest.contract.schemas import released_versions, version
 from ingest.settings import Settings
 from tests.support.events import encoded, event, key_of, yesterday
 from tests.support.kafka import produce, produce_unacknowledged
 from tests.support.polling import wait_until
-from tests.support.schema_registry import register_schema, renamed
+from tests.support.schema_registry import (
+    is_compatible,
+    register_schema,
+    registration_status,
+    renamed,
+    set_compatibility,
+)
 from tests.support.service import running, sample, wait_consumed
 from tests.support.suppliers import register_with_topic as register
 from tests.support.tcp_proxy import tcp_proxy
@@ -70,6 +77,51 @@ async def test_a_released_version_under_any_subject_and_record_name_is_stored(
     assert [r["reason"] for r in rows] == ["unknown_schema"]
     assert f"registry schema id {refused} is not a released version" in rows[0]["detail"]
     assert "field site is not in v1" in rows[0]["detail"]
+
+
+@pytest.mark.parametrize("rule", ["BACKWARD", "BACKWARD_TRANSITIVE"])
+async def test_released_versions_register_in_order_under_the_registrys_backward_rule(
+    token: str, schema_registry_url: str, rule: str
+) -> None:
+    """v2 reads v1's data and v3 reads v1's and v2's, as the registry itself judges it; the
+    rule bites (a v3 whose new field has no default is refused)."""
+    subject = f"triage.daily.{token}-value"
+    await set_compatibility(schema_registry_url, subject, rule)
+    first, *later = released_versions()
+    await register_schema(schema_registry_url, subject, first.source)
+    for newer in later:
+        assert await is_compatible(schema_registry_url, subject, newer.source), newer.version
+        await register_schema(schema_registry_url, subject, newer.source)
+    required = {**version(3).source}
+    required["fields"] = [
+        {k: v for k, v in f.items() if k != "default"}
+        | ({"type": "int"} if f["name"] in BAND_FIELDS else {})
+        for f in required["fields"]
+    ]
+    assert not await is_compatible(schema_registry_url, subject, required)
+    assert await registration_status(schema_registry_url, subject, required) == 409
+
+
+async def test_confluent_framed_v3_events_land_with_their_time_bands(
+    settings: Settings, pg: asyncpg.Connection, token: str, schema_registry_url: str
+) -> None:
+    supplier = f"{token}-bands"
+    topic = await register(pg, settings, supplier)
+    schema_id = await register_schema(schema_registry_url, f"{topic}-value", version(3).source)
+    bands = (0, 1, 5, 4, 2, 3, 1, 2, 0)
+    good = event(supplier, "G87001", yesterday(), total=sum(bands), bands=bands)
+    bad = event(supplier, "G87002", yesterday(), total=sum(bands) + 1, bands=bands)
+    records = [(key_of(e), encode_confluent(e, version(3), schema_id)) for e in (good, bad)]
+    await produce(settings, topic, records, partition=0)
+    async with running(with_registry(settings, schema_registry_url)):
+        await wait_consumed(pg, settings, [topic])
+    row = await pg.fetchrow(
+        f"SELECT {', '.join(BAND_FIELDS)} FROM triage.daily_requests WHERE practice_code = 'G87001'"
+    )
+    assert tuple(row) == bands
+    rejected = await pg.fetch("SELECT reason, detail FROM triage.rejected_events")
+    assert [r["reason"] for r in rejected] == ["inconsistent_breakdown"]
+    assert f"= {sum(bands)}, not total_requests {sum(bands) + 1}" in rejected[0]["detail"]
 
 
 async def test_a_schema_registered_after_its_id_was_first_seen_is_picked_up_without_restart(
