@@ -4,12 +4,14 @@ a Confluent-compatible schema registry, as a supplier's own Python system would 
     pip install 'confluent-kafka[avro,schemaregistry]'
     python send_rows.py --bootstrap HOST:PORT --topic triage.daily.<supplier_id> \\
         --registry http://HOST:PORT/apis/ccompat/v7 \\
-        --schema ../../schemas/daily_practice_requests.v1.avsc --rows rows.csv
+        --schema ../../schemas/daily_practice_requests.v3.avsc --rows rows.csv
 
 Each row of the rows file (made by ``ingest conformance rows``) becomes one event, keyed
 ``<practice_code>:<YYYY-MM-DD>``, sent in file order. The serializer registers the schema
 under the subject ``<topic>-value`` (TopicNameStrategy) and frames each value in the
-Confluent wire format (00 + schema id + Avro body). The producer is idempotent with
+Confluent wire format (00 + schema id + Avro body). With schema v3 the nine time-band
+columns (``requests_00_06`` ... ``requests_time_unknown``) are sent too (an empty cell, or a
+column the file lacks, is null); an older schema has no bands. The producer is idempotent with
 acks=all, and uses the ``murmur2_random`` partitioner: librdkafka's default (crc32) would
 put a key on another partition than the Java client and the service's own tools do.
 With SASL/SCRAM-SHA-512 set TRIAGE_KAFKA_USERNAME and TRIAGE_KAFKA_PASSWORD.
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import json
 import os
 import sys
 from pathlib import Path
@@ -31,6 +34,17 @@ from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 COUNTS = ("clinical_requests", "admin_requests", "other_requests")
+BANDS = (
+    "requests_00_06",
+    "requests_06_08",
+    "requests_08_10",
+    "requests_10_12",
+    "requests_12_14",
+    "requests_14_16",
+    "requests_16_18",
+    "requests_18_24",
+    "requests_time_unknown",
+)
 
 
 def producer_config(bootstrap: str) -> dict[str, Any]:
@@ -56,7 +70,7 @@ def producer_config(bootstrap: str) -> dict[str, Any]:
     return config
 
 
-def event_of(row: dict[str, str]) -> dict[str, Any]:
+def event_of(row: dict[str, str], fields: set[str]) -> dict[str, Any]:
     event: dict[str, Any] = {
         "event_id": row["event_id"],
         "supplier_id": row["supplier_id"],
@@ -68,6 +82,10 @@ def event_of(row: dict[str, str]) -> dict[str, Any]:
     }
     for name in COUNTS:
         event[name] = int(row[name]) if row[name] else None
+    for name in BANDS:
+        if name in fields:  # only a schema that has the field (v3 on) carries it
+            cell = row.get(name) or ""
+            event[name] = int(cell) if cell else None
     return event
 
 
@@ -77,7 +95,9 @@ def main() -> int:
         parser.add_argument(name, required=True)
     args = parser.parse_args()
     registry = SchemaRegistryClient({"url": args.registry})
-    serializer = AvroSerializer(registry, Path(args.schema).read_text())
+    schema_text = Path(args.schema).read_text()
+    fields = {f["name"] for f in json.loads(schema_text)["fields"]}
+    serializer = AvroSerializer(registry, schema_text)
     producer = Producer(producer_config(args.bootstrap))
     failures: list[str] = []
 
@@ -89,7 +109,7 @@ def main() -> int:
         rows = list(csv.DictReader(handle))
     context = SerializationContext(args.topic, MessageField.VALUE)
     for row in rows:
-        event = event_of(row)
+        event = event_of(row, fields)
         key = f"{event['practice_code']}:{row['activity_date']}"
         try:
             producer.produce(

@@ -31,11 +31,19 @@ def register(app: typer.Typer) -> None:
     def rows(
         supplier: Annotated[str, typer.Option("--supplier", help="Your supplier id.")],
         out: Annotated[Path, typer.Option("--out", help="The CSV file to write.")],
+        schema_version: Annotated[
+            int,
+            typer.Option(
+                "--schema-version",
+                help="The schema your client writes: 1 (default), 2 or 3 (3 adds the time-band"
+                " rows).",
+            ),
+        ] = 1,
     ) -> None:
         """Write the kit's rows (one per outcome and reason code), dated from today."""
         check_supplier_id(supplier)
         cfg = load_cli_settings()
-        made = make_rows(supplier, local_today(system_clock(), cfg.timezone))
+        made = make_rows(supplier, local_today(system_clock(), cfg.timezone), schema_version)
         write_rows(made, out)
         _out.print(f"{len(made)} rows written to {escape(str(out))}: send them in file order")
 

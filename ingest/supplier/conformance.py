@@ -9,6 +9,9 @@ given). The rows cover every outcome and every reason code a well-framed event c
 The rows file is CSV with a header (:data:`ROW_COLUMNS`); dates are ISO (``YYYY-MM-DD``),
 relative to the day the rows were made, so make them on the day they are sent. Rows with the
 same practice and day must be sent in file order (the same key, so the same partition).
+Rows for a schema v3 client (``schema_version=3``) add the time-band cases (bands that add up,
+a restatement that changes only a band, bands that do not add up); the band columns are
+empty in every other row. Files made before the band columns existed are still read.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.contract.model import Outcome, Reason
+from ingest.contract.model import BAND_FIELDS, Outcome, Reason
 from ingest.errors import IngestError
 from ingest.output_file import atomic_output
 
@@ -38,7 +41,12 @@ ROW_COLUMNS: tuple[str, ...] = (
     "other_requests",
     "expected_outcome",
     "expected_reason",
+    *BAND_FIELDS,
 )
+# the header of rows files made before schema v3 (no band columns): still read
+_V1_ROW_COLUMNS = ROW_COLUMNS[: -len(BAND_FIELDS)]
+_NO_BANDS: tuple[int | None, ...] = (None,) * len(BAND_FIELDS)
+KIT_SCHEMA_VERSIONS = (1, 2, 3)
 OTHER_SUPPLIER = "conformance-other"  # the supplier_id of the supplier_mismatch row
 
 
@@ -57,6 +65,7 @@ class _Case:
     reason: Reason | None = None
     other_supplier: bool = False
     bad_event_id: str | None = None
+    bands: tuple[int | None, ...] = _NO_BANDS
 
 
 _CASES: tuple[_Case, ...] = (
@@ -152,6 +161,47 @@ _CASES: tuple[_Case, ...] = (
         Reason.INVALID_REVISION,
     ),
 )
+# Schema v3 only: the nine time bands (requests_00_06 ... requests_time_unknown).
+_V3_CASES: tuple[_Case, ...] = (
+    _Case(
+        "time bands adding up to the total",
+        "A81012",
+        -1,
+        1,
+        (10, None, None, None),
+        Outcome.ACCEPTED,
+        bands=(1, 0, 3, 2, 1, 1, 1, 0, 1),
+    ),
+    _Case(
+        "restatement changing only a time band",
+        "A81012",
+        -1,
+        2,
+        (10, None, None, None),
+        Outcome.ACCEPTED,
+        bands=(1, 0, 2, 3, 1, 1, 1, 0, 1),
+    ),
+    _Case(
+        "time bands not adding up to the total",
+        "A81013",
+        -1,
+        1,
+        (10, None, None, None),
+        Outcome.REJECTED,
+        Reason.INCONSISTENT_BREAKDOWN,
+        bands=(1, 0, 3, 2, 1, 1, 1, 0, 2),
+    ),
+    _Case(
+        "time bands partly empty",
+        "A81014",
+        -1,
+        1,
+        (10, None, None, None),
+        Outcome.REJECTED,
+        Reason.INCONSISTENT_BREAKDOWN,
+        bands=(1, 0, 3, 2, 1, 1, 1, 1, None),
+    ),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +217,7 @@ class KitRow:
     counts: tuple[int | None, int | None, int | None, int | None]
     expected_outcome: Outcome
     expected_reason: Reason | None
+    bands: tuple[int | None, ...] = _NO_BANDS
 
     @property
     def expected(self) -> str:
@@ -175,8 +226,15 @@ class KitRow:
         )
 
 
-def make_rows(supplier_id: str, today: dt.date) -> list[KitRow]:
-    """The kit's rows for a supplier, dated relative to ``today``, with fresh event ids."""
+def make_rows(supplier_id: str, today: dt.date, schema_version: int = 1) -> list[KitRow]:
+    """The kit's rows for a supplier's client writing ``schema_version``, dated relative to
+    ``today``, with fresh event ids."""
+    if schema_version not in KIT_SCHEMA_VERSIONS:
+        raise KitError(
+            f"schema version {schema_version} is not released"
+            f" (choose {' or '.join(map(str, KIT_SCHEMA_VERSIONS))})"
+        )
+    cases = _CASES + (_V3_CASES if schema_version >= 3 else ())
     return [
         KitRow(
             case.name,
@@ -188,8 +246,9 @@ def make_rows(supplier_id: str, today: dt.date) -> list[KitRow]:
             case.counts,
             case.outcome,
             case.reason,
+            case.bands,
         )
-        for case in _CASES
+        for case in cases
     ]
 
 
@@ -210,6 +269,7 @@ def write_rows(rows: Iterable[KitRow], path: Path) -> None:
                 *("" if n is None else n for n in row.counts),
                 row.expected_outcome.value,
                 row.expected_reason.value if row.expected_reason else "",
+                *("" if n is None else n for n in row.bands),
             ]
         )
     with atomic_output(path) as sink:
@@ -221,7 +281,7 @@ def read_rows(path: Path) -> list[KitRow]:
     try:
         with path.open(newline="", encoding="utf-8") as handle:
             reader = csv.DictReader(handle)
-            if tuple(reader.fieldnames or ()) != ROW_COLUMNS:
+            if tuple(reader.fieldnames or ()) not in (ROW_COLUMNS, _V1_ROW_COLUMNS):
                 raise KitError(
                     f"{path} is not a conformance rows file (header must be"
                     f" {','.join(ROW_COLUMNS)}); make one with `ingest conformance rows`"
@@ -252,6 +312,7 @@ def _row(line: Mapping[str, str]) -> KitRow:
         ),
         Outcome(line["expected_outcome"]),
         Reason(line["expected_reason"]) if line["expected_reason"] else None,
+        tuple(count(name) if name in line else None for name in BAND_FIELDS),
     )
 
 

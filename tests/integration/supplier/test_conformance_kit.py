@@ -22,9 +22,10 @@ import asyncpg
 import pytest
 import pytest_asyncio
 
+from ingest.cli.schemas_cmd import fingerprint_facts
 from ingest.clock import local_today, system_clock
-from ingest.contract.model import Reason
-from ingest.contract.schemas import schemas_dir
+from ingest.contract.model import BAND_FIELDS, Reason
+from ingest.contract.schemas import schemas_dir, version
 from ingest.kafka import ensure_topics
 from ingest.settings import Settings
 from ingest.supplier.conformance import KitRow, make_rows, verdicts, write_rows
@@ -42,6 +43,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 JAVA_KIT = REPO_ROOT / "examples" / "java"
 CONFLUENT_KIT = REPO_ROOT / "examples" / "python-confluent" / "send_rows.py"
 SCHEMA_V1 = schemas_dir() / "daily_practice_requests.v1.avsc"
+SCHEMA_V3 = schemas_dir() / "daily_practice_requests.v3.avsc"
 
 
 async def _run(
@@ -77,8 +79,8 @@ async def _add_supplier(settings: Settings, supplier: str) -> str:
     return f"triage.daily.{supplier}"
 
 
-def _rows(supplier: str, folder: Path) -> tuple[list[KitRow], Path]:
-    rows = make_rows(supplier, local_today(system_clock(), "Europe/London"))
+def _rows(supplier: str, folder: Path, schema_version: int = 1) -> tuple[list[KitRow], Path]:
+    rows = make_rows(supplier, local_today(system_clock(), "Europe/London"), schema_version)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "rows.csv"
     write_rows(rows, path)
@@ -91,30 +93,45 @@ async def _consume(settings: Settings, pg: asyncpg.Connection, topic: str) -> No
         await wait_outbox_empty(pg)
 
 
-async def _check_with_the_cli(settings: Settings, supplier: str, rows_file: Path) -> None:
+async def _check_with_the_cli(
+    settings: Settings, supplier: str, rows_file: Path, rows: int = 15
+) -> None:
     checked = await run_cli(
         "conformance", "check", str(rows_file), "--supplier", supplier, "--within", "30",
         env=cli_env(settings),
     )  # fmt: skip
     assert checked.code == 0, checked.output
-    assert "15 of 15 rows as the contract says" in checked.stdout
+    assert f"{rows} of {rows} rows as the contract says" in checked.stdout
 
 
 async def test_java_avro_single_object_encoder_and_kafka_producer_pass_row_by_row(
     settings: Settings, pg: asyncpg.Connection, token: str, tmp_path: Path, java_kit: Path
 ) -> None:
+    """Schema v3, with the time-band rows (older writers: the secure-stack test below)."""
     supplier = f"{token}-java"
     topic = await _add_supplier(settings, supplier)
-    _, rows_file = _rows(supplier, tmp_path)
+    rows, rows_file = _rows(supplier, tmp_path, schema_version=3)
     sent = await _run(
         "java", "-jar", str(java_kit), "--bootstrap", settings.kafka(), "--topic", topic,
-        "--schema", str(SCHEMA_V1), "--rows", str(rows_file),
+        "--schema", str(SCHEMA_V3), "--rows", str(rows_file),
     )  # fmt: skip
-    assert "sent 15 records" in sent
-    # the fingerprint as Java prints it: the other byte order of the single-object header
-    assert "fingerprint (parsingFingerprint64) 2b467e4ba3d441b4" in sent
+    assert f"sent {len(rows)} records" in sent
+    # Apache Avro's own fingerprint of v3 is the one `ingest schemas` prints (the number is
+    # the other byte order of the single-object header)
+    java_hex = fingerprint_facts(version(3))["fingerprint64_hex"]
+    assert f"fingerprint (parsingFingerprint64) {java_hex}" in sent
     await _consume(settings, pg, topic)
-    await _check_with_the_cli(settings, supplier, rows_file)
+    await _check_with_the_cli(settings, supplier, rows_file, len(rows))
+    bands = await pg.fetch(
+        "SELECT practice_code, revision, requests_08_10 FROM triage.daily_request_revisions"
+        " WHERE requests_08_10 IS NOT NULL ORDER BY practice_code, revision"
+    )
+    expected = [
+        (r.practice_code, r.revision, r.bands[2])
+        for r in rows
+        if r.expected_outcome.value == "accepted" and r.bands[2] is not None
+    ]
+    assert [tuple(b) for b in bands] == sorted(expected)
 
 
 async def test_confluent_kafka_avro_serializer_with_the_real_registry_passes_row_by_row(
@@ -124,24 +141,32 @@ async def test_confluent_kafka_avro_serializer_with_the_real_registry_passes_row
     tmp_path: Path,
     schema_registry_url: str,
 ) -> None:
+    """Schema v3, with the time-band rows (older writers: the secure-stack test below)."""
     supplier = f"{token}-ck"
     topic = await _add_supplier(settings, supplier)
-    _, rows_file = _rows(supplier, tmp_path)
+    rows, rows_file = _rows(supplier, tmp_path, schema_version=3)
     sent = await _run(
         sys.executable, str(CONFLUENT_KIT), "--bootstrap", settings.kafka(), "--topic", topic,
-        "--registry", schema_registry_url, "--schema", str(SCHEMA_V1), "--rows", str(rows_file),
+        "--registry", schema_registry_url, "--schema", str(SCHEMA_V3), "--rows", str(rows_file),
     )  # fmt: skip
-    assert "sent 15 records" in sent
+    assert f"sent {len(rows)} records" in sent
     with_registry = settings.model_copy(update={"schema_registry_url": schema_registry_url})
     await _consume(with_registry, pg, topic)
-    await _check_with_the_cli(settings, supplier, rows_file)
+    await _check_with_the_cli(settings, supplier, rows_file, len(rows))
 
 
 def _counts(row: KitRow) -> DailyCounts:
     total, clinical, admin, other = row.counts
     assert total is not None
     return DailyCounts(
-        row.practice_code, row.activity_date, total, clinical, admin, other, row.revision
+        row.practice_code,
+        row.activity_date,
+        total,
+        clinical,
+        admin,
+        other,
+        row.revision,
+        **dict(zip(BAND_FIELDS, row.bands, strict=True)),
     )
 
 
@@ -150,10 +175,10 @@ async def test_the_projects_producer_sends_or_refuses_each_row_as_the_contract_s
 ) -> None:
     supplier = f"{token}-own"
     topic = await _add_supplier(settings, supplier)
-    rows, _ = _rows(supplier, tmp_path)
+    rows, _ = _rows(supplier, tmp_path, schema_version=3)
     # it writes its own supplier id into every event: the mismatch row cannot be expressed
     rows = [r for r in rows if r.supplier_id == supplier]
-    async with SupplierProducer(supplier, settings) as producer:
+    async with SupplierProducer(supplier, settings, schema_version=3) as producer:
         deliveries = [
             d
             async for d in producer.deliveries(
@@ -174,7 +199,7 @@ async def test_the_projects_producer_sends_or_refuses_each_row_as_the_contract_s
     results = verdicts(rows, found, refused)
     wrong = [f"{v.row.case}: expected {v.row.expected}, got {v.got}" for v in results if not v.ok]
     assert not wrong, wrong
-    assert len(results) == 14
+    assert len(results) == len(rows)
 
 
 def _supplier_env(as_supplier: Settings) -> dict[str, str]:

@@ -29,9 +29,17 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * practice_code, activity_date, revision, total_requests, clinical_requests, admin_requests,
  * other_requests, ...) to a supplier's topic, in file order: each row one Avro single-object
  * encoded event (C3 01, the schema's CRC-64-AVRO fingerprint, the binary body) keyed
- * {@code <practice_code>:<YYYY-MM-DD>}, with an idempotent producer and acks=all.
+ * {@code <practice_code>:<YYYY-MM-DD>}, with an idempotent producer and acks=all. With schema v3
+ * the nine time-band columns (requests_00_06 ... requests_time_unknown) are sent too; an empty
+ * cell, or a column the file lacks, is null.
  */
 public final class SendDailyCounts {
+  /** The time bands of schema v3, UK local time of submission (and time not known). */
+  private static final String[] BANDS = {
+    "requests_00_06", "requests_06_08", "requests_08_10", "requests_10_12", "requests_12_14",
+    "requests_14_16", "requests_16_18", "requests_18_24", "requests_time_unknown"
+  };
+
   private SendDailyCounts() {}
 
   public static void main(String[] args) throws Exception {
@@ -73,6 +81,14 @@ public final class SendDailyCounts {
         for (String part : new String[] {"clinical_requests", "admin_requests", "other_requests"}) {
           String cell = cells[column.get(part)];
           event.put(part, cell.isEmpty() ? null : Integer.valueOf(cell));
+        }
+        for (String band : BANDS) {
+          // only a schema that has the field (v3 on) carries it; older writers have no bands
+          if (schema.getField(band) != null) {
+            Integer at = column.get(band);
+            String cell = at == null ? "" : cells[at];
+            event.put(band, cell.isEmpty() ? null : Integer.valueOf(cell));
+          }
         }
         ByteBuffer encoded = encoder.encode(event);
         byte[] value = new byte[encoded.remaining()];
