@@ -19,6 +19,7 @@ from enum import StrEnum
 
 import asyncpg
 
+from ingest.contract.model import BAND_FIELDS
 from ingest.db.connection import MISSING_SCHEMA_ERRORS
 from ingest.errors import IngestError
 
@@ -139,12 +140,29 @@ _SOURCES: dict[Level, tuple[str, str]] = {
 }
 
 
-def export_columns(level: Level, period: Period = Period.DAY) -> tuple[str, ...]:
+# ``--by-band``: submissions by UK local time of day (schema v3's nine time bands), appended
+# after the level's columns. Each band sums what suppliers sent in it; requests_time_unknown
+# is what they sent as "time not known"; requests_time_not_reported is the total of the
+# practice-days sent without bands (every v1 and v2 event, and v3 events with null bands). The
+# ten sum to total_requests; NHS England's Table 3 "Unknown" is the last two together.
+BAND_EXPORT_COLUMNS: tuple[str, ...] = (*BAND_FIELDS, "requests_time_not_reported")
+# The column of each level's rows that names its area (None: one row per period).
+_UNIT_COLUMNS: dict[Level, str | None] = {
+    Level.PRACTICE: "practice_code",
+    Level.SUB_ICB: "sub_icb_code",
+    Level.ICB: "icb_code",
+    Level.NATIONAL: None,
+}
+
+
+def export_columns(
+    level: Level, period: Period = Period.DAY, by_band: bool = False
+) -> tuple[str, ...]:
     """The CSV header of an export."""
     columns = EXPORT_COLUMNS[level]
-    if period is Period.DAY:
-        return columns
-    return ("period_start", "period_end", *columns[1:])
+    if period is not Period.DAY:
+        columns = ("period_start", "period_end", *columns[1:])
+    return (*columns, *BAND_EXPORT_COLUMNS) if by_band else columns
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +174,7 @@ class ExportRequest:
     end: dt.date
     vintage: dt.date
     period: Period = Period.DAY
+    by_band: bool = False
 
     def __post_init__(self) -> None:
         if self.end < self.start:
@@ -188,10 +207,61 @@ def export_query(request: ExportRequest) -> tuple[str, tuple[dt.date | str, ...]
     """The SELECT (with $n parameters) behind an export, and its arguments."""
     call, order = _SOURCES[request.level]
     columns = ", ".join(_select_item(c) for c in export_columns(request.level, request.period))
-    query = f"SELECT {columns} FROM {call} ORDER BY " + ", ".join(
-        part for part in ("period_start", order) if part
+    ordering = " ORDER BY " + ", ".join(part for part in ("period_start", order) if part)
+    args = (request.start, request.end, request.period.value, request.vintage)
+    if not request.by_band:
+        return f"SELECT {columns} FROM {call}{ordering}", args
+    join = _band_join(request.level)
+    return f"{_BANDS_SQL}SELECT {columns}, {_band_items()} FROM {call} e{join}{ordering}", args
+
+
+# The band sums of each (period, area), from the current figures of every supplier
+# (triage.requests_by_supplier, readable by triage_reader) attributed to areas as the export
+# attributes them (triage.practice_period at the vintage). $1..$4 as in the export's call.
+_BAND_SUMS = ",\n".join(
+    [
+        *(f"        coalesce(sum(r.{b}), 0)::bigint AS {b}" for b in BAND_FIELDS),
+        "        coalesce(sum(r.total_requests) FILTER (WHERE r.requests_00_06 IS NULL), 0)"
+        "::bigint AS requests_time_not_reported",
+    ]
+)
+_BANDS_SQL = f"""WITH band_rows AS (
+    SELECT CASE $3 WHEN 'day' THEN r.activity_date
+                   ELSE date_trunc($3, r.activity_date)::date END AS b_start,
+           r.practice_code AS b_practice,
+{_BAND_SUMS}
+    FROM triage.requests_by_supplier r
+    WHERE r.activity_date >= $1 AND r.activity_date <= $2
+    GROUP BY 1, 2
+), band_areas AS (
+    SELECT p.period_start AS b_start, p.practice_code AS b_practice,
+           p.sub_icb_code AS b_sub_icb, p.icb_code AS b_icb
+    FROM triage.practice_period($1, $2, $3, $4) p
+), bands AS (
+    SELECT b.b_start, a.b_practice, a.b_sub_icb, a.b_icb,
+           {", ".join(f"b.{c}" for c in BAND_EXPORT_COLUMNS)}
+    FROM band_rows b JOIN band_areas a USING (b_start, b_practice)
+)
+"""
+
+
+def _band_items() -> str:
+    return ", ".join(f"coalesce(bu.{c}, 0) AS {c}" for c in BAND_EXPORT_COLUMNS)
+
+
+def _band_join(level: Level) -> str:
+    """The band sums of each export row's period and area, grouped to the row's level."""
+    unit = _UNIT_COLUMNS[level]
+    area = {"practice_code": "b_practice", "sub_icb_code": "b_sub_icb", "icb_code": "b_icb"}
+    sums = ", ".join(f"sum({c})::bigint AS {c}" for c in BAND_EXPORT_COLUMNS)
+    if unit is None:
+        grouped = f"SELECT b_start, {sums} FROM bands GROUP BY b_start"
+        return f" LEFT JOIN ({grouped}) bu ON bu.b_start = e.period_start"
+    grouped = f"SELECT b_start, {area[unit]} AS b_unit, {sums} FROM bands GROUP BY 1, 2"
+    return (
+        f" LEFT JOIN ({grouped}) bu ON bu.b_start = e.period_start"
+        f" AND bu.b_unit IS NOT DISTINCT FROM e.{unit}"
     )
-    return query, (request.start, request.end, request.period.value, request.vintage)
 
 
 Writer = Callable[[bytes], Awaitable[None]]

@@ -49,6 +49,15 @@ def export(
             "--from/--to. Every row carries its completeness (docs/analytics.md).",
         ),
     ] = Period.DAY,
+    by_band: Annotated[
+        bool,
+        typer.Option(
+            "--by-band",
+            help="Add submissions by UK local time of day: the nine time bands of schema v3"
+            " (requests_00_06 ... requests_18_24, requests_time_unknown) and"
+            " requests_time_not_reported (sent without bands); the ten sum to total_requests.",
+        ),
+    ] = False,
 ) -> None:
     """Stream totals per day, week or month as CSV (header row, ISO dates), summing
     suppliers; each row carries its completeness and the list-size extract used."""
@@ -56,7 +65,7 @@ def export(
     start, end = _iso_date(from_, "--from"), _iso_date(to, "--to")
     today = dt.datetime.now(ZoneInfo(cfg.timezone)).date()
     boundary = _iso_date(vintage, "--vintage") if vintage else today
-    request = ExportRequest(by, start, end, boundary, period)
+    request = ExportRequest(by, start, end, boundary, period, by_band)
 
     async def go(sink: BinaryIO) -> ExportStats:
         async def write(chunk: bytes) -> None:
@@ -76,7 +85,8 @@ def export(
             stats = run_async(go(sink))
         target = str(out)
     _err.print(
-        f"exported {stats.rows:,} rows ({stats.bytes:,} bytes) by {by.value} per {period.value}, "
+        f"exported {stats.rows:,} rows ({stats.bytes:,} bytes) by {by.value} per {period.value}"
+        f"{' with time bands' if by_band else ''}, "
         f"{start} to {end}, vintage {boundary}, to {target}"
     )
 

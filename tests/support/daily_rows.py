@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 
 import asyncpg
 
-from ingest.contract.model import topic_for
+from ingest.contract.model import BAND_FIELDS, topic_for
 
 
 async def insert_days(
@@ -20,15 +21,20 @@ async def insert_days(
     last: dt.date,
     total: int,
     breakdown: bool = True,
+    bands: Sequence[int] | None = None,
 ) -> None:
-    """One current row per day in [first, last] for (supplier, practice)."""
+    """One current row per day in [first, last] for (supplier, practice); ``bands``: the nine
+    time bands of each day (schema v3, summing to ``total``), else null."""
+    if bands is not None and (len(bands) != len(BAND_FIELDS) or sum(bands) != total):
+        raise ValueError(f"nine bands summing to {total}, not {bands}")
+    band_values = ", ".join(f"($7::int[])[{i + 1}]" for i in range(len(BAND_FIELDS)))
     await pg.execute(
-        """INSERT INTO triage.daily_requests (supplier_id, practice_code, activity_date, revision,
+        f"""INSERT INTO triage.daily_requests (supplier_id, practice_code, activity_date, revision,
                total_requests, clinical_requests, admin_requests, other_requests, event_id,
-               generated_at)
+               generated_at, {", ".join(BAND_FIELDS)})
            SELECT $1, $2, d::date, 1, $5,
                   CASE WHEN $6 THEN $5 - 2 END, CASE WHEN $6 THEN 1 END, CASE WHEN $6 THEN 1 END,
-                  gen_random_uuid(), now()
+                  gen_random_uuid(), now(), {band_values}
            FROM generate_series($3::date, $4::date, interval '1 day') d""",
         supplier,
         practice,
@@ -36,6 +42,7 @@ async def insert_days(
         last,
         total,
         breakdown,
+        None if bands is None else list(bands),
     )
 
 
