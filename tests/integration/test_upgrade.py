@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from ingest.contract.model import BAND_FIELDS
 from ingest.db.migrate import discover, migrate
 from tests.support.schema_snapshot import SNAPSHOT, schema_of
 from tests.support.upgrade import previous_release_database, relations, rows_of
@@ -92,3 +93,33 @@ async def test_an_upgraded_database_has_the_schema_of_a_new_one(session_database
         upgraded = schema_of(url)
 
     assert upgraded == SNAPSHOT.read_text()
+
+
+async def test_the_time_band_columns_arrive_without_rewriting_the_release_tables(
+    session_database: str,
+) -> None:
+    """Schema v3's nine columns are added in place (a catalogue change: the tables keep their
+    files, however many years of rows they hold), null on every row the release stored."""
+    tables = ("daily_requests", "daily_request_revisions")
+    files = "SELECT relname, relfilenode FROM pg_class WHERE oid = ANY($1::regclass[])"
+    names = [f"triage.{t}" for t in tables]
+    async with previous_release_database(session_database) as url:
+        conn = await asyncpg.connect(url)
+        try:
+            before = {r["relname"]: r["relfilenode"] for r in await conn.fetch(files, names)}
+            await migrate(url)
+            after = {r["relname"]: r["relfilenode"] for r in await conn.fetch(files, names)}
+            rows = {
+                t: await conn.fetchrow(
+                    f"SELECT count(*) AS n, count(*) FILTER (WHERE num_nonnulls("
+                    f"{', '.join(BAND_FIELDS)}) > 0) AS with_bands FROM triage.{t}"
+                )
+                for t in tables
+            }
+        finally:
+            await conn.close()
+
+    assert before == after and set(before) == set(tables)
+    for table, counted in rows.items():
+        assert counted["n"] > 0, table
+        assert counted["with_bands"] == 0, table
