@@ -12,6 +12,7 @@ import datetime as dt
 
 import pytest
 
+from ingest.contract.model import BAND_FIELDS
 from ingest.contract.validation import Limits
 from ingest.reference.memberships import parse_memberships
 from ingest.reference.records import Membership, SubIcb
@@ -37,6 +38,7 @@ RUN_BY = {
     "supplier-onboarding": "tests/integration/supplier/test_doc_examples.py",
     "supplier-credentials-output": "tests/integration/supplier/test_doc_examples.py",
     "supplier-producer": "tests/integration/supplier/test_doc_examples.py",
+    "supplier-file-v3-csv": "tests/unit/test_doc_examples.py",
     "reference-memberships": "tests/unit/test_doc_examples.py",
     "reference-sub-icbs": "tests/unit/test_doc_examples.py",
     "analytics-sub-icb-series": "tests/integration/test_doc_sql_examples.py",
@@ -95,6 +97,22 @@ def test_the_supplier_file_examples_pass_every_check_of_ingest_push(name: str, l
         DailyCounts("A81001", DAY, 120, clinical_requests=70, admin_requests=40, other_requests=10),
         DailyCounts("A81002", DAY, 35, revision=1 if layout == "csv" else 2),
     ]
+
+
+def test_the_time_band_example_passes_ingest_push_with_schema_v3_only() -> None:
+    lines = example("supplier-file-v3-csv").text.splitlines(keepends=True)
+    problems, checked = check_lines(lines, "csv", "askmygp", LIMITS, 3)
+    rows = list(checked)
+
+    assert problems == []
+    assert [row.problems for row in rows] == [(), ()]
+    timed, untimed = (row.counts for row in rows)
+    assert timed is not None and untimed is not None
+    bands = [getattr(timed, name) for name in BAND_FIELDS]
+    assert sum(bands) == timed.total_requests == 120
+    assert [getattr(untimed, name) for name in BAND_FIELDS] == [None] * len(BAND_FIELDS)
+    _, as_v2 = check_lines(lines, "csv", "askmygp", LIMITS, 2)
+    assert {p.reason for p in next(as_v2).problems} == {"needs_schema_v3"}
 
 
 def test_the_memberships_example_is_a_valid_memberships_file() -> None:
