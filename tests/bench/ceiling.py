@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from ingest.contract.model import COUNT_FIELDS
 from tests.bench.data import DataSet, generated_at
 
 COLUMNS = (
@@ -18,12 +19,7 @@ COLUMNS = (
     "practice_code",
     "activity_date",
     "revision",
-    "total_requests",
-    "clinical_requests",
-    "admin_requests",
-    "other_requests",
-    "patient_submitted_requests",
-    "staff_submitted_requests",
+    *COUNT_FIELDS,
     "event_id",
     "generated_at",
     "source_topic",

@@ -7,8 +7,10 @@ million); 5% of N are re-sends and restatements placed later in the stream than 
 repeat (half re-sends: mostly same figures = ``duplicate``, one in ten with other figures =
 ``conflicting_revision``; half restatements: revision 2 = ``accepted``, one in ten as revision 3
 followed later by revision 2 = ``superseded``); 1% invalid, cycling through the contract's
-reason codes (undecodable and unknown_schema bytes included). One supplier writes schema v1,
-one v2, one a mix, so both released writer versions are decoded.
+reason codes (undecodable and unknown_schema bytes included). With ``writers="mixed"`` (the
+default) one supplier writes schema v1, one v2, one a mix of both; with ``writers="v3"`` every
+supplier writes schema v3, 85% of events with the nine time bands (summing to the total), the
+rest with them null; with ``writers="v1"`` every supplier writes v1.
 
 Values are Avro single-object encoded by hand (zig-zag varints, the same bytes fastavro
 writes: ``test_bench_smoke`` checks that) because fastavro's writer would make generating 2
@@ -29,7 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ingest.contract.encoding import record_key
-from ingest.contract.model import Reason
+from ingest.contract.model import BAND_FIELDS, COUNT_FIELDS, Reason
 from ingest.contract.schemas import SINGLE_OBJECT_MAGIC, version
 
 EPOCH = dt.date(1970, 1, 1)
@@ -37,8 +39,12 @@ EPOCH_DT = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 SUPPLIER_NAMES = ("askmygp", "klinik", "patchs")
 _PRACTICE_LETTERS = "ABCDEFGHJKLMNPWY"
 
-# Figures in the order of ingest.contract.model.COUNT_FIELDS (v1 writers leave the last two null).
-Figures6 = tuple[int | None, int | None, int | None, int | None, int | None, int | None]
+# Figures in the order of ingest.contract.model.COUNT_FIELDS (the fields a writer version lacks
+# are null: v1 leaves the v2 pair and the bands null, v2 the bands).
+Figures = tuple[int | None, ...]
+WRITERS = ("mixed", "v1", "v3")
+_V1_FIGURES, _V2_FIGURES = 4, 6
+_NO_BANDS: tuple[None, ...] = (None,) * len(BAND_FIELDS)
 Key = tuple[str, str, dt.date]
 
 
@@ -55,6 +61,7 @@ class Spec:
     invalid_share: float = 0.01
     seed: int = 20261125
     prefix: str = "bench"  # supplier ids are f"{prefix}-{name}"
+    writers: str = "mixed"  # one of WRITERS
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +74,7 @@ class Item:
     value: bytes
     event_key: Key | None  # None for records that never reach resolution
     revision: int
-    figures: Figures6
+    figures: Figures
     event_id: str
     generated_ms: int
     reason: Reason | None  # the rejection reason when invalid by construction
@@ -90,8 +97,8 @@ class DataSet:
 class Expected:
     """The exact state of the tables after every record was processed once, in order."""
 
-    current: dict[Key, tuple[int, Figures6, str]] = field(default_factory=dict)
-    revisions: dict[tuple[str, str, dt.date, int], Figures6] = field(default_factory=dict)
+    current: dict[Key, tuple[int, Figures, str]] = field(default_factory=dict)
+    revisions: dict[tuple[str, str, dt.date, int], Figures] = field(default_factory=dict)
     rejected: Counter[str] = field(default_factory=Counter)
     outcomes: Counter[str] = field(default_factory=Counter)
 
@@ -126,7 +133,7 @@ def _opt(n: int | None) -> bytes:
     return b"\x00" if n is None else b"\x02" + _long(n)
 
 
-_HEADERS = {v: SINGLE_OBJECT_MAGIC + version(v).fingerprint for v in (1, 2)}
+_HEADERS = {v: SINGLE_OBJECT_MAGIC + version(v).fingerprint for v in (1, 2, 3)}
 
 
 def encode_value(
@@ -137,10 +144,10 @@ def encode_value(
     day: dt.date,
     revision: int,
     generated_ms: int,
-    figures: Figures6,
+    figures: Figures,
 ) -> bytes:
-    """Avro single-object encoding of one event, written with released schema v1 or v2."""
-    total, clinical, admin, other, patient, staff = figures
+    """Avro single-object encoding of one event, written with released schema v1, v2 or v3."""
+    total, clinical, admin, other, patient, staff = figures[:_V2_FIGURES]
     parts = [
         _HEADERS[schema_version],
         _string(event_id),
@@ -156,6 +163,8 @@ def encode_value(
     ]
     if schema_version >= 2:
         parts += [_opt(patient), _opt(staff)]
+    if schema_version >= 3:
+        parts += [_opt(b) for b in figures[_V2_FIGURES:]]
     return b"".join(parts)
 
 
@@ -168,7 +177,12 @@ def practice_codes(n: int) -> list[str]:
     return [f"{_PRACTICE_LETTERS[i % letters]}{80000 + i // letters:05d}" for i in range(n)]
 
 
-def _figures(rng: random.Random, v2: bool) -> Figures6:
+def _bands(rng: random.Random, total: int) -> Figures:
+    cuts = sorted(rng.randrange(total + 1) for _ in range(len(BAND_FIELDS) - 1))
+    return tuple(b - a for a, b in zip([0, *cuts], [*cuts, total], strict=True))
+
+
+def _figures(rng: random.Random, v2: bool, v3: bool = False) -> Figures:
     total = rng.randrange(0, 400)
     clinical = admin = other = None
     if rng.random() < 0.7:
@@ -179,12 +193,13 @@ def _figures(rng: random.Random, v2: bool) -> Figures6:
     if v2 and rng.random() < 0.8:
         patient = rng.randrange(total + 1)
         staff = total - patient
-    return (total, clinical, admin, other, patient, staff)
+    bands = _bands(rng, total) if v3 and rng.random() < 0.85 else _NO_BANDS
+    return (total, clinical, admin, other, patient, staff, *bands)
 
 
-def _other_figures(rng: random.Random, old: Figures6, v2: bool) -> Figures6:
+def _other_figures(rng: random.Random, old: Figures, v2: bool, v3: bool = False) -> Figures:
     while True:
-        new = _figures(rng, v2)
+        new = _figures(rng, v2, v3)
         if new != old:
             return new
 
@@ -213,6 +228,8 @@ class _Builder:
         )
 
     def _writer_version(self, supplier_index: int) -> int:
+        if self.spec.writers != "mixed":
+            return int(self.spec.writers[1:])
         if supplier_index % 3 == 0:
             return 1
         if supplier_index % 3 == 1:
@@ -225,14 +242,14 @@ class _Builder:
         practice: str,
         day: dt.date,
         revision: int,
-        figures: Figures6,
+        figures: Figures,
         reason: Reason | None = None,
     ) -> Item:
         self.serial += 1
         supplier = self.suppliers[supplier_index]
         schema_version = self._writer_version(supplier_index)
-        if schema_version == 1:
-            figures = (*figures[:4], None, None)
+        carried = {1: _V1_FIGURES, 2: _V2_FIGURES}.get(schema_version, len(COUNT_FIELDS))
+        figures = (*figures[:carried], *(None,) * (len(COUNT_FIELDS) - carried))
         event_id = f"{self.spec.seed & 0xFFFFFFFF:08x}-0000-4000-8000-{self.serial:012x}"
         generated_ms = self.base_ms - (self.today - day).days * 3_600_000 + self.serial % 1000
         key = record_key(practice, day)
@@ -266,13 +283,13 @@ class _Builder:
         if kind is Reason.INVALID_PRACTICE_CODE:
             practice = practice.lower()
         elif kind is Reason.NEGATIVE_COUNT:
-            figures = (5, None, -1, None, None, None)
+            figures = (5, None, -1, None, None, None, *_NO_BANDS)
         elif kind is Reason.INCONSISTENT_BREAKDOWN:
-            figures = (10, 5, 4, 3, None, None)
+            figures = (10, 5, 4, 3, None, None, *_NO_BANDS)
         elif kind is Reason.ACTIVITY_DATE_OUT_OF_RANGE:
             day = self.today + dt.timedelta(days=3)
         elif kind is Reason.IMPLAUSIBLE_COUNT:
-            figures = (250_000, None, None, None, None, None)
+            figures = (250_000, None, None, None, None, None, *_NO_BANDS)
         elif kind is Reason.INVALID_REVISION:
             revision = 0
         return self.item(supplier_index, practice, day, revision, figures, kind)
@@ -289,6 +306,13 @@ def generate(spec: Spec, today: dt.date) -> DataSet:
     n_base = spec.events - n_invalid - n_resend - n_restate
     if n_base < 1:
         raise ValueError("too few events for the mix")
+    if spec.writers not in WRITERS:
+        raise ValueError(f"writers {spec.writers!r} is not one of {', '.join(WRITERS)}")
+    v3 = spec.writers == "v3"
+
+    def v2(s: int) -> bool:  # the supplier writes the v2 pair (v1-only suppliers do not)
+        return spec.writers == "v3" or (spec.writers == "mixed" and s % 3 != 0)
+
     practices = practice_codes(min(spec.practices, n_base))
     days = math.ceil(n_base / len(practices))
     if days > 390:
@@ -303,7 +327,7 @@ def generate(spec: Spec, today: dt.date) -> DataSet:
             if len(base) == n_base:
                 break
             s = p % len(suppliers)
-            base.append(b.item(s, practice, day, 1, _figures(rng, s % 3 != 0)))
+            base.append(b.item(s, practice, day, 1, _figures(rng, v2(s), v3)))
 
     after: dict[int, list[Item]] = {}
 
@@ -320,15 +344,15 @@ def generate(spec: Spec, today: dt.date) -> DataSet:
 
     for n in range(n_resend):
         j, o, s, practice, day = origin()
-        figures = o.figures if n % 10 else _other_figures(rng, o.figures, s % 3 != 0)
+        figures = o.figures if n % 10 else _other_figures(rng, o.figures, v2(s), v3)
         later(j, b.item(s, practice, day, 1, figures))
     for _ in range(n_restate_simple):
         j, o, s, practice, day = origin()
-        later(j, b.item(s, practice, day, 2, _other_figures(rng, o.figures, s % 3 != 0)))
+        later(j, b.item(s, practice, day, 2, _other_figures(rng, o.figures, v2(s), v3)))
     for _ in range(late_pairs):
         j, o, s, practice, day = origin()
-        at = later(j, b.item(s, practice, day, 3, _other_figures(rng, o.figures, s % 3 != 0)))
-        later(at, b.item(s, practice, day, 2, _other_figures(rng, o.figures, s % 3 != 0)))
+        at = later(j, b.item(s, practice, day, 3, _other_figures(rng, o.figures, v2(s), v3)))
+        later(at, b.item(s, practice, day, 2, _other_figures(rng, o.figures, v2(s), v3)))
     for n in range(n_invalid):
         j, _, s, practice, day = origin()
         after.setdefault(j, []).append(b.invalid(s, practice, day, n))
@@ -359,7 +383,7 @@ def expected_state(data: DataSet) -> Expected:
     and are produced to it in order, so the service reads them in that order (the contract's
     per-key order). Items of different keys may be read in any order."""
     out = Expected()
-    seen: dict[Key, dict[int, Figures6]] = {}
+    seen: dict[Key, dict[int, Figures]] = {}
     for item in data.items:
         if item.reason is not None or item.event_key is None:
             out.rejected[(item.reason or Reason.UNDECODABLE).value] += 1

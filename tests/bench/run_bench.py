@@ -56,7 +56,7 @@ from ingest.db.migrate import migrate
 from ingest.settings import Settings
 from tests.bench import measure
 from tests.bench.ceiling import ceiling_rows, run_ceiling
-from tests.bench.data import DataSet, Expected, Spec, expected_state, generate
+from tests.bench.data import WRITERS, DataSet, Expected, Spec, expected_state, generate
 from tests.bench.kafka_load import Produced, create_topics, delete_topics, produce, run_topics
 from tests.bench.naive import run_naive
 from tests.bench.profile_summary import summarise_collapsed
@@ -81,6 +81,7 @@ class Config:
     output: Path = REPO_ROOT / "bench-results"
     keep: bool = False
     seed: int = 20261125
+    writers: str = "mixed"  # which schema versions the suppliers write (tests/bench/data.py)
     timeout: float = 1800.0
     bootstrap: str | None = None
     database_url: str | None = None
@@ -435,6 +436,7 @@ async def run(config: Config, console: Console | None = None) -> Report:
         partitions=config.partitions,
         seed=config.seed,
         prefix=f"bench{token}",
+        writers=config.writers,
     )
     started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     machine = machine_info()  # the commit under test: taken at the start
@@ -687,6 +689,12 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
     p.add_argument("--output", type=Path, default=Config.output)
     p.add_argument("--keep", action="store_true", help="keep the databases and topics")
     p.add_argument("--seed", type=int, default=Config.seed)
+    p.add_argument(
+        "--writers",
+        choices=WRITERS,
+        default=Config.writers,
+        help="schema versions written: mixed (v1, v2 and both), v1 only, or v3 with time bands",
+    )
     p.add_argument("--timeout", type=float, default=Config.timeout)
     a = p.parse_args(argv)
     spy = a.py_spy
@@ -707,6 +715,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
         output=a.output,
         keep=a.keep,
         seed=a.seed,
+        writers=a.writers,
         timeout=a.timeout,
     )
 

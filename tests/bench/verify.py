@@ -9,15 +9,14 @@ from typing import TypeVar
 
 import asyncpg
 
-from tests.bench.data import Expected, Figures6, Key
+from ingest.contract.model import COUNT_FIELDS
+from tests.bench.data import Expected, Figures, Key
 
 _K = TypeVar("_K")
 _V = TypeVar("_V")
 
-_COUNTS = (
-    "total_requests, clinical_requests, admin_requests, other_requests,"
-    " patient_submitted_requests, staff_submitted_requests"
-)
+_COUNTS = ", ".join(COUNT_FIELDS)
+_N = len(COUNT_FIELDS)
 
 
 @dataclass
@@ -32,15 +31,8 @@ class Verification:
         return not self.problems
 
 
-def _figures(row: asyncpg.Record, start: int) -> Figures6:
-    return (
-        row[start],
-        row[start + 1],
-        row[start + 2],
-        row[start + 3],
-        row[start + 4],
-        row[start + 5],
-    )
+def _figures(row: asyncpg.Record, start: int) -> Figures:
+    return tuple(row[start : start + _N])
 
 
 async def verify(
@@ -59,17 +51,17 @@ async def verify(
     received = received_since or dt.datetime.min.replace(tzinfo=dt.UTC)
     conn = await asyncpg.connect(database_url)
     try:
-        current: dict[Key, tuple[int, Figures6, str]] = {}
+        current: dict[Key, tuple[int, Figures, str]] = {}
         for row in await conn.fetch(
             "SELECT supplier_id, practice_code, activity_date, revision,"
             f" {_COUNTS}, event_id::text FROM triage.daily_requests WHERE activity_date >= $1",
             day,
         ):
-            current[(row[0], row[1], row[2])] = (row[3], _figures(row, 4), row[10])
+            current[(row[0], row[1], row[2])] = (row[3], _figures(row, 4), row[4 + _N])
         out.current_rows = len(current)
         _compare(out, "daily_requests", current, expected.current)
         del current
-        revisions: dict[tuple[str, str, dt.date, int], Figures6] = {}
+        revisions: dict[tuple[str, str, dt.date, int], Figures] = {}
         for row in await conn.fetch(
             "SELECT supplier_id, practice_code, activity_date, revision,"
             f" {_COUNTS} FROM triage.daily_request_revisions WHERE activity_date >= $1",

@@ -229,11 +229,14 @@ def test_overlong_varints_read_as_fastavro_reads_them() -> None:
 
 
 def test_the_hand_encoder_of_the_benchmark_writes_what_fastavro_writes() -> None:
-    figures_v1 = (12, 5, 4, 3, None, None)
-    figures_v2 = (12, 5, 4, 3, 7, 5)
+    no_bands = (None,) * len(BAND_FIELDS)
+    figures_v1 = (12, 5, 4, 3, None, None, *no_bands)
+    figures_v2 = (12, 5, 4, 3, 7, 5, *no_bands)
+    figures_v3 = (12, 5, 4, 3, 7, 5, 0, 1, 4, 2, 1, 1, 2, 1, 0)
     generated = dt.datetime(2026, 11, 24, 9, 30, 1, 123000, tzinfo=dt.UTC)
     ms = int((generated - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)).total_seconds() * 1000)
-    for v, figures in ((1, figures_v1), (2, figures_v2)):
+    versions = ((1, figures_v1), (2, figures_v2), (3, figures_v2), (3, figures_v3))
+    for v, figures in versions:
         event_id = "0b2c4e6a-0000-4000-8000-00000000002a"
         payload: dict[str, Any] = {
             "event_id": event_id,
@@ -248,6 +251,7 @@ def test_the_hand_encoder_of_the_benchmark_writes_what_fastavro_writes() -> None
             "other_requests": 3,
             "patient_submitted_requests": figures[4],
             "staff_submitted_requests": figures[5],
+            **dict(zip(BAND_FIELDS, figures[6:], strict=True)),
         }
         mine = encode_value(v, event_id, "askmygp", "A81001", dt.date(2026, 11, 24), 2, ms, figures)
         assert mine == _encode(payload, v)
