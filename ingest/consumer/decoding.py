@@ -85,7 +85,6 @@ _COUNT_PATTERNS: dict[str, bytes] = {
     '"int"': _VARINT,
     '["null", "int"]': rb"(?:\x00|\x02" + _VARINT + rb")",
 }
-_VARINT_CACHE: dict[bytes, int] = {}
 _VARINT_CACHE_MAX = 1 << 16
 _GENERATED_AT_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -111,13 +110,19 @@ def varint(raw: bytes) -> int:
     return (n >> 1) ^ -(n & 1)
 
 
-def _small(raw: bytes) -> int:
-    value = _VARINT_CACHE.get(raw)
-    if value is None:
+class _Varints(dict[bytes, int]):
+    """Varint values by their bytes: a hit is one dict lookup in C (no Python call); a miss
+    computes the value and keeps it while there is room (counts repeat a few thousand values)."""
+
+    def __missing__(self, raw: bytes) -> int:
         value = varint(raw)
-        if len(_VARINT_CACHE) < _VARINT_CACHE_MAX:
-            _VARINT_CACHE[raw] = value
-    return value
+        if len(self) < _VARINT_CACHE_MAX:
+            self[raw] = value
+        return value
+
+
+_VARINT_CACHE = _Varints()
+_small = _VARINT_CACHE.__getitem__
 
 
 def timestamp_millis(ms: int) -> dt.datetime:
@@ -251,32 +256,24 @@ def _compile_reader(writer: SchemaVersion, k: int, supplier: str) -> FastReader:
         return read_6
 
     if k == 15:  # schema v3: the nine time bands, all null or all present
-        no_bands = (None,) * 9
 
         def read_15(value: bytes) -> FastFields | None:
             match = fullmatch(value)
             if match is None:
                 return None
             g = match.groups()
-            event_id, code, day, revision, generated, total, c, a, o, p, s = g[:11]
-            bands = g[11:]
+            counts = g[5:]  # total, clinical, admin, other, patient, staff, the nine bands
             return (
-                event_id.decode(),
-                code.decode(),
-                small(day),
-                small(revision),
-                varint(generated),
+                g[0].decode(),
+                g[1].decode(),
+                small(g[2]),
+                small(g[3]),
+                varint(g[4]),
                 (
-                    small(total),
-                    None if c is None else small(c),
-                    None if a is None else small(a),
-                    None if o is None else small(o),
-                    None if p is None else small(p),
-                    None if s is None else small(s),
                     *(
-                        bands
-                        if bands == no_bands
-                        else [None if b is None else small(b) for b in bands]
+                        [None if r is None else small(r) for r in counts]
+                        if None in counts
+                        else map(small, counts)
                     ),
                     *pad,
                 ),

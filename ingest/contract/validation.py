@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from ingest.contract.model import (
@@ -32,6 +32,7 @@ _TOTAL = COUNT_FIELDS.index("total_requests")
 _BREAKDOWN = tuple(COUNT_FIELDS.index(name) for name in BREAKDOWN_FIELDS)
 _FIRST_BAND = COUNT_FIELDS.index(BAND_FIELDS[0])
 _BANDS = slice(_FIRST_BAND, _FIRST_BAND + len(BAND_FIELDS))
+_NO_BANDS: tuple[None, ...] = (None,) * len(BAND_FIELDS)
 if tuple(COUNT_FIELDS[_BANDS]) != BAND_FIELDS:
     raise AssertionError("the time bands must be consecutive count fields")
 
@@ -94,14 +95,22 @@ def passes(
     COUNT_FIELDS. The fast path's check; any event it refuses goes through ``check_event``."""
     if revision < 1 or not bounds[0] <= day <= bounds[1]:
         return False
-    for value in figures:
-        if value is not None and not 0 <= value <= cap:
-            return False
-    c, a, o = figures[_BREAKDOWN[0]], figures[_BREAKDOWN[1]], figures[_BREAKDOWN[2]]
-    if not (c is None or a is None or o is None or c + a + o == figures[_TOTAL]):
+    # every figure present is within [0, cap] (min/max in C: no Python loop per figure)
+    present: Sequence[int] = (
+        [v for v in figures if v is not None]
+        if None in figures
+        else cast("tuple[int, ...]", figures)
+    )
+    if min(present) < 0 or max(present) > cap:
         return False
-    given = [b for b in figures[_BANDS] if b is not None]
-    return not given or (len(given) == len(BAND_FIELDS) and sum(given) == figures[_TOTAL])
+    total = figures[_TOTAL]
+    c, a, o = figures[_BREAKDOWN[0]], figures[_BREAKDOWN[1]], figures[_BREAKDOWN[2]]
+    if not (c is None or a is None or o is None or c + a + o == total):
+        return False
+    bands = figures[_BANDS]
+    if bands[0] is None:
+        return bands == _NO_BANDS
+    return None not in bands and sum(cast("tuple[int, ...]", bands)) == total
 
 
 def summarise(problems: list[Problem]) -> Problem:
