@@ -16,7 +16,8 @@ from functools import cached_property
 from typing import Any, Protocol
 from uuid import UUID
 
-from ingest.consumer.decoding import Decoder, FastReader, timestamp_millis
+from ingest.consumer.decoding import Decoder
+from ingest.consumer.fast_reader import FastReader, timestamp_millis
 from ingest.consumer.registry_schemas import RegistrySchema
 from ingest.contract.model import (
     COUNT_FIELDS,

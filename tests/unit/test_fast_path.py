@@ -16,7 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest.consumer.decoding import Decoder, fast_count_fields, varint
+from ingest.consumer.decoding import Decoder
+from ingest.consumer.fast_reader import fast_count_fields, varint
 from ingest.consumer.pipeline import RawRecord, check_record, triage
 from ingest.contract.encoding import encode_single_object
 from ingest.contract.model import BAND_FIELDS, Rejection
