@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -25,6 +26,7 @@ from ingest.reference.store import load_records
 from ingest.settings import Settings
 from tests.support.cli import cli_env, run_cli
 from tests.support.daily_rows import insert_days
+from tests.support.doc_examples import commands, example, run_shell
 
 pytestmark = pytest.mark.integration
 
@@ -131,6 +133,23 @@ async def test_an_analyst_exports_by_band_as_triage_reader(pg: asyncpg.Connectio
     finally:
         await pg.execute("RESET ROLE")
     assert int(rows[0]["requests_08_10"]) == 30 * BANDS_A[2] + 15 * BANDS_B[2]
+
+
+async def test_the_analysts_guide_by_band_example_runs_as_printed(
+    pg: asyncpg.Connection, db_url: str, tmp_path: Path
+) -> None:
+    await load_area(pg)
+    await mixed_traffic(pg)
+    (command,) = commands(example("analytics-export-by-band").text)
+
+    done = await run_shell(command, {"INGEST_DATABASE_URL": db_url}, tmp_path)
+
+    assert done.code == 0, done.output
+    (row,) = list(csv.DictReader(io.StringIO(done.stdout)))
+    assert tuple(row) == export_columns(Level.NATIONAL, Period.MONTH, by_band=True)
+    days = 30
+    expected = [days * a + 15 * b for a, b in zip(BANDS_A, BANDS_B, strict=True)]
+    assert bands_of(row) == [*expected, days * (5 + 7) + 15 * 6]
 
 
 async def test_the_command_line_option_adds_the_band_columns(

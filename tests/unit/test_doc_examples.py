@@ -42,6 +42,7 @@ RUN_BY = {
     "reference-memberships": "tests/unit/test_doc_examples.py",
     "reference-sub-icbs": "tests/unit/test_doc_examples.py",
     "analytics-sub-icb-series": "tests/integration/test_doc_sql_examples.py",
+    "analytics-export-by-band": "tests/integration/test_band_exports.py",
     "analytics-practices-without-data": "tests/integration/test_doc_sql_examples.py",
     "analytics-local-analyst": "tests/integration/test_doc_sql_examples.py",
     "analytics-role-production": "tests/integration/test_doc_sql_examples.py",
