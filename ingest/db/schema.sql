@@ -1899,7 +1899,16 @@ CREATE VIEW triage.restatement_history AS
     generated_at,
     ingested_at AS arrived_at,
     (ingested_at - lag(ingested_at) OVER w) AS after_previous,
-    (revision = max(revision) OVER (PARTITION BY supplier_id, practice_code, activity_date)) AS is_current
+    (revision = max(revision) OVER (PARTITION BY supplier_id, practice_code, activity_date)) AS is_current,
+    requests_00_06,
+    requests_06_08,
+    requests_08_10,
+    requests_10_12,
+    requests_12_14,
+    requests_14_16,
+    requests_16_18,
+    requests_18_24,
+    requests_time_unknown
    FROM triage.daily_request_revisions r
   WHERE (EXISTS ( SELECT 1
            FROM triage.daily_request_revisions o

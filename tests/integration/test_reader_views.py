@@ -14,6 +14,7 @@ import pytest
 
 from ingest.analytics.export import ExportRequest, Level, export_csv
 from ingest.cli.status_cmd import read_status
+from ingest.contract.model import BAND_FIELDS
 from ingest.reference.records import Membership, ReferenceKind, SubIcb
 from ingest.reference.store import load_file, load_records
 from tests.support.daily_rows import insert_days, insert_revision
@@ -81,6 +82,20 @@ async def test_restatement_history_shows_each_revision_its_change_and_arrival(
     assert [r["is_current"] for r in rows] == [False, True]
     columns = set(rows[0].keys())
     assert not columns & {"event_id", "source_offset", "key", "value"}
+
+
+async def test_restatement_history_shows_a_restatement_of_time_bands_only(
+    pg: asyncpg.Connection,
+) -> None:
+    first = dt.datetime(2024, 10, 2, 6, tzinfo=dt.UTC)
+    day = D(2024, 10, 1)
+    before, after = (1, 0, 3, 2, 1, 1, 1, 0, 1), (1, 0, 2, 3, 1, 1, 1, 0, 1)
+    await insert_revision(pg, "alpha", "A81001", day, 1, 10, first, 1, bands=before)
+    later = first + dt.timedelta(hours=5)
+    await insert_revision(pg, "alpha", "A81001", day, 2, 10, later, 2, bands=after)
+    rows = await as_reader(pg, "SELECT * FROM triage.restatement_history ORDER BY revision")
+    assert [r["total_change"] for r in rows] == [None, 0]
+    assert [tuple(r[name] for name in BAND_FIELDS) for r in rows] == [before, after]
 
 
 async def test_ingest_status_reads_as_the_reader(pg: asyncpg.Connection) -> None:

@@ -57,20 +57,23 @@ async def insert_revision(
     offset: int,
     *,
     current: bool = True,
+    bands: Sequence[int] | None = None,
 ) -> None:
     """A stored revision (generated and ingested at ``ingested_at``, at ``offset`` of partition
     0 of the supplier's topic) and, with ``current``, the current row (the highest revision
-    wins)."""
+    wins); ``bands``: the revision's nine time bands (else null)."""
     event_id = uuid.uuid4()
     args = (supplier, practice, day, revision, total, event_id, ingested_at)
     await pg.execute(
-        """INSERT INTO triage.daily_request_revisions (supplier_id, practice_code, activity_date,
+        f"""INSERT INTO triage.daily_request_revisions (supplier_id, practice_code, activity_date,
                revision, total_requests, event_id, generated_at, ingested_at, source_topic,
-               source_partition, source_offset)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, 0, $9)""",
+               source_partition, source_offset, {", ".join(BAND_FIELDS)})
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, 0, $9,
+                   {", ".join(f"($10::int[])[{i + 1}]" for i in range(len(BAND_FIELDS)))})""",
         *args,
         topic_for(supplier),
         offset,
+        None if bands is None else list(bands),
     )
     if not current:
         return
