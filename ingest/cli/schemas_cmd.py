@@ -11,7 +11,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ingest.cli.common import run_async
+from ingest.cli.common import settings as load_cli_settings
 from ingest.contract.schemas import SCHEMA_NAME, SchemaVersion, released_versions
+from ingest.ops.schema_release import SchemaRegistrationError, register_released
 
 _out = Console(highlight=False, soft_wrap=True)
 
@@ -33,6 +36,18 @@ def fingerprint_facts(schema: SchemaVersion) -> dict[str, object]:
     }
 
 
+def _register(subject: str) -> None:
+    url = load_cli_settings().schema_registry_url
+    if not url:
+        raise SchemaRegistrationError(
+            "--register needs INGEST_SCHEMA_REGISTRY_URL (the registry's Confluent-compatible"
+            " API, e.g. http://HOST:PORT/apis/ccompat/v7)"
+        )
+    done = run_async(register_released(url, subject))
+    ids = ", ".join(f"v{r.version} = id {r.schema_id}" for r in done)
+    _out.print(f"registered under {escape(subject)} (compatibility BACKWARD): {ids}")
+
+
 def register(app: typer.Typer) -> None:
     @app.command("schemas")
     def schemas(
@@ -42,8 +57,20 @@ def register(app: typer.Typer) -> None:
         canonical: Annotated[
             bool, typer.Option("--canonical", help="Also print each Parsing Canonical Form.")
         ] = False,
+        register_subject: Annotated[
+            str | None,
+            typer.Option(
+                "--register",
+                metavar="SUBJECT",
+                help="Also register every released version, oldest first, under SUBJECT (e.g."
+                " triage.daily.<supplier_id>-value) in the schema registry of"
+                " INGEST_SCHEMA_REGISTRY_URL, its compatibility set to BACKWARD first.",
+            ),
+        ] = None,
     ) -> None:
         """Print the released schema versions and their CRC-64-AVRO fingerprints."""
+        if register_subject is not None:
+            _register(register_subject)
         facts = [fingerprint_facts(s) for s in released_versions()]
         if as_json:
             for item in facts:

@@ -93,6 +93,18 @@ CASES = [
     ),
     ("a push to an unregistered supplier", ["push", "-s", "{s}", "{f}"], {}, "register"),
     ("an unknown --format", ["push", "-s", "{s}", "{f}", "--format", "xml"], {}, "'xml'"),
+    (
+        "schemas --register without a registry",
+        ["schemas", "--register", "triage.daily.{s}-value"],
+        {},
+        "INGEST_SCHEMA_REGISTRY_URL",
+    ),
+    (
+        "schemas --register with a registry that does not answer",
+        ["schemas", "--register", "triage.daily.{s}-value"],
+        {"INGEST_SCHEMA_REGISTRY_URL": "http://127.0.0.1:9/apis/ccompat/v7"},
+        "cannot reach the schema registry",
+    ),
 ]
 
 

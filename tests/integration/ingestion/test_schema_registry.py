@@ -4,11 +4,13 @@ which registry schemas are accepted, unknown ids asked again, outages and id flo
 from __future__ import annotations
 
 import asyncio
+import re
 import resource
 import time
 import uuid
 from urllib.parse import urlsplit
 
+import aiohttp
 import asyncpg
 import pytest
 
@@ -16,6 +18,7 @@ from ingest.contract.encoding import encode_confluent
 from ingest.contract.model import BAND_FIELDS
 from ingest.contract.schemas import released_versions, version
 from ingest.settings import Settings
+from tests.support.cli import cli_env, run_cli
 from tests.support.events import encoded, event, key_of, yesterday
 from tests.support.kafka import produce, produce_unacknowledged
 from tests.support.polling import wait_until
@@ -100,6 +103,28 @@ async def test_released_versions_register_in_order_under_the_registrys_backward_
     ]
     assert not await is_compatible(schema_registry_url, subject, required)
     assert await registration_status(schema_registry_url, subject, required) == 409
+
+
+async def test_ingest_schemas_register_puts_every_released_version_under_backward(
+    settings: Settings, token: str, schema_registry_url: str
+) -> None:
+    subject = f"triage.daily.{token}-value"
+    env = cli_env(settings) | {"INGEST_SCHEMA_REGISTRY_URL": schema_registry_url}
+
+    first = await run_cli("schemas", "--register", subject, env=env)
+    again = await run_cli("schemas", "--register", subject, env=env)
+
+    assert first.code == 0, first.output
+    assert again.code == 0, again.output
+    ids = re.findall(r"v(\d+) = id (\d+)", first.stdout)
+    assert [int(v) for v, _ in ids] == [s.version for s in released_versions()]
+    assert re.findall(r"v(\d+) = id (\d+)", again.stdout) == ids  # nothing new registered
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{schema_registry_url}/config/{subject}") as response,
+    ):
+        config = await response.json(content_type=None)
+    assert config["compatibilityLevel"] == "BACKWARD"
 
 
 async def test_confluent_framed_v3_events_land_with_their_time_bands(
