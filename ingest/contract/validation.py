@@ -217,8 +217,9 @@ def _count_problems(event: dict[str, Any], cap: int) -> Iterator[Problem]:
 
 def band_breakdown_problem(event: dict[str, Any]) -> Problem | None:
     """The time bands (schema v3) must be all null, or all present and sum to total_requests;
-    the detail names the fields and their sum. A negative band is ``negative_count``'s, not
-    this rule's too; the sum is checked whatever the bands' signs."""
+    the detail names the fields and their sum. A negative band breaks this rule and
+    ``negative_count``, which comes first in the contract's order (so it is the reason, and
+    this rule's detail follows it)."""
     bands = {name: event.get(name) for name in BAND_FIELDS}
     given = {name: value for name, value in bands.items() if value is not None}
     if not given:
@@ -233,10 +234,16 @@ def band_breakdown_problem(event: dict[str, Any]) -> Problem | None:
             f" total_requests {total} (send all nine bands, or none)",
         )
     bands_sum = sum(given.values())
-    if bands_sum != total:
+    negative = [name for name, value in given.items() if value < 0]
+    if bands_sum != total or negative:
+        sums = f"{' + '.join(BAND_FIELDS)} = {' + '.join(str(v) for v in given.values())}"
+        if negative:  # the band rule wants each >= 0 too (negative_count, first, says which)
+            return Problem(
+                Reason.INCONSISTENT_BREAKDOWN,
+                f"time bands must each be >= 0 ({', '.join(negative)} below 0): {sums}"
+                f" = {bands_sum}, total_requests {total}",
+            )
         return Problem(
-            Reason.INCONSISTENT_BREAKDOWN,
-            f"{' + '.join(BAND_FIELDS)} = {' + '.join(str(v) for v in given.values())}"
-            f" = {bands_sum}, not total_requests {total}",
+            Reason.INCONSISTENT_BREAKDOWN, f"{sums} = {bands_sum}, not total_requests {total}"
         )
     return None
