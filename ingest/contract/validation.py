@@ -194,7 +194,7 @@ def _count_problems(event: dict[str, Any], cap: int) -> Iterator[Problem]:
         value = event.get(name)
         if value is None:
             continue
-        if value < 0:
+        if value < 0 and name not in BAND_FIELDS:  # a negative band breaks the band rule
             yield Problem(Reason.NEGATIVE_COUNT, f"{name} {value} is negative")
         elif value > cap:
             yield Problem(
@@ -216,10 +216,9 @@ def _count_problems(event: dict[str, Any], cap: int) -> Iterator[Problem]:
 
 
 def band_breakdown_problem(event: dict[str, Any]) -> Problem | None:
-    """The time bands (schema v3) must be all null, or all present and sum to total_requests;
-    the detail names the fields and their sum. A negative band breaks this rule and
-    ``negative_count``, which comes first in the contract's order (so it is the reason, and
-    this rule's detail follows it)."""
+    """The time bands (schema v3) must be all null, or all present, each >= 0 and summing to
+    total_requests; anything else is ``inconsistent_breakdown`` (contract v1.2 section 7,
+    a negative band included), the detail naming the fields and their sum."""
     bands = {name: event.get(name) for name in BAND_FIELDS}
     given = {name: value for name, value in bands.items() if value is not None}
     if not given:
@@ -237,7 +236,7 @@ def band_breakdown_problem(event: dict[str, Any]) -> Problem | None:
     negative = [name for name, value in given.items() if value < 0]
     if bands_sum != total or negative:
         sums = f"{' + '.join(BAND_FIELDS)} = {' + '.join(str(v) for v in given.values())}"
-        if negative:  # the band rule wants each >= 0 too (negative_count, first, says which)
+        if negative:  # the band rule wants each >= 0 too
             return Problem(
                 Reason.INCONSISTENT_BREAKDOWN,
                 f"time bands must each be >= 0 ({', '.join(negative)} below 0): {sums}"

@@ -163,14 +163,15 @@ def test_time_bands_partly_null_are_inconsistent_breakdown_naming_the_null_ones(
     assert "sum to 10, total_requests 10" in r.detail
 
 
-def test_a_negative_time_band_is_negative_count_and_breaks_the_band_rule_too() -> None:
-    """All nine present and summing to the total, but one below 0: both rules are broken;
-    negative_count comes first in the contract's order of reasons."""
+def test_a_negative_time_band_is_inconsistent_breakdown() -> None:
+    """All nine present and summing to the total, but one below 0: the band rule of contract
+    v1.2 section 7 (all null, or all present, each >= 0, summing to the total; anything else
+    inconsistent_breakdown) is broken, and the detail names the bands and their sum."""
     bands = (11, 0, 0, 0, 0, 0, 0, 0, -1)
     r = check(event(activity_date=yesterday(), total=sum(bands), bands=bands), version=3)
-    assert r.reason == Reason.NEGATIVE_COUNT
-    assert r.detail.startswith("requests_time_unknown -1 is negative (also: time bands must")
-    assert "(requests_time_unknown below 0)" in r.detail
+    assert r.reason == Reason.INCONSISTENT_BREAKDOWN
+    assert r.detail.startswith("time bands must each be >= 0 (requests_time_unknown below 0)")
+    assert "= 10, total_requests 10" in r.detail
 
 
 def test_time_bands_all_null_pass_in_v3() -> None:
