@@ -81,7 +81,7 @@ from ingest.devstack.postgres_server import (
     stop_postgres,
 )
 from ingest.devstack.processes import locked, running_pids
-from ingest.devstack.registry import (
+from ingest.devstack.apicurio import (
     RegistryPaths,
     ensure_registry,
     registry_ready,
