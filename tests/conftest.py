@@ -34,8 +34,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from ingest.db.migrate import migrate
 from ingest.devstack import stack as local_stack
-from ingest.devstack.paths import StackPaths
 from ingest.devstack.apicurio import ensure_registry
+from ingest.devstack.paths import StackPaths
 from ingest.settings import Settings
 from tests.support.databases import (
     TEST_DB_PREFIX,

@@ -62,6 +62,15 @@ from pathlib import Path
 import asyncpg
 
 from ingest.db.migrate import migrate
+from ingest.devstack.apicurio import (
+    RegistryPaths,
+    ensure_registry,
+    registry_ready,
+    registry_url,
+    running_registry,
+    saved_port,
+    stop_registry,
+)
 from ingest.devstack.kafka_broker import ensure_broker, kafka_ready, stop_broker
 from ingest.devstack.kafka_security import KafkaSecurity, kafka_mode, read_security
 from ingest.devstack.paths import HOST, Report, StackPaths, make_dirs, no_report
@@ -81,15 +90,6 @@ from ingest.devstack.postgres_server import (
     stop_postgres,
 )
 from ingest.devstack.processes import locked, running_pids
-from ingest.devstack.apicurio import (
-    RegistryPaths,
-    ensure_registry,
-    registry_ready,
-    registry_url,
-    running_registry,
-    saved_port,
-    stop_registry,
-)
 from ingest.errors import StackError
 from ingest.redaction import redact_text, redact_url
 from ingest.security.credentials import local_admin
