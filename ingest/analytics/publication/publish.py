@@ -3,16 +3,15 @@
 The folder holds one month: ``practices.csv``, ``national.csv``, ``README.md`` and
 ``edition.json`` (month, edition number, time). Publishing the same month again writes a new
 edition only when a file's content changed: the earlier one moves to
-``editions/edition-N/`` and ``changes_since_edition_N.csv`` lists every changed figure. Each
-file is written through ``ingest.output_file.atomic_output`` (a new file of random name beside
-it, then one rename), so none is ever half-written and no planted link is followed.
+``editions/edition-N/`` and ``changes_since_edition_N.csv`` lists every changed figure. The folder
+is handled through directory descriptors (``folder``): links anywhere under it and a folder
+writable by others are refused, and no file is ever half-written.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -31,8 +30,8 @@ from ingest.analytics.publication.files import (
     practice_rows,
     to_csv,
 )
+from ingest.analytics.publication.folder import PublicationFolder
 from ingest.analytics.publication.readme import readme
-from ingest.output_file import atomic_output
 
 _PRACTICE_SQL = files("ingest.analytics.publication.sql").joinpath("practice_month.sql")
 EDITION_FILE = "edition.json"
@@ -76,67 +75,68 @@ async def collect_month(conn: asyncpg.Connection, month: str) -> MonthFiles:
     return MonthFiles(month, data, national, len(rows))
 
 
-def _write(path: Path, text: str) -> None:
-    _write_bytes(path, text.encode("utf-8"))
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    with atomic_output(path) as sink:
-        sink.write(data)
-
-
-def _current_edition(out: Path, month: str) -> int:
-    marker = out / EDITION_FILE
-    if not marker.exists():
-        if any(out.iterdir()):
-            raise AnalyticsError(f"{out} is not empty and holds no publication; use a new folder")
+def _current_edition(folder: PublicationFolder, month: str) -> int:
+    if not folder.exists(EDITION_FILE):
+        if folder.names():
+            raise AnalyticsError(
+                f"{folder.shown} is not empty and holds no publication; use a new folder"
+            )
         return 0
     try:
-        meta = json.loads(marker.read_text(encoding="utf-8"))
+        meta = json.loads(folder.read(EDITION_FILE).decode("utf-8"))
         held, number = str(meta["month"]), int(meta["edition"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise AnalyticsError(f"{marker} cannot be read ({exc})") from exc
+    except (ValueError, KeyError, TypeError) as exc:
+        raise AnalyticsError(f"{folder.shown}/{EDITION_FILE} cannot be read ({exc})") from exc
     if held != month:
-        raise AnalyticsError(f"{out} holds the {held} publication; publish {month} elsewhere")
+        raise AnalyticsError(
+            f"{folder.shown} holds the {held} publication; publish {month} elsewhere"
+        )
     return number
 
 
 def write_edition(out: Path, month_files: MonthFiles, now: dt.datetime) -> Edition:
     """Write ``month_files`` into ``out`` as its next edition (see the module docstring)."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise AnalyticsError(f"cannot create {out}: {exc.strerror or exc}") from exc
-    if not out.is_dir():
-        raise AnalyticsError(f"{out} is not a folder")
-    current = _current_edition(out, month_files.month)
+    with PublicationFolder.open(out) as folder:
+        return _write_edition(folder, month_files, now)
+
+
+def _write_edition(folder: PublicationFolder, month_files: MonthFiles, now: dt.datetime) -> Edition:
+    current = _current_edition(folder, month_files.month)
     changed: int | None = None
     if current:
-        previous = {name: (out / name).read_bytes().decode("utf-8") for name in DATA_FILES}
+        previous = {name: folder.read(name).decode("utf-8") for name in DATA_FILES}
         if previous == month_files.data:
             return Edition(current, False, None)
         found = [
             c for name in DATA_FILES for c in changes(name, previous[name], month_files.data[name])
         ]
-        archive = out / "editions" / f"edition-{current}"
-        archive.mkdir(parents=True, exist_ok=True)
-        for name in (*DATA_FILES, "README.md", EDITION_FILE):
-            if (out / name).exists():
-                _write_bytes(archive / name, (out / name).read_bytes())
-        for stale in out.glob("changes_since_edition_*.csv"):
-            shutil.move(stale, archive / stale.name)
-        _write(out / f"changes_since_edition_{current}.csv", changes_csv(found))
+        with (
+            folder.subfolder("editions") as editions,
+            editions.subfolder(f"edition-{current}") as archive,
+        ):
+            for name in (*DATA_FILES, "README.md", EDITION_FILE):
+                if folder.exists(name):
+                    archive.write(name, folder.read(name))
+            for stale in folder.names():
+                if stale.startswith("changes_since_edition_") and stale.endswith(".csv"):
+                    folder.move_to(stale, archive)
+        folder.write(f"changes_since_edition_{current}.csv", changes_csv(found).encode("utf-8"))
         changed = len(found)
     number = current + 1
     for name, text in month_files.data.items():
-        _write(out / name, text)
-    _write(out / "README.md", readme(month_files.month, number, now, month_files.national, changed))
-    _write(
-        out / EDITION_FILE,
-        json.dumps(
-            {"month": month_files.month, "edition": number, "published_at": now.isoformat()},
-            indent=2,
-        )
-        + "\n",
+        folder.write(name, text.encode("utf-8"))
+    folder.write(
+        "README.md",
+        readme(month_files.month, number, now, month_files.national, changed).encode("utf-8"),
+    )
+    folder.write(
+        EDITION_FILE,
+        (
+            json.dumps(
+                {"month": month_files.month, "edition": number, "published_at": now.isoformat()},
+                indent=2,
+            )
+            + "\n"
+        ).encode("utf-8"),
     )
     return Edition(number, True, changed)
