@@ -1,5 +1,5 @@
-"""``ingest publish --month YYYY-MM --out DIR``: the month's practice-level and national CSVs
-and a methods-and-caveats README (``ingest.analytics.publication``)."""
+"""``ingest publish --month YYYY-MM --out DIR``: the month's publication as NHS England
+publishes it (``ingest.analytics.publication``)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from ingest.analytics.publication.publish import (
     Edition,
     MonthFiles,
     collect_month,
+    previous_edition,
     write_edition,
 )
 from ingest.cli.common import database, run_async, settings
@@ -32,16 +33,19 @@ def publish(
         ),
     ],
 ) -> None:
-    """Publish a month: practices.csv, national.csv, README.md (methods and caveats)."""
+    """Publish a month as NHS England publishes it: publication.xlsx (Title sheet, Data
+    Quality, Tables 1-3), practices.csv, national.csv (the window), time_bands.csv, index.html
+    and README.md. Run it as triage_reader: it only reads."""
     try:
         month_bounds(month)
     except ValueError as exc:
         raise typer.BadParameter(f"{month!r} is not a month YYYY-MM", param_hint="--month") from exc
     cfg = settings()
+    since = previous_edition(out, month)  # refuses a folder with links before reading data
 
     async def go() -> MonthFiles:
         async with database(cfg) as conn:
-            return await collect_month(conn, month)
+            return await collect_month(conn, month, since)
 
     month_files = run_async(go())
     edition: Edition = write_edition(out, month_files, dt.datetime.now(dt.UTC))
@@ -55,7 +59,7 @@ def publish(
     )
     _out.print(
         f"{month}: edition {edition.number} written to {out} "
-        f"({month_files.practices:,} practices){changed}",
+        f"({len(month_files.practices):,} practices){changed}",
         markup=False,
     )
 

@@ -239,6 +239,24 @@ def appointments(
         )
 
 
+def pcns(
+    file: FileArg,
+    merge: Annotated[
+        bool,
+        typer.Option(
+            "--merge",
+            help="Add the file's extract to the PCNs already loaded instead of replacing "
+            "them (for monthly files).",
+        ),
+    ] = False,
+) -> None:
+    """Load each practice's primary care network and NHS England region, dated by extract,
+    from NHS England's practice mapping file gp-reg-pat-prac-map.csv (columns PRACTICE_CODE,
+    EXTRACT_DATE, PCN_CODE, PCN_NAME and, when present, COMM_REGION_CODE, COMM_REGION_NAME).
+    The monthly publication takes each practice's latest extract on or before the month's end."""
+    _load(ReferenceKind.PCNS, file, merge=merge)
+
+
 def history(
     kind: Annotated[ReferenceKind | None, typer.Option(help="Only this kind.")] = None,
 ) -> None:
@@ -273,6 +291,7 @@ def register(app: typer.Typer) -> None:
     )
     group.command("practices")(practices)
     group.command("memberships")(memberships)
+    group.command("pcns")(pcns)
     group.command("sub-icbs")(sub_icbs)
     group.command("list-sizes")(list_sizes)
     group.command("participation")(participation)

@@ -159,143 +159,6 @@ GROUP BY p.activity_date
 $$;
 
 --
--- Name: practice_activity(date); Type: FUNCTION; Schema: triage; Owner: -
---
-
-CREATE FUNCTION triage.practice_activity(p_month date) RETURNS TABLE(month date, practice_code text, practice_name text, icb_code text, icb_name text, registered_patients integer, appointments bigint, appointments_attended bigint, appointments_face_to_face bigint, appointments_telephone bigint, appointments_video_online bigint, appointments_home_visit bigint, appointments_unknown_mode bigint, submissions bigint, appointments_per_1000 numeric, submissions_per_1000 numeric, looks_quiet_in_appointments boolean)
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-WITH b AS (
-    SELECT date_trunc('month', p_month)::date AS first_day,
-           (date_trunc('month', p_month) + interval '1 month' - interval '1 day')::date
-               AS last_day
-), appts AS (
-    SELECT a.practice_code,
-           sum(a.appointments)::bigint AS appointments,
-           (sum(a.appointments) FILTER (WHERE a.appt_status = 'Attended'))::bigint AS attended,
-           (sum(a.appointments) FILTER (WHERE a.appt_mode = 'Face-to-Face'))::bigint AS f2f,
-           (sum(a.appointments) FILTER (WHERE a.appt_mode = 'Telephone'))::bigint AS phone,
-           (sum(a.appointments) FILTER (WHERE a.appt_mode = 'Video Conference/Online'))::bigint
-               AS video,
-           (sum(a.appointments) FILTER (WHERE a.appt_mode = 'Home Visit'))::bigint AS home,
-           (sum(a.appointments) FILTER (WHERE a.appt_mode = 'Unknown'))::bigint AS unknown_mode
-    FROM triage.current_appointments a, b
-    WHERE a.month = b.first_day
-    GROUP BY a.practice_code
-), subs AS (
-    SELECT s.practice_code, sum(s.total_requests)::bigint AS submissions
-    FROM triage.practice_month_summary s, b
-    WHERE s.month = b.first_day
-    GROUP BY s.practice_code
-), codes AS (
-    SELECT appts.practice_code FROM appts
-    UNION
-    SELECT subs.practice_code FROM subs WHERE subs.submissions > 0
-), sizes AS (
-    SELECT DISTINCT ON (ls.practice_code) ls.practice_code, ls.registered_patients
-    FROM triage.current_list_sizes ls, b
-    WHERE ls.extract_date <= b.last_day
-    ORDER BY ls.practice_code, ls.extract_date DESC
-), mapped AS (
-    SELECT m.practice_code, m.icb_code, m.icb_name
-    FROM b, LATERAL triage.practice_mapping(b.last_day) m
-), gpad_icbs AS (
-    SELECT DISTINCT ON (cs.sub_icb_code) cs.sub_icb_code, cs.icb_code, cs.icb_name
-    FROM triage.current_sub_icbs cs, b
-    ORDER BY cs.sub_icb_code,
-             (cs.effective_from <= b.last_day
-              AND (cs.effective_to IS NULL OR cs.effective_to >= b.last_day)) DESC,
-             cs.effective_from DESC
-), figures AS (
-    SELECT c.practice_code,
-           coalesce(cp.name, ap.gp_name) AS practice_name,
-           coalesce(m.icb_code, g.icb_code) AS icb_code,
-           CASE WHEN m.icb_code IS NOT NULL THEN m.icb_name ELSE g.icb_name END AS icb_name,
-           sz.registered_patients,
-           a.appointments,
-           coalesce(a.attended, 0) AS attended,
-           coalesce(a.f2f, 0) AS f2f,
-           coalesce(a.phone, 0) AS phone,
-           coalesce(a.video, 0) AS video,
-           coalesce(a.home, 0) AS home,
-           coalesce(a.unknown_mode, 0) AS unknown_mode,
-           su.submissions
-    FROM codes c
-    CROSS JOIN b
-    LEFT JOIN appts a ON a.practice_code = c.practice_code
-    LEFT JOIN subs su ON su.practice_code = c.practice_code
-    LEFT JOIN sizes sz ON sz.practice_code = c.practice_code
-    LEFT JOIN mapped m ON m.practice_code = c.practice_code
-    LEFT JOIN triage.current_practices cp ON cp.practice_code = c.practice_code
-    LEFT JOIN triage.current_appointment_practices ap
-           ON ap.practice_code = c.practice_code AND ap.month = b.first_day
-    LEFT JOIN gpad_icbs g ON g.sub_icb_code = ap.sub_icb_location_code
-), rated AS (
-    SELECT f.*,
-           CASE WHEN f.registered_patients > 0 AND f.appointments > 0
-                THEN div(f.appointments * 10::numeric ^ 30, f.registered_patients) END
-               AS appt_key,
-           CASE WHEN f.registered_patients > 0 AND f.submissions > 0
-                THEN div(f.submissions * 10::numeric ^ 30, f.registered_patients) END
-               AS sub_key
-    FROM figures f
-), eligible AS (
-    SELECT r.practice_code,
-           row_number() OVER (PARTITION BY r.icb_code ORDER BY r.appt_key, r.practice_code)
-               AS rank,
-           count(*) OVER (PARTITION BY r.icb_code) AS n
-    FROM rated r
-    WHERE r.icb_code IS NOT NULL AND r.appt_key IS NOT NULL
-), lowest AS (
-    SELECT e.practice_code FROM eligible e WHERE e.rank <= ceil(0.2 * e.n)
-), receivers AS (
-    SELECT r.icb_code, r.submissions, r.registered_patients,
-           row_number() OVER (PARTITION BY r.icb_code ORDER BY r.sub_key, r.practice_code) AS k,
-           count(*) OVER (PARTITION BY r.icb_code) AS m
-    FROM rated r
-    WHERE r.icb_code IS NOT NULL AND r.sub_key IS NOT NULL
-), medians AS (
-    -- The median is (lo + hi) / 2 of the middle one or two receivers' rates.
-    SELECT lo.icb_code,
-           lo.submissions::numeric AS s1, lo.registered_patients::numeric AS r1,
-           hi.submissions::numeric AS s2, hi.registered_patients::numeric AS r2
-    FROM receivers lo
-    JOIN receivers hi ON hi.icb_code = lo.icb_code AND hi.k = lo.m / 2 + 1
-    WHERE lo.k = (lo.m + 1) / 2
-)
-SELECT b.first_day,
-       r.practice_code,
-       r.practice_name,
-       r.icb_code,
-       r.icb_name,
-       r.registered_patients,
-       r.appointments,
-       CASE WHEN r.appointments IS NOT NULL THEN r.attended END,
-       CASE WHEN r.appointments IS NOT NULL THEN r.f2f END,
-       CASE WHEN r.appointments IS NOT NULL THEN r.phone END,
-       CASE WHEN r.appointments IS NOT NULL THEN r.video END,
-       CASE WHEN r.appointments IS NOT NULL THEN r.home END,
-       CASE WHEN r.appointments IS NOT NULL THEN r.unknown_mode END,
-       r.submissions,
-       CASE WHEN r.registered_patients > 0
-            THEN r.appointments * 1000::numeric / r.registered_patients END,
-       CASE WHEN r.registered_patients > 0
-            THEN r.submissions * 1000::numeric / r.registered_patients END,
-       coalesce(
-           r.practice_code IN (SELECT l.practice_code FROM lowest l)
-           AND r.submissions > 0
-           AND r.registered_patients > 0
-           AND 2 * r.submissions::numeric * md.r1 * md.r2
-               >= (md.s1 * md.r2 + md.s2 * md.r1) * r.registered_patients,
-           false)
-FROM rated r
-CROSS JOIN b
-LEFT JOIN medians md ON md.icb_code = r.icb_code
-ORDER BY r.practice_code
-$$;
-
---
 -- Name: practice_codes_reported_deleted(); Type: FUNCTION; Schema: triage; Owner: -
 --
 
@@ -1003,6 +866,145 @@ WHERE c.setting = 'gp_practice'
 $$;
 
 --
+-- Name: publication_months(date, integer); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.publication_months(p_month date, p_months integer) RETURNS SETOF date
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+SELECT m::date
+FROM generate_series(p_month - make_interval(months => p_months - 1), p_month,
+                     interval '1 month') AS m
+WHERE m::date = p_month
+   OR EXISTS (SELECT 1 FROM triage.practice_month_summary s WHERE s.month = m::date)
+ORDER BY m
+$$;
+
+--
+-- Name: publication_practices(date); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.publication_practices(p_month date) RETURNS TABLE(practice_code text, practice_name text, region_code text, region_name text, pcn_code text, pcn_name text, sub_icb_code text, sub_icb_name text, icb_code text, icb_name text, mapping_basis text, registered_patients integer, list_size_extract_date date, participating boolean, suppliers text, submissions bigint, clinical_submissions bigint, admin_submissions bigint, days_reporting integer)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+WITH bounds AS (
+    SELECT p_month AS first_day, (p_month + interval '1 month' - interval '1 day')::date AS last_day
+), loads AS MATERIALIZED (
+    SELECT l.kind, l.load_id FROM triage.reference_loads l WHERE l.superseded_at IS NULL
+), open_practices AS MATERIALIZED (
+    SELECT r.practice_code, r.name, r.national_grouping
+    FROM triage.ref_practices r
+    JOIN loads l ON l.kind = 'practices' AND l.load_id = r.load_id
+    CROSS JOIN bounds b
+    WHERE r.setting = 'gp_practice' AND r.country = 'england'
+      AND r.status_code IS DISTINCT FROM 'P'
+      AND NOT (r.status_code = 'C' AND r.close_date IS NULL)
+      AND (r.open_date IS NULL OR r.open_date <= b.last_day)
+      AND (r.close_date IS NULL OR r.close_date >= b.first_day)
+), sizes AS MATERIALIZED (
+    SELECT DISTINCT ON (s.practice_code) s.practice_code, s.registered_patients, s.extract_date
+    FROM triage.ref_list_sizes s
+    JOIN loads l ON l.kind = 'list_sizes' AND l.load_id = s.load_id
+    CROSS JOIN bounds b
+    WHERE s.extract_date <= b.last_day
+    ORDER BY s.practice_code, s.extract_date DESC
+), pcns AS MATERIALIZED (
+    SELECT DISTINCT ON (p.practice_code) p.practice_code, p.pcn_code, p.pcn_name,
+           p.region_code, p.region_name
+    FROM triage.ref_pcns p
+    JOIN loads l ON l.kind = 'pcns' AND l.load_id = p.load_id
+    CROSS JOIN bounds b
+    ORDER BY p.practice_code, (p.extract_date <= b.last_day) DESC,
+             CASE WHEN p.extract_date <= b.last_day THEN p.extract_date END DESC,
+             p.extract_date
+), participation_loaded AS (
+    SELECT EXISTS (SELECT 1 FROM loads WHERE kind = 'participation') AS loaded
+), participating AS MATERIALIZED (
+    SELECT DISTINCT p.practice_code
+    FROM triage.ref_participation p
+    JOIN loads l ON l.kind = 'participation' AND l.load_id = p.load_id
+    CROSS JOIN bounds b
+    WHERE p.participating_from <= b.last_day
+      AND (p.participating_to IS NULL OR p.participating_to >= b.first_day)
+), figures AS MATERIALIZED (
+    SELECT s.practice_code,
+           string_agg(coalesce(sp.name, s.supplier_id), ', '
+                      ORDER BY coalesce(sp.name, s.supplier_id)) AS suppliers,
+           sum(s.total_requests)::bigint AS submissions,
+           sum(s.clinical_requests)::bigint AS clinical,
+           sum(s.admin_requests)::bigint AS admin,
+           bit_count(bit_or(s.day_mask)::bit(32))::integer AS days_reporting
+    FROM triage.practice_month_summary s
+    LEFT JOIN triage.suppliers sp ON sp.supplier_id = s.supplier_id
+    WHERE s.month = p_month
+    GROUP BY s.practice_code
+), mapping AS MATERIALIZED (
+    SELECT * FROM triage.practice_mapping((SELECT last_day FROM bounds))
+)
+SELECT o.practice_code, o.name, coalesce(pc.region_code, o.national_grouping), pc.region_name,
+       pc.pcn_code, pc.pcn_name, m.sub_icb_code, m.sub_icb_name, m.icb_code, m.icb_name,
+       coalesce(m.mapping_basis, 'unmapped'), sz.registered_patients, sz.extract_date,
+       (NOT pl.loaded OR pt.practice_code IS NOT NULL),
+       f.suppliers, f.submissions, f.clinical, f.admin, f.days_reporting
+FROM open_practices o
+JOIN sizes sz ON sz.practice_code = o.practice_code AND sz.registered_patients > 0
+CROSS JOIN participation_loaded pl
+LEFT JOIN participating pt ON pt.practice_code = o.practice_code
+LEFT JOIN pcns pc ON pc.practice_code = o.practice_code
+LEFT JOIN mapping m ON m.practice_code = o.practice_code
+LEFT JOIN figures f ON f.practice_code = o.practice_code
+$$;
+
+--
+-- Name: publication_suppliers(date, timestamp with time zone); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.publication_suppliers(p_month date, p_since timestamp with time zone) RETURNS TABLE(supplier_id text, supplier_name text, practices_reporting integer, days_with_data integer, practice_days integer, first_month date, rostered_practices integer, rostered_reporting integer, restated_practice_days integer)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+WITH bounds AS (
+    SELECT p_month AS first_day, (p_month + interval '1 month' - interval '1 day')::date AS last_day
+), month_rows AS (
+    SELECT s.supplier_id, s.practice_code, s.day_mask, s.days
+    FROM triage.practice_month_summary s WHERE s.month = p_month
+), rostered AS (
+    SELECT r.supplier_id, r.practice_code
+    FROM triage.current_roster r CROSS JOIN bounds b
+    WHERE r.installed_on <= b.last_day AND (r.removed_on IS NULL OR r.removed_on >= b.first_day)
+    GROUP BY r.supplier_id, r.practice_code
+), known AS (
+    SELECT sp.supplier_id FROM triage.suppliers sp WHERE sp.active
+    UNION SELECT mr.supplier_id FROM month_rows mr
+    UNION SELECT ro.supplier_id FROM rostered ro
+)
+SELECT k.supplier_id,
+       coalesce(sp.name, k.supplier_id),
+       (SELECT count(*) FROM month_rows mr WHERE mr.supplier_id = k.supplier_id)::integer,
+       (SELECT bit_count(bit_or(mr.day_mask)::bit(32)) FROM month_rows mr
+        WHERE mr.supplier_id = k.supplier_id)::integer,
+       (SELECT coalesce(sum(mr.days), 0) FROM month_rows mr
+        WHERE mr.supplier_id = k.supplier_id)::integer,
+       (SELECT min(s.month) FROM triage.practice_month_summary s
+        WHERE s.supplier_id = k.supplier_id),
+       (SELECT count(*) FROM rostered ro WHERE ro.supplier_id = k.supplier_id)::integer,
+       (SELECT count(*) FROM rostered ro JOIN month_rows mr
+          ON mr.supplier_id = ro.supplier_id AND mr.practice_code = ro.practice_code
+        WHERE ro.supplier_id = k.supplier_id)::integer,
+       CASE WHEN p_since IS NOT NULL THEN
+           (SELECT count(DISTINCT (v.practice_code, v.activity_date))
+            FROM triage.daily_request_revisions v CROSS JOIN bounds b
+            WHERE v.supplier_id = k.supplier_id AND v.revision > 1
+              AND v.ingested_at > p_since
+              AND v.activity_date BETWEEN b.first_day AND b.last_day)::integer
+       END
+FROM known k
+LEFT JOIN triage.suppliers sp ON sp.supplier_id = k.supplier_id
+$$;
+
+--
 -- Name: rejected_since(timestamp with time zone); Type: FUNCTION; Schema: triage; Owner: -
 --
 
@@ -1268,15 +1270,15 @@ CREATE TABLE triage.consumer_offsets (
 );
 
 --
--- Name: ref_appointment_practices; Type: TABLE; Schema: triage; Owner: -
+-- Name: ref_list_sizes; Type: TABLE; Schema: triage; Owner: -
 --
 
-CREATE TABLE triage.ref_appointment_practices (
+CREATE TABLE triage.ref_list_sizes (
     load_id bigint NOT NULL,
     practice_code text NOT NULL,
-    gp_name text NOT NULL,
-    pcn_code text,
-    sub_icb_location_code text
+    extract_date date NOT NULL,
+    registered_patients integer NOT NULL,
+    CONSTRAINT ref_list_sizes_registered_patients_check CHECK ((registered_patients >= 0))
 );
 
 --
@@ -1293,65 +1295,8 @@ CREATE TABLE triage.reference_loads (
     loaded_by text DEFAULT CURRENT_USER NOT NULL,
     superseded_at timestamp with time zone,
     superseded_by bigint,
-    month date,
-    CONSTRAINT reference_loads_kind_check CHECK ((kind = ANY (ARRAY['practices'::text, 'memberships'::text, 'sub_icbs'::text, 'list_sizes'::text, 'participation'::text, 'roster'::text, 'appointments'::text]))),
-    CONSTRAINT reference_loads_month_check CHECK ((((kind = 'appointments'::text) = (month IS NOT NULL)) AND ((month IS NULL) OR (month = (date_trunc('month'::text, (month)::timestamp with time zone))::date)))),
+    CONSTRAINT reference_loads_kind_check CHECK ((kind = ANY ('{list_sizes,memberships,participation,practices,roster,sub_icbs,pcns}'::text[]))),
     CONSTRAINT reference_loads_row_count_check CHECK ((row_count >= 0))
-);
-
---
--- Name: current_appointment_practices; Type: VIEW; Schema: triage; Owner: -
---
-
-CREATE VIEW triage.current_appointment_practices AS
- SELECT l.month,
-    p.practice_code,
-    p.gp_name,
-    p.pcn_code,
-    p.sub_icb_location_code,
-    p.load_id
-   FROM (triage.ref_appointment_practices p
-     JOIN triage.reference_loads l ON (((l.load_id = p.load_id) AND (l.superseded_at IS NULL))));
-
---
--- Name: ref_appointments; Type: TABLE; Schema: triage; Owner: -
---
-
-CREATE TABLE triage.ref_appointments (
-    load_id bigint NOT NULL,
-    practice_code text NOT NULL,
-    appt_mode text NOT NULL,
-    appt_status text NOT NULL,
-    appointments bigint NOT NULL,
-    CONSTRAINT ref_appointments_appointments_check CHECK ((appointments >= 0)),
-    CONSTRAINT ref_appointments_appt_mode_check CHECK ((appt_mode = ANY (ARRAY['Face-to-Face'::text, 'Telephone'::text, 'Video Conference/Online'::text, 'Home Visit'::text, 'Unknown'::text]))),
-    CONSTRAINT ref_appointments_appt_status_check CHECK ((appt_status = ANY (ARRAY['Attended'::text, 'DNA'::text, 'Unknown'::text])))
-);
-
---
--- Name: current_appointments; Type: VIEW; Schema: triage; Owner: -
---
-
-CREATE VIEW triage.current_appointments AS
- SELECT l.month,
-    a.practice_code,
-    a.appt_mode,
-    a.appt_status,
-    a.appointments,
-    a.load_id
-   FROM (triage.ref_appointments a
-     JOIN triage.reference_loads l ON (((l.load_id = a.load_id) AND (l.superseded_at IS NULL))));
-
---
--- Name: ref_list_sizes; Type: TABLE; Schema: triage; Owner: -
---
-
-CREATE TABLE triage.ref_list_sizes (
-    load_id bigint NOT NULL,
-    practice_code text NOT NULL,
-    extract_date date NOT NULL,
-    registered_patients integer NOT NULL,
-    CONSTRAINT ref_list_sizes_registered_patients_check CHECK ((registered_patients >= 0))
 );
 
 --
@@ -1415,6 +1360,35 @@ CREATE VIEW triage.current_participation AS
     p.participating_to,
     p.load_id
    FROM (triage.ref_participation p
+     JOIN triage.reference_loads l ON (((l.load_id = p.load_id) AND (l.superseded_at IS NULL))));
+
+--
+-- Name: ref_pcns; Type: TABLE; Schema: triage; Owner: -
+--
+
+CREATE TABLE triage.ref_pcns (
+    load_id bigint NOT NULL,
+    practice_code text NOT NULL,
+    extract_date date NOT NULL,
+    pcn_code text,
+    pcn_name text,
+    region_code text,
+    region_name text
+);
+
+--
+-- Name: current_pcns; Type: VIEW; Schema: triage; Owner: -
+--
+
+CREATE VIEW triage.current_pcns AS
+ SELECT p.practice_code,
+    p.extract_date,
+    p.pcn_code,
+    p.pcn_name,
+    p.region_code,
+    p.region_name,
+    p.load_id
+   FROM (triage.ref_pcns p
      JOIN triage.reference_loads l ON (((l.load_id = p.load_id) AND (l.superseded_at IS NULL))));
 
 --
@@ -2198,20 +2172,6 @@ ALTER TABLE ONLY triage.record_key_mismatches
     ADD CONSTRAINT record_key_mismatches_pkey PRIMARY KEY (supplier_id, activity_date);
 
 --
--- Name: ref_appointment_practices ref_appointment_practices_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
---
-
-ALTER TABLE ONLY triage.ref_appointment_practices
-    ADD CONSTRAINT ref_appointment_practices_pkey PRIMARY KEY (load_id, practice_code);
-
---
--- Name: ref_appointments ref_appointments_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
---
-
-ALTER TABLE ONLY triage.ref_appointments
-    ADD CONSTRAINT ref_appointments_pkey PRIMARY KEY (load_id, practice_code, appt_mode, appt_status);
-
---
 -- Name: ref_list_sizes ref_list_sizes_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
 --
 
@@ -2231,6 +2191,13 @@ ALTER TABLE ONLY triage.ref_memberships
 
 ALTER TABLE ONLY triage.ref_participation
     ADD CONSTRAINT ref_participation_pkey PRIMARY KEY (load_id, practice_code, participating_from);
+
+--
+-- Name: ref_pcns ref_pcns_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.ref_pcns
+    ADD CONSTRAINT ref_pcns_pkey PRIMARY KEY (load_id, practice_code, extract_date);
 
 --
 -- Name: ref_practices ref_practices_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
@@ -2337,7 +2304,7 @@ CREATE INDEX dlq_replays_rejected_idx ON triage.dlq_replays USING btree (rejecte
 -- Name: reference_loads_one_current; Type: INDEX; Schema: triage; Owner: -
 --
 
-CREATE UNIQUE INDEX reference_loads_one_current ON triage.reference_loads USING btree (kind, COALESCE(month, '0001-01-01'::date)) WHERE (superseded_at IS NULL);
+CREATE UNIQUE INDEX reference_loads_one_current ON triage.reference_loads USING btree (kind) WHERE (superseded_at IS NULL);
 
 --
 -- Name: rejected_events_reason_idx; Type: INDEX; Schema: triage; Owner: -
@@ -2443,20 +2410,6 @@ ALTER TABLE ONLY triage.dlq_replays
     ADD CONSTRAINT dlq_replays_rejected_id_fkey FOREIGN KEY (rejected_id) REFERENCES triage.rejected_events(rejected_id);
 
 --
--- Name: ref_appointment_practices ref_appointment_practices_load_id_fkey; Type: FK CONSTRAINT; Schema: triage; Owner: -
---
-
-ALTER TABLE ONLY triage.ref_appointment_practices
-    ADD CONSTRAINT ref_appointment_practices_load_id_fkey FOREIGN KEY (load_id) REFERENCES triage.reference_loads(load_id);
-
---
--- Name: ref_appointments ref_appointments_load_id_fkey; Type: FK CONSTRAINT; Schema: triage; Owner: -
---
-
-ALTER TABLE ONLY triage.ref_appointments
-    ADD CONSTRAINT ref_appointments_load_id_fkey FOREIGN KEY (load_id) REFERENCES triage.reference_loads(load_id);
-
---
 -- Name: ref_list_sizes ref_list_sizes_load_id_fkey; Type: FK CONSTRAINT; Schema: triage; Owner: -
 --
 
@@ -2476,6 +2429,13 @@ ALTER TABLE ONLY triage.ref_memberships
 
 ALTER TABLE ONLY triage.ref_participation
     ADD CONSTRAINT ref_participation_load_id_fkey FOREIGN KEY (load_id) REFERENCES triage.reference_loads(load_id);
+
+--
+-- Name: ref_pcns ref_pcns_load_id_fkey; Type: FK CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.ref_pcns
+    ADD CONSTRAINT ref_pcns_load_id_fkey FOREIGN KEY (load_id) REFERENCES triage.reference_loads(load_id);
 
 --
 -- Name: ref_practices ref_practices_load_id_fkey; Type: FK CONSTRAINT; Schema: triage; Owner: -
@@ -2554,14 +2514,6 @@ GRANT ALL ON FUNCTION triage.icb_daily(p_from date, p_to date, p_vintage date) T
 REVOKE ALL ON FUNCTION triage.national_daily(p_from date, p_to date) FROM PUBLIC;
 GRANT ALL ON FUNCTION triage.national_daily(p_from date, p_to date) TO triage_reader;
 GRANT ALL ON FUNCTION triage.national_daily(p_from date, p_to date) TO triage_writer;
-
---
--- Name: FUNCTION practice_activity(p_month date); Type: ACL; Schema: triage; Owner: -
---
-
-REVOKE ALL ON FUNCTION triage.practice_activity(p_month date) FROM PUBLIC;
-GRANT ALL ON FUNCTION triage.practice_activity(p_month date) TO triage_writer;
-GRANT ALL ON FUNCTION triage.practice_activity(p_month date) TO triage_reader;
 
 --
 -- Name: FUNCTION practice_codes_reported_deleted(); Type: ACL; Schema: triage; Owner: -
@@ -2664,6 +2616,30 @@ GRANT ALL ON FUNCTION triage.practices_without_data(p_from date, p_to date, p_vi
 GRANT ALL ON FUNCTION triage.practices_without_data(p_from date, p_to date, p_vintage date) TO triage_writer;
 
 --
+-- Name: FUNCTION publication_months(p_month date, p_months integer); Type: ACL; Schema: triage; Owner: -
+--
+
+REVOKE ALL ON FUNCTION triage.publication_months(p_month date, p_months integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION triage.publication_months(p_month date, p_months integer) TO triage_writer;
+GRANT ALL ON FUNCTION triage.publication_months(p_month date, p_months integer) TO triage_reader;
+
+--
+-- Name: FUNCTION publication_practices(p_month date); Type: ACL; Schema: triage; Owner: -
+--
+
+REVOKE ALL ON FUNCTION triage.publication_practices(p_month date) FROM PUBLIC;
+GRANT ALL ON FUNCTION triage.publication_practices(p_month date) TO triage_writer;
+GRANT ALL ON FUNCTION triage.publication_practices(p_month date) TO triage_reader;
+
+--
+-- Name: FUNCTION publication_suppliers(p_month date, p_since timestamp with time zone); Type: ACL; Schema: triage; Owner: -
+--
+
+REVOKE ALL ON FUNCTION triage.publication_suppliers(p_month date, p_since timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION triage.publication_suppliers(p_month date, p_since timestamp with time zone) TO triage_writer;
+GRANT ALL ON FUNCTION triage.publication_suppliers(p_month date, p_since timestamp with time zone) TO triage_reader;
+
+--
 -- Name: FUNCTION rejected_since(p_since timestamp with time zone); Type: ACL; Schema: triage; Owner: -
 --
 
@@ -2748,42 +2724,16 @@ GRANT ALL ON FUNCTION triage.volume_verdict(p_total numeric, p_history numeric[]
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.consumer_offsets TO triage_writer;
 
 --
--- Name: TABLE ref_appointment_practices; Type: ACL; Schema: triage; Owner: -
+-- Name: TABLE ref_list_sizes; Type: ACL; Schema: triage; Owner: -
 --
 
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.ref_appointment_practices TO triage_writer;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.ref_list_sizes TO triage_writer;
 
 --
 -- Name: TABLE reference_loads; Type: ACL; Schema: triage; Owner: -
 --
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.reference_loads TO triage_writer;
-
---
--- Name: TABLE current_appointment_practices; Type: ACL; Schema: triage; Owner: -
---
-
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.current_appointment_practices TO triage_writer;
-GRANT SELECT ON TABLE triage.current_appointment_practices TO triage_reader;
-
---
--- Name: TABLE ref_appointments; Type: ACL; Schema: triage; Owner: -
---
-
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.ref_appointments TO triage_writer;
-
---
--- Name: TABLE current_appointments; Type: ACL; Schema: triage; Owner: -
---
-
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.current_appointments TO triage_writer;
-GRANT SELECT ON TABLE triage.current_appointments TO triage_reader;
-
---
--- Name: TABLE ref_list_sizes; Type: ACL; Schema: triage; Owner: -
---
-
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.ref_list_sizes TO triage_writer;
 
 --
 -- Name: TABLE current_list_sizes; Type: ACL; Schema: triage; Owner: -
@@ -2817,6 +2767,19 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.ref_participation TO triage_wr
 
 GRANT SELECT ON TABLE triage.current_participation TO triage_reader;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.current_participation TO triage_writer;
+
+--
+-- Name: TABLE ref_pcns; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.ref_pcns TO triage_writer;
+
+--
+-- Name: TABLE current_pcns; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.current_pcns TO triage_writer;
+GRANT SELECT ON TABLE triage.current_pcns TO triage_reader;
 
 --
 -- Name: TABLE ref_practices; Type: ACL; Schema: triage; Owner: -

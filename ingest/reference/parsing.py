@@ -25,7 +25,11 @@ from ingest.reference.epraccur import summary as practices_summary
 from ingest.reference.list_sizes import parse_list_sizes
 from ingest.reference.memberships import parse_memberships
 from ingest.reference.participation import parse_participation
-from ingest.reference.practice_map import is_practice_map, parse_practice_map
+from ingest.reference.practice_map import (
+    is_practice_map,
+    parse_practice_map,
+    parse_practice_pcns,
+)
 from ingest.reference.records import Practice, Record, ReferenceKind
 from ingest.reference.roster import parse_roster
 from ingest.reference.snapshots import (
@@ -52,6 +56,7 @@ _PARSERS: dict[ReferenceKind, Callable[[str], Sequence[Record]]] = {
     ReferenceKind.LIST_SIZES: parse_list_sizes,
     ReferenceKind.PARTICIPATION: parse_participation,
     ReferenceKind.ROSTER: parse_roster,
+    ReferenceKind.PCNS: parse_practice_pcns,
 }
 
 # The published names of each kind's CSV inside a zip (the first one present is read).
@@ -62,6 +67,7 @@ EXPECTED_IN_ZIP: dict[ReferenceKind, tuple[str, ...]] = {
     ReferenceKind.LIST_SIZES: ("gp-reg-pat-prac-all.csv",),
     ReferenceKind.PARTICIPATION: ("participation.csv",),
     ReferenceKind.ROSTER: ("roster.csv",),
+    ReferenceKind.PCNS: ("gp-reg-pat-prac-map.csv",),
 }
 MAX_UNZIPPED_BYTES = 512 * 1024 * 1024
 _ZIP_MAGIC = b"PK\x03\x04"

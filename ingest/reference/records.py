@@ -25,6 +25,7 @@ class ReferenceKind(StrEnum):
     PARTICIPATION = "participation"
     ROSTER = "roster"
     APPOINTMENTS = "appointments"  # one current load per month (appointment_store)
+    PCNS = "pcns"
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +99,19 @@ class RosterEntry:
     removed_on: dt.date | None
 
 
-Record = Practice | Membership | SubIcb | ListSize | ParticipationPeriod | RosterEntry
+@dataclass(frozen=True, slots=True)
+class PracticePcn:
+    """A practice's primary care network and NHS England region on an extract date."""
+
+    practice_code: str
+    extract_date: dt.date
+    pcn_code: str | None
+    pcn_name: str | None
+    region_code: str | None
+    region_name: str | None
+
+
+Record = Practice | Membership | SubIcb | ListSize | ParticipationPeriod | RosterEntry | PracticePcn
 
 RECORD_TYPES: dict[ReferenceKind, type[Record]] = {
     ReferenceKind.PRACTICES: Practice,
@@ -107,6 +120,7 @@ RECORD_TYPES: dict[ReferenceKind, type[Record]] = {
     ReferenceKind.LIST_SIZES: ListSize,
     ReferenceKind.PARTICIPATION: ParticipationPeriod,
     ReferenceKind.ROSTER: RosterEntry,
+    ReferenceKind.PCNS: PracticePcn,
 }
 
 

@@ -30,9 +30,11 @@ from ingest.reference.csv_input import decode_text
 from ingest.reference.icb_names import parse_icb_names, with_icb_names
 from ingest.reference.list_sizes import merge_list_sizes
 from ingest.reference.parsing import read_reference, read_snapshot
+from ingest.reference.practice_map import merge_dated
 from ingest.reference.records import (
     RECORD_TYPES,
     ListSize,
+    PracticePcn,
     Record,
     ReferenceKind,
     SubIcb,
@@ -49,6 +51,7 @@ TABLES: dict[ReferenceKind, str] = {
     ReferenceKind.LIST_SIZES: "ref_list_sizes",
     ReferenceKind.PARTICIPATION: "ref_participation",
     ReferenceKind.ROSTER: "ref_roster",
+    ReferenceKind.PCNS: "ref_pcns",
 }
 LOCK_CLASS = 0x7265_6600  # "ref\0": first key of the advisory lock, the kind is the second
 
@@ -157,8 +160,9 @@ async def load_file(
 ) -> LoadResult:
     """Parse the file at ``path`` and load it (see ``load_records``).
 
-    ``merge`` (list sizes only): the new load is the current list sizes plus the file's, the
-    file winning for the same practice and extract date, so monthly extracts accumulate.
+    ``merge`` (list sizes and PCNs, both dated by extract): the new load is the current one
+    plus the file's, the file winning for the same practice and extract date, so monthly
+    extracts accumulate.
     """
     try:
         data = await asyncio.to_thread(path.read_bytes)
@@ -180,18 +184,21 @@ async def load_file(
         named = {r.icb_code for r in sub_icbs if r.icb_name is not None}
         summary.append(f"ICB names from {icb_names.name}: {len(named)} of {len(icbs)} ICBs named")
     if merge:
-        if kind is not ReferenceKind.LIST_SIZES:
-            raise ReferenceStoreError("--merge applies to list sizes only")
+        if kind not in (ReferenceKind.LIST_SIZES, ReferenceKind.PCNS):
+            raise ReferenceStoreError("--merge applies to list sizes and PCNs only")
         # Hold the kind's lock from the read of the current set to the load, or a concurrent
         # load in between would be lost by the merge. Advisory locks are re-entrant within a
         # session, so load_records' transaction-level lock on the same key is granted.
         await conn.execute("SELECT pg_advisory_lock($1, hashtext($2))", LOCK_CLASS, kind.value)
         try:
-            current = await current_list_sizes(conn)
-            sizes = [r for r in records if isinstance(r, ListSize)]
-            result = await load_records(
-                conn, kind, merge_list_sizes(current, sizes), f"{path.name} (merged)"
-            )
+            merged: Sequence[Record]
+            if kind is ReferenceKind.PCNS:
+                pcns = [r for r in records if isinstance(r, PracticePcn)]
+                merged = merge_dated(await current_pcns(conn), pcns)
+            else:
+                sizes = [r for r in records if isinstance(r, ListSize)]
+                merged = merge_list_sizes(await current_list_sizes(conn), sizes)
+            result = await load_records(conn, kind, merged, f"{path.name} (merged)")
         finally:
             await conn.execute(
                 "SELECT pg_advisory_unlock($1, hashtext($2))", LOCK_CLASS, kind.value
@@ -231,6 +238,20 @@ async def current_list_sizes(conn: asyncpg.Connection) -> list[ListSize]:
             f"the reference tables are missing ({exc}); apply the migrations first"
         ) from exc
     return [ListSize(r["practice_code"], r["extract_date"], r["registered_patients"]) for r in rows]
+
+
+async def current_pcns(conn: asyncpg.Connection) -> list[PracticePcn]:
+    """The practice PCN rows of the current load."""
+    try:
+        rows = await conn.fetch(
+            "SELECT practice_code, extract_date, pcn_code, pcn_name, region_code, region_name "
+            "FROM triage.current_pcns"
+        )
+    except MISSING_SCHEMA_ERRORS as exc:
+        raise ReferenceStoreError(
+            f"the reference tables are missing ({exc}); apply the migrations first"
+        ) from exc
+    return [PracticePcn(**dict(r)) for r in rows]
 
 
 async def load_history(

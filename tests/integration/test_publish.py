@@ -1,23 +1,25 @@
-"""`ingest publish --month YYYY-MM --out DIR` (issue 12): practice-level and national CSVs
-and a methods-and-caveats README; publishing again after a restatement writes a new edition
-and what changed; the reader role can publish."""
+"""`ingest publish --month YYYY-MM --out DIR`: the publication's files (Tables 1-3 as CSV,
+the workbook, the summary page, README); the window of earlier months as the database holds
+them; publishing again after a restatement writes a new edition, what changed and a note; the
+reader role can publish."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
+from decimal import Decimal
 from pathlib import Path
 
 import asyncpg
 import pytest
 
 from ingest.analytics.export import AnalyticsError
-from ingest.analytics.publication.publish import collect_month, write_edition
+from ingest.analytics.publication.publish import collect_month, previous_edition, write_edition
 from ingest.reference.records import ListSize, Membership, ReferenceKind, SubIcb
 from ingest.reference.store import load_file, load_records
 from tests.support.cli import run_cli
-from tests.support.daily_rows import insert_days
+from tests.support.daily_rows import insert_days, insert_revision
 
 pytestmark = pytest.mark.integration
 
@@ -47,7 +49,11 @@ async def load_reference(pg: asyncpg.Connection) -> None:
     await load_records(
         pg,
         ReferenceKind.LIST_SIZES,
-        [ListSize("A81001", D(2024, 8, 1), 1000), ListSize("A81632", D(2021, 1, 1), 2000)],
+        [
+            ListSize("A81001", D(2024, 6, 1), 900),
+            ListSize("A81001", D(2024, 8, 1), 1000),
+            ListSize("A81632", D(2021, 1, 1), 2000),
+        ],
         "test list sizes",
     )
 
@@ -64,9 +70,18 @@ async def test_a_month_is_published_with_practice_and_national_files_and_a_readm
     await insert_days(pg, "beta", "A81632", D(2024, 9, 1), D(2024, 9, 6), 20)
     edition = write_edition(tmp_path, await collect_month(pg, "2024-09"), NOW)
     assert (edition.number, edition.created) == (1, True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "README.md",
+        "edition.json",
+        "index.html",
+        "national.csv",
+        "practices.csv",
+        "publication.xlsx",
+        "time_bands.csv",
+    ]
     practices = {r["practice_code"]: r for r in read_csv(tmp_path / "practices.csv")}
     assert practices["A81001"]["submissions"] == "300"
-    assert practices["A81001"]["submissions_per_1000"] == "300.000"
+    assert Decimal(practices["A81001"]["submissions_per_1000"]) == Decimal(300 * 1000) / 1000
     assert practices["A81001"]["region_code"] == "Y63"
     assert (practices["A81632"]["days_reporting"], practices["A81632"]["day_coverage"]) == (
         "6",
@@ -75,11 +90,43 @@ async def test_a_month_is_published_with_practice_and_national_files_and_a_readm
     assert practices["A81632"]["list_size_extract_date"] == "2021-01-01"
     assert practices["A81632"]["suppliers"] == "beta"
     (national,) = read_csv(tmp_path / "national.csv")
-    assert national["submissions"] == "420"
-    assert national["english_gp_practices_reporting"] == "2"
+    assert national["submissions"] == str(300 + 6 * 20)
+    assert national["practices_receiving_submissions"] == "2"
     readme = (tmp_path / "README.md").read_text()
     assert "edition 1" in readme
     assert "Rate per 1,000" in readme
+
+
+async def test_table_1_holds_the_earlier_months_as_the_database_holds_them_now(
+    pg: asyncpg.Connection, tmp_path: Path
+) -> None:
+    await load_reference(pg)
+    await insert_days(pg, "alpha", "A81001", D(2024, 7, 1), D(2024, 7, 31), 4)
+    await insert_days(pg, "alpha", "A81001", *SEPTEMBER, 10)  # nothing in August
+    await pg.execute(
+        "UPDATE triage.daily_requests SET total_requests = 9, revision = 2 "
+        "WHERE practice_code = 'A81001' AND activity_date = '2024-07-31'"
+    )
+    write_edition(tmp_path, await collect_month(pg, "2024-09"), NOW)
+    national = {r["month"]: r for r in read_csv(tmp_path / "national.csv")}
+    assert sorted(national) == ["2024-07", "2024-09"]
+    assert national["2024-07"]["submissions"] == str(30 * 4 + 9)
+    assert national["2024-09"]["submissions"] == str(30 * 10)
+
+
+async def test_a_restatement_after_an_edition_is_noted_by_supplier(
+    pg: asyncpg.Connection, tmp_path: Path
+) -> None:
+    await load_reference(pg)
+    await insert_days(pg, "alpha", "A81001", *SEPTEMBER, 10)
+    first = write_edition(tmp_path, await collect_month(pg, "2024-09"), NOW)
+    held = previous_edition(tmp_path, "2024-09")
+    assert held is not None and held.number == first.number
+    later = NOW + dt.timedelta(hours=1)
+    await insert_revision(pg, "alpha", "A81001", D(2024, 9, 10), 2, 16, later, 0)
+    write_edition(tmp_path, await collect_month(pg, "2024-09", held), later)
+    readme = (tmp_path / "README.md").read_text()
+    assert "alpha restated 1 practice\\-day\\(s\\) of September 2024 since edition 1" in readme
 
 
 async def test_republishing_after_a_restatement_writes_edition_2_and_what_changed(
@@ -124,7 +171,7 @@ async def test_the_reader_role_can_publish(pg: asyncpg.Connection, tmp_path: Pat
         month_files = await collect_month(pg, "2024-09")
     finally:
         await pg.execute("RESET ROLE")
-    assert month_files.practices == 1
+    assert [p["practice_code"] for p in month_files.practices] == ["A81001", "A81632"]
 
 
 async def test_the_command_writes_an_edition_and_refuses_a_bad_month_in_one_line(

@@ -9,30 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from ingest.analytics.export import AnalyticsError
-from ingest.analytics.publication.publish import MonthFiles, write_edition
+from ingest.analytics.publication.publish import write_edition
+from ingest.errors import ConfigurationError
+from tests.support.publication import month_files
 
 pytestmark = [pytest.mark.integration, pytest.mark.security]
 
 NOW = dt.datetime(2024, 10, 5, 9, 0, tzinfo=dt.UTC)
-
-
-def month_files(submissions: int) -> MonthFiles:
-    """A one-practice month whose figures differ by ``submissions`` (so a republish writes)."""
-    practices = f"practice_code,submissions\r\nA81001,{submissions}\r\n"
-    national = f"month,submissions\r\n2024-09,{submissions}\r\n"
-    row = {
-        "month": "2024-09",
-        "submissions": str(submissions),
-        "practices_reporting": "1",
-        "english_gp_practices_reporting": "1",
-        "english_gp_practices_without_data": "0",
-        "english_gp_practice_coverage": "1.000",
-        "submissions_per_1000": "",
-        "list_size_extract_from": "",
-        "list_size_extract_to": "",
-    }
-    return MonthFiles("2024-09", {"practices.csv": practices, "national.csv": national}, row, 1)
 
 
 def test_a_readme_replaced_by_a_link_to_a_secret_is_refused_not_copied(tmp_path: Path) -> None:
@@ -47,7 +30,7 @@ def test_a_readme_replaced_by_a_link_to_a_secret_is_refused_not_copied(tmp_path:
     write_edition(out, month_files(300), NOW)
     (out / "README.md").unlink()
     (out / "README.md").symlink_to(secret)
-    with pytest.raises(AnalyticsError, match=r"README\.md is a symbolic link"):
+    with pytest.raises(ConfigurationError, match=r"README\.md is a symbolic link"):
         write_edition(out, month_files(306), NOW)
     assert not (out / "editions").exists()
     assert b"root-only" not in (out / "practices.csv").read_bytes()
@@ -66,7 +49,7 @@ def test_an_edition_folder_planted_as_a_link_is_refused_and_its_target_untouched
     write_edition(out, month_files(300), NOW)
     (out / "editions").mkdir()
     (out / "editions" / "edition-1").symlink_to(victim, target_is_directory=True)
-    with pytest.raises(AnalyticsError, match="editions/edition-1 is a symbolic link"):
+    with pytest.raises(ConfigurationError, match="editions/edition-1 is a symbolic link"):
         write_edition(out, month_files(306), NOW)
     assert (victim / "practices.csv").read_text() == "precious\n"
     assert sorted(os.listdir(victim)) == ["practices.csv"]
@@ -78,7 +61,7 @@ def test_an_out_folder_that_is_itself_a_link_is_refused(tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (tmp_path / "pub").symlink_to(elsewhere, target_is_directory=True)
-    with pytest.raises(AnalyticsError, match="is a symbolic link"):
+    with pytest.raises(ConfigurationError, match="is a symbolic link"):
         write_edition(tmp_path / "pub", month_files(300), NOW)
     assert os.listdir(elsewhere) == []
 
@@ -89,6 +72,6 @@ def test_an_out_folder_writable_by_others_is_refused(tmp_path: Path) -> None:
     out = tmp_path / "pub"
     out.mkdir()
     out.chmod(0o777)
-    with pytest.raises(AnalyticsError, match="writable by other users"):
+    with pytest.raises(ConfigurationError, match="writable by other users"):
         write_edition(out, month_files(300), NOW)
     assert os.listdir(out) == []

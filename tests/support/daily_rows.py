@@ -87,3 +87,61 @@ async def insert_revision(
            WHERE triage.daily_requests.revision < excluded.revision""",
         *args,
     )
+
+
+def spread(total: int, days: int) -> list[int]:
+    """``total`` split over ``days`` days as evenly as whole numbers allow (sums to total)."""
+    base, extra = divmod(total, days)
+    return [base + (1 if i < extra else 0) for i in range(days)]
+
+
+async def insert_month(
+    pg: asyncpg.Connection,
+    supplier: str,
+    practice: str,
+    first: dt.date,
+    days: int,
+    clinical: int,
+    admin: int,
+    other: int,
+) -> None:
+    """Current rows for ``days`` days from ``first`` whose month sums are the given figures,
+    each day typed (clinical, administrative, other); ``insert_untyped_month`` for a supplier
+    that sends no type."""
+    rows = []
+    for i, (c, a, o) in enumerate(
+        zip(spread(clinical, days), spread(admin, days), spread(other, days), strict=True)
+    ):
+        rows.append(
+            (supplier, practice, first + dt.timedelta(days=i), 1, c + a + o, c, a, o,
+             uuid.uuid4(), dt.datetime.now(dt.UTC))
+        )  # fmt: skip
+    await pg.copy_records_to_table(
+        "daily_requests",
+        schema_name="triage",
+        columns=[
+            "supplier_id", "practice_code", "activity_date", "revision", "total_requests",
+            "clinical_requests", "admin_requests", "other_requests", "event_id", "generated_at",
+        ],
+        records=rows,
+    )  # fmt: skip
+
+
+async def insert_untyped_month(
+    pg: asyncpg.Connection, supplier: str, practice: str, first: dt.date, days: int, total: int
+) -> None:
+    """Current rows for ``days`` days from ``first`` summing to ``total``, without a type."""
+    rows = [
+        (supplier, practice, first + dt.timedelta(days=i), 1, n, None, None, None,
+         uuid.uuid4(), dt.datetime.now(dt.UTC))
+        for i, n in enumerate(spread(total, days))
+    ]  # fmt: skip
+    await pg.copy_records_to_table(
+        "daily_requests",
+        schema_name="triage",
+        columns=[
+            "supplier_id", "practice_code", "activity_date", "revision", "total_requests",
+            "clinical_requests", "admin_requests", "other_requests", "event_id", "generated_at",
+        ],
+        records=rows,
+    )  # fmt: skip

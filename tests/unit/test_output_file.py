@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from ingest.analytics.publication.files import NATIONAL_COLUMNS
-from ingest.analytics.publication.publish import MonthFiles, write_edition
+from ingest.analytics.publication.files import read_csv
+from ingest.analytics.publication.publish import write_edition
 from ingest.errors import ConfigurationError
 from ingest.output_file import atomic_output
 from ingest.supplier.conformance import make_rows, write_rows
+from tests.support.publication import month_files
 
 pytestmark = pytest.mark.security
 
@@ -81,28 +82,19 @@ def test_the_new_file_gets_the_usual_permissions(tmp_path: Path) -> None:
     assert out.stat().st_mode & 0o777 == 0o640
 
 
-def _month(submissions: int) -> MonthFiles:
-    practices = f"practice_code,submissions\nA81001,{submissions}\n"
-    national = dict.fromkeys(NATIONAL_COLUMNS, "1")
-    national_csv = "month,submissions\n2026-10,1\n"
-    return MonthFiles(
-        "2026-10", {"practices.csv": practices, "national.csv": national_csv}, national, 1
-    )
-
-
-def test_publish_does_not_follow_a_link_planted_at_a_files_temporary_name(tmp_path: Path) -> None:
+def test_publish_refuses_a_link_planted_at_a_files_old_temporary_name(tmp_path: Path) -> None:
     now = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
     victim = tmp_path / "victim.txt"
     victim.write_text("precious")
     out = tmp_path / "2026-10"
-    write_edition(out, _month(1), now)
+    write_edition(out, month_files(1, "2026-10"), now)
     (out / ".practices.csv.part").symlink_to(victim)
 
-    edition = write_edition(out, _month(2), now)
+    with pytest.raises(ConfigurationError, match="symbolic link"):
+        write_edition(out, month_files(2, "2026-10"), now)
 
-    assert edition.number == 2
     assert victim.read_text() == "precious"
-    assert (out / "practices.csv").read_text().endswith("A81001,2\n")
+    assert read_csv((out / "practices.csv").read_text())[0]["submissions"] == "1"
 
 
 def test_publish_refuses_a_link_planted_in_the_editions_archive(tmp_path: Path) -> None:
@@ -110,15 +102,15 @@ def test_publish_refuses_a_link_planted_in_the_editions_archive(tmp_path: Path) 
     victim = tmp_path / "victim.txt"
     victim.write_text("precious")
     out = tmp_path / "2026-10"
-    write_edition(out, _month(1), now)
+    write_edition(out, month_files(1, "2026-10"), now)
     (out / "editions" / "edition-1").mkdir(parents=True)
     (out / "editions" / "edition-1" / "practices.csv").symlink_to(victim)
 
     with pytest.raises(ConfigurationError, match="symbolic link"):
-        write_edition(out, _month(2), now)
+        write_edition(out, month_files(2, "2026-10"), now)
 
     assert victim.read_text() == "precious"
-    assert (out / "practices.csv").read_text().endswith("A81001,1\n")
+    assert read_csv((out / "practices.csv").read_text())[0]["submissions"] == "1"
 
 
 def test_conformance_rows_refuse_to_write_through_a_link(tmp_path: Path) -> None:

@@ -13,9 +13,11 @@ from ingest.reference.epraccur import EPRACCUR_COLUMNS, EPRACCUR_LAYOUT, parse_e
 from ingest.reference.list_sizes import merge_list_sizes, parse_list_sizes
 from ingest.reference.memberships import parse_memberships
 from ingest.reference.parsing import parse_reference
+from ingest.reference.practice_map import merge_dated
 from ingest.reference.records import (
     ListSize,
     Membership,
+    PracticePcn,
     ReferenceKind,
     as_row,
     columns_of,
@@ -293,3 +295,30 @@ def test_parse_reference_dispatches_on_kind() -> None:
     assert len(parse_reference(ReferenceKind.SUB_ICBS, data)) == 4
     with pytest.raises(ReferenceFileError):
         parse_reference(ReferenceKind.MEMBERSHIPS, data)  # wrong header for that kind
+
+
+PRACTICE_MAP_2022 = FIXTURES / "ods" / "gp_reg_pat_prac_map_2022_excerpt.csv"
+
+
+def test_the_practice_map_gives_each_practice_its_pcn_and_region_on_its_extract_date() -> None:
+    text = PRACTICE_MAP_2022.read_text(encoding="utf-8")
+    published = {
+        line.split(",")[2]: line.split(",") for line in text.splitlines()[1:] if line.strip()
+    }
+    pcns = parse_reference(ReferenceKind.PCNS, PRACTICE_MAP_2022.read_bytes())
+    assert {p.practice_code for p in pcns} == set(published)
+    for pcn in pcns:
+        assert isinstance(pcn, PracticePcn)
+        row = published[pcn.practice_code]
+        assert pcn.extract_date == dt.date(2022, 1, 1)
+        assert (pcn.pcn_code, pcn.pcn_name) == (row[5], row[6])
+        assert (pcn.region_code, pcn.region_name) == (row[14], row[15])
+
+
+def test_monthly_pcn_extracts_accumulate_the_newer_file_winning_its_own_date() -> None:
+    old = [PracticePcn("A81001", dt.date(2022, 1, 1), "U1", "ONE PCN", "Y63", "NE")]
+    new = [
+        PracticePcn("A81001", dt.date(2022, 1, 1), "U2", "TWO PCN", "Y63", "NE"),
+        PracticePcn("A81001", dt.date(2022, 2, 1), "U2", "TWO PCN", "Y63", "NE"),
+    ]
+    assert merge_dated(old, new) == new

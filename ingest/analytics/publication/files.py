@@ -1,12 +1,24 @@
-"""The files of a monthly publication (pure: rows in, text out; no I/O).
+"""The CSV files of a monthly publication (pure: rows in, text out; no I/O).
 
-``practices.csv`` one row per practice with figures in the month; ``national.csv`` one row;
-``README.md`` methods and caveats; on a later edition ``changes_since_edition_N.csv``, one
-row per changed figure. Text from reference files is made spreadsheet-safe.
+Contract v1.2 section 7, NHS England's definitions:
+
+- ``practices.csv`` (Table 2): one row per open English GP practice with a list size in the
+  month, participating or not. A non-participating practice has ``participation`` 0 and no
+  figures. Submissions a supplier sent without a type count as ``other_submissions``
+  (NHS England's "Other/unknown type"): other = submissions - clinical - administrative.
+  ``submissions_per_1000`` = submissions / registered patients x 1,000.
+- ``national.csv`` (Table 1): one row per month of the window. A practice is *included* when
+  open, active, with registered patients and participating; it *receives submissions* when
+  its submissions are above zero. Totals are over included practices; the national rate is
+  submissions / registered patients of the practices receiving submissions x 1,000.
+
+Our own coverage-aware figures (days reporting, coverage) stay as further columns under
+names of their own. Text from reference files and suppliers is made spreadsheet-safe.
 """
 
 from __future__ import annotations
 
+import calendar
 import csv
 import datetime as dt
 import io
@@ -21,66 +33,71 @@ PRACTICE_COLUMNS = (
     "month",
     "practice_code",
     "practice_name",
-    "region_code",
-    "icb_code",
-    "icb_name",
+    "pcn_code",
+    "pcn_name",
     "sub_icb_code",
     "sub_icb_name",
-    "mapping_basis",
+    "icb_code",
+    "icb_name",
+    "region_code",
+    "region_name",
     "suppliers",
     "submissions",
     "clinical_submissions",
     "admin_submissions",
     "other_submissions",
     "registered_patients",
-    "list_size_extract_date",
     "submissions_per_1000",
+    "participation",
+    # our own
+    "mapping_basis",
+    "list_size_extract_date",
     "days_in_month",
     "days_reporting",
     "day_coverage",
 )
 NATIONAL_COLUMNS = (
     "month",
-    "practices_reporting",
-    "english_gp_practices_reporting",
-    "english_gp_practices_without_data",
-    "english_gp_practice_coverage",
-    "practice_days_reporting",
-    "practice_days_in_month",
+    "open_active_practices",
+    "practices_included",
+    "practices_receiving_submissions",
+    "registered_patients_open_active",
+    "registered_patients_receiving",
     "submissions",
     "clinical_submissions",
     "admin_submissions",
     "other_submissions",
-    "practices_with_list_size",
-    "registered_patients",
     "submissions_per_1000",
-    "list_size_extract_from",
-    "list_size_extract_to",
+    # our own
+    "practices_included_without_data",
+    "practice_days_reporting",
+    "practice_days_in_month",
+    "day_coverage",
 )
-_TEXT_COLUMNS = frozenset({"practice_name", "icb_name", "sub_icb_name", "suppliers"})
-# The columns compared between editions, per file (the key column first).
-COMPARED: dict[str, tuple[str, ...]] = {
+FIGURES = ("submissions", "clinical_submissions", "admin_submissions", "other_submissions")
+TEXT_COLUMNS = frozenset(
+    {"practice_name", "pcn_name", "sub_icb_name", "icb_name", "region_name", "suppliers"}
+)
+# The columns compared between editions, per file (the key columns first).
+COMPARED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "practices.csv": (
-        "practice_code",
-        "submissions",
-        "clinical_submissions",
-        "admin_submissions",
-        "other_submissions",
-        "registered_patients",
-        "submissions_per_1000",
-        "days_reporting",
+        ("practice_code",),
+        (*FIGURES, "registered_patients", "submissions_per_1000", "participation"),
     ),
     "national.csv": (
-        "month",
-        "practices_reporting",
-        "submissions",
-        "clinical_submissions",
-        "admin_submissions",
-        "other_submissions",
-        "registered_patients",
-        "submissions_per_1000",
+        ("month",),
+        (
+            "open_active_practices",
+            "practices_included",
+            "practices_receiving_submissions",
+            "registered_patients_receiving",
+            *FIGURES,
+            "submissions_per_1000",
+        ),
     ),
+    "time_bands.csv": (("weekday", "band"), ("average_submissions",)),
 }
+RATE_PLACES = Decimal("0.000001")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,11 +116,11 @@ def month_bounds(month: str) -> tuple[dt.date, dt.date]:
     if len(month) != 7 or month[4] != "-":
         raise ValueError(month)
     first = dt.date(int(month[:4]), int(month[5:]), 1)
-    following = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
-    return first, following - dt.timedelta(days=1)
+    return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
 
 
-def _cell(value: Any) -> str:
+def cell(value: Any) -> str:
+    """A CSV cell: empty for None, ISO for dates."""
     if value is None:
         return ""
     if isinstance(value, dt.date):
@@ -111,77 +128,84 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _ratio(part: int, whole: int) -> str:
-    return "" if whole == 0 else str((Decimal(part) / Decimal(whole)).quantize(Decimal("0.001")))
+def ratio(part: int, whole: int, places: Decimal = Decimal("0.001")) -> str:
+    """``part / whole`` rounded (empty when ``whole`` is 0)."""
+    return "" if whole == 0 else str((Decimal(part) / Decimal(whole)).quantize(places))
+
+
+def per_1000(submissions: int, patients: int) -> str:
+    """Submissions per 1,000 patients (empty without patients)."""
+    return ratio(submissions * 1000, patients, RATE_PLACES)
 
 
 def practice_rows(month: str, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
-    """The practice file's rows from ``sql/practice_month.sql`` rows."""
+    """``practices.csv`` rows (by practice code) from ``publication_practices`` rows."""
+    first, last = month_bounds(month)
+    days = (last - first).days + 1
     out = []
-    for r in rows:
-        row = {
+    for r in sorted(rows, key=lambda r: str(r["practice_code"])):
+        patients = int(r["registered_patients"])
+        row: dict[str, Any] = {
             "month": month,
             "practice_code": r["practice_code"],
             "practice_name": r["practice_name"],
-            "region_code": r["region_code"],
-            "icb_code": r["icb_code"],
-            "icb_name": r["icb_name"],
+            "pcn_code": r["pcn_code"],
+            "pcn_name": r["pcn_name"],
             "sub_icb_code": r["sub_icb_code"],
             "sub_icb_name": r["sub_icb_name"],
+            "icb_code": r["icb_code"],
+            "icb_name": r["icb_name"],
+            "region_code": r["region_code"],
+            "region_name": r["region_name"],
+            "suppliers": None,
+            "registered_patients": patients,
+            "participation": 1 if r["participating"] else 0,
             "mapping_basis": r["mapping_basis"],
-            "suppliers": r["suppliers"],
-            "submissions": r["total_requests"],
-            "clinical_submissions": r["clinical_requests"],
-            "admin_submissions": r["admin_requests"],
-            "other_submissions": r["other_requests"],
-            "registered_patients": r["registered_patients"],
             "list_size_extract_date": r["list_size_extract_date"],
-            "submissions_per_1000": r["requests_per_1000"],
-            "days_in_month": r["days_in_period"],
-            "days_reporting": r["days_reporting"],
-            "day_coverage": _ratio(r["days_reporting"], r["days_in_period"]),
+            "days_in_month": days,
         }
-        out.append({k: _cell(v) for k, v in row.items()})
+        if r["participating"]:
+            total = int(r["submissions"] or 0)
+            clinical = int(r["clinical_submissions"] or 0)
+            admin = int(r["admin_submissions"] or 0)
+            reporting = int(r["days_reporting"] or 0)
+            row |= {
+                "suppliers": r["suppliers"],
+                "submissions": total,
+                "clinical_submissions": clinical,
+                "admin_submissions": admin,
+                "other_submissions": total - clinical - admin,
+                "submissions_per_1000": per_1000(total, patients),
+                "days_reporting": reporting,
+                "day_coverage": ratio(reporting, days),
+            }
+        out.append({c: cell(row.get(c)) for c in PRACTICE_COLUMNS})
     return out
 
 
-def national_row(
-    month: str, days_in_month: int, rows: Sequence[Mapping[str, Any]], without_data: int
-) -> dict[str, str]:
-    """The national file's one row (rates by the same rule as the exports)."""
-
-    def total(column: str) -> int | None:
-        values = [r[column] for r in rows]
-        return None if any(v is None for v in values) else sum(values)
-
-    gp_reporting = sum(1 for r in rows if r["english_gp_practice"])
-    patient_days = sum(r["patient_days"] or 0 for r in rows)
-    sized_requests = sum(r["requests_with_list_size"] or 0 for r in rows)
-    extracts = sorted(r["list_size_extract_date"] for r in rows if r["list_size_extract_date"])
-    rate = (
-        (Decimal(sized_requests) * 1000 / patient_days * days_in_month).quantize(Decimal("0.001"))
-        if patient_days
-        else None
-    )
-    row = {
+def national_row(month: str, practices: Sequence[Mapping[str, str]]) -> dict[str, str]:
+    """The month's ``national.csv`` row from its ``practices.csv`` rows."""
+    included = [p for p in practices if p["participation"] == "1"]
+    receiving = [p for p in included if int(p["submissions"]) > 0]
+    sums = {f: sum(int(p[f]) for p in included) for f in FIGURES}
+    patients_receiving = sum(int(p["registered_patients"]) for p in receiving)
+    days_reporting = sum(int(p["days_reporting"]) for p in included)
+    days_expected = sum(int(p["days_in_month"]) for p in included)
+    row: dict[str, Any] = {
         "month": month,
-        "practices_reporting": len(rows),
-        "english_gp_practices_reporting": gp_reporting,
-        "english_gp_practices_without_data": without_data,
-        "english_gp_practice_coverage": _ratio(gp_reporting, gp_reporting + without_data),
-        "practice_days_reporting": sum(r["days_reporting"] for r in rows),
-        "practice_days_in_month": len(rows) * days_in_month,
-        "submissions": sum(r["total_requests"] for r in rows),
-        "clinical_submissions": total("clinical_requests"),
-        "admin_submissions": total("admin_requests"),
-        "other_submissions": total("other_requests"),
-        "practices_with_list_size": sum(1 for r in rows if r["registered_patients"] is not None),
-        "registered_patients": sum(r["registered_patients"] or 0 for r in rows),
-        "submissions_per_1000": rate,
-        "list_size_extract_from": extracts[0] if extracts else None,
-        "list_size_extract_to": extracts[-1] if extracts else None,
+        "open_active_practices": len(practices),
+        "practices_included": len(included),
+        "practices_receiving_submissions": len(receiving),
+        "registered_patients_open_active": sum(int(p["registered_patients"]) for p in practices),
+        "registered_patients_receiving": patients_receiving,
+        **sums,
+        "submissions_per_1000": per_1000(sums["submissions"], patients_receiving),
+        "practices_included_without_data": sum(1 for p in included if p["days_reporting"] == "0"),
+        "practice_days_reporting": days_reporting,
+        "practice_days_in_month": days_expected,
+        "day_coverage": ratio(days_reporting, days_expected),
     }
-    return {k: _cell(v) for k, v in row.items()}
+    return {c: cell(row[c]) for c in NATIONAL_COLUMNS}
 
 
 def to_csv(columns: Sequence[str], rows: Sequence[Mapping[str, str]]) -> str:
@@ -190,15 +214,23 @@ def to_csv(columns: Sequence[str], rows: Sequence[Mapping[str, str]]) -> str:
     writer = csv.writer(buffer)
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([safe_text_cell(row[c]) if c in _TEXT_COLUMNS else row[c] for c in columns])
+        writer.writerow([safe_text_cell(row[c]) if c in TEXT_COLUMNS else row[c] for c in columns])
     return buffer.getvalue()
+
+
+def read_csv(text: str) -> list[dict[str, str]]:
+    """The rows of a CSV written by ``to_csv``."""
+    return list(csv.DictReader(io.StringIO(text)))
 
 
 def changes(file: str, previous_csv: str, current_csv: str) -> list[Change]:
     """Figures of ``file`` that differ between two editions (rows added or removed too)."""
-    key, *compared = COMPARED[file]
-    before = {r[key]: r for r in csv.DictReader(io.StringIO(previous_csv))}
-    after = {r[key]: r for r in csv.DictReader(io.StringIO(current_csv))}
+    keys, compared = COMPARED[file]
+
+    def keyed(text: str) -> dict[str, dict[str, str]]:
+        return {" ".join(r.get(k, "") for k in keys): r for r in read_csv(text)}
+
+    before, after = keyed(previous_csv), keyed(current_csv)
     found = []
     for code in sorted(before.keys() | after.keys()):
         old, new = before.get(code), after.get(code)
@@ -228,3 +260,17 @@ def changes_csv(found: Sequence[Change]) -> str:
         for c in found
     ]
     return to_csv(("file", "key", "column", "previous", "current"), rows)
+
+
+def largest_changes(found: Sequence[Change], limit: int = 10) -> list[Change]:
+    """The changes of submissions with the largest absolute difference (national first)."""
+
+    def size(c: Change) -> tuple[int, int, str, str]:
+        try:
+            delta = abs(int(c.current or 0) - int(c.previous or 0))
+        except ValueError:
+            delta = 0
+        return (0 if c.file == "national.csv" else 1, -delta, c.file, c.key)
+
+    submissions = [c for c in found if c.column == "submissions"]
+    return sorted(submissions, key=size)[:limit]

@@ -25,7 +25,7 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
-from ingest.analytics.export import AnalyticsError
+from ingest.errors import ConfigurationError
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
@@ -46,16 +46,16 @@ class PublicationFolder:
         except FileExistsError:
             pass
         except OSError as exc:
-            raise AnalyticsError(f"cannot create {out}: {exc.strerror or exc}") from exc
+            raise ConfigurationError(f"cannot create {out}: {exc.strerror or exc}") from exc
         try:
             fd = os.open(out, _DIR_FLAGS)
         except OSError as exc:
-            raise AnalyticsError(_refusal(str(out), exc, out.is_symlink())) from exc
+            raise ConfigurationError(_refusal(str(out), exc, out.is_symlink())) from exc
         folder = cls(fd, str(out))
         try:
             mode = os.fstat(fd).st_mode
             if mode & stat.S_IWOTH:
-                raise AnalyticsError(
+                raise ConfigurationError(
                     f"{out} is writable by other users (mode {stat.filemode(mode)}): anyone "
                     "could plant links in it; use a folder only you can write (chmod o-w)"
                 )
@@ -79,7 +79,7 @@ class PublicationFolder:
     def refuse_links(self) -> None:
         """Walk the tree under this folder without following links; refuse any link found."""
         for relative in _links_under(self._fd, ""):
-            raise AnalyticsError(
+            raise ConfigurationError(
                 f"{self.shown}/{relative} is a symbolic link: refusing to publish through a "
                 "folder holding links; remove it"
             )
@@ -100,10 +100,10 @@ class PublicationFolder:
         try:
             fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=self._fd)
         except OSError as exc:
-            raise AnalyticsError(_refusal(f"{self.shown}/{name}", exc)) from exc
+            raise ConfigurationError(_refusal(f"{self.shown}/{name}", exc)) from exc
         with os.fdopen(fd, "rb") as source:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise AnalyticsError(f"{self.shown}/{name} is not a regular file")
+                raise ConfigurationError(f"{self.shown}/{name} is not a regular file")
             return source.read()
 
     def write(self, name: str, data: bytes) -> None:
@@ -113,7 +113,9 @@ class PublicationFolder:
         try:
             fd = os.open(part, flags, 0o666, dir_fd=self._fd)
         except OSError as exc:
-            raise AnalyticsError(f"cannot write in {self.shown}: {exc.strerror or exc}") from exc
+            raise ConfigurationError(
+                f"cannot write in {self.shown}: {exc.strerror or exc}"
+            ) from exc
         try:
             with os.fdopen(fd, "wb") as sink:
                 sink.write(data)
@@ -122,7 +124,7 @@ class PublicationFolder:
             self._refuse_non_file(name)
             os.replace(part, name, src_dir_fd=self._fd, dst_dir_fd=self._fd)
         except OSError as exc:
-            raise AnalyticsError(
+            raise ConfigurationError(
                 f"cannot write {self.shown}/{name}: {exc.strerror or exc}"
             ) from exc
         finally:
@@ -141,12 +143,12 @@ class PublicationFolder:
         except FileExistsError:
             pass
         except OSError as exc:
-            raise AnalyticsError(f"cannot create {self.shown}/{name}: {exc.strerror}") from exc
+            raise ConfigurationError(f"cannot create {self.shown}/{name}: {exc.strerror}") from exc
         try:
             fd = os.open(name, _DIR_FLAGS, dir_fd=self._fd)
         except OSError as exc:
             planted = stat.S_ISLNK(os.stat(name, dir_fd=self._fd, follow_symlinks=False).st_mode)
-            raise AnalyticsError(_refusal(f"{self.shown}/{name}", exc, planted)) from exc
+            raise ConfigurationError(_refusal(f"{self.shown}/{name}", exc, planted)) from exc
         return PublicationFolder(fd, f"{self.shown}/{name}")
 
     def _refuse_non_file(self, name: str) -> None:
@@ -155,9 +157,11 @@ class PublicationFolder:
         except FileNotFoundError:
             return
         if stat.S_ISLNK(mode):
-            raise AnalyticsError(f"{self.shown}/{name} is a symbolic link: refusing to replace it")
+            raise ConfigurationError(
+                f"{self.shown}/{name} is a symbolic link: refusing to replace it"
+            )
         if not stat.S_ISREG(mode):
-            raise AnalyticsError(f"{self.shown}/{name} is not a regular file")
+            raise ConfigurationError(f"{self.shown}/{name} is not a regular file")
 
 
 def _links_under(fd: int, prefix: str) -> Iterator[str]:
@@ -174,7 +178,7 @@ def _links_under(fd: int, prefix: str) -> Iterator[str]:
                 if exc.errno in (errno.ELOOP, errno.ENOTDIR):  # swapped for a link meanwhile
                     yield relative
                     continue
-                raise AnalyticsError(f"cannot read {relative}: {exc.strerror}") from exc
+                raise ConfigurationError(f"cannot read {relative}: {exc.strerror}") from exc
             try:
                 yield from _links_under(child, f"{relative}/")
             finally:

@@ -1,19 +1,21 @@
 """Collecting a month from Postgres and writing it to a folder as an edition.
 
-The folder holds one month: ``practices.csv``, ``national.csv``, ``README.md`` and
-``edition.json`` (month, edition number, time). Publishing the same month again writes a new
-edition only when a file's content changed: the earlier one moves to
-``editions/edition-N/`` and ``changes_since_edition_N.csv`` lists every changed figure. The folder
-is handled through directory descriptors (``folder``): links anywhere under it and a folder
-writable by others are refused, and no file is ever half-written.
+The folder holds one month: ``practices.csv``, ``national.csv``, ``time_bands.csv``,
+``publication.xlsx``, ``index.html``, ``README.md`` and ``edition.json`` (month, edition
+number, time). Publishing the same month again writes a new edition only when a data file's
+content changed: the earlier one moves to ``editions/edition-N/`` and
+``changes_since_edition_N.csv`` lists every changed figure. The folder is handled through
+directory descriptors (``folder``): links anywhere under it and a folder writable by others
+are refused, and no file is ever half-written.
+
+Everything is read through functions and views granted to ``triage_reader``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
-from importlib.resources import files
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ from ingest.analytics.export import AnalyticsError, analytics_errors
 from ingest.analytics.publication.files import (
     NATIONAL_COLUMNS,
     PRACTICE_COLUMNS,
+    Change,
     changes,
     changes_csv,
     month_bounds,
@@ -31,21 +34,32 @@ from ingest.analytics.publication.files import (
     to_csv,
 )
 from ingest.analytics.publication.folder import PublicationFolder
+from ingest.analytics.publication.quality import Note, quality_notes
 from ingest.analytics.publication.readme import readme
+from ingest.analytics.publication.summary_page import summary_page
+from ingest.analytics.publication.time_bands import (
+    TIME_BAND_COLUMNS,
+    DayBands,
+    time_band_rows,
+    untimed_days,
+)
+from ingest.analytics.publication.workbook import workbook
 
-_PRACTICE_SQL = files("ingest.analytics.publication.sql").joinpath("practice_month.sql")
 EDITION_FILE = "edition.json"
-DATA_FILES = ("practices.csv", "national.csv")
+DATA_FILES = ("practices.csv", "national.csv", "time_bands.csv")
+WINDOW_MONTHS = 18
 
 
 @dataclass(frozen=True, slots=True)
 class MonthFiles:
-    """The data files of a month (name -> CSV text) and the national row."""
+    """A month's publication: its data files (name -> CSV text) and the rows behind them."""
 
     month: str
     data: dict[str, str]
-    national: dict[str, str]
-    practices: int
+    practices: list[dict[str, str]] = field(default_factory=list)
+    national: list[dict[str, str]] = field(default_factory=list)  # newest month last
+    time_bands: list[dict[str, str]] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,41 +71,98 @@ class Edition:
     changed_figures: int | None  # None on a first edition
 
 
-async def collect_month(conn: asyncpg.Connection, month: str) -> MonthFiles:
-    """The month's figures, read in one consistent snapshot (works as triage_reader)."""
+@dataclass(frozen=True, slots=True)
+class Published:
+    """The edition a folder holds now (``previous_edition``)."""
+
+    number: int
+    published_at: dt.datetime
+
+
+async def submissions_by_day_and_band(
+    conn: asyncpg.Connection, first: dt.date, last: dt.date
+) -> dict[dt.date, DayBands]:
+    """Each day's national submissions by submission time band (Table 3's input).
+
+    The data model holds no submission times yet (schema v3 adds the nine band columns), so
+    every submission is one without times and counts as Unknown. When the columns exist,
+    this is the one function to feed from them.
+    """
+    rows = await conn.fetch(
+        "SELECT activity_date, total_requests FROM triage.national_daily($1, $2)", first, last
+    )
+    return untimed_days([(r["activity_date"], int(r["total_requests"])) for r in rows])
+
+
+async def _month_practices(conn: asyncpg.Connection, first: dt.date) -> list[Any]:
+    rows: list[Any] = await conn.fetch("SELECT * FROM triage.publication_practices($1)", first)
+    return rows
+
+
+async def collect_month(
+    conn: asyncpg.Connection, month: str, since: Published | None = None
+) -> MonthFiles:
+    """The month's figures and its window, read in one consistent snapshot (as
+    triage_reader); ``since``: the edition the folder holds (for restatement notes)."""
     first, last = month_bounds(month)
     with analytics_errors():
         async with conn.transaction(isolation="repeatable_read", readonly=True):
-            rows: list[Any] = await conn.fetch(_PRACTICE_SQL.read_text(), first, last)
-            without: int = await conn.fetchval(
-                "SELECT count(*) FROM triage.practices_without_data($1, $2, $2)", first, last
+            months = [
+                m
+                for (m,) in await conn.fetch(
+                    "SELECT * FROM triage.publication_months($1, $2)", first, WINDOW_MONTHS
+                )
+            ]
+            national = []
+            practices: list[dict[str, str]] = []
+            for m in months:
+                label = f"{m:%Y-%m}"
+                rows = practice_rows(label, await _month_practices(conn, m))
+                national.append(national_row(label, rows))
+                if m == first:
+                    practices = rows
+            bands = time_band_rows(month, await submissions_by_day_and_band(conn, first, last))
+            suppliers = await conn.fetch(
+                "SELECT * FROM triage.publication_suppliers($1, $2)",
+                first,
+                since.published_at if since else None,
             )
-    days = (last - first).days + 1
-    national = national_row(month, days, rows, without)
+    notes = quality_notes(month, suppliers, since.number if since else None)
     data = {
-        "practices.csv": to_csv(PRACTICE_COLUMNS, practice_rows(month, rows)),
-        "national.csv": to_csv(NATIONAL_COLUMNS, [national]),
+        "practices.csv": to_csv(PRACTICE_COLUMNS, practices),
+        "national.csv": to_csv(NATIONAL_COLUMNS, national),
+        "time_bands.csv": to_csv(TIME_BAND_COLUMNS, bands),
     }
-    return MonthFiles(month, data, national, len(rows))
+    return MonthFiles(month, data, practices, national, bands, notes)
 
 
-def _current_edition(folder: PublicationFolder, month: str) -> int:
+def _current_edition(folder: PublicationFolder, month: str | None) -> Published | None:
     if not folder.exists(EDITION_FILE):
         if folder.names():
             raise AnalyticsError(
                 f"{folder.shown} is not empty and holds no publication; use a new folder"
             )
-        return 0
+        return None
     try:
         meta = json.loads(folder.read(EDITION_FILE).decode("utf-8"))
         held, number = str(meta["month"]), int(meta["edition"])
+        published_at = dt.datetime.fromisoformat(str(meta["published_at"]))
     except (ValueError, KeyError, TypeError) as exc:
         raise AnalyticsError(f"{folder.shown}/{EDITION_FILE} cannot be read ({exc})") from exc
-    if held != month:
+    if month is not None and held != month:
         raise AnalyticsError(
             f"{folder.shown} holds the {held} publication; publish {month} elsewhere"
         )
-    return number
+    return Published(number, published_at)
+
+
+def previous_edition(out: Path, month: str) -> Published | None:
+    """The edition ``out`` holds of ``month`` (None: a new or absent folder); the same
+    refusals as ``write_edition`` (links, a folder others may write, another month)."""
+    if not out.exists() and not out.is_symlink():
+        return None
+    with PublicationFolder.open(out) as folder:
+        return _current_edition(folder, month)
 
 
 def write_edition(out: Path, month_files: MonthFiles, now: dt.datetime) -> Edition:
@@ -101,10 +172,14 @@ def write_edition(out: Path, month_files: MonthFiles, now: dt.datetime) -> Editi
 
 
 def _write_edition(folder: PublicationFolder, month_files: MonthFiles, now: dt.datetime) -> Edition:
-    current = _current_edition(folder, month_files.month)
-    changed: int | None = None
+    held = _current_edition(folder, month_files.month)
+    current = held.number if held else 0
+    found: list[Change] | None = None
     if current:
-        previous = {name: folder.read(name).decode("utf-8") for name in DATA_FILES}
+        previous = {
+            name: folder.read(name).decode("utf-8") if folder.exists(name) else ""
+            for name in DATA_FILES
+        }
         if previous == month_files.data:
             return Edition(current, False, None)
         found = [
@@ -114,21 +189,19 @@ def _write_edition(folder: PublicationFolder, month_files: MonthFiles, now: dt.d
             folder.subfolder("editions") as editions,
             editions.subfolder(f"edition-{current}") as archive,
         ):
-            for name in (*DATA_FILES, "README.md", EDITION_FILE):
-                if folder.exists(name):
-                    archive.write(name, folder.read(name))
-            for stale in folder.names():
-                if stale.startswith("changes_since_edition_") and stale.endswith(".csv"):
-                    folder.move_to(stale, archive)
+            for name in folder.names():
+                if name == EDITION_FILE or name.endswith((".csv", ".md", ".xlsx", ".html")):
+                    if name.startswith("changes_since_edition_"):
+                        folder.move_to(name, archive)
+                    else:
+                        archive.write(name, folder.read(name))
         folder.write(f"changes_since_edition_{current}.csv", changes_csv(found).encode("utf-8"))
-        changed = len(found)
     number = current + 1
     for name, text in month_files.data.items():
         folder.write(name, text.encode("utf-8"))
-    folder.write(
-        "README.md",
-        readme(month_files.month, number, now, month_files.national, changed).encode("utf-8"),
-    )
+    folder.write("publication.xlsx", workbook(month_files, number, now))
+    folder.write("index.html", summary_page(month_files, number, now, found).encode("utf-8"))
+    folder.write("README.md", readme(month_files, number, now, found).encode("utf-8"))
     folder.write(
         EDITION_FILE,
         (
@@ -139,4 +212,4 @@ def _write_edition(folder: PublicationFolder, month_files: MonthFiles, now: dt.d
             + "\n"
         ).encode("utf-8"),
     )
-    return Edition(number, True, changed)
+    return Edition(number, True, None if found is None else len(found))

@@ -1,37 +1,62 @@
-"""The methods-and-caveats README of a monthly publication (pure; only our own figures and
-dates are printed, no text from files or suppliers)."""
+"""The methods-and-caveats README of a monthly publication (pure).
+
+Supplier names in the data quality notes are text an administrator typed; Markdown readers
+may render them, so characters with a Markdown meaning are escaped.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from ingest.analytics.publication.files import Change
+from ingest.analytics.publication.quality import month_name
+
+if TYPE_CHECKING:
+    from ingest.analytics.publication.publish import MonthFiles
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~])")
+
+
+def markdown_text(text: str) -> str:
+    """``text`` with every Markdown/HTML-significant character escaped."""
+    return _MARKDOWN.sub(r"\\\1", " ".join(text.split()))
 
 
 def readme(
-    month: str,
+    month_files: MonthFiles,
     edition: int,
     published_at: dt.datetime,
-    national: Mapping[str, str],
-    changed_figures: int | None,
+    found: Sequence[Change] | None,
 ) -> str:
-    """README.md of an edition; ``changed_figures`` is None on the first edition."""
-    coverage = national["english_gp_practice_coverage"] or "n/a"
+    """README.md of an edition; ``found`` is None on the first edition."""
+    month = month_files.month
+    national = month_files.national[-1]
+    window = f"{month_name(month_files.national[0]['month'])} to {month_name(month)}"
     lines = [
-        f"# Online consultation submissions in general practice: {month} (edition {edition})",
+        "# Submissions via Online Consultation Systems in General Practice: "
+        f"{month_name(month)} (edition {edition})",
         "",
-        f"Published {published_at:%Y-%m-%d %H:%M %Z} by `ingest publish --month {month}`.",
+        f"Published {published_at:%Y-%m-%d %H:%M %Z} by `ingest publish --month {month}`; "
+        f"Table 1 covers {window}.",
         "",
         "## Files",
         "",
-        "- `practices.csv`: one row per practice with figures from any supplier in the month:",
-        "  practice, region (NHS England region code of the ODS practice file), ICB, sub-ICB,",
-        "  the supplier(s), submissions in total and by type, list size and its extract date,",
-        "  submissions per 1,000 registered patients, and the days the practice reported.",
-        "- `national.csv`: the month's national totals with coverage.",
+        "- `publication.xlsx`: the workbook laid out as NHS England's (Title sheet, Data",
+        "  Quality, Table 1, Table 2, Table 3), holding the figures of the CSV files below.",
+        "- `practices.csv` (Table 2): one row per open English GP practice with a list size in",
+        "  the month, participating or not, with its PCN, sub-ICB, ICB and region, supplier(s),",
+        "  submissions by type, registered patients, rate per 1,000 and participation.",
+        "- `national.csv` (Table 1): one row per month of the window, each month as the",
+        "  database holds it now (suppliers restate past weeks).",
+        "- `time_bands.csv` (Table 3): average submissions per weekday and time band.",
+        "- `index.html`: a summary page (the national series as a chart, the largest changes).",
     ]
-    if changed_figures is not None:
+    if found is not None:
         lines.append(
-            f"- `changes_since_edition_{edition - 1}.csv`: {changed_figures:,} figure(s) that "
+            f"- `changes_since_edition_{edition - 1}.csv`: {len(found):,} figure(s) that "
             f"changed since edition {edition - 1} (restatements by suppliers, late data, "
             "reference changes); the earlier edition is kept under "
             f"`editions/edition-{edition - 1}/`."
@@ -40,34 +65,40 @@ def readme(
         "",
         "## This edition in brief",
         "",
-        f"- Practices with figures: {national['practices_reporting']}; English GP practices "
-        f"with figures: {national['english_gp_practices_reporting']}, without any: "
-        f"{national['english_gp_practices_without_data']} (coverage {coverage}).",
-        f"- Submissions: {national['submissions']}; per 1,000 registered patients: "
-        f"{national['submissions_per_1000'] or 'n/a'}.",
-        f"- List sizes used: extracts from {national['list_size_extract_from'] or 'n/a'} to "
-        f"{national['list_size_extract_to'] or 'n/a'}.",
+        f"- Open active practices: {national['open_active_practices']}; included: "
+        f"{national['practices_included']}; receiving submissions: "
+        f"{national['practices_receiving_submissions']}.",
+        f"- Submissions: {national['submissions']} (clinical {national['clinical_submissions']}, "
+        f"administrative {national['admin_submissions']}, other/unknown type "
+        f"{national['other_submissions']}); per 1,000 registered patients at practices "
+        f"receiving submissions: {national['submissions_per_1000'] or 'n/a'}.",
         "",
-        "## Methods",
+        "## Data quality",
         "",
-        "- Figures are the suppliers' latest revision of each practice and day at publication;",
-        "  several suppliers of one practice are summed. A breakdown by type is left empty when",
-        "  any contributing figure lacks it.",
-        "- Practices are attributed to sub-ICBs and ICBs as the boundaries stood on the last",
-        "  day of the month; practices outside the English hierarchy (Wales, the Crown",
-        "  Dependencies) or with no membership are `unmapped`.",
-        "- Rate per 1,000: numerator and denominator come from the same practice-days, those",
-        "  the practice reported and has a list size for; the per-day rate is scaled to the",
-        "  days of the month. A day a practice did not report is not counted as zero demand.",
-        "- Coverage: `days_reporting` of `days_in_month` per practice; nationally the English",
-        "  GP practices with figures against all active English GP practices of the ODS file.",
+    ]
+    notes = month_files.notes
+    lines += [f"- {markdown_text(n.text)}" for n in notes] or ["- No supplier issues found."]
+    lines += [
         "",
-        "## Caveats",
+        "## Definitions (NHS England's)",
         "",
-        "- A practice reporting few days rests on little data: read its rate with its coverage.",
-        "- List sizes are the latest extract on or before each day; an old extract is shown by",
-        "  its date, not corrected.",
-        "- Suppliers may restate past days; a later edition of this month lists what changed.",
+        "- Submissions a supplier sends without a type count as other/unknown type.",
+        "- A practice is included when it is open, active, has registered patients in the",
+        "  month and participates in the collection; it receives submissions when its month's",
+        "  submissions are above zero. Practices not participating are listed with",
+        "  participation 0 and no figures, and are in no total.",
+        "- Rate per 1,000: a practice's submissions / its registered patients x 1,000;",
+        "  nationally the submissions / the registered patients of the practices receiving",
+        "  submissions x 1,000.",
+        "- Table 3: the weekday's submissions in the band over the month / the number of such",
+        "  weekdays in the month; submissions without times are in the Unknown band.",
+        "",
+        "## Our own columns",
+        "",
+        "- `days_reporting`, `day_coverage`: days of the month with data for the practice; a",
+        "  practice reporting few days rests on little data.",
+        "- `list_size_extract_date`: the list size used is the latest extract on or before the",
+        "  month's last day; `mapping_basis`: how the practice was placed in its sub-ICB.",
         "- Text cells that a spreadsheet would read as a formula start with an apostrophe.",
         "",
     ]

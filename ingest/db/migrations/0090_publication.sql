@@ -1,0 +1,202 @@
+-- Contract v1.2 section 7: the monthly publication as NHS England publishes it.
+--
+-- 1. PCN membership and region names per practice, dated by extract like the other reference
+--    data: a new reference kind 'pcns' (from NHS England's practice mapping file, columns
+--    PCN_CODE, PCN_NAME, COMM_REGION_CODE, COMM_REGION_NAME), table triage.ref_pcns and view
+--    triage.current_pcns. A month takes each practice's latest extract on or before its last
+--    day.
+-- 2. triage.publication_practices(month): one row per open English GP practice with a list
+--    size in the month (participating or not) with its figures; reads the reference tables
+--    directly (no window over every list size) so a national month with the real ODS file
+--    (16.5k rows, every organisation type) takes well under a second.
+-- 3. triage.publication_suppliers(month, since): per supplier, what the data quality notes
+--    are written from (practices and days reported against its roster, first month of data,
+--    restatements arrived since the previous edition).
+-- Both functions are SECURITY DEFINER and granted to triage_reader, so publish runs as it.
+--
+-- Upgrade: new objects only; the kind check keeps every kind it allows (whatever migration
+-- added them) and gains 'pcns'.
+
+DO $$
+DECLARE
+    kinds text[];
+BEGIN
+    SELECT array_agg(DISTINCT m[1] ORDER BY m[1]) INTO kinds
+    FROM pg_constraint c,
+         regexp_matches(pg_get_constraintdef(c.oid), '''([a-z_]+)''', 'g') AS m
+    WHERE c.conname = 'reference_loads_kind_check'
+      AND c.conrelid = 'triage.reference_loads'::regclass;
+    IF NOT 'pcns' = ANY (kinds) THEN
+        kinds := kinds || 'pcns'::text;
+        ALTER TABLE triage.reference_loads DROP CONSTRAINT reference_loads_kind_check;
+        EXECUTE format(
+            'ALTER TABLE triage.reference_loads ADD CONSTRAINT reference_loads_kind_check '
+            'CHECK (kind = ANY (%L::text[]))', kinds);
+    END IF;
+END
+$$;
+
+CREATE TABLE IF NOT EXISTS triage.ref_pcns (
+    load_id        bigint NOT NULL REFERENCES triage.reference_loads (load_id),
+    practice_code  text   NOT NULL,
+    extract_date   date   NOT NULL,
+    pcn_code       text,
+    pcn_name       text,
+    region_code    text,
+    region_name    text,
+    PRIMARY KEY (load_id, practice_code, extract_date)
+);
+
+CREATE OR REPLACE VIEW triage.current_pcns AS
+SELECT p.practice_code, p.extract_date, p.pcn_code, p.pcn_name, p.region_code,
+       p.region_name, p.load_id
+FROM triage.ref_pcns p
+JOIN triage.reference_loads l ON l.load_id = p.load_id AND l.superseded_at IS NULL;
+
+GRANT SELECT ON triage.current_pcns TO triage_reader;
+
+CREATE OR REPLACE FUNCTION triage.publication_practices(p_month date)
+RETURNS TABLE (
+    practice_code text, practice_name text, region_code text, region_name text,
+    pcn_code text, pcn_name text, sub_icb_code text, sub_icb_name text, icb_code text,
+    icb_name text, mapping_basis text, registered_patients integer,
+    list_size_extract_date date, participating boolean, suppliers text,
+    submissions bigint, clinical_submissions bigint, admin_submissions bigint,
+    days_reporting integer)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+WITH bounds AS (
+    SELECT p_month AS first_day, (p_month + interval '1 month' - interval '1 day')::date AS last_day
+), loads AS MATERIALIZED (
+    SELECT l.kind, l.load_id FROM triage.reference_loads l WHERE l.superseded_at IS NULL
+), open_practices AS MATERIALIZED (
+    SELECT r.practice_code, r.name, r.national_grouping
+    FROM triage.ref_practices r
+    JOIN loads l ON l.kind = 'practices' AND l.load_id = r.load_id
+    CROSS JOIN bounds b
+    WHERE r.setting = 'gp_practice' AND r.country = 'england'
+      AND r.status_code IS DISTINCT FROM 'P'
+      AND NOT (r.status_code = 'C' AND r.close_date IS NULL)
+      AND (r.open_date IS NULL OR r.open_date <= b.last_day)
+      AND (r.close_date IS NULL OR r.close_date >= b.first_day)
+), sizes AS MATERIALIZED (
+    SELECT DISTINCT ON (s.practice_code) s.practice_code, s.registered_patients, s.extract_date
+    FROM triage.ref_list_sizes s
+    JOIN loads l ON l.kind = 'list_sizes' AND l.load_id = s.load_id
+    CROSS JOIN bounds b
+    WHERE s.extract_date <= b.last_day
+    ORDER BY s.practice_code, s.extract_date DESC
+), pcns AS MATERIALIZED (
+    SELECT DISTINCT ON (p.practice_code) p.practice_code, p.pcn_code, p.pcn_name,
+           p.region_code, p.region_name
+    FROM triage.ref_pcns p
+    JOIN loads l ON l.kind = 'pcns' AND l.load_id = p.load_id
+    CROSS JOIN bounds b
+    ORDER BY p.practice_code, (p.extract_date <= b.last_day) DESC,
+             CASE WHEN p.extract_date <= b.last_day THEN p.extract_date END DESC,
+             p.extract_date
+), participation_loaded AS (
+    SELECT EXISTS (SELECT 1 FROM loads WHERE kind = 'participation') AS loaded
+), participating AS MATERIALIZED (
+    SELECT DISTINCT p.practice_code
+    FROM triage.ref_participation p
+    JOIN loads l ON l.kind = 'participation' AND l.load_id = p.load_id
+    CROSS JOIN bounds b
+    WHERE p.participating_from <= b.last_day
+      AND (p.participating_to IS NULL OR p.participating_to >= b.first_day)
+), figures AS MATERIALIZED (
+    SELECT s.practice_code,
+           string_agg(coalesce(sp.name, s.supplier_id), ', '
+                      ORDER BY coalesce(sp.name, s.supplier_id)) AS suppliers,
+           sum(s.total_requests)::bigint AS submissions,
+           sum(s.clinical_requests)::bigint AS clinical,
+           sum(s.admin_requests)::bigint AS admin,
+           bit_count(bit_or(s.day_mask)::bit(32))::integer AS days_reporting
+    FROM triage.practice_month_summary s
+    LEFT JOIN triage.suppliers sp ON sp.supplier_id = s.supplier_id
+    WHERE s.month = p_month
+    GROUP BY s.practice_code
+), mapping AS MATERIALIZED (
+    SELECT * FROM triage.practice_mapping((SELECT last_day FROM bounds))
+)
+SELECT o.practice_code, o.name, coalesce(pc.region_code, o.national_grouping), pc.region_name,
+       pc.pcn_code, pc.pcn_name, m.sub_icb_code, m.sub_icb_name, m.icb_code, m.icb_name,
+       coalesce(m.mapping_basis, 'unmapped'), sz.registered_patients, sz.extract_date,
+       (NOT pl.loaded OR pt.practice_code IS NOT NULL),
+       f.suppliers, f.submissions, f.clinical, f.admin, f.days_reporting
+FROM open_practices o
+JOIN sizes sz ON sz.practice_code = o.practice_code AND sz.registered_patients > 0
+CROSS JOIN participation_loaded pl
+LEFT JOIN participating pt ON pt.practice_code = o.practice_code
+LEFT JOIN pcns pc ON pc.practice_code = o.practice_code
+LEFT JOIN mapping m ON m.practice_code = o.practice_code
+LEFT JOIN figures f ON f.practice_code = o.practice_code
+$$;
+
+-- The months before p_month (up to p_months of them, p_month included) holding figures.
+CREATE OR REPLACE FUNCTION triage.publication_months(p_month date, p_months integer)
+RETURNS SETOF date
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT m::date
+FROM generate_series(p_month - make_interval(months => p_months - 1), p_month,
+                     interval '1 month') AS m
+WHERE m::date = p_month
+   OR EXISTS (SELECT 1 FROM triage.practice_month_summary s WHERE s.month = m::date)
+ORDER BY m
+$$;
+
+CREATE OR REPLACE FUNCTION triage.publication_suppliers(p_month date, p_since timestamptz)
+RETURNS TABLE (
+    supplier_id text, supplier_name text, practices_reporting integer,
+    days_with_data integer, practice_days integer, first_month date,
+    rostered_practices integer, rostered_reporting integer, restated_practice_days integer)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+WITH bounds AS (
+    SELECT p_month AS first_day, (p_month + interval '1 month' - interval '1 day')::date AS last_day
+), month_rows AS (
+    SELECT s.supplier_id, s.practice_code, s.day_mask, s.days
+    FROM triage.practice_month_summary s WHERE s.month = p_month
+), rostered AS (
+    SELECT r.supplier_id, r.practice_code
+    FROM triage.current_roster r CROSS JOIN bounds b
+    WHERE r.installed_on <= b.last_day AND (r.removed_on IS NULL OR r.removed_on >= b.first_day)
+    GROUP BY r.supplier_id, r.practice_code
+), known AS (
+    SELECT sp.supplier_id FROM triage.suppliers sp WHERE sp.active
+    UNION SELECT mr.supplier_id FROM month_rows mr
+    UNION SELECT ro.supplier_id FROM rostered ro
+)
+SELECT k.supplier_id,
+       coalesce(sp.name, k.supplier_id),
+       (SELECT count(*) FROM month_rows mr WHERE mr.supplier_id = k.supplier_id)::integer,
+       (SELECT bit_count(bit_or(mr.day_mask)::bit(32)) FROM month_rows mr
+        WHERE mr.supplier_id = k.supplier_id)::integer,
+       (SELECT coalesce(sum(mr.days), 0) FROM month_rows mr
+        WHERE mr.supplier_id = k.supplier_id)::integer,
+       (SELECT min(s.month) FROM triage.practice_month_summary s
+        WHERE s.supplier_id = k.supplier_id),
+       (SELECT count(*) FROM rostered ro WHERE ro.supplier_id = k.supplier_id)::integer,
+       (SELECT count(*) FROM rostered ro JOIN month_rows mr
+          ON mr.supplier_id = ro.supplier_id AND mr.practice_code = ro.practice_code
+        WHERE ro.supplier_id = k.supplier_id)::integer,
+       CASE WHEN p_since IS NOT NULL THEN
+           (SELECT count(DISTINCT (v.practice_code, v.activity_date))
+            FROM triage.daily_request_revisions v CROSS JOIN bounds b
+            WHERE v.supplier_id = k.supplier_id AND v.revision > 1
+              AND v.ingested_at > p_since
+              AND v.activity_date BETWEEN b.first_day AND b.last_day)::integer
+       END
+FROM known k
+LEFT JOIN triage.suppliers sp ON sp.supplier_id = k.supplier_id
+$$;
+
+REVOKE ALL ON FUNCTION triage.publication_practices(date), triage.publication_months(date, integer),
+    triage.publication_suppliers(date, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION triage.publication_practices(date),
+    triage.publication_months(date, integer),
+    triage.publication_suppliers(date, timestamptz) TO triage_reader;
