@@ -1005,6 +1005,31 @@ LEFT JOIN triage.suppliers sp ON sp.supplier_id = k.supplier_id
 $$;
 
 --
+-- Name: publication_time_bands(date); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.publication_time_bands(p_month date) RETURNS TABLE(activity_date date, requests_00_06 bigint, requests_06_08 bigint, requests_08_10 bigint, requests_10_12 bigint, requests_12_14 bigint, requests_14_16 bigint, requests_16_18 bigint, requests_18_24 bigint, requests_time_unknown bigint, without_times bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+WITH included AS MATERIALIZED (
+    SELECT p.practice_code FROM triage.publication_practices(p_month) p WHERE p.participating
+)
+SELECT d.activity_date,
+       coalesce(sum(d.requests_00_06), 0)::bigint, coalesce(sum(d.requests_06_08), 0)::bigint,
+       coalesce(sum(d.requests_08_10), 0)::bigint, coalesce(sum(d.requests_10_12), 0)::bigint,
+       coalesce(sum(d.requests_12_14), 0)::bigint, coalesce(sum(d.requests_14_16), 0)::bigint,
+       coalesce(sum(d.requests_16_18), 0)::bigint, coalesce(sum(d.requests_18_24), 0)::bigint,
+       coalesce(sum(d.requests_time_unknown), 0)::bigint,
+       coalesce(sum(d.total_requests) FILTER (WHERE d.requests_00_06 IS NULL), 0)::bigint
+FROM triage.daily_requests d
+JOIN included i ON i.practice_code = d.practice_code
+WHERE d.activity_date >= p_month
+  AND d.activity_date < (p_month + interval '1 month')::date
+GROUP BY d.activity_date
+$$;
+
+--
 -- Name: rejected_since(timestamp with time zone); Type: FUNCTION; Schema: triage; Owner: -
 --
 
@@ -2638,6 +2663,14 @@ GRANT ALL ON FUNCTION triage.publication_practices(p_month date) TO triage_reade
 REVOKE ALL ON FUNCTION triage.publication_suppliers(p_month date, p_since timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION triage.publication_suppliers(p_month date, p_since timestamp with time zone) TO triage_writer;
 GRANT ALL ON FUNCTION triage.publication_suppliers(p_month date, p_since timestamp with time zone) TO triage_reader;
+
+--
+-- Name: FUNCTION publication_time_bands(p_month date); Type: ACL; Schema: triage; Owner: -
+--
+
+REVOKE ALL ON FUNCTION triage.publication_time_bands(p_month date) FROM PUBLIC;
+GRANT ALL ON FUNCTION triage.publication_time_bands(p_month date) TO triage_writer;
+GRANT ALL ON FUNCTION triage.publication_time_bands(p_month date) TO triage_reader;
 
 --
 -- Name: FUNCTION rejected_since(p_since timestamp with time zone); Type: ACL; Schema: triage; Owner: -

@@ -16,6 +16,7 @@ import pytest
 
 from ingest.analytics.export import AnalyticsError
 from ingest.analytics.publication.publish import collect_month, previous_edition, write_edition
+from ingest.analytics.publication.time_bands import BAND_FIELDS
 from ingest.reference.records import ListSize, Membership, ReferenceKind, SubIcb
 from ingest.reference.store import load_file, load_records
 from tests.support.cli import run_cli
@@ -186,3 +187,34 @@ async def test_the_command_writes_an_edition_and_refuses_a_bad_month_in_one_line
     assert bad.code == 2
     assert "is not a month YYYY-MM" in bad.stderr
     assert "Traceback" not in bad.output
+
+
+async def test_table_3_averages_each_weekday_s_submissions_by_time_band(
+    pg: asyncpg.Connection, tmp_path: Path
+) -> None:
+    await load_reference(pg)
+    await insert_days(pg, "alpha", "A81001", *SEPTEMBER, 10)
+    timed = {"requests_08_10": 7, "requests_10_12": 2, "requests_time_unknown": 1}
+    others = [f for f in BAND_FIELDS if f not in timed]
+    await pg.execute(
+        "UPDATE triage.daily_requests SET "
+        + ", ".join([f"{f} = {n}" for f, n in timed.items()] + [f"{f} = 0" for f in others])
+        + " WHERE activity_date < '2024-09-16'"
+    )
+    write_edition(tmp_path, await collect_month(pg, "2024-09"), NOW)
+    averages = {
+        (r["weekday"], r["band"]): Decimal(r["average_submissions"])
+        for r in read_csv(tmp_path / "time_bands.csv")
+    }
+    days = [D(2024, 9, d) for d in range(1, 31)]
+    for weekday in range(7):
+        of_weekday = [d for d in days if d.weekday() == weekday]
+        name = of_weekday[0].strftime("%A")
+        timed_days = sum(1 for d in of_weekday if d.day < 16)
+        count = Decimal(len(of_weekday))
+        assert averages[name, "08:00 - 09:59"] == 7 * timed_days / count
+        assert averages[name, "10:00 - 11:59"] == 2 * timed_days / count
+        assert (
+            averages[name, "Unknown"] == (timed_days + 10 * (len(of_weekday) - timed_days)) / count
+        )
+        assert averages[name, "00:00 - 05:59"] == 0

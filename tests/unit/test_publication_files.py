@@ -24,7 +24,6 @@ from ingest.analytics.publication.time_bands import (
     BANDS,
     DayBands,
     time_band_rows,
-    untimed_days,
     weekdays_in_month,
 )
 from ingest.spreadsheet_safety import safe_text_cell
@@ -132,8 +131,12 @@ def test_the_national_row_counts_included_and_receiving_practices_by_the_definit
 def test_table_3_averages_over_the_calendar_weekdays_of_the_month() -> None:
     # February 2026 has four of each weekday; 2 Feb is a Monday.
     assert set(weekdays_in_month("2026-02").values()) == {4}
-    days = untimed_days([(D(2026, 2, 2), 10), (D(2026, 2, 9), 3)])
-    days[D(2026, 2, 3)] = DayBands((1, 2, 3, 4, 5, 6, 7, 8, 9), 0)
+    untimed = (0,) * len(BANDS)
+    days = {
+        D(2026, 2, 2): DayBands(untimed, 10),
+        D(2026, 2, 9): DayBands(untimed, 3),
+        D(2026, 2, 3): DayBands((1, 2, 3, 4, 5, 6, 7, 8, 9), 0),
+    }
     rows = {
         (r["weekday"], r["band"]): r["average_submissions"] for r in time_band_rows("2026-02", days)
     }

@@ -38,10 +38,10 @@ from ingest.analytics.publication.quality import Note, quality_notes
 from ingest.analytics.publication.readme import readme
 from ingest.analytics.publication.summary_page import summary_page
 from ingest.analytics.publication.time_bands import (
+    BAND_FIELDS,
     TIME_BAND_COLUMNS,
     DayBands,
     time_band_rows,
-    untimed_days,
 )
 from ingest.analytics.publication.workbook import workbook
 
@@ -80,18 +80,15 @@ class Published:
 
 
 async def submissions_by_day_and_band(
-    conn: asyncpg.Connection, first: dt.date, last: dt.date
+    conn: asyncpg.Connection, first: dt.date
 ) -> dict[dt.date, DayBands]:
-    """Each day's national submissions by submission time band (Table 3's input).
-
-    The data model holds no submission times yet (schema v3 adds the nine band columns), so
-    every submission is one without times and counts as Unknown. When the columns exist,
-    this is the one function to feed from them.
-    """
-    rows = await conn.fetch(
-        "SELECT activity_date, total_requests FROM triage.national_daily($1, $2)", first, last
-    )
-    return untimed_days([(r["activity_date"], int(r["total_requests"])) for r in rows])
+    """Each day's submissions of the practices included, by submission time band (Table
+    3's input): schema v3's nine band columns, and those without times (null bands)."""
+    rows = await conn.fetch("SELECT * FROM triage.publication_time_bands($1)", first)
+    return {
+        r["activity_date"]: DayBands(tuple(int(r[f]) for f in BAND_FIELDS), int(r["without_times"]))
+        for r in rows
+    }
 
 
 async def _month_practices(conn: asyncpg.Connection, first: dt.date) -> list[Any]:
@@ -104,7 +101,7 @@ async def collect_month(
 ) -> MonthFiles:
     """The month's figures and its window, read in one consistent snapshot (as
     triage_reader); ``since``: the edition the folder holds (for restatement notes)."""
-    first, last = month_bounds(month)
+    first, _ = month_bounds(month)
     with analytics_errors():
         async with conn.transaction(isolation="repeatable_read", readonly=True):
             months = [
@@ -121,7 +118,7 @@ async def collect_month(
                 national.append(national_row(label, rows))
                 if m == first:
                     practices = rows
-            bands = time_band_rows(month, await submissions_by_day_and_band(conn, first, last))
+            bands = time_band_rows(month, await submissions_by_day_and_band(conn, first))
             suppliers = await conn.fetch(
                 "SELECT * FROM triage.publication_suppliers($1, $2)",
                 first,

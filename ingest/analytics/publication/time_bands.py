@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -82,8 +82,3 @@ def time_band_rows(month: str, days: Mapping[dt.date, DayBands]) -> list[dict[st
         for w in WEEKDAYS
         for b in BANDS
     ]
-
-
-def untimed_days(totals: Sequence[tuple[dt.date, int]]) -> dict[dt.date, DayBands]:
-    """Days whose submissions carry no times (every one counts as Unknown)."""
-    return {day: DayBands((0,) * len(BANDS), total) for day, total in totals}

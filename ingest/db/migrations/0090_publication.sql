@@ -12,7 +12,9 @@
 -- 3. triage.publication_suppliers(month, since): per supplier, what the data quality notes
 --    are written from (practices and days reported against its roster, first month of data,
 --    restatements arrived since the previous edition).
--- Both functions are SECURITY DEFINER and granted to triage_reader, so publish runs as it.
+-- 4. triage.publication_time_bands(month): Table 3's daily input from schema v3's band
+--    columns (0080).
+-- The functions are SECURITY DEFINER and granted to triage_reader, so publish runs as it.
 --
 -- Upgrade: new objects only; the kind check keeps every kind it allows (whatever migration
 -- added them) and gains 'pcns'.
@@ -195,8 +197,39 @@ FROM known k
 LEFT JOIN triage.suppliers sp ON sp.supplier_id = k.supplier_id
 $$;
 
+-- Table 3's input: per day of the month, the submissions of the practices included in the
+-- publication by time band (schema v3's columns, 0080), and those without times (null bands:
+-- every v1/v2 event and suppliers that do not know times).
+CREATE OR REPLACE FUNCTION triage.publication_time_bands(p_month date)
+RETURNS TABLE (
+    activity_date date, requests_00_06 bigint, requests_06_08 bigint, requests_08_10 bigint,
+    requests_10_12 bigint, requests_12_14 bigint, requests_14_16 bigint,
+    requests_16_18 bigint, requests_18_24 bigint, requests_time_unknown bigint,
+    without_times bigint)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+WITH included AS MATERIALIZED (
+    SELECT p.practice_code FROM triage.publication_practices(p_month) p WHERE p.participating
+)
+SELECT d.activity_date,
+       coalesce(sum(d.requests_00_06), 0)::bigint, coalesce(sum(d.requests_06_08), 0)::bigint,
+       coalesce(sum(d.requests_08_10), 0)::bigint, coalesce(sum(d.requests_10_12), 0)::bigint,
+       coalesce(sum(d.requests_12_14), 0)::bigint, coalesce(sum(d.requests_14_16), 0)::bigint,
+       coalesce(sum(d.requests_16_18), 0)::bigint, coalesce(sum(d.requests_18_24), 0)::bigint,
+       coalesce(sum(d.requests_time_unknown), 0)::bigint,
+       coalesce(sum(d.total_requests) FILTER (WHERE d.requests_00_06 IS NULL), 0)::bigint
+FROM triage.daily_requests d
+JOIN included i ON i.practice_code = d.practice_code
+WHERE d.activity_date >= p_month
+  AND d.activity_date < (p_month + interval '1 month')::date
+GROUP BY d.activity_date
+$$;
+
 REVOKE ALL ON FUNCTION triage.publication_practices(date), triage.publication_months(date, integer),
-    triage.publication_suppliers(date, timestamptz) FROM PUBLIC;
+    triage.publication_suppliers(date, timestamptz), triage.publication_time_bands(date)
+    FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION triage.publication_practices(date),
     triage.publication_months(date, integer),
-    triage.publication_suppliers(date, timestamptz) TO triage_reader;
+    triage.publication_suppliers(date, timestamptz),
+    triage.publication_time_bands(date) TO triage_reader;
