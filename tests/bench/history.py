@@ -83,30 +83,115 @@ def _sub_icb(i: int) -> str:
     return f"{10 + i % 90}{chr(ord('A') + i // 90)}"  # 10A .. 99A, 10B ..
 
 
+# The rest of a real ODS practice file (epraccur: about 16.5k rows of every organisation type)
+# beside the active English GP practices: closed GP practices, other settings, Welsh and
+# Crown Dependency rows. Shares as in the 2024-2026 files.
+CLOSED_GP_PRACTICES = 3_200
+OTHER_ORGANISATIONS = 6_300
+WELSH_GP_PRACTICES = 400
+OTHER_SETTINGS = (
+    "walk_in_or_out_of_hours", "hospital", "community", "urgent_care", "justice", "other",
+    "unknown",
+)  # fmt: skip
+PCN_MONTHS = 18  # monthly practice-map extracts (PCN and region) before the history's end
+PCN_MOVED_SHARE = 0.03
+NOT_PARTICIPATING_SHARE = 0.01
+REGIONS = (("Y56", "LONDON"), ("Y58", "SOUTH WEST"), ("Y59", "SOUTH EAST"), ("Y60", "MIDLANDS"),
+           ("Y61", "EAST OF ENGLAND"), ("Y62", "NORTH WEST"),
+           ("Y63", "NORTH EAST AND YORKSHIRE"))  # fmt: skip
+
+
+def _other_codes(n: int, first: int) -> list[str]:
+    return [f"{chr(ord('A') + i % 26)}{first + i // 26:05d}" for i in range(n)]
+
+
 def reference_rows(spec: HistorySpec) -> dict[str, list[tuple[object, ...]]]:
-    """Rows of ref_practices, ref_memberships, ref_sub_icbs and ref_list_sizes (no load_id)."""
+    """Rows of ref_practices, ref_memberships, ref_sub_icbs, ref_list_sizes, ref_pcns and
+    ref_participation (no load_id), of a real file's size and shape: the fed practices plus
+    closed GP practices (with their old memberships and list sizes), every other ODS
+    organisation type, Welsh rows; memberships renamed at the CCG -> sub-ICB change and moved
+    for a share; PCNs by monthly extract with moves; a share of practices not participating."""
     codes = practice_codes(spec.practices)
     since = spec.first_day - dt.timedelta(days=365)
+    renamed_on = spec.first_day + dt.timedelta(days=spec.days // 3)
     moved_on = spec.first_day + dt.timedelta(days=spec.days // 2)
     practices: list[tuple[object, ...]] = []
     memberships: list[tuple[object, ...]] = []
     list_sizes: list[tuple[object, ...]] = []
+    pcns: list[tuple[object, ...]] = []
+    participation: list[tuple[object, ...]] = []
     extracts = range(0, spec.days + LIST_SIZE_EVERY_DAYS, LIST_SIZE_EVERY_DAYS)
+    last = spec.first_day + dt.timedelta(days=spec.days - 1)
+    pcn_extracts = [
+        dt.date(last.year + (last.month - 1 - k) // 12, (last.month - 1 - k) % 12 + 1, 1)
+        for k in range(PCN_MONTHS)
+    ]
     for code in codes:
         first = _sub_icb(_hash("sub", code) % SUB_ICBS)
-        practices.append((code, f"PRACTICE {code}", first, since, 4, "england", "gp_practice"))
+        practices.append(
+            (code, f"PRACTICE {code}", first, since, None, None, 4, "england", "gp_practice")
+        )
+        memberships.append((code, f"0{first}", since, renamed_on - dt.timedelta(days=1)))
         if _hash("moved", code) % 1000 < MOVED_SHARE * 1000:
             second = _sub_icb((_hash("sub", code) + 1) % SUB_ICBS)
-            memberships.append((code, first, since, moved_on - dt.timedelta(days=1)))
+            memberships.append((code, first, renamed_on, moved_on - dt.timedelta(days=1)))
             memberships.append((code, second, moved_on, None))
         else:
-            memberships.append((code, first, since, None))
+            memberships.append((code, first, renamed_on, None))
         size = 2_000 + _hash("size", code) % 18_000
         for k, offset in enumerate(extracts):
             extract = spec.first_day + dt.timedelta(days=offset)
             list_sizes.append((code, extract, size + 10 * k))
+        region_code, region_name = REGIONS[_hash("region", code) % len(REGIONS)]
+        pcn = _hash("pcn", code) % 1_250
+        moves = _hash("pcn-moved", code) % 1000 < PCN_MOVED_SHARE * 1000
+        for k, extract in enumerate(pcn_extracts):
+            this = pcn + 1 if moves and k < PCN_MONTHS // 2 else pcn
+            pcns.append((code, extract, f"U{this:05d}", f"PCN {this}", region_code, region_name))
+        participation.append((code, since, None))
+    # Practices that did not sign up: open, with list sizes and PCNs, never fed (their events
+    # would be rejected), absent from the participation list.
+    for i, code in enumerate(_other_codes(round(spec.practices * NOT_PARTICIPATING_SHARE), 60_000)):
+        sub_icb = _sub_icb(i % SUB_ICBS)
+        practices.append(
+            (code, f"PRACTICE {code}", sub_icb, since, None, None, 4, "england", "gp_practice")
+        )
+        memberships.append((code, sub_icb, since, None))
+        list_sizes.append((code, since, 4_000 + i))
+        pcns.extend((code, e, "U00001", "PCN 1", "Y56", "LONDON") for e in pcn_extracts)
+    for i, code in enumerate(_other_codes(CLOSED_GP_PRACTICES, 20_000)):
+        closed = since + dt.timedelta(days=_hash("closed", code) % (spec.days + 365))
+        sub_icb = _sub_icb(i % SUB_ICBS)
+        practices.append(
+            (code, f"CLOSED {code}", sub_icb, since - dt.timedelta(days=3650), "C", closed, 4,
+             "england", "gp_practice")
+        )  # fmt: skip
+        memberships.append((code, sub_icb, since, closed))
+        list_sizes.append((code, since, 1_000 + i % 9_000))
+    for i, code in enumerate(_other_codes(OTHER_ORGANISATIONS, 40_000)):
+        status = "C" if i % 3 == 0 else None
+        practices.append(
+            (code, f"SERVICE {code}", _sub_icb(i % SUB_ICBS), since, status,
+             since if status else None, 0, "england", OTHER_SETTINGS[i % len(OTHER_SETTINGS)])
+        )  # fmt: skip
+    for i in range(WELSH_GP_PRACTICES):
+        code = f"W{90_000 + i:05d}"
+        practices.append(
+            (code, f"WELSH {code}", "7A1", since, None, None, 4, "wales", "gp_practice")
+        )
+        memberships.append((code, "7A1", since, None))
+        list_sizes.append((code, since, 5_000))
     sub_icbs = [
         (_sub_icb(i), f"SUB-ICB {_sub_icb(i)}", f"QA{i % ICBS:02d}", f"ICB {i % ICBS:02d}", since)
+        for i in range(SUB_ICBS)
+    ] + [
+        (
+            f"0{_sub_icb(i)}",
+            f"CCG 0{_sub_icb(i)}",
+            f"QA{i % ICBS:02d}",
+            f"ICB {i % ICBS:02d}",
+            since,
+        )
         for i in range(SUB_ICBS)
     ]
     return {
@@ -114,6 +199,8 @@ def reference_rows(spec: HistorySpec) -> dict[str, list[tuple[object, ...]]]:
         "memberships": memberships,
         "sub_icbs": sub_icbs,
         "list_sizes": list_sizes,
+        "pcns": pcns,
+        "participation": participation,
     }
 
 

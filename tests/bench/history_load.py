@@ -60,7 +60,8 @@ class HistoryLoad:
 
 
 async def load_reference(conn: asyncpg.Connection, spec: HistorySpec) -> None:
-    """Current reference loads of the four kinds (practices, memberships, sub-ICBs, sizes)."""
+    """Current reference loads of every kind the publication reads (practices, memberships,
+    sub-ICBs, list sizes, PCNs, participation), of a real file's size and shape."""
     rows = reference_rows(spec)
     targets = {
         "practices": (
@@ -70,6 +71,8 @@ async def load_reference(conn: asyncpg.Connection, spec: HistorySpec) -> None:
                 "name",
                 "commissioner_code",
                 "open_date",
+                "status_code",
+                "close_date",
                 "prescribing_setting",
                 "country",
                 "setting",
@@ -84,6 +87,14 @@ async def load_reference(conn: asyncpg.Connection, spec: HistorySpec) -> None:
             ("sub_icb_code", "sub_icb_name", "icb_code", "icb_name", "effective_from"),
         ),
         "list_sizes": ("ref_list_sizes", ("practice_code", "extract_date", "registered_patients")),
+        "pcns": (
+            "ref_pcns",
+            ("practice_code", "extract_date", "pcn_code", "pcn_name", "region_code", "region_name"),
+        ),
+        "participation": (
+            "ref_participation",
+            ("practice_code", "participating_from", "participating_to"),
+        ),
     }
     async with conn.transaction():
         for kind, (table, columns) in targets.items():

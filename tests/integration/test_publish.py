@@ -164,15 +164,27 @@ async def test_a_folder_holding_another_month_is_refused(
         write_edition(tmp_path, await collect_month(pg, "2024-10"), NOW)
 
 
-async def test_the_reader_role_can_publish(pg: asyncpg.Connection, tmp_path: Path) -> None:
+async def test_publish_runs_as_the_reader_role(
+    db_url: str, pg: asyncpg.Connection, tmp_path: Path
+) -> None:
     await load_reference(pg)
     await insert_days(pg, "alpha", "A81001", *SEPTEMBER, 10)
-    await pg.execute("SET ROLE triage_reader")
+    # The session takes the role triage_reader from its start (a startup setting): every
+    # read of publish then has the reader's privileges and no others.
+    as_reader = f"{db_url}{'&' if '?' in db_url else '?'}role=triage_reader"
+    check = await asyncpg.connect(as_reader)
     try:
-        month_files = await collect_month(pg, "2024-09")
+        assert await check.fetchval("SELECT current_user") == "triage_reader"
     finally:
-        await pg.execute("RESET ROLE")
-    assert [p["practice_code"] for p in month_files.practices] == ["A81001", "A81632"]
+        await check.close()
+    out = tmp_path / "p"
+    done = await run_cli(
+        "publish", "--month", "2024-09", "--out", str(out), env={"INGEST_DATABASE_URL": as_reader}
+    )
+    assert done.code == 0, done.stderr
+    published = {r["practice_code"]: r for r in read_csv(out / "practices.csv")}
+    assert published["A81001"]["submissions"] == str(30 * 10)
+    assert (out / "publication.xlsx").exists()
 
 
 async def test_the_command_writes_an_edition_and_refuses_a_bad_month_in_one_line(
