@@ -842,6 +842,22 @@ CREATE FUNCTION triage.practices_without_data(p_from date, p_to date, p_vintage 
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+WITH reported AS MATERIALIZED (
+    SELECT DISTINCT s.practice_code
+    FROM triage.practice_month_summary s
+    WHERE s.month >= date_trunc('month', p_from)::date
+      AND s.month <= p_to
+      AND (s.day_mask::bigint
+           & ((1::bigint << (least(p_to, (s.month + interval '1 month')::date - 1) - s.month + 1))
+              - (1::bigint << (greatest(p_from, s.month) - s.month)))) <> 0
+), latest AS MATERIALIZED (
+    SELECT DISTINCT ON (s.practice_code)
+           s.practice_code,
+           s.month + (32 - strpos(bit_or(s.day_mask)::bit(32)::text, '1')) AS last_day
+    FROM triage.practice_month_summary s
+    GROUP BY s.practice_code, s.month
+    ORDER BY s.practice_code, s.month DESC
+)
 SELECT c.practice_code,
        c.name,
        c.status_code,
@@ -850,19 +866,17 @@ SELECT c.practice_code,
        map.icb_code,
        map.icb_name,
        coalesce(map.mapping_basis, 'unmapped'),
-       (SELECT max(d.activity_date) FROM triage.daily_requests d
-        WHERE d.practice_code = c.practice_code)
+       l.last_day
 FROM triage.current_practice_classes c
 LEFT JOIN triage.practice_mapping(coalesce(p_vintage, current_date)) map
        ON map.practice_code = c.practice_code
+LEFT JOIN latest l ON l.practice_code = c.practice_code
 WHERE c.setting = 'gp_practice'
   AND c.country = 'england'
   AND coalesce(c.status_code, 'A') IN ('A', 'D')
   AND (c.open_date IS NULL OR c.open_date <= p_to)
   AND (c.close_date IS NULL OR c.close_date >= p_from)
-  AND NOT EXISTS (SELECT 1 FROM triage.daily_requests d
-                  WHERE d.practice_code = c.practice_code
-                    AND d.activity_date BETWEEN p_from AND p_to)
+  AND c.practice_code NOT IN (SELECT r.practice_code FROM reported r)
 $$;
 
 --

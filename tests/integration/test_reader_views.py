@@ -62,6 +62,26 @@ async def test_active_gp_practices_without_data_from_any_supplier(pg: asyncpg.Co
     assert [tuple(r) for r in rows] == [("A81632", "D", "00K", "vintage", D(2024, 9, 30))]
 
 
+async def test_without_data_means_no_day_inside_the_range_whatever_the_month(
+    pg: asyncpg.Connection,
+) -> None:
+    await load_file(pg, ReferenceKind.PRACTICES, REAL_2019)
+    await insert_days(pg, "alpha", "A81632", D(2024, 9, 14), D(2024, 9, 14), 5)
+    await insert_days(pg, "beta", "A81632", D(2024, 10, 1), D(2024, 10, 1), 5)
+    query = "SELECT practice_code, last_activity_date FROM triage.practices_without_data($1, $2)"
+    inside = {
+        r["practice_code"] for r in await as_reader(pg, query, D(2024, 9, 14), D(2024, 9, 14))
+    }
+    assert "A81632" not in inside
+    for first, last in ((D(2024, 9, 15), D(2024, 9, 30)), (D(2024, 8, 1), D(2024, 9, 13))):
+        rows = {r["practice_code"]: r for r in await as_reader(pg, query, first, last)}
+        assert rows["A81632"]["last_activity_date"] == D(2024, 10, 1), (first, last)
+    across = {
+        r["practice_code"] for r in await as_reader(pg, query, D(2024, 9, 15), D(2024, 10, 1))
+    }
+    assert "A81632" not in across
+
+
 async def test_restatement_history_shows_each_revision_its_change_and_arrival(
     pg: asyncpg.Connection,
 ) -> None:
