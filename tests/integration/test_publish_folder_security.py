@@ -11,6 +11,7 @@ import pytest
 
 from ingest.analytics.publication.publish import write_edition
 from ingest.errors import ConfigurationError
+from tests.support.cli import run_cli
 from tests.support.publication import month_files
 
 pytestmark = [pytest.mark.integration, pytest.mark.security]
@@ -74,4 +75,21 @@ def test_an_out_folder_writable_by_others_is_refused(tmp_path: Path) -> None:
     out.chmod(0o777)
     with pytest.raises(ConfigurationError, match="writable by other users"):
         write_edition(out, month_files(300), NOW)
+    assert os.listdir(out) == []
+
+
+async def test_the_command_refuses_such_a_folder_in_one_line_before_reading_the_database(
+    tmp_path: Path,
+) -> None:
+    """Reproduction: the same refusals through ``ingest publish``: exit 2, one line, no
+    traceback, nothing written; the database is not even reached (its URL leads nowhere)."""
+    out = tmp_path / "pub"
+    out.mkdir()
+    out.chmod(0o777)
+    unreachable = {"INGEST_DATABASE_URL": "postgresql://nobody:x@127.0.0.1:9/none"}
+    done = await run_cli("publish", "--month", "2024-09", "--out", str(out), env=unreachable)
+    assert done.code == 2
+    assert "writable by other users" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in done.output
     assert os.listdir(out) == []
