@@ -907,6 +907,9 @@ WITH bounds AS (
     SELECT p_month AS first_day, (p_month + interval '1 month' - interval '1 day')::date AS last_day
 ), loads AS MATERIALIZED (
     SELECT l.kind, l.load_id FROM triage.reference_loads l WHERE l.superseded_at IS NULL
+), current_load AS (
+    SELECT (SELECT load_id FROM loads WHERE kind = 'list_sizes') AS list_sizes,
+           (SELECT load_id FROM loads WHERE kind = 'pcns') AS pcns
 ), open_practices AS MATERIALIZED (
     SELECT r.practice_code, r.name, r.national_grouping
     FROM triage.ref_practices r
@@ -918,21 +921,34 @@ WITH bounds AS (
       AND (r.open_date IS NULL OR r.open_date <= b.last_day)
       AND (r.close_date IS NULL OR r.close_date >= b.first_day)
 ), sizes AS MATERIALIZED (
-    SELECT DISTINCT ON (s.practice_code) s.practice_code, s.registered_patients, s.extract_date
-    FROM triage.ref_list_sizes s
-    JOIN loads l ON l.kind = 'list_sizes' AND l.load_id = s.load_id
+    -- The latest extract on or before the month's end: one primary-key probe per practice.
+    SELECT o.practice_code, sz.registered_patients, sz.extract_date
+    FROM open_practices o
     CROSS JOIN bounds b
-    WHERE s.extract_date <= b.last_day
-    ORDER BY s.practice_code, s.extract_date DESC
+    CROSS JOIN current_load cl
+    JOIN LATERAL (
+        SELECT s.registered_patients, s.extract_date
+        FROM triage.ref_list_sizes s
+        WHERE s.load_id = cl.list_sizes AND s.practice_code = o.practice_code
+          AND s.extract_date <= b.last_day
+        ORDER BY s.extract_date DESC
+        LIMIT 1
+    ) sz ON true
 ), pcns AS MATERIALIZED (
-    SELECT DISTINCT ON (p.practice_code) p.practice_code, p.pcn_code, p.pcn_name,
-           p.region_code, p.region_name
-    FROM triage.ref_pcns p
-    JOIN loads l ON l.kind = 'pcns' AND l.load_id = p.load_id
+    -- The latest extract on or before the month's end, else the earliest after it.
+    SELECT o.practice_code, pc.pcn_code, pc.pcn_name, pc.region_code, pc.region_name
+    FROM open_practices o
     CROSS JOIN bounds b
-    ORDER BY p.practice_code, (p.extract_date <= b.last_day) DESC,
-             CASE WHEN p.extract_date <= b.last_day THEN p.extract_date END DESC,
-             p.extract_date
+    CROSS JOIN current_load cl
+    JOIN LATERAL (
+        SELECT p.pcn_code, p.pcn_name, p.region_code, p.region_name
+        FROM triage.ref_pcns p
+        WHERE p.load_id = cl.pcns AND p.practice_code = o.practice_code
+        ORDER BY (p.extract_date <= b.last_day) DESC,
+                 CASE WHEN p.extract_date <= b.last_day THEN p.extract_date END DESC,
+                 p.extract_date
+        LIMIT 1
+    ) pc ON true
 ), participation_loaded AS (
     SELECT EXISTS (SELECT 1 FROM loads WHERE kind = 'participation') AS loaded
 ), participating AS MATERIALIZED (
