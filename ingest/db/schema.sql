@@ -917,7 +917,7 @@ WITH bounds AS (
     CROSS JOIN bounds b
     WHERE r.setting = 'gp_practice' AND r.country = 'england'
       AND r.status_code IS DISTINCT FROM 'P'
-      AND NOT (r.status_code = 'C' AND r.close_date IS NULL)
+      AND NOT (coalesce(r.status_code, '') = 'C' AND r.close_date IS NULL)
       AND (r.open_date IS NULL OR r.open_date <= b.last_day)
       AND (r.close_date IS NULL OR r.close_date >= b.first_day)
 ), sizes AS MATERIALIZED (

@@ -17,7 +17,7 @@ import pytest
 from ingest.analytics.export import AnalyticsError
 from ingest.analytics.publication.publish import collect_month, previous_edition, write_edition
 from ingest.analytics.publication.time_bands import BAND_FIELDS
-from ingest.reference.records import ListSize, Membership, ReferenceKind, SubIcb
+from ingest.reference.records import ListSize, Membership, Practice, ReferenceKind, SubIcb
 from ingest.reference.store import load_file, load_records
 from tests.support.cli import run_cli
 from tests.support.daily_rows import insert_days, insert_revision
@@ -230,3 +230,31 @@ async def test_table_3_averages_each_weekday_s_submissions_by_time_band(
             averages[name, "Unknown"] == (timed_days + 10 * (len(of_weekday) - timed_days)) / count
         )
         assert averages[name, "00:00 - 05:59"] == 0
+
+
+async def test_a_practice_without_a_status_is_listed_and_a_closed_or_proposed_one_is_not(
+    pg: asyncpg.Connection, tmp_path: Path
+) -> None:
+    def practice(code: str, status: str | None, closed: dt.date | None = None) -> Practice:
+        return Practice(code, f"SURGERY {code}", "Y63", None, None, None, None, None, None,
+                        None, D(1990, 1, 1), closed, status, "B", "16C", None, None, None,
+                        None, None, 4, None, "england", "gp_practice")  # fmt: skip
+
+    practices = [
+        practice("A81001", None),
+        practice("A81002", "A"),
+        practice("A81003", "C", D(2024, 8, 31)),
+        practice("A81004", "C", D(2024, 9, 15)),  # open for half the month
+        practice("A81005", "P"),
+        practice("A81006", "C"),  # closed, no date: not open
+    ]
+    await load_records(pg, ReferenceKind.PRACTICES, practices, "practices")
+    await load_records(
+        pg,
+        ReferenceKind.LIST_SIZES,
+        [ListSize(p.practice_code, D(2024, 9, 1), 1000) for p in practices],
+        "list sizes",
+    )
+    write_edition(tmp_path, await collect_month(pg, "2024-09"), NOW)
+    listed = [r["practice_code"] for r in read_csv(tmp_path / "practices.csv")]
+    assert listed == ["A81001", "A81002", "A81004"]
