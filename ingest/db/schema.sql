@@ -880,6 +880,74 @@ WHERE c.setting = 'gp_practice'
 $$;
 
 --
+-- Name: publication_base(date); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.publication_base(p_month date) RETURNS TABLE(practice_code text, practice_name text, national_grouping text, registered_patients integer, list_size_extract_date date, participating boolean, suppliers text, submissions bigint, clinical_submissions bigint, admin_submissions bigint, days_reporting integer)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+WITH bounds AS (
+    SELECT p_month AS first_day, (p_month + interval '1 month' - interval '1 day')::date AS last_day
+), loads AS MATERIALIZED (
+    SELECT l.kind, l.load_id FROM triage.reference_loads l WHERE l.superseded_at IS NULL
+), open_practices AS MATERIALIZED (
+    SELECT r.practice_code, r.name, r.national_grouping
+    FROM triage.ref_practices r
+    JOIN loads l ON l.kind = 'practices' AND l.load_id = r.load_id
+    CROSS JOIN bounds b
+    WHERE r.setting = 'gp_practice' AND r.country = 'england'
+      AND r.status_code IS DISTINCT FROM 'P'
+      AND NOT (coalesce(r.status_code, '') = 'C' AND r.close_date IS NULL)
+      AND (r.open_date IS NULL OR r.open_date <= b.last_day)
+      AND (r.close_date IS NULL OR r.close_date >= b.first_day)
+), sizes AS MATERIALIZED (
+    -- The latest extract on or before the month's end: one primary-key probe per practice.
+    SELECT o.practice_code, sz.registered_patients, sz.extract_date
+    FROM open_practices o
+    CROSS JOIN bounds b
+    JOIN LATERAL (
+        SELECT s.registered_patients, s.extract_date
+        FROM triage.ref_list_sizes s
+        WHERE s.load_id = (SELECT load_id FROM loads WHERE kind = 'list_sizes')
+          AND s.practice_code = o.practice_code
+          AND s.extract_date <= b.last_day
+        ORDER BY s.extract_date DESC
+        LIMIT 1
+    ) sz ON true
+), participation_loaded AS (
+    SELECT EXISTS (SELECT 1 FROM loads WHERE kind = 'participation') AS loaded
+), participating AS MATERIALIZED (
+    SELECT DISTINCT p.practice_code
+    FROM triage.ref_participation p
+    JOIN loads l ON l.kind = 'participation' AND l.load_id = p.load_id
+    CROSS JOIN bounds b
+    WHERE p.participating_from <= b.last_day
+      AND (p.participating_to IS NULL OR p.participating_to >= b.first_day)
+), figures AS MATERIALIZED (
+    SELECT s.practice_code,
+           string_agg(coalesce(sp.name, s.supplier_id), ', '
+                      ORDER BY coalesce(sp.name, s.supplier_id)) AS suppliers,
+           sum(s.total_requests)::bigint AS submissions,
+           sum(s.clinical_requests)::bigint AS clinical,
+           sum(s.admin_requests)::bigint AS admin,
+           bit_count(bit_or(s.day_mask)::bit(32))::integer AS days_reporting
+    FROM triage.practice_month_summary s
+    LEFT JOIN triage.suppliers sp ON sp.supplier_id = s.supplier_id
+    WHERE s.month = p_month
+    GROUP BY s.practice_code
+)
+SELECT o.practice_code, o.name, o.national_grouping, sz.registered_patients, sz.extract_date,
+       (NOT pl.loaded OR pt.practice_code IS NOT NULL),
+       f.suppliers, f.submissions, f.clinical, f.admin, f.days_reporting
+FROM open_practices o
+JOIN sizes sz ON sz.practice_code = o.practice_code AND sz.registered_patients > 0
+CROSS JOIN participation_loaded pl
+LEFT JOIN participating pt ON pt.practice_code = o.practice_code
+LEFT JOIN figures f ON f.practice_code = o.practice_code
+$$;
+
+--
 -- Name: publication_months(date, integer); Type: FUNCTION; Schema: triage; Owner: -
 --
 
@@ -903,88 +971,32 @@ CREATE FUNCTION triage.publication_practices(p_month date) RETURNS TABLE(practic
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-WITH bounds AS (
-    SELECT p_month AS first_day, (p_month + interval '1 month' - interval '1 day')::date AS last_day
-), loads AS MATERIALIZED (
-    SELECT l.kind, l.load_id FROM triage.reference_loads l WHERE l.superseded_at IS NULL
-), current_load AS (
-    SELECT (SELECT load_id FROM loads WHERE kind = 'list_sizes') AS list_sizes,
-           (SELECT load_id FROM loads WHERE kind = 'pcns') AS pcns
-), open_practices AS MATERIALIZED (
-    SELECT r.practice_code, r.name, r.national_grouping
-    FROM triage.ref_practices r
-    JOIN loads l ON l.kind = 'practices' AND l.load_id = r.load_id
-    CROSS JOIN bounds b
-    WHERE r.setting = 'gp_practice' AND r.country = 'england'
-      AND r.status_code IS DISTINCT FROM 'P'
-      AND NOT (coalesce(r.status_code, '') = 'C' AND r.close_date IS NULL)
-      AND (r.open_date IS NULL OR r.open_date <= b.last_day)
-      AND (r.close_date IS NULL OR r.close_date >= b.first_day)
-), sizes AS MATERIALIZED (
-    -- The latest extract on or before the month's end: one primary-key probe per practice.
-    SELECT o.practice_code, sz.registered_patients, sz.extract_date
-    FROM open_practices o
-    CROSS JOIN bounds b
-    CROSS JOIN current_load cl
-    JOIN LATERAL (
-        SELECT s.registered_patients, s.extract_date
-        FROM triage.ref_list_sizes s
-        WHERE s.load_id = cl.list_sizes AND s.practice_code = o.practice_code
-          AND s.extract_date <= b.last_day
-        ORDER BY s.extract_date DESC
-        LIMIT 1
-    ) sz ON true
-), pcns AS MATERIALIZED (
-    -- The latest extract on or before the month's end, else the earliest after it.
-    SELECT o.practice_code, pc.pcn_code, pc.pcn_name, pc.region_code, pc.region_name
-    FROM open_practices o
-    CROSS JOIN bounds b
-    CROSS JOIN current_load cl
-    JOIN LATERAL (
-        SELECT p.pcn_code, p.pcn_name, p.region_code, p.region_name
-        FROM triage.ref_pcns p
-        WHERE p.load_id = cl.pcns AND p.practice_code = o.practice_code
-        ORDER BY (p.extract_date <= b.last_day) DESC,
-                 CASE WHEN p.extract_date <= b.last_day THEN p.extract_date END DESC,
-                 p.extract_date
-        LIMIT 1
-    ) pc ON true
-), participation_loaded AS (
-    SELECT EXISTS (SELECT 1 FROM loads WHERE kind = 'participation') AS loaded
-), participating AS MATERIALIZED (
-    SELECT DISTINCT p.practice_code
-    FROM triage.ref_participation p
-    JOIN loads l ON l.kind = 'participation' AND l.load_id = p.load_id
-    CROSS JOIN bounds b
-    WHERE p.participating_from <= b.last_day
-      AND (p.participating_to IS NULL OR p.participating_to >= b.first_day)
-), figures AS MATERIALIZED (
-    SELECT s.practice_code,
-           string_agg(coalesce(sp.name, s.supplier_id), ', '
-                      ORDER BY coalesce(sp.name, s.supplier_id)) AS suppliers,
-           sum(s.total_requests)::bigint AS submissions,
-           sum(s.clinical_requests)::bigint AS clinical,
-           sum(s.admin_requests)::bigint AS admin,
-           bit_count(bit_or(s.day_mask)::bit(32))::integer AS days_reporting
-    FROM triage.practice_month_summary s
-    LEFT JOIN triage.suppliers sp ON sp.supplier_id = s.supplier_id
-    WHERE s.month = p_month
-    GROUP BY s.practice_code
+WITH last AS (
+    SELECT (p_month + interval '1 month' - interval '1 day')::date AS last_day,
+           (SELECT l.load_id FROM triage.reference_loads l
+            WHERE l.kind = 'pcns' AND l.superseded_at IS NULL) AS pcn_load
+), base AS MATERIALIZED (
+    SELECT * FROM triage.publication_base(p_month)
 ), mapping AS MATERIALIZED (
-    SELECT * FROM triage.practice_mapping((SELECT last_day FROM bounds))
+    SELECT * FROM triage.practice_mapping((SELECT last_day FROM last))
 )
-SELECT o.practice_code, o.name, coalesce(pc.region_code, o.national_grouping), pc.region_name,
-       pc.pcn_code, pc.pcn_name, m.sub_icb_code, m.sub_icb_name, m.icb_code, m.icb_name,
-       coalesce(m.mapping_basis, 'unmapped'), sz.registered_patients, sz.extract_date,
-       (NOT pl.loaded OR pt.practice_code IS NOT NULL),
-       f.suppliers, f.submissions, f.clinical, f.admin, f.days_reporting
-FROM open_practices o
-JOIN sizes sz ON sz.practice_code = o.practice_code AND sz.registered_patients > 0
-CROSS JOIN participation_loaded pl
-LEFT JOIN participating pt ON pt.practice_code = o.practice_code
-LEFT JOIN pcns pc ON pc.practice_code = o.practice_code
-LEFT JOIN mapping m ON m.practice_code = o.practice_code
-LEFT JOIN figures f ON f.practice_code = o.practice_code
+SELECT b.practice_code, b.practice_name, coalesce(pc.region_code, b.national_grouping),
+       pc.region_name, pc.pcn_code, pc.pcn_name, m.sub_icb_code, m.sub_icb_name, m.icb_code,
+       m.icb_name, coalesce(m.mapping_basis, 'unmapped'), b.registered_patients,
+       b.list_size_extract_date, b.participating, b.suppliers, b.submissions,
+       b.clinical_submissions, b.admin_submissions, b.days_reporting
+FROM base b
+CROSS JOIN last t
+LEFT JOIN LATERAL (
+    SELECT p.pcn_code, p.pcn_name, p.region_code, p.region_name
+    FROM triage.ref_pcns p
+    WHERE p.load_id = t.pcn_load AND p.practice_code = b.practice_code
+    ORDER BY (p.extract_date <= t.last_day) DESC,
+             CASE WHEN p.extract_date <= t.last_day THEN p.extract_date END DESC,
+             p.extract_date
+    LIMIT 1
+) pc ON true
+LEFT JOIN mapping m ON m.practice_code = b.practice_code
 $$;
 
 --
@@ -1043,7 +1055,7 @@ CREATE FUNCTION triage.publication_time_bands(p_month date) RETURNS TABLE(activi
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 WITH included AS MATERIALIZED (
-    SELECT p.practice_code FROM triage.publication_practices(p_month) p WHERE p.participating
+    SELECT p.practice_code FROM triage.publication_base(p_month) p WHERE p.participating
 )
 SELECT d.activity_date,
        coalesce(sum(d.requests_00_06), 0)::bigint, coalesce(sum(d.requests_06_08), 0)::bigint,
@@ -2669,6 +2681,14 @@ GRANT ALL ON FUNCTION triage.practice_volume_assessment(p_supplier text, p_day d
 REVOKE ALL ON FUNCTION triage.practices_without_data(p_from date, p_to date, p_vintage date) FROM PUBLIC;
 GRANT ALL ON FUNCTION triage.practices_without_data(p_from date, p_to date, p_vintage date) TO triage_reader;
 GRANT ALL ON FUNCTION triage.practices_without_data(p_from date, p_to date, p_vintage date) TO triage_writer;
+
+--
+-- Name: FUNCTION publication_base(p_month date); Type: ACL; Schema: triage; Owner: -
+--
+
+REVOKE ALL ON FUNCTION triage.publication_base(p_month date) FROM PUBLIC;
+GRANT ALL ON FUNCTION triage.publication_base(p_month date) TO triage_writer;
+GRANT ALL ON FUNCTION triage.publication_base(p_month date) TO triage_reader;
 
 --
 -- Name: FUNCTION publication_months(p_month date, p_months integer); Type: ACL; Schema: triage; Owner: -

@@ -107,15 +107,12 @@ def test_a_participating_practice_without_data_has_zero_submissions() -> None:
 
 
 def test_the_national_row_counts_included_and_receiving_practices_by_the_definitions() -> None:
-    rows = practice_rows(
-        "2024-09",
-        [
-            practice("A81001", 300, clinical=200, admin=50, patients=1000),
-            practice("A81002", 100, patients=4000),  # all untyped
-            practice("A81003", None, patients=500),  # participating, no data
-            practice("A81004", None, patients=700, participating=False),
-        ],
-    )
+    rows = [
+        practice("A81001", 300, clinical=200, admin=50, patients=1000),
+        practice("A81002", 100, patients=4000),  # all untyped
+        practice("A81003", None, patients=500),  # participating, no data
+        practice("A81004", None, patients=700, participating=False),
+    ]
     national = national_row("2024-09", rows)
     assert national["open_active_practices"] == "4"
     assert national["practices_included"] == "3"
@@ -126,6 +123,24 @@ def test_the_national_row_counts_included_and_receiving_practices_by_the_definit
     assert float(national["submissions_per_1000"]) == pytest.approx(400 / 5000 * 1000)
     assert national["practices_included_without_data"] == "1"
     assert tuple(national) == NATIONAL_COLUMNS
+
+
+def test_the_national_row_sums_the_practice_file_s_figures() -> None:
+    rows = [
+        practice("A81001", 300, clinical=200, admin=50, patients=1000, days=20),
+        practice("A81002", 100, patients=4000),
+        practice("A81003", None, patients=500),
+        practice("A81004", None, patients=700, participating=False),
+    ]
+    listed = practice_rows("2024-09", rows)
+    national = national_row("2024-09", rows)
+    included = [p for p in listed if p["participation"] == "1"]
+    for column in ("submissions", "clinical_submissions", "admin_submissions",
+                   "other_submissions"):  # fmt: skip
+        assert national[column] == str(sum(int(p[column]) for p in included)), column
+    assert national["practice_days_reporting"] == str(
+        sum(int(p["days_reporting"]) for p in included)
+    )
 
 
 def test_table_3_averages_over_the_calendar_weekdays_of_the_month() -> None:
@@ -207,7 +222,7 @@ def test_names_are_written_spreadsheet_safe_and_numbers_untouched() -> None:
     text = to_csv(PRACTICE_COLUMNS, rows)
     assert "'=HYPERLINK" in text
     assert "'@SUM" in text
-    assert "'" not in to_csv(NATIONAL_COLUMNS, [national_row("2024-09", rows)])
+    assert "'" not in to_csv(NATIONAL_COLUMNS, [national_row("2024-09", [hostile])])
 
 
 def test_changes_list_each_changed_figure_and_rows_added_or_removed() -> None:

@@ -183,27 +183,40 @@ def practice_rows(month: str, rows: Sequence[Mapping[str, Any]]) -> list[dict[st
     return out
 
 
-def national_row(month: str, practices: Sequence[Mapping[str, str]]) -> dict[str, str]:
-    """The month's ``national.csv`` row from its ``practices.csv`` rows."""
-    included = [p for p in practices if p["participation"] == "1"]
-    receiving = [p for p in included if int(p["submissions"]) > 0]
-    sums = {f: sum(int(p[f]) for p in included) for f in FIGURES}
-    patients_receiving = sum(int(p["registered_patients"]) for p in receiving)
-    days_reporting = sum(int(p["days_reporting"]) for p in included)
-    days_expected = sum(int(p["days_in_month"]) for p in included)
+def national_row(month: str, rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """The month's ``national.csv`` row from its ``publication_practices`` rows (the rows of
+    ``practices.csv``, before formatting), by the definitions of the module docstring."""
+    first, last = month_bounds(month)
+    days = (last - first).days + 1
+    included = [r for r in rows if r["participating"]]
+
+    def figure(r: Mapping[str, Any], column: str) -> int:
+        return int(r[column] or 0)
+
+    receiving = [r for r in included if figure(r, "submissions") > 0]
+    submissions = sum(figure(r, "submissions") for r in included)
+    clinical = sum(figure(r, "clinical_submissions") for r in included)
+    admin = sum(figure(r, "admin_submissions") for r in included)
+    patients_receiving = sum(int(r["registered_patients"]) for r in receiving)
+    days_reporting = sum(figure(r, "days_reporting") for r in included)
     row: dict[str, Any] = {
         "month": month,
-        "open_active_practices": len(practices),
+        "open_active_practices": len(rows),
         "practices_included": len(included),
         "practices_receiving_submissions": len(receiving),
-        "registered_patients_open_active": sum(int(p["registered_patients"]) for p in practices),
+        "registered_patients_open_active": sum(int(r["registered_patients"]) for r in rows),
         "registered_patients_receiving": patients_receiving,
-        **sums,
-        "submissions_per_1000": per_1000(sums["submissions"], patients_receiving),
-        "practices_included_without_data": sum(1 for p in included if p["days_reporting"] == "0"),
+        "submissions": submissions,
+        "clinical_submissions": clinical,
+        "admin_submissions": admin,
+        "other_submissions": submissions - clinical - admin,
+        "submissions_per_1000": per_1000(submissions, patients_receiving),
+        "practices_included_without_data": sum(
+            1 for r in included if figure(r, "days_reporting") == 0
+        ),
         "practice_days_reporting": days_reporting,
-        "practice_days_in_month": days_expected,
-        "day_coverage": ratio(days_reporting, days_expected),
+        "practice_days_in_month": len(included) * days,
+        "day_coverage": ratio(days_reporting, len(included) * days),
     }
     return {c: cell(row[c]) for c in NATIONAL_COLUMNS}
 

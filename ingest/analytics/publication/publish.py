@@ -17,7 +17,6 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 
@@ -91,11 +90,6 @@ async def submissions_by_day_and_band(
     }
 
 
-async def _month_practices(conn: asyncpg.Connection, first: dt.date) -> list[Any]:
-    rows: list[Any] = await conn.fetch("SELECT * FROM triage.publication_practices($1)", first)
-    return rows
-
-
 async def collect_month(
     conn: asyncpg.Connection, month: str, since: Published | None = None
 ) -> MonthFiles:
@@ -114,10 +108,12 @@ async def collect_month(
             practices: list[dict[str, str]] = []
             for m in months:
                 label = f"{m:%Y-%m}"
-                rows = practice_rows(label, await _month_practices(conn, m))
-                national.append(national_row(label, rows))
                 if m == first:
-                    practices = rows
+                    rows = await conn.fetch("SELECT * FROM triage.publication_practices($1)", first)
+                    practices = practice_rows(label, rows)
+                else:  # only the national figures: no names, PCNs or boundaries
+                    rows = await conn.fetch("SELECT * FROM triage.publication_base($1)", m)
+                national.append(national_row(label, rows))
             bands = time_band_rows(month, await submissions_by_day_and_band(conn, first))
             suppliers = await conn.fetch(
                 "SELECT * FROM triage.publication_suppliers($1, $2)",

@@ -6,9 +6,12 @@
 --    triage.current_pcns. A month takes each practice's latest extract on or before its last
 --    day.
 -- 2. triage.publication_practices(month): one row per open English GP practice with a list
---    size in the month (participating or not) with its figures; reads the reference tables
---    directly (no window over every list size) so a national month with the real ODS file
---    (16.5k rows, every organisation type) takes well under a second.
+--    size in the month (participating or not) with its figures, PCN, region and boundaries;
+--    triage.publication_base(month) the same practices and figures without the names of
+--    places (what Table 1 needs for each month of the window). They read the reference tables
+--    directly, a primary-key probe per practice for its list size and PCN, so a national
+--    month with the real ODS file (16.5k rows, every organisation type) takes a fraction of
+--    a second.
 -- 3. triage.publication_suppliers(month, since): per supplier, what the data quality notes
 --    are written from (practices and days reported against its roster, first month of data,
 --    restatements arrived since the previous edition).
@@ -59,14 +62,14 @@ JOIN triage.reference_loads l ON l.load_id = p.load_id AND l.superseded_at IS NU
 
 GRANT SELECT ON triage.current_pcns TO triage_reader;
 
-CREATE OR REPLACE FUNCTION triage.publication_practices(p_month date)
+-- The publication's practices of a month and their figures, without names of places: what
+-- Table 1 needs for each month of the window (publication_practices adds the rest).
+CREATE OR REPLACE FUNCTION triage.publication_base(p_month date)
 RETURNS TABLE (
-    practice_code text, practice_name text, region_code text, region_name text,
-    pcn_code text, pcn_name text, sub_icb_code text, sub_icb_name text, icb_code text,
-    icb_name text, mapping_basis text, registered_patients integer,
-    list_size_extract_date date, participating boolean, suppliers text,
-    submissions bigint, clinical_submissions bigint, admin_submissions bigint,
-    days_reporting integer)
+    practice_code text, practice_name text, national_grouping text,
+    registered_patients integer, list_size_extract_date date, participating boolean,
+    suppliers text, submissions bigint, clinical_submissions bigint,
+    admin_submissions bigint, days_reporting integer)
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -74,9 +77,6 @@ WITH bounds AS (
     SELECT p_month AS first_day, (p_month + interval '1 month' - interval '1 day')::date AS last_day
 ), loads AS MATERIALIZED (
     SELECT l.kind, l.load_id FROM triage.reference_loads l WHERE l.superseded_at IS NULL
-), current_load AS (
-    SELECT (SELECT load_id FROM loads WHERE kind = 'list_sizes') AS list_sizes,
-           (SELECT load_id FROM loads WHERE kind = 'pcns') AS pcns
 ), open_practices AS MATERIALIZED (
     SELECT r.practice_code, r.name, r.national_grouping
     FROM triage.ref_practices r
@@ -92,30 +92,15 @@ WITH bounds AS (
     SELECT o.practice_code, sz.registered_patients, sz.extract_date
     FROM open_practices o
     CROSS JOIN bounds b
-    CROSS JOIN current_load cl
     JOIN LATERAL (
         SELECT s.registered_patients, s.extract_date
         FROM triage.ref_list_sizes s
-        WHERE s.load_id = cl.list_sizes AND s.practice_code = o.practice_code
+        WHERE s.load_id = (SELECT load_id FROM loads WHERE kind = 'list_sizes')
+          AND s.practice_code = o.practice_code
           AND s.extract_date <= b.last_day
         ORDER BY s.extract_date DESC
         LIMIT 1
     ) sz ON true
-), pcns AS MATERIALIZED (
-    -- The latest extract on or before the month's end, else the earliest after it.
-    SELECT o.practice_code, pc.pcn_code, pc.pcn_name, pc.region_code, pc.region_name
-    FROM open_practices o
-    CROSS JOIN bounds b
-    CROSS JOIN current_load cl
-    JOIN LATERAL (
-        SELECT p.pcn_code, p.pcn_name, p.region_code, p.region_name
-        FROM triage.ref_pcns p
-        WHERE p.load_id = cl.pcns AND p.practice_code = o.practice_code
-        ORDER BY (p.extract_date <= b.last_day) DESC,
-                 CASE WHEN p.extract_date <= b.last_day THEN p.extract_date END DESC,
-                 p.extract_date
-        LIMIT 1
-    ) pc ON true
 ), participation_loaded AS (
     SELECT EXISTS (SELECT 1 FROM loads WHERE kind = 'participation') AS loaded
 ), participating AS MATERIALIZED (
@@ -137,21 +122,57 @@ WITH bounds AS (
     LEFT JOIN triage.suppliers sp ON sp.supplier_id = s.supplier_id
     WHERE s.month = p_month
     GROUP BY s.practice_code
-), mapping AS MATERIALIZED (
-    SELECT * FROM triage.practice_mapping((SELECT last_day FROM bounds))
 )
-SELECT o.practice_code, o.name, coalesce(pc.region_code, o.national_grouping), pc.region_name,
-       pc.pcn_code, pc.pcn_name, m.sub_icb_code, m.sub_icb_name, m.icb_code, m.icb_name,
-       coalesce(m.mapping_basis, 'unmapped'), sz.registered_patients, sz.extract_date,
+SELECT o.practice_code, o.name, o.national_grouping, sz.registered_patients, sz.extract_date,
        (NOT pl.loaded OR pt.practice_code IS NOT NULL),
        f.suppliers, f.submissions, f.clinical, f.admin, f.days_reporting
 FROM open_practices o
 JOIN sizes sz ON sz.practice_code = o.practice_code AND sz.registered_patients > 0
 CROSS JOIN participation_loaded pl
 LEFT JOIN participating pt ON pt.practice_code = o.practice_code
-LEFT JOIN pcns pc ON pc.practice_code = o.practice_code
-LEFT JOIN mapping m ON m.practice_code = o.practice_code
 LEFT JOIN figures f ON f.practice_code = o.practice_code
+$$;
+
+-- Table 2: publication_base with each practice's PCN and region (the latest extract on or
+-- before the month's end, else the earliest after) and its sub-ICB and ICB under the
+-- boundaries of the month's last day.
+CREATE OR REPLACE FUNCTION triage.publication_practices(p_month date)
+RETURNS TABLE (
+    practice_code text, practice_name text, region_code text, region_name text,
+    pcn_code text, pcn_name text, sub_icb_code text, sub_icb_name text, icb_code text,
+    icb_name text, mapping_basis text, registered_patients integer,
+    list_size_extract_date date, participating boolean, suppliers text,
+    submissions bigint, clinical_submissions bigint, admin_submissions bigint,
+    days_reporting integer)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+WITH last AS (
+    SELECT (p_month + interval '1 month' - interval '1 day')::date AS last_day,
+           (SELECT l.load_id FROM triage.reference_loads l
+            WHERE l.kind = 'pcns' AND l.superseded_at IS NULL) AS pcn_load
+), base AS MATERIALIZED (
+    SELECT * FROM triage.publication_base(p_month)
+), mapping AS MATERIALIZED (
+    SELECT * FROM triage.practice_mapping((SELECT last_day FROM last))
+)
+SELECT b.practice_code, b.practice_name, coalesce(pc.region_code, b.national_grouping),
+       pc.region_name, pc.pcn_code, pc.pcn_name, m.sub_icb_code, m.sub_icb_name, m.icb_code,
+       m.icb_name, coalesce(m.mapping_basis, 'unmapped'), b.registered_patients,
+       b.list_size_extract_date, b.participating, b.suppliers, b.submissions,
+       b.clinical_submissions, b.admin_submissions, b.days_reporting
+FROM base b
+CROSS JOIN last t
+LEFT JOIN LATERAL (
+    SELECT p.pcn_code, p.pcn_name, p.region_code, p.region_name
+    FROM triage.ref_pcns p
+    WHERE p.load_id = t.pcn_load AND p.practice_code = b.practice_code
+    ORDER BY (p.extract_date <= t.last_day) DESC,
+             CASE WHEN p.extract_date <= t.last_day THEN p.extract_date END DESC,
+             p.extract_date
+    LIMIT 1
+) pc ON true
+LEFT JOIN mapping m ON m.practice_code = b.practice_code
 $$;
 
 -- The months before p_month (up to p_months of them, p_month included) holding figures.
@@ -228,7 +249,7 @@ LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 WITH included AS MATERIALIZED (
-    SELECT p.practice_code FROM triage.publication_practices(p_month) p WHERE p.participating
+    SELECT p.practice_code FROM triage.publication_base(p_month) p WHERE p.participating
 )
 SELECT d.activity_date,
        coalesce(sum(d.requests_00_06), 0)::bigint, coalesce(sum(d.requests_06_08), 0)::bigint,
@@ -244,10 +265,11 @@ WHERE d.activity_date >= p_month
 GROUP BY d.activity_date
 $$;
 
-REVOKE ALL ON FUNCTION triage.publication_practices(date), triage.publication_months(date, integer),
-    triage.publication_suppliers(date, timestamptz), triage.publication_time_bands(date)
+REVOKE ALL ON FUNCTION triage.publication_base(date), triage.publication_practices(date),
+    triage.publication_months(date, integer), triage.publication_suppliers(date, timestamptz),
+    triage.publication_time_bands(date)
     FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION triage.publication_practices(date),
+GRANT EXECUTE ON FUNCTION triage.publication_base(date), triage.publication_practices(date),
     triage.publication_months(date, integer),
     triage.publication_suppliers(date, timestamptz),
     triage.publication_time_bands(date) TO triage_reader;
