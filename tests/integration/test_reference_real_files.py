@@ -167,3 +167,27 @@ async def test_history_shows_a_file_name_as_it_is_not_as_markup(
     done = await run_cli("reference", "history", env={"INGEST_DATABASE_URL": db_url})
     assert done.code == 0, done.stderr
     assert "[red]x[bold].csv" in done.stdout
+
+
+async def test_pcns_of_the_real_practice_map_load_and_monthly_files_accumulate(
+    db_url: str, pg: asyncpg.Connection, tmp_path: Path
+) -> None:
+    real = ODS / "gp_reg_pat_prac_map_2022_excerpt.csv"
+    env = {"INGEST_DATABASE_URL": db_url}
+    done = await run_cli("reference", "pcns", "--merge", str(real), env=env)
+    assert done.code == 0, done.stderr
+    rows = real.read_text(encoding="utf-8").splitlines()[1:]
+    assert f"pcns: loaded {len(rows)} rows" in done.stdout
+    # The next month's file (same practices, a later extract date) adds to the first.
+    later = tmp_path / "gp-reg-pat-prac-map.csv"
+    lines = real.read_text(encoding="utf-8").splitlines()
+    later.write_text("\n".join([lines[0], *(r.replace("01Jan2022", "01Feb2022") for r in rows)]))
+    again = await run_cli("reference", "pcns", "--merge", str(later), env=env)
+    assert again.code == 0, again.stderr
+    held = await pg.fetch(
+        "SELECT extract_date, count(*) AS n FROM triage.current_pcns GROUP BY 1 ORDER BY 1"
+    )
+    assert [(r["extract_date"], r["n"]) for r in held] == [
+        (dt.date(2022, 1, 1), len(rows)),
+        (dt.date(2022, 2, 1), len(rows)),
+    ]
