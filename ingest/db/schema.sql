@@ -159,6 +159,143 @@ GROUP BY p.activity_date
 $$;
 
 --
+-- Name: practice_activity(date); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.practice_activity(p_month date) RETURNS TABLE(month date, practice_code text, practice_name text, icb_code text, icb_name text, registered_patients integer, appointments bigint, appointments_attended bigint, appointments_face_to_face bigint, appointments_telephone bigint, appointments_video_online bigint, appointments_home_visit bigint, appointments_unknown_mode bigint, submissions bigint, appointments_per_1000 numeric, submissions_per_1000 numeric, looks_quiet_in_appointments boolean)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+WITH b AS (
+    SELECT date_trunc('month', p_month)::date AS first_day,
+           (date_trunc('month', p_month) + interval '1 month' - interval '1 day')::date
+               AS last_day
+), appts AS (
+    SELECT a.practice_code,
+           sum(a.appointments)::bigint AS appointments,
+           (sum(a.appointments) FILTER (WHERE a.appt_status = 'Attended'))::bigint AS attended,
+           (sum(a.appointments) FILTER (WHERE a.appt_mode = 'Face-to-Face'))::bigint AS f2f,
+           (sum(a.appointments) FILTER (WHERE a.appt_mode = 'Telephone'))::bigint AS phone,
+           (sum(a.appointments) FILTER (WHERE a.appt_mode = 'Video Conference/Online'))::bigint
+               AS video,
+           (sum(a.appointments) FILTER (WHERE a.appt_mode = 'Home Visit'))::bigint AS home,
+           (sum(a.appointments) FILTER (WHERE a.appt_mode = 'Unknown'))::bigint AS unknown_mode
+    FROM triage.current_appointments a, b
+    WHERE a.month = b.first_day
+    GROUP BY a.practice_code
+), subs AS (
+    SELECT s.practice_code, sum(s.total_requests)::bigint AS submissions
+    FROM triage.practice_month_summary s, b
+    WHERE s.month = b.first_day
+    GROUP BY s.practice_code
+), codes AS (
+    SELECT appts.practice_code FROM appts
+    UNION
+    SELECT subs.practice_code FROM subs WHERE subs.submissions > 0
+), sizes AS (
+    SELECT DISTINCT ON (ls.practice_code) ls.practice_code, ls.registered_patients
+    FROM triage.current_list_sizes ls, b
+    WHERE ls.extract_date <= b.last_day
+    ORDER BY ls.practice_code, ls.extract_date DESC
+), mapped AS (
+    SELECT m.practice_code, m.icb_code, m.icb_name
+    FROM b, LATERAL triage.practice_mapping(b.last_day) m
+), gpad_icbs AS (
+    SELECT DISTINCT ON (cs.sub_icb_code) cs.sub_icb_code, cs.icb_code, cs.icb_name
+    FROM triage.current_sub_icbs cs, b
+    ORDER BY cs.sub_icb_code,
+             (cs.effective_from <= b.last_day
+              AND (cs.effective_to IS NULL OR cs.effective_to >= b.last_day)) DESC,
+             cs.effective_from DESC
+), figures AS (
+    SELECT c.practice_code,
+           coalesce(cp.name, ap.gp_name) AS practice_name,
+           coalesce(m.icb_code, g.icb_code) AS icb_code,
+           CASE WHEN m.icb_code IS NOT NULL THEN m.icb_name ELSE g.icb_name END AS icb_name,
+           sz.registered_patients,
+           a.appointments,
+           coalesce(a.attended, 0) AS attended,
+           coalesce(a.f2f, 0) AS f2f,
+           coalesce(a.phone, 0) AS phone,
+           coalesce(a.video, 0) AS video,
+           coalesce(a.home, 0) AS home,
+           coalesce(a.unknown_mode, 0) AS unknown_mode,
+           su.submissions
+    FROM codes c
+    CROSS JOIN b
+    LEFT JOIN appts a ON a.practice_code = c.practice_code
+    LEFT JOIN subs su ON su.practice_code = c.practice_code
+    LEFT JOIN sizes sz ON sz.practice_code = c.practice_code
+    LEFT JOIN mapped m ON m.practice_code = c.practice_code
+    LEFT JOIN triage.current_practices cp ON cp.practice_code = c.practice_code
+    LEFT JOIN triage.current_appointment_practices ap
+           ON ap.practice_code = c.practice_code AND ap.month = b.first_day
+    LEFT JOIN gpad_icbs g ON g.sub_icb_code = ap.sub_icb_location_code
+), rated AS (
+    SELECT f.*,
+           CASE WHEN f.registered_patients > 0 AND f.appointments > 0
+                THEN div(f.appointments * 10::numeric ^ 30, f.registered_patients) END
+               AS appt_key,
+           CASE WHEN f.registered_patients > 0 AND f.submissions > 0
+                THEN div(f.submissions * 10::numeric ^ 30, f.registered_patients) END
+               AS sub_key
+    FROM figures f
+), eligible AS (
+    SELECT r.practice_code,
+           row_number() OVER (PARTITION BY r.icb_code ORDER BY r.appt_key, r.practice_code)
+               AS rank,
+           count(*) OVER (PARTITION BY r.icb_code) AS n
+    FROM rated r
+    WHERE r.icb_code IS NOT NULL AND r.appt_key IS NOT NULL
+), lowest AS (
+    SELECT e.practice_code FROM eligible e WHERE e.rank <= ceil(0.2 * e.n)
+), receivers AS (
+    SELECT r.icb_code, r.submissions, r.registered_patients,
+           row_number() OVER (PARTITION BY r.icb_code ORDER BY r.sub_key, r.practice_code) AS k,
+           count(*) OVER (PARTITION BY r.icb_code) AS m
+    FROM rated r
+    WHERE r.icb_code IS NOT NULL AND r.sub_key IS NOT NULL
+), medians AS (
+    -- The median is (lo + hi) / 2 of the middle one or two receivers' rates.
+    SELECT lo.icb_code,
+           lo.submissions::numeric AS s1, lo.registered_patients::numeric AS r1,
+           hi.submissions::numeric AS s2, hi.registered_patients::numeric AS r2
+    FROM receivers lo
+    JOIN receivers hi ON hi.icb_code = lo.icb_code AND hi.k = lo.m / 2 + 1
+    WHERE lo.k = (lo.m + 1) / 2
+)
+SELECT b.first_day,
+       r.practice_code,
+       r.practice_name,
+       r.icb_code,
+       r.icb_name,
+       r.registered_patients,
+       r.appointments,
+       CASE WHEN r.appointments IS NOT NULL THEN r.attended END,
+       CASE WHEN r.appointments IS NOT NULL THEN r.f2f END,
+       CASE WHEN r.appointments IS NOT NULL THEN r.phone END,
+       CASE WHEN r.appointments IS NOT NULL THEN r.video END,
+       CASE WHEN r.appointments IS NOT NULL THEN r.home END,
+       CASE WHEN r.appointments IS NOT NULL THEN r.unknown_mode END,
+       r.submissions,
+       CASE WHEN r.registered_patients > 0
+            THEN r.appointments * 1000::numeric / r.registered_patients END,
+       CASE WHEN r.registered_patients > 0
+            THEN r.submissions * 1000::numeric / r.registered_patients END,
+       coalesce(
+           r.practice_code IN (SELECT l.practice_code FROM lowest l)
+           AND r.submissions > 0
+           AND r.registered_patients > 0
+           AND 2 * r.submissions::numeric * md.r1 * md.r2
+               >= (md.s1 * md.r2 + md.s2 * md.r1) * r.registered_patients,
+           false)
+FROM rated r
+CROSS JOIN b
+LEFT JOIN medians md ON md.icb_code = r.icb_code
+ORDER BY r.practice_code
+$$;
+
+--
 -- Name: practice_codes_reported_deleted(); Type: FUNCTION; Schema: triage; Owner: -
 --
 
@@ -1337,15 +1474,15 @@ CREATE TABLE triage.consumer_offsets (
 );
 
 --
--- Name: ref_list_sizes; Type: TABLE; Schema: triage; Owner: -
+-- Name: ref_appointment_practices; Type: TABLE; Schema: triage; Owner: -
 --
 
-CREATE TABLE triage.ref_list_sizes (
+CREATE TABLE triage.ref_appointment_practices (
     load_id bigint NOT NULL,
     practice_code text NOT NULL,
-    extract_date date NOT NULL,
-    registered_patients integer NOT NULL,
-    CONSTRAINT ref_list_sizes_registered_patients_check CHECK ((registered_patients >= 0))
+    gp_name text NOT NULL,
+    pcn_code text,
+    sub_icb_location_code text
 );
 
 --
@@ -1362,8 +1499,65 @@ CREATE TABLE triage.reference_loads (
     loaded_by text DEFAULT CURRENT_USER NOT NULL,
     superseded_at timestamp with time zone,
     superseded_by bigint,
-    CONSTRAINT reference_loads_kind_check CHECK ((kind = ANY ('{list_sizes,memberships,participation,practices,roster,sub_icbs,pcns}'::text[]))),
+    month date,
+    CONSTRAINT reference_loads_kind_check CHECK ((kind = ANY (ARRAY['practices'::text, 'memberships'::text, 'sub_icbs'::text, 'list_sizes'::text, 'participation'::text, 'roster'::text, 'pcns'::text, 'appointments'::text]))),
+    CONSTRAINT reference_loads_month_check CHECK ((((kind = 'appointments'::text) = (month IS NOT NULL)) AND ((month IS NULL) OR (month = (date_trunc('month'::text, (month)::timestamp with time zone))::date)))),
     CONSTRAINT reference_loads_row_count_check CHECK ((row_count >= 0))
+);
+
+--
+-- Name: current_appointment_practices; Type: VIEW; Schema: triage; Owner: -
+--
+
+CREATE VIEW triage.current_appointment_practices AS
+ SELECT l.month,
+    p.practice_code,
+    p.gp_name,
+    p.pcn_code,
+    p.sub_icb_location_code,
+    p.load_id
+   FROM (triage.ref_appointment_practices p
+     JOIN triage.reference_loads l ON (((l.load_id = p.load_id) AND (l.superseded_at IS NULL))));
+
+--
+-- Name: ref_appointments; Type: TABLE; Schema: triage; Owner: -
+--
+
+CREATE TABLE triage.ref_appointments (
+    load_id bigint NOT NULL,
+    practice_code text NOT NULL,
+    appt_mode text NOT NULL,
+    appt_status text NOT NULL,
+    appointments bigint NOT NULL,
+    CONSTRAINT ref_appointments_appointments_check CHECK ((appointments >= 0)),
+    CONSTRAINT ref_appointments_appt_mode_check CHECK ((appt_mode = ANY (ARRAY['Face-to-Face'::text, 'Telephone'::text, 'Video Conference/Online'::text, 'Home Visit'::text, 'Unknown'::text]))),
+    CONSTRAINT ref_appointments_appt_status_check CHECK ((appt_status = ANY (ARRAY['Attended'::text, 'DNA'::text, 'Unknown'::text])))
+);
+
+--
+-- Name: current_appointments; Type: VIEW; Schema: triage; Owner: -
+--
+
+CREATE VIEW triage.current_appointments AS
+ SELECT l.month,
+    a.practice_code,
+    a.appt_mode,
+    a.appt_status,
+    a.appointments,
+    a.load_id
+   FROM (triage.ref_appointments a
+     JOIN triage.reference_loads l ON (((l.load_id = a.load_id) AND (l.superseded_at IS NULL))));
+
+--
+-- Name: ref_list_sizes; Type: TABLE; Schema: triage; Owner: -
+--
+
+CREATE TABLE triage.ref_list_sizes (
+    load_id bigint NOT NULL,
+    practice_code text NOT NULL,
+    extract_date date NOT NULL,
+    registered_patients integer NOT NULL,
+    CONSTRAINT ref_list_sizes_registered_patients_check CHECK ((registered_patients >= 0))
 );
 
 --
@@ -2239,6 +2433,20 @@ ALTER TABLE ONLY triage.record_key_mismatches
     ADD CONSTRAINT record_key_mismatches_pkey PRIMARY KEY (supplier_id, activity_date);
 
 --
+-- Name: ref_appointment_practices ref_appointment_practices_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.ref_appointment_practices
+    ADD CONSTRAINT ref_appointment_practices_pkey PRIMARY KEY (load_id, practice_code);
+
+--
+-- Name: ref_appointments ref_appointments_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.ref_appointments
+    ADD CONSTRAINT ref_appointments_pkey PRIMARY KEY (load_id, practice_code, appt_mode, appt_status);
+
+--
 -- Name: ref_list_sizes ref_list_sizes_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
 --
 
@@ -2371,7 +2579,7 @@ CREATE INDEX dlq_replays_rejected_idx ON triage.dlq_replays USING btree (rejecte
 -- Name: reference_loads_one_current; Type: INDEX; Schema: triage; Owner: -
 --
 
-CREATE UNIQUE INDEX reference_loads_one_current ON triage.reference_loads USING btree (kind) WHERE (superseded_at IS NULL);
+CREATE UNIQUE INDEX reference_loads_one_current ON triage.reference_loads USING btree (kind, COALESCE(month, '0001-01-01'::date)) WHERE (superseded_at IS NULL);
 
 --
 -- Name: rejected_events_reason_idx; Type: INDEX; Schema: triage; Owner: -
@@ -2475,6 +2683,20 @@ CREATE TRIGGER supplier_hourly_stored_truncate AFTER TRUNCATE ON triage.daily_re
 
 ALTER TABLE ONLY triage.dlq_replays
     ADD CONSTRAINT dlq_replays_rejected_id_fkey FOREIGN KEY (rejected_id) REFERENCES triage.rejected_events(rejected_id);
+
+--
+-- Name: ref_appointment_practices ref_appointment_practices_load_id_fkey; Type: FK CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.ref_appointment_practices
+    ADD CONSTRAINT ref_appointment_practices_load_id_fkey FOREIGN KEY (load_id) REFERENCES triage.reference_loads(load_id);
+
+--
+-- Name: ref_appointments ref_appointments_load_id_fkey; Type: FK CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.ref_appointments
+    ADD CONSTRAINT ref_appointments_load_id_fkey FOREIGN KEY (load_id) REFERENCES triage.reference_loads(load_id);
 
 --
 -- Name: ref_list_sizes ref_list_sizes_load_id_fkey; Type: FK CONSTRAINT; Schema: triage; Owner: -
@@ -2581,6 +2803,14 @@ GRANT ALL ON FUNCTION triage.icb_daily(p_from date, p_to date, p_vintage date) T
 REVOKE ALL ON FUNCTION triage.national_daily(p_from date, p_to date) FROM PUBLIC;
 GRANT ALL ON FUNCTION triage.national_daily(p_from date, p_to date) TO triage_reader;
 GRANT ALL ON FUNCTION triage.national_daily(p_from date, p_to date) TO triage_writer;
+
+--
+-- Name: FUNCTION practice_activity(p_month date); Type: ACL; Schema: triage; Owner: -
+--
+
+REVOKE ALL ON FUNCTION triage.practice_activity(p_month date) FROM PUBLIC;
+GRANT ALL ON FUNCTION triage.practice_activity(p_month date) TO triage_writer;
+GRANT ALL ON FUNCTION triage.practice_activity(p_month date) TO triage_reader;
 
 --
 -- Name: FUNCTION practice_codes_reported_deleted(); Type: ACL; Schema: triage; Owner: -
@@ -2807,16 +3037,42 @@ GRANT ALL ON FUNCTION triage.volume_verdict(p_total numeric, p_history numeric[]
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.consumer_offsets TO triage_writer;
 
 --
--- Name: TABLE ref_list_sizes; Type: ACL; Schema: triage; Owner: -
+-- Name: TABLE ref_appointment_practices; Type: ACL; Schema: triage; Owner: -
 --
 
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.ref_list_sizes TO triage_writer;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.ref_appointment_practices TO triage_writer;
 
 --
 -- Name: TABLE reference_loads; Type: ACL; Schema: triage; Owner: -
 --
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.reference_loads TO triage_writer;
+
+--
+-- Name: TABLE current_appointment_practices; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.current_appointment_practices TO triage_writer;
+GRANT SELECT ON TABLE triage.current_appointment_practices TO triage_reader;
+
+--
+-- Name: TABLE ref_appointments; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.ref_appointments TO triage_writer;
+
+--
+-- Name: TABLE current_appointments; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.current_appointments TO triage_writer;
+GRANT SELECT ON TABLE triage.current_appointments TO triage_reader;
+
+--
+-- Name: TABLE ref_list_sizes; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.ref_list_sizes TO triage_writer;
 
 --
 -- Name: TABLE current_list_sizes; Type: ACL; Schema: triage; Owner: -

@@ -67,12 +67,6 @@ async def test_a_wrong_figure_in_the_activity_csv_is_found(
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ingest publish on main still writes the v1.1 columns (mapping_basis, day_coverage, "
-    "...), not contract v1.2's practices.csv/national.csv/time_bands.csv; its rewrite is "
-    "under way elsewhere. Strict: this fails as soon as the files match, to drop the mark.",
-)
 async def test_the_publications_files_the_command_writes_are_valid(
     db_url: str, pg: asyncpg.Connection, tmp_path: Path
 ) -> None:

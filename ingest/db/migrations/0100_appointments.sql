@@ -17,7 +17,7 @@ ALTER TABLE triage.reference_loads
     DROP CONSTRAINT IF EXISTS reference_loads_kind_check,
     ADD CONSTRAINT reference_loads_kind_check CHECK (kind IN (
         'practices', 'memberships', 'sub_icbs', 'list_sizes', 'participation', 'roster',
-        'appointments')),
+        'pcns', 'appointments')),  -- 'pcns': 0090 (PCNs by extract), applied before this
     DROP CONSTRAINT IF EXISTS reference_loads_month_check,
     ADD CONSTRAINT reference_loads_month_check CHECK (
         (kind = 'appointments') = (month IS NOT NULL)
