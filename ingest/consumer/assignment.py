@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Collection, Sequence
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from ingest.consumer.readiness import Readiness
-from ingest.consumer.store import TopicPartitionKey
+from ingest.consumer.types import TopicPartitionKey
 from ingest.kafka import ListenerBase
 
 log = logging.getLogger(__name__)

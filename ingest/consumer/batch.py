@@ -11,8 +11,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from ingest.clock import Clock, local_today
-from ingest.consumer.pipeline import RawRecord
-from ingest.consumer.store import TopicPartitionKey
+from ingest.consumer.types import RawRecord, TopicPartitionKey
 from ingest.contract.participation import ParticipationList
 from ingest.contract.validation import Limits
 from ingest.settings import Settings

@@ -17,7 +17,8 @@ import asyncpg
 from ingest.consumer.metrics import ConsumerMetrics
 from ingest.consumer.readiness import Readiness
 from ingest.consumer.retry import retry
-from ingest.consumer.store import Store, TopicPartitionKey
+from ingest.consumer.store import Store
+from ingest.consumer.types import TopicPartitionKey
 from ingest.db.connection import CONNECTION_LOST, WRITE_CONFLICTS, connect, is_connection_lost
 from ingest.db.migrate import apply_migrations
 from ingest.errors import BatchAbandonedError, RetryStoppedError

@@ -5,9 +5,9 @@ Two encodings are accepted (CONTRACT section 1):
 * Avro single-object encoding: ``C3 01`` + 8-byte little-endian CRC-64-AVRO fingerprint of
   the writer schema + Avro binary body; writer schemas are the released versions.
 * Confluent wire format: ``00`` + 4-byte big-endian schema id + Avro binary body; the schema
-  id is looked up beforehand by the I/O edge (:mod:`ingest.consumer.schema_registry`) and
+  id is looked up beforehand by the I/O edge (:mod:`ingest.consumer.schema_registry.client`) and
   handed in through ``registry_schemas``: an id whose registry schema is a released version
-  (:mod:`ingest.consumer.registry_schemas`) is read with that version, any other is
+  (:mod:`ingest.consumer.schema_registry.released`) is read with that version, any other is
   ``unknown_schema`` with the difference in its detail.
 
 Every failure raises :class:`~ingest.errors.DecodeError` with reason ``undecodable`` or
@@ -27,7 +27,7 @@ from fastavro import parse_schema, schemaless_reader
 
 from ingest.consumer.body_diagnosis import failing_field
 from ingest.consumer.fast_reader import FastFields, FastReader, compile_reader, fast_count_fields
-from ingest.consumer.registry_schemas import RegistrySchema
+from ingest.consumer.schema_registry.released import RegistrySchema
 from ingest.contract.model import Reason
 from ingest.contract.schemas import (
     CONFLUENT_MAGIC,

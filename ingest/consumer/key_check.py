@@ -9,7 +9,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
-from ingest.consumer.pipeline import RecordLike
+from ingest.consumer.types import RecordLike
 from ingest.contract.model import DailyEvent
 
 

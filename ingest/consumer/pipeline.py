@@ -13,12 +13,13 @@ import datetime as dt
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from functools import cached_property
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID
 
 from ingest.consumer.decoding import Decoder
 from ingest.consumer.fast_reader import FastReader, timestamp_millis
-from ingest.consumer.registry_schemas import RegistrySchema
+from ingest.consumer.schema_registry.released import RegistrySchema
+from ingest.consumer.types import RecordLike
 from ingest.contract.model import (
     COUNT_FIELDS,
     DailyEvent,
@@ -34,33 +35,6 @@ from ingest.errors import DecodeError
 
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 SHOWN_CHARS = 100  # of a refused event's event_id or practice_code, in its outcome
-
-
-@dataclass(frozen=True, slots=True)
-class RawRecord:
-    """The parts of a Kafka record the service uses."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-
-
-class RecordLike(Protocol):
-    """What triage reads of a record: a RawRecord, or aiokafka's ConsumerRecord as it is
-    (no copy needed)."""
-
-    @property
-    def topic(self) -> str: ...
-    @property
-    def partition(self) -> int: ...
-    @property
-    def offset(self) -> int: ...
-    @property
-    def key(self) -> bytes | None: ...
-    @property
-    def value(self) -> bytes | None: ...
 
 
 @dataclass

@@ -2,11 +2,13 @@
 
 Given the revisions already stored for some keys and a sequence of valid events in
 processing order (offset order per partition), decide each event's outcome. Applying
-:func:`resolve` to a batch gives the same result as processing each record once, in order.
+:func:`resolve` to a batch gives the same result as processing each record once, in order;
+:func:`resolve_batch` is the same with its commonest case (a lone new key) taken in bulk.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -74,4 +76,30 @@ def conflict_detail(event: DailyEvent, stored: Figures) -> str:
         f"revision {event.revision} of {event.practice_code} {event.activity_date.isoformat()}"
         f" is already stored with different figures: {', '.join(diffs)};"
         " a restatement needs a higher revision"
+    )
+
+
+def resolve_batch(
+    events: Sequence[DailyEvent], keys: Sequence[EventKey], stored: StoredRevisions
+) -> Resolution:
+    """``resolve(events, stored)``, with its commonest case taken in bulk: an event whose key
+    has no stored revision and no other event in the batch is ``accepted`` (a new revision
+    and the current row). Keys are independent, so the other events are resolved together,
+    in order, by ``resolve`` itself. ``keys`` are the events' keys."""
+    seen: Counter[EventKey] = Counter(keys)
+    lone = [seen[k] == 1 and k not in stored for k in keys]
+    if not any(lone):
+        return resolve(events, stored)
+    others = [e for e, alone in zip(events, lone, strict=True) if not alone]
+    rest = resolve(others, stored) if others else Resolution()
+    outcomes: list[Outcome | None] = []
+    pending = iter(rest.outcomes)
+    for alone in lone:
+        outcomes.append(Outcome.ACCEPTED if alone else next(pending))
+    new_revisions = [e for e, alone in zip(events, lone, strict=True) if alone]
+    current = {k: e for k, e, alone in zip(keys, events, lone, strict=True) if alone}
+    new_revisions.extend(rest.new_revisions)
+    current.update(rest.current)
+    return Resolution(
+        outcomes=outcomes, new_revisions=new_revisions, current=current, conflicts=rest.conflicts
     )

@@ -7,7 +7,7 @@ Wires the pure core (decode, validate, resolve) to the edges (Kafka, Postgres, H
 * each ``getmany`` batch is decoded and validated off the event loop, then written in one
   Postgres transaction together with the next offsets (the fence against replays);
 * rejections go to ``triage.rejected_events`` and, before the commit, to the DLQ
-  (:mod:`ingest.consumer.dlq`);
+  (:mod:`ingest.consumer.dead_letters`);
 * an assignment seeks its partitions to the offsets stored in Postgres once the batch in
   flight is stored; a batch fetched across an assignment is dropped and read again, so no
   batch is read twice (:mod:`ingest.consumer.assignment`);
@@ -41,18 +41,19 @@ from ingest.consumer.batch import (
     raw_records,
 )
 from ingest.consumer.database import DatabaseSession
+from ingest.consumer.dead_letters import DLQ_MAX_BYTES, DeadLetterSender, ensure_dead_letter_topic
 from ingest.consumer.decoding import Decoder
-from ingest.consumer.dlq import DLQ_MAX_BYTES, DeadLetterSender, ensure_dead_letter_topic
 from ingest.consumer.key_check import mismatched_keys
 from ingest.consumer.metrics import ConsumerMetrics
 from ingest.consumer.outcome_relay import OutcomeRelay
 from ingest.consumer.participation import ParticipationWatcher
-from ingest.consumer.pipeline import RawRecord, Triaged, triage
+from ingest.consumer.pipeline import Triaged, triage
 from ingest.consumer.readiness import Readiness
-from ingest.consumer.registry_gate import RegistryGate
-from ingest.consumer.registry_schemas import RegistrySchema
 from ingest.consumer.retry import pause, retry
-from ingest.consumer.store import BatchResult, Store, TopicPartitionKey
+from ingest.consumer.schema_registry.gate import RegistryGate
+from ingest.consumer.schema_registry.released import RegistrySchema
+from ingest.consumer.store import BatchResult, Store
+from ingest.consumer.types import RawRecord, TopicPartitionKey
 from ingest.errors import BatchAbandonedError, RetryStoppedError
 from ingest.kafka import make_consumer, make_producer
 from ingest.settings import Settings

@@ -32,7 +32,8 @@ import asyncpg
 from ingest.consumer.key_mismatch_counts import count_key_mismatches
 from ingest.consumer.outbox import OUTBOX_SETUP_SQL, outcome_rows, write_outcomes
 from ingest.consumer.pipeline import Triaged
-from ingest.consumer.resolution import Resolution, StoredRevisions, resolve
+from ingest.consumer.resolution import Resolution, resolve_batch
+from ingest.consumer.types import TopicPartitionKey
 from ingest.contract.model import (
     COUNT_FIELDS,
     DailyEvent,
@@ -45,8 +46,6 @@ from ingest.contract.model import (
 )
 
 log = logging.getLogger(__name__)
-
-TopicPartitionKey = tuple[str, int]
 
 _EVENT_COLUMNS = (
     "supplier_id",
@@ -371,32 +370,6 @@ async def _stored_from(
             key = (row[0], row[1], row[2])
             stored.setdefault(key, {})[row[3]] = tuple(row[4:])
     return stored
-
-
-def resolve_batch(
-    events: Sequence[DailyEvent], keys: Sequence[EventKey], stored: StoredRevisions
-) -> Resolution:
-    """``resolve(events, stored)``, with its commonest case taken in bulk: an event whose key
-    has no stored revision and no other event in the batch is ``accepted`` (a new revision
-    and the current row). Keys are independent, so the other events are resolved together,
-    in order, by ``resolve`` itself. ``keys`` are the events' keys."""
-    seen: Counter[EventKey] = Counter(keys)
-    lone = [seen[k] == 1 and k not in stored for k in keys]
-    if not any(lone):
-        return resolve(events, stored)
-    others = [e for e, alone in zip(events, lone, strict=True) if not alone]
-    rest = resolve(others, stored) if others else Resolution()
-    outcomes: list[Outcome | None] = []
-    pending = iter(rest.outcomes)
-    for alone in lone:
-        outcomes.append(Outcome.ACCEPTED if alone else next(pending))
-    new_revisions = [e for e, alone in zip(events, lone, strict=True) if alone]
-    current = {k: e for k, e, alone in zip(keys, events, lone, strict=True) if alone}
-    new_revisions.extend(rest.new_revisions)
-    current.update(rest.current)
-    return Resolution(
-        outcomes=outcomes, new_revisions=new_revisions, current=current, conflicts=rest.conflicts
-    )
 
 
 def _tp(item: DailyEvent | Rejection) -> TopicPartitionKey:

@@ -17,7 +17,8 @@ from typing import Any
 from fastavro import parse_schema, schemaless_reader
 
 from ingest.consumer.decoding import Decoder
-from ingest.consumer.pipeline import RawRecord, check_record, triage
+from ingest.consumer.pipeline import check_record, triage
+from ingest.consumer.types import RawRecord
 from ingest.contract.schemas import version
 from ingest.contract.validation import Limits
 from tests.bench.data import Spec, generate

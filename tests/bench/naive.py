@@ -18,7 +18,8 @@ import psutil  # type: ignore[import-untyped]
 from aiokafka import AIOKafkaConsumer
 
 from ingest.consumer.decoding import Decoder
-from ingest.consumer.pipeline import RawRecord, check_record
+from ingest.consumer.pipeline import check_record
+from ingest.consumer.types import RawRecord
 from ingest.contract.model import COUNT_FIELDS, Rejection
 from ingest.contract.validation import Limits
 

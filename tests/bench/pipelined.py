@@ -29,11 +29,12 @@ from aiokafka.errors import KafkaError
 
 from ingest.consumer.batch import commit_to_kafka, limits_now, next_offsets, raw_records
 from ingest.consumer.decoding import Decoder
-from ingest.consumer.pipeline import RawRecord, Triaged, triage
-from ingest.consumer.registry_schemas import RegistrySchema
+from ingest.consumer.pipeline import Triaged, triage
 from ingest.consumer.retry import pause
+from ingest.consumer.schema_registry.released import RegistrySchema
 from ingest.consumer.service import KAFKA_FETCH_RETRY_SECONDS, IngestService
-from ingest.consumer.store import BatchResult, Store, TopicPartitionKey
+from ingest.consumer.store import BatchResult, Store
+from ingest.consumer.types import RawRecord, TopicPartitionKey
 from ingest.contract.validation import Limits
 from ingest.errors import BatchAbandonedError
 from ingest.ops.metrics import IngestMetrics

@@ -39,7 +39,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from aiokafka.protocol.group import LeaveGroupRequest
 
-from ingest.consumer.deadletter import headers_dict
+from ingest.consumer.dead_letters import headers_dict
 from ingest.contract.model import COUNT_FIELDS
 from ingest.kafka import client_options, make_producer
 from ingest.ops.suppliers import remove_supplier

@@ -33,7 +33,8 @@ from typing import Any
 
 from ingest.clock import local_today, system_clock
 from ingest.consumer.decoding import Decoder
-from ingest.consumer.pipeline import RawRecord, check_record
+from ingest.consumer.pipeline import check_record
+from ingest.consumer.types import RawRecord
 from ingest.contract.encoding import encode_single_object, record_key
 from ingest.contract.model import COUNT_FIELDS, Rejection, topic_for
 from ingest.contract.schemas import by_fingerprint, version

@@ -10,7 +10,7 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from ingest.consumer.dlq import ensure_dead_letter_topic
+from ingest.consumer.dead_letters import ensure_dead_letter_topic
 from ingest.devstack import stack as local_stack
 from ingest.kafka import DEAD_LETTER_TOPIC, create_dead_letter_topic
 from ingest.settings import Settings

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ingest.consumer.decoding import Decoder
-from ingest.consumer.registry_schemas import match_released
+from ingest.consumer.schema_registry.released import match_released
 from ingest.contract.encoding import encode_confluent
 from ingest.contract.model import Reason
 from ingest.contract.schemas import released_versions, schema_version, version

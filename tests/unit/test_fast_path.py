@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 from ingest.consumer.decoding import Decoder
 from ingest.consumer.fast_reader import fast_count_fields, varint
-from ingest.consumer.pipeline import RawRecord, check_record, triage
+from ingest.consumer.pipeline import check_record, triage
+from ingest.consumer.types import RawRecord
 from ingest.contract.encoding import encode_single_object
 from ingest.contract.model import BAND_FIELDS, Rejection
 from ingest.contract.schemas import released_versions, version

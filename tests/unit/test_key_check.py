@@ -9,7 +9,7 @@ from uuid import uuid4
 import pytest
 
 from ingest.consumer.key_check import key_mismatches, mismatched_keys, per_day
-from ingest.consumer.pipeline import RawRecord
+from ingest.consumer.types import RawRecord
 from ingest.contract.model import DailyEvent, SourcePosition
 
 pytestmark = pytest.mark.security

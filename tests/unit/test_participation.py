@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 
 from ingest.consumer.decoding import Decoder
-from ingest.consumer.pipeline import RawRecord, triage
+from ingest.consumer.pipeline import triage
+from ingest.consumer.types import RawRecord
 from ingest.contract.model import Reason
 from ingest.contract.participation import ParticipationList, ParticipationPeriod
 from ingest.contract.validation import Limits

@@ -8,7 +8,8 @@ import json
 import pytest
 
 from ingest.consumer.decoding import Decoder
-from ingest.consumer.pipeline import RawRecord, check_record
+from ingest.consumer.pipeline import check_record
+from ingest.consumer.types import RawRecord
 from ingest.contract.model import BAND_FIELDS, COUNT_FIELDS, Reason, Rejection
 from ingest.contract.validation import Limits
 from ingest.supplier.counts import DailyCounts, check_counts

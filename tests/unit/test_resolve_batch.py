@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.consumer.resolution import resolve
-from ingest.consumer.store import resolve_batch
+from ingest.consumer.resolution import resolve, resolve_batch
 from ingest.contract.model import DailyEvent, EventKey, Figures, SourcePosition
 from tests.support.events import TODAY
 

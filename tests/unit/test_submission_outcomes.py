@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from ingest.consumer.decoding import Decoder
 from ingest.consumer.outbox import OUTCOME_COLUMNS, outcome_rows
-from ingest.consumer.pipeline import RawRecord, triage
+from ingest.consumer.pipeline import triage
+from ingest.consumer.types import RawRecord
 from ingest.contract.model import Outcome, Reason
 from ingest.contract.outcomes import (
     SubmissionOutcome,

@@ -8,7 +8,8 @@ import re
 import pytest
 
 from ingest.consumer.decoding import Decoder
-from ingest.consumer.pipeline import RawRecord, check_record, triage
+from ingest.consumer.pipeline import check_record, triage
+from ingest.consumer.types import RawRecord
 from ingest.contract.model import BAND_FIELDS, Reason, Rejection
 from ingest.contract.validation import Limits
 from ingest.db.migrate import discover

@@ -11,8 +11,9 @@ import pytest
 
 from ingest.consumer.decoding import Decoder
 from ingest.consumer.key_check import mismatched_keys
-from ingest.consumer.pipeline import RawRecord, triage
+from ingest.consumer.pipeline import triage
 from ingest.consumer.store import BatchResult, Store
+from ingest.consumer.types import RawRecord
 from ingest.contract.validation import Limits
 from tests.support.events import TODAY, encoded, event, key_of
 

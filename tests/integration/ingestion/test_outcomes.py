@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 
 from ingest.analytics.quality_report import collect, render_html, render_markdown
-from ingest.consumer.deadletter import headers_dict
+from ingest.consumer.dead_letters import headers_dict
 from ingest.settings import Settings
 from tests.support.bad_records import bad_records
 from tests.support.events import encoded, event, key_of, yesterday

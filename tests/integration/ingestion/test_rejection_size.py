@@ -11,8 +11,9 @@ import asyncpg
 import pytest
 
 from ingest.consumer.decoding import Decoder
-from ingest.consumer.pipeline import RawRecord, triage
+from ingest.consumer.pipeline import triage
 from ingest.consumer.store import Store
+from ingest.consumer.types import RawRecord
 from ingest.contract.model import Outcome
 from ingest.contract.validation import Limits
 from tests.support.events import TODAY, encoded, event

@@ -8,7 +8,8 @@ import datetime as dt
 from collections import Counter
 
 from ingest.consumer.decoding import Decoder
-from ingest.consumer.pipeline import RawRecord, check_record
+from ingest.consumer.pipeline import check_record
+from ingest.consumer.types import RawRecord
 from ingest.contract.model import DailyEvent, Rejection
 from ingest.contract.validation import Limits
 from ingest.supplier.simulator import BAD_KINDS, SILENT_SUPPLIER, Kind, demo_suppliers, traffic

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ingest.consumer.registry_schemas import match_released
+from ingest.consumer.schema_registry.released import match_released
 from ingest.contract.schemas import SchemaVersion, released_versions, version
 
 pytestmark = pytest.mark.unit

@@ -3,7 +3,7 @@
 The service asks :meth:`SchemaRegistryClient.lookup` for the schema ids of a batch's
 Confluent-framed records. The answer splits them in two:
 
-* ``known``: what each id is (:class:`~ingest.consumer.registry_schemas.RegistrySchema`): a
+* ``known``: what each id is (:class:`~ingest.consumer.schema_registry.released.RegistrySchema`): a
   released version, or not (unknown to the registry, or another schema, with the reason);
 * ``pending``: ids not answered now, whose records must wait (never be rejected): the
   registry is unreachable, or the batch already used its bound of new ids.
@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
-from ingest.consumer.registry_schemas import RegistrySchema, match_released, unknown_id
+from ingest.consumer.schema_registry.released import RegistrySchema, match_released, unknown_id
 from ingest.errors import SchemaRegistryError
 from ingest.redaction import redact_text, redact_url
 

@@ -1,4 +1,5 @@
-"""Sending a batch's dead letters to the DLQ topic before the batch commits.
+"""Dead letters (CONTRACT section 1: the original key and value plus error headers), and
+sending a batch's dead letters to the DLQ topic before the batch commits.
 
 Every rejection goes out, acknowledged; letters that failed are sent again (the others are not
 sent twice). A letter the DLQ refuses as too large goes without its value, then without its
@@ -11,6 +12,7 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -21,12 +23,48 @@ from aiokafka.errors import (
     RecordTooLargeError,
 )
 
-from ingest.consumer.deadletter import HEADER_OFFSET, HEADER_TOPIC, DeadLetter, dead_letter
 from ingest.consumer.retry import retry
 from ingest.contract.model import Rejection
 from ingest.errors import DeadLettersUnsentError, IngestError
 from ingest.kafka import DEAD_LETTER_MAX_BYTES, create_dead_letter_topic
 from ingest.settings import Settings
+
+HEADER_REASON = "triage.error.reason"
+HEADER_DETAIL = "triage.error.detail"
+HEADER_TOPIC = "triage.source.topic"
+HEADER_PARTITION = "triage.source.partition"
+HEADER_OFFSET = "triage.source.offset"
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, bytes]]
+
+
+def dead_letter(rejection: Rejection) -> DeadLetter:
+    """The DLQ record of a rejection."""
+    s = rejection.source
+    return DeadLetter(
+        key=rejection.key,
+        value=rejection.value,
+        headers=[
+            (HEADER_REASON, rejection.reason.value.encode()),
+            (HEADER_DETAIL, rejection.detail.encode()),
+            (HEADER_TOPIC, s.topic.encode()),
+            (HEADER_PARTITION, str(s.partition).encode()),
+            (HEADER_OFFSET, str(s.offset).encode()),
+        ],
+    )
+
+
+def headers_dict(
+    headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...],
+) -> dict[str, str]:
+    """Decoded headers of a DLQ record, for tools and tests."""
+    return {name: value.decode("utf-8", "replace") for name, value in headers}
+
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ingest.consumer.decoding import confluent_schema_id
-from ingest.consumer.pipeline import RawRecord
-from ingest.consumer.store import TopicPartitionKey
+from ingest.consumer.types import RawRecord, TopicPartitionKey
 
 
 @dataclass

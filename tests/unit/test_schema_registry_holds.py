@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.consumer.pipeline import RawRecord
-from ingest.consumer.registry_holds import hold_pending
+from ingest.consumer.schema_registry.holds import hold_pending
+from ingest.consumer.types import RawRecord
 
 pytestmark = pytest.mark.unit
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from ingest.consumer.deadletter import dead_letter, headers_dict
+from ingest.consumer.dead_letters import dead_letter, headers_dict
 from ingest.contract.model import Reason, Rejection, SourcePosition
 
 

@@ -1,9 +1,9 @@
 """The service's side of the schema registry: which records of a batch go ahead, which wait.
 
 For each batch, the schema ids of its Confluent-framed records are looked up
-(:class:`~ingest.consumer.schema_registry.SchemaRegistryClient`: cached, concurrent, a bound
+(:class:`~ingest.consumer.schema_registry.client.SchemaRegistryClient`: cached, concurrent, a bound
 on new ids per batch). Records whose id is not answered yet are held back
-(:func:`~ingest.consumer.registry_holds.hold_pending`): their partition is sought back to
+(:func:`~ingest.consumer.schema_registry.holds.hold_pending`): their partition is sought back to
 the first of them and read again later; the rest of the batch (other partitions,
 single-object records, other suppliers) is stored as usual. While the registry does not
 answer, held partitions are also paused until its next retry, so they are not fetched in a
@@ -20,12 +20,11 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from ingest.consumer.decoding import confluent_schema_id
 from ingest.consumer.metrics import ConsumerMetrics
-from ingest.consumer.pipeline import RawRecord
 from ingest.consumer.readiness import Readiness
-from ingest.consumer.registry_holds import HeldBatch, hold_pending
-from ingest.consumer.registry_schemas import RegistrySchema
-from ingest.consumer.schema_registry import SchemaRegistryClient
-from ingest.consumer.store import TopicPartitionKey
+from ingest.consumer.schema_registry.client import SchemaRegistryClient
+from ingest.consumer.schema_registry.holds import HeldBatch, hold_pending
+from ingest.consumer.schema_registry.released import RegistrySchema
+from ingest.consumer.types import RawRecord, TopicPartitionKey
 from ingest.settings import Settings
 
 log = logging.getLogger(__name__)
