@@ -33,7 +33,7 @@ class ReferenceFileError(IngestError):
         self.problems = list(problems)
 
 
-class FieldProblem(Exception):
+class ReferenceFieldError(IngestError):
     """A problem with one field (becomes a line of ReferenceFileError)."""
 
 
@@ -60,11 +60,11 @@ def yyyymmdd(value: str, column: str) -> dt.date | None:
     if not value:
         return None
     if not re.fullmatch(r"[0-9]{8}", value):
-        raise FieldProblem(f"{column} {value!r} is not a YYYYMMDD date")
+        raise ReferenceFieldError(f"{column} {value!r} is not a YYYYMMDD date")
     try:
         return dt.date(int(value[:4]), int(value[4:6]), int(value[6:]))
     except ValueError as exc:
-        raise FieldProblem(f"{column} {value!r} is not a valid date") from exc
+        raise ReferenceFieldError(f"{column} {value!r} is not a valid date") from exc
 
 
 def iso_date(value: str, column: str, *, required: bool) -> dt.date | None:
@@ -72,14 +72,14 @@ def iso_date(value: str, column: str, *, required: bool) -> dt.date | None:
     value = value.strip()
     if not value:
         if required:
-            raise FieldProblem(f"{column} is empty")
+            raise ReferenceFieldError(f"{column} is empty")
         return None
     try:
         if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
             raise ValueError(value)
         return dt.date.fromisoformat(value)
     except ValueError as exc:
-        raise FieldProblem(f"{column} {value!r} is not an ISO date YYYY-MM-DD") from exc
+        raise ReferenceFieldError(f"{column} {value!r} is not an ISO date YYYY-MM-DD") from exc
 
 
 _NHS_DATE_FORMATS = ("%Y-%m-%d", "%d%b%Y", "%d-%b-%Y", "%d-%b-%y", "%d/%m/%Y", "%Y%m%d")
@@ -93,14 +93,14 @@ def flexible_date(value: str, column: str) -> dt.date:
             return dt.datetime.strptime(value, fmt).date()
         except ValueError:
             continue
-    raise FieldProblem(f"{column} {value!r} is not a date")
+    raise ReferenceFieldError(f"{column} {value!r} is not a date")
 
 
 def practice_code(value: str, column: str = "practice_code") -> str:
     """An English/Welsh ODS GP practice code (A12345), upper-cased."""
     code = value.strip().upper()
     if not PRACTICE_CODE_RE.fullmatch(code):
-        raise FieldProblem(f"{column} {value!r} is not an ODS practice code (A12345)")
+        raise ReferenceFieldError(f"{column} {value!r} is not an ODS practice code (A12345)")
     return code
 
 
@@ -109,10 +109,10 @@ def org_code(value: str, column: str, *, required: bool = True) -> str | None:
     code = value.strip().upper()
     if not code:
         if required:
-            raise FieldProblem(f"{column} is empty")
+            raise ReferenceFieldError(f"{column} is empty")
         return None
     if not ORG_CODE_RE.fullmatch(code):
-        raise FieldProblem(f"{column} {value!r} is not an ODS organisation code")
+        raise ReferenceFieldError(f"{column} {value!r} is not an ODS organisation code")
     return code
 
 
@@ -120,7 +120,7 @@ def count(value: str, column: str) -> int:
     """A non-negative whole number (thousands separators allowed)."""
     value = value.strip().replace(",", "")
     if not value.isdigit():
-        raise FieldProblem(f"{column} {value!r} is not a non-negative whole number")
+        raise ReferenceFieldError(f"{column} {value!r} is not a non-negative whole number")
     return int(value)
 
 
@@ -187,7 +187,7 @@ def parse_table(
     for line_no, cells in rows:
         try:
             record = build(cell_getter(index, cells))
-        except FieldProblem as exc:
+        except ReferenceFieldError as exc:
             problems.append((line_no, str(exc)))
             continue
         if record is not None:
@@ -208,7 +208,7 @@ def period(cell: Cell) -> tuple[dt.date, dt.date | None]:
     end = iso_date(cell("effective_to"), "effective_to", required=False)
     assert start is not None
     if end is not None and end < start:
-        raise FieldProblem(f"effective_to {end} is before effective_from {start}")
+        raise ReferenceFieldError(f"effective_to {end} is before effective_from {start}")
     return start, end
 
 

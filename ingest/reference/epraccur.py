@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import Counter
 
 from ingest.reference.csv_input import (
-    FieldProblem,
+    ReferenceFieldError,
     ReferenceFileError,
     csv_rows,
     optional,
@@ -78,7 +78,7 @@ def _status(value: str) -> str | None:
         return status
     if status in STATUS_WORDS:
         return STATUS_WORDS[status]
-    raise FieldProblem(
+    raise ReferenceFieldError(
         f"status {status!r} is not one of A, C, D, P (or ACTIVE, INACTIVE, DORMANT, PROPOSED)"
     )
 
@@ -92,7 +92,7 @@ def _setting_column(value: str) -> tuple[int | None, str | None]:
         return int(text), None
     roles = [r.strip() for r in text.split("|")]
     if not all(r.startswith("RO") and r[2:].isdigit() for r in roles):
-        raise FieldProblem(
+        raise ReferenceFieldError(
             f"prescribing setting {value.strip()!r} is neither a number nor ODS role codes (RO76)"
         )
     return None, "|".join(roles)
@@ -100,7 +100,7 @@ def _setting_column(value: str) -> tuple[int | None, str | None]:
 
 def _parse_practice(cells: list[str]) -> Practice:
     if len(cells) != EPRACCUR_COLUMNS:
-        raise FieldProblem(
+        raise ReferenceFieldError(
             f"expected {EPRACCUR_COLUMNS} columns (epraccur layout), got {len(cells)}"
         )
     named = {name: cells[i] for i, name in enumerate(EPRACCUR_LAYOUT) if name is not None}
@@ -108,11 +108,11 @@ def _parse_practice(cells: list[str]) -> Practice:
     assert code is not None
     name = named["name"].strip()
     if not name:
-        raise FieldProblem("name is empty")
+        raise ReferenceFieldError("name is empty")
     open_date = yyyymmdd(named["open_date"], "open date")
     close_date = yyyymmdd(named["close_date"], "close date")
     if open_date and close_date and close_date < open_date:
-        raise FieldProblem(f"close date {close_date} is before open date {open_date}")
+        raise ReferenceFieldError(f"close date {close_date} is before open date {open_date}")
     prescribing_setting, role_codes = _setting_column(named["prescribing_setting"])
     national_grouping = optional(named["national_grouping"])
     geography = optional(named["high_level_health_geography"])
@@ -175,7 +175,7 @@ def parse_epraccur(text: str) -> list[Practice]:
             )
         try:
             practice = _parse_practice(cells)
-        except FieldProblem as exc:
+        except ReferenceFieldError as exc:
             problems.append((line_no, str(exc)))
             continue
         if practice.practice_code in seen:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from ingest.reference.csv_input import (
-    FieldProblem,
+    ReferenceFieldError,
     ReferenceFileError,
     csv_rows,
     optional,
@@ -50,7 +50,7 @@ def parse_icb_names(text: str) -> dict[str, str]:
     for line_no, cells in rows:
         try:
             code = org_code(cells[code_at] if code_at < len(cells) else "", "ICB code")
-        except FieldProblem as exc:
+        except ReferenceFieldError as exc:
             problems.append((line_no, str(exc)))
             continue
         name = optional(cells[name_at] if name_at < len(cells) else "")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from ingest.contract.participation import ParticipationPeriod
 from ingest.reference.csv_input import (
     Cell,
-    FieldProblem,
+    ReferenceFieldError,
     ReferenceFileError,
     iso_date,
     overlaps,
@@ -29,7 +29,9 @@ def parse_participation(text: str) -> list[ParticipationPeriod]:
         end = iso_date(cell("participating_to"), "participating_to", required=False)
         assert start is not None
         if end is not None and end < start:
-            raise FieldProblem(f"participating_to {end} is before participating_from {start}")
+            raise ReferenceFieldError(
+                f"participating_to {end} is before participating_from {start}"
+            )
         return ParticipationPeriod(practice_code(cell("practice_code")), start, end)
 
     records = parse_table(text, "participation file", PARTICIPATION_HEADER, build)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ingest.contract.model import SUPPLIER_ID_RE
 from ingest.reference.csv_input import (
     Cell,
-    FieldProblem,
+    ReferenceFieldError,
     ReferenceFileError,
     iso_date,
     overlaps,
@@ -26,7 +26,7 @@ ROSTER_HEADER = ("supplier_id", "practice_code", "installed_on", "removed_on")
 def _supplier_id(value: str) -> str:
     supplier = value.strip()
     if not SUPPLIER_ID_RE.fullmatch(supplier):
-        raise FieldProblem(f"supplier_id {value!r} is not a supplier id (a-z, 0-9 and '-')")
+        raise ReferenceFieldError(f"supplier_id {value!r} is not a supplier id (a-z, 0-9 and '-')")
     return supplier
 
 
@@ -38,7 +38,7 @@ def parse_roster(text: str) -> list[RosterEntry]:
         end = iso_date(cell("removed_on"), "removed_on", required=False)
         assert start is not None
         if end is not None and end < start:
-            raise FieldProblem(f"removed_on {end} is before installed_on {start}")
+            raise ReferenceFieldError(f"removed_on {end} is before installed_on {start}")
         return RosterEntry(
             _supplier_id(cell("supplier_id")), practice_code(cell("practice_code")), start, end
         )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ingest.reference.csv_input import (
     Cell,
-    FieldProblem,
+    ReferenceFieldError,
     ReferenceFileError,
     csv_rows,
     optional,
@@ -67,16 +67,18 @@ def _parse_own_layout(text: str) -> list[SubIcb]:
 
 def _eccg_row(cells: list[str]) -> SubIcb:
     if len(cells) != ECCG_COLUMNS:
-        raise FieldProblem(f"expected {ECCG_COLUMNS} columns (eccg layout), got {len(cells)}")
+        raise ReferenceFieldError(
+            f"expected {ECCG_COLUMNS} columns (eccg layout), got {len(cells)}"
+        )
     code = org_code(cells[_ECCG["code"]], "organisation code")
     parent = org_code(cells[_ECCG["parent"]], "parent (column 4, the ICB)")
     opened = yyyymmdd(cells[_ECCG["open"]], "open date")
     closed = yyyymmdd(cells[_ECCG["close"]], "close date")
     assert code is not None and parent is not None
     if opened is None:
-        raise FieldProblem("open date is empty")
+        raise ReferenceFieldError("open date is empty")
     if closed is not None and closed < opened:
-        raise FieldProblem(f"close date {closed} is before open date {opened}")
+        raise ReferenceFieldError(f"close date {closed} is before open date {opened}")
     return SubIcb(code, optional(cells[_ECCG["name"]]), parent, None, opened, closed)
 
 
@@ -87,7 +89,7 @@ def parse_eccg(text: str) -> list[SubIcb]:
     for line_no, cells in csv_rows(text):
         try:
             records.append(_eccg_row(cells))
-        except FieldProblem as exc:
+        except ReferenceFieldError as exc:
             problems.append((line_no, str(exc)))
     if problems:
         raise ReferenceFileError("eccg file", problems)

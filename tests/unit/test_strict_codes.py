@@ -13,7 +13,7 @@ from ingest.contract.validation import Limits, check_event
 from ingest.durations import parse_duration
 from ingest.errors import DurationError, SupplierError
 from ingest.ops.suppliers import check_supplier_id
-from ingest.reference.csv_input import FieldProblem, iso_date, org_code, yyyymmdd
+from ingest.reference.csv_input import ReferenceFieldError, iso_date, org_code, yyyymmdd
 from ingest.settings import Settings
 from ingest.supplier.problems import FileReason
 from ingest.supplier.producer import ProducerError, SupplierProducer
@@ -68,14 +68,14 @@ def test_a_count_in_other_digits_is_not_a_number(count: str) -> None:
     ],
 )
 def test_reference_dates_in_other_digits_are_refused(text: str) -> None:
-    with pytest.raises(FieldProblem):
+    with pytest.raises(ReferenceFieldError):
         yyyymmdd(text, "open_date")
-    with pytest.raises(FieldProblem):
+    with pytest.raises(ReferenceFieldError):
         iso_date(f"{text[:4]}-{text[4:6]}-{text[6:]}", "open_date", required=True)
 
 
 def test_an_organisation_code_must_be_whole() -> None:
-    with pytest.raises(FieldProblem):
+    with pytest.raises(ReferenceFieldError):
         org_code("QWE\nX", "icb_code")
     assert org_code(" qwe ", "icb_code") == "QWE"  # surrounding blanks are trimmed, as before
 
