@@ -139,6 +139,12 @@ class Settings(BaseSettings):
     outcome_relay_interval_seconds: float = Field(
         0.5, gt=0, description="How often an idle outcome relay looks for new outcomes."
     )
+    outbox_park_after_seconds: float = Field(
+        86400.0,
+        gt=0,
+        description="An outcome still undelivered this long after it was stored is parked"
+        " (left in triage.outcome_outbox, no longer sent; triage_outcome_outbox_parked).",
+    )
 
     # --- volume anomalies (issue 13) ---------------------------------------------------
     volume_refresh_seconds: float = Field(

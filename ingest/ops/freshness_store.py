@@ -134,6 +134,15 @@ async def fetch_outbox_pending(conn: asyncpg.Connection) -> int:
     return pending
 
 
+async def fetch_outbox_parked(conn: asyncpg.Connection) -> dict[str, int]:
+    """Parked outcomes per supplier (migration 0110)."""
+    rows = await conn.fetch(
+        "SELECT supplier_id, count(*) AS n FROM triage.outcome_outbox"
+        " WHERE parked_at IS NOT NULL GROUP BY supplier_id"
+    )
+    return {r["supplier_id"]: r["n"] for r in rows}
+
+
 async def fetch_roster_coverage(conn: asyncpg.Connection) -> dict[str, RosterCoverage]:
     """Per rostered active supplier, on its latest day: practices installed, participating
     and reporting (migration 0042)."""
