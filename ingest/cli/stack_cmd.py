@@ -133,3 +133,40 @@ def migrate_command() -> None:
         _out.print(f"applied {version:04d}_{names.get(version, '?')}")
     if not applied:
         _out.print(f"{redact_url(url)}: up to date ({len(names)} migrations), nothing applied")
+    _feedback_topics(url)
+
+
+FEEDBACK_TOPICS_WITHIN_SECONDS = 30.0
+
+
+def _feedback_topics(url: str) -> None:
+    """Create the feedback topics of registered suppliers that lack one (suppliers registered
+    before feedback topics existed would otherwise wait for outcomes for ever). Kafka not
+    reachable or the principal not allowed: one warning line; the migration stands."""
+    from aiokafka.errors import KafkaError
+
+    from ingest.kafka import muted_logger
+    from ingest.ops.suppliers import ensure_feedback_topics
+    from ingest.security.credentials import admin_settings
+
+    cfg = admin_settings(load_settings())
+
+    async def go() -> list[str]:
+        conn = await asyncpg.connect(url)
+        try:
+            return await ensure_feedback_topics(conn, cfg)
+        finally:
+            await conn.close()
+
+    try:
+        with muted_logger("aiokafka"):
+            created = asyncio.run(asyncio.wait_for(go(), FEEDBACK_TOPICS_WITHIN_SECONDS))
+    except (KafkaError, IngestError, OSError, TimeoutError, asyncpg.PostgresError) as exc:
+        _err.print(
+            "warning: feedback topics of registered suppliers not checked"
+            f" ({redact_text(str(exc)) or type(exc).__name__}); run `ingest migrate` again with"
+            " Kafka admin settings, or `ingest suppliers add <id> --name ...` per supplier"
+        )
+        return
+    for topic in created:
+        _out.print(f"created feedback topic {topic}")
