@@ -164,6 +164,20 @@ class Settings(BaseSettings):
         "127.0.0.1",
         description="HTTP bind address (0.0.0.0: every interface, e.g. inside a container).",
     )
+    http_idle_timeout_seconds: float = Field(
+        15.0,
+        gt=0,
+        description="An HTTP connection that sends no complete request for this long (slow"
+        " headers, or idle between requests) is closed.",
+    )
+    http_max_connections: int = Field(
+        100, ge=1, description="Open HTTP connections at most; more are refused with 503."
+    )
+    http_allowed_hosts: str = Field(
+        "localhost",
+        description="Comma-separated host names the HTTP server answers to in the Host header,"
+        " besides IP addresses and this machine's name (DNS rebinding); * for any.",
+    )
     db_retry_max_seconds: float = Field(
         30.0, gt=0, description="Cap of the backoff while Postgres is unreachable."
     )
