@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import os
 import sys
 from typing import Annotated
 
@@ -71,6 +72,7 @@ def stack_up(
 ) -> None:
     """Start Kafka and Postgres (idempotent), apply migrations, print the addresses."""
     require_stack_extra()
+    os.umask(0o077)  # the stack's files are for this account only (ingest.devstack.safe_files)
     state_dir = load_settings().state_dir
     result = asyncio.run(stack.up(state_dir, report=_progress, secure=secure, registry=registry))
     if result.security is not None:
@@ -91,6 +93,7 @@ def stack_down() -> None:
     """Stop the local broker, database and registry (data is kept for the next ``up``;
     the registry keeps none)."""
     require_stack_extra()
+    os.umask(0o077)
     stopped = asyncio.run(stack.down(load_settings().state_dir, report=_progress))
     _out.print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
 
