@@ -3299,7 +3299,7 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.restatement_history TO triage_
 -- Name: TABLE schema_migrations; Type: ACL; Schema: triage; Owner: -
 --
 
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.schema_migrations TO triage_writer;
+GRANT SELECT ON TABLE triage.schema_migrations TO triage_writer;
 
 --
 -- Name: TABLE supplier_daily_totals; Type: ACL; Schema: triage; Owner: -
