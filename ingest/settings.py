@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -202,6 +203,13 @@ class Settings(BaseSettings):
     @field_validator("database_url", "migration_database_url")
     @classmethod
     def _database_ports(cls, value: str | None) -> str | None:
+        if value:
+            try:
+                parts = urlsplit(value)
+            except ValueError as exc:
+                raise ValueError(f"not a database URL ({exc})") from None
+            if parts.scheme not in ("postgresql", "postgres"):
+                raise ValueError("not a database URL (postgresql://USER@HOST:PORT/DATABASE)")
         _scheme, sep, rest = (value or "").partition("://")
         if sep:  # host[:port][,host[:port]...] between the user-info and the path
             hosts = rest.split("/", 1)[0].split("?", 1)[0].rpartition("@")[2]

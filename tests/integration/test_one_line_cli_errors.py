@@ -44,6 +44,12 @@ CASES = [
         "INGEST_DATABASE_URL",
     ),
     (
+        "a database URL that cannot be parsed",
+        ["status"],
+        {"INGEST_DATABASE_URL": "postgresql://triage:not-shown@[127.0.0.1/triage"},
+        "INGEST_DATABASE_URL",
+    ),
+    (
         "a broker nobody listens on",
         ["suppliers", "add", "{s}", "--name", "X"],
         {"INGEST_KAFKA_BOOTSTRAP": "127.0.0.1:1"},
