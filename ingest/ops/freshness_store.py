@@ -129,8 +129,11 @@ async def fetch_volume(conn: asyncpg.Connection, practices: bool = True) -> list
 
 
 async def fetch_outbox_pending(conn: asyncpg.Connection) -> int:
-    """Outcomes waiting in the outbox (migration 0041)."""
-    pending: int = await conn.fetchval("SELECT count(*) FROM triage.outcome_outbox")
+    """Outcomes waiting in the outbox to be sent (migration 0041; parked ones, migration 0110,
+    are counted apart: they wait for an operator, not for the relay)."""
+    pending: int = await conn.fetchval(
+        "SELECT count(*) FROM triage.outcome_outbox WHERE parked_at IS NULL"
+    )
     return pending
 
 

@@ -139,7 +139,8 @@ class IngestMetrics:
         self.outbox_pending = Gauge(
             OUTBOX_PENDING,
             "Submission outcomes stored but not yet acknowledged on the suppliers' feedback"
-            " topics (rows of triage.outcome_outbox).",
+            " topics (rows of triage.outcome_outbox), parked ones left out"
+            " (triage_outcome_outbox_parked).",
             registry=r,
         )
         self.outbox_parked = Gauge(

@@ -194,15 +194,18 @@ async def test_an_outcome_undelivered_past_the_bound_is_parked(
 
     async with relay_of(one_day) as relay:
         assert await relay.relay_once() == 1  # the fresh one only
-    assert await parked_gauge(settings, supplier) == 2
+    metrics = await refreshed(settings, supplier)
+    gauge = metrics.registry.get_sample_value
+    assert gauge("triage_outcome_outbox_parked", {"supplier": supplier}) == 2
+    assert gauge("triage_outcome_outbox_pending") == 0  # parked rows wait for no relay
     reasons = await pg.fetch(
         "SELECT parked_reason FROM triage.outcome_outbox WHERE supplier_id = $1", supplier
     )
     assert [r["parked_reason"] for r in reasons] == ["stuck", "stuck"]
 
 
-async def parked_gauge(settings: Settings, supplier: str) -> float | None:
-    """triage_outcome_outbox_parked of the supplier, as the refresher publishes it."""
+async def refreshed(settings: Settings, supplier: str) -> IngestMetrics:
+    """The gauges as the refresher publishes them (the supplier registered)."""
     metrics = IngestMetrics()
     metrics.set_registered({supplier})
     refresher = FreshnessRefresher(settings, metrics)
@@ -210,4 +213,10 @@ async def parked_gauge(settings: Settings, supplier: str) -> float | None:
         assert await refresher.refresh_once()
     finally:
         await refresher.close()
+    return metrics
+
+
+async def parked_gauge(settings: Settings, supplier: str) -> float | None:
+    """triage_outcome_outbox_parked of the supplier, as the refresher publishes it."""
+    metrics = await refreshed(settings, supplier)
     return metrics.registry.get_sample_value("triage_outcome_outbox_parked", {"supplier": supplier})
