@@ -143,8 +143,9 @@ class Settings(BaseSettings):
     outbox_park_after_seconds: float = Field(
         86400.0,
         gt=0,
-        description="An outcome still undelivered this long after it was stored is parked"
-        " (left in triage.outcome_outbox, no longer sent; triage_outcome_outbox_parked).",
+        description="An outcome of a supplier the relay cannot deliver to, still waiting this"
+        " long after it was stored, is parked (left in triage.outcome_outbox, no longer sent;"
+        " triage_outcome_outbox_parked).",
     )
 
     # --- volume anomalies (issue 13) ---------------------------------------------------

@@ -12,8 +12,9 @@ No supplier can hold the others' outcomes back: a supplier whose feedback topic 
 (and cannot be created here) or whose sends fail is left out of the next rounds for a while
 and keeps its rows; a round reads only bounded columns (an outcome's key is at most
 OUTCOME_KEY_MAX_BYTES); an outcome the broker refuses as too large is parked at once (sending
-it again would never succeed), and any outcome still undelivered
-``INGEST_OUTBOX_PARK_AFTER_SECONDS`` after it was stored is parked too. Parked rows stay in
+it again would never succeed), and the outcomes of a supplier that cannot be delivered to
+(topic missing, sends failing) still waiting ``INGEST_OUTBOX_PARK_AFTER_SECONDS`` after they
+were stored are parked too. Parked rows stay in
 the outbox, are never taken again, and show in ``triage_outcome_outbox_parked``.
 """
 
@@ -42,7 +43,7 @@ from ingest.contract.outcomes import (
     feedback_topic,
 )
 from ingest.db.connection import CONNECTION_LOST, connect
-from ingest.errors import IngestError, RetryStoppedError
+from ingest.errors import IngestError, KafkaTopicError, RetryStoppedError
 from ingest.kafka import ensure_topics, feedback_topic_spec
 from ingest.settings import Settings
 
@@ -73,10 +74,10 @@ SELECT supplier_id FROM waiting
 WHERE supplier_id IS NOT NULL AND NOT (supplier_id = ANY($1::text[]))
 """
 
-# Each supplier's oldest waiting rows, up to its share ($2); only bounded columns (rows
-# written before the key bound existed lose a longer key here too).
+# Each supplier's oldest waiting rows, up to its share ($2, in the order of $1); only bounded
+# columns (rows written before the key bound existed lose a longer key here too).
 _TAKE_SQL = f"""
-SELECT o.* FROM unnest($1::text[]) AS s(supplier_id)
+SELECT o.* FROM unnest($1::text[], $2::integer[]) AS s(supplier_id, share)
 CROSS JOIN LATERAL (
     SELECT outbox_id, supplier_id, source_partition, source_offset,
            CASE WHEN octet_length(key) <= {OUTCOME_KEY_MAX_BYTES} THEN key END AS key,
@@ -86,7 +87,7 @@ CROSS JOIN LATERAL (
     FROM triage.outcome_outbox
     WHERE supplier_id = s.supplier_id AND parked_at IS NULL
     ORDER BY outbox_id
-    LIMIT $2
+    LIMIT s.share
     FOR UPDATE SKIP LOCKED
 ) o
 """
@@ -99,8 +100,16 @@ WHERE outbox_id = ANY($1::bigint[])
 _PARK_STUCK_SQL = """
 UPDATE triage.outcome_outbox SET parked_at = now(), parked_reason = 'stuck'
 WHERE parked_at IS NULL AND processed_at < now() - make_interval(secs => $1)
+  AND supplier_id = ANY($2::text[])
 RETURNING supplier_id
 """
+
+
+def shares(suppliers: int) -> list[int]:
+    """Each supplier's share of a round: OUTBOX_ROUND split as evenly as whole rows allow
+    (never below MIN_SHARE)."""
+    base, extra = divmod(OUTBOX_ROUND, suppliers)
+    return [max(MIN_SHARE, base + (1 if i < extra else 0)) for i in range(suppliers)]
 
 
 def outcome_of(row: asyncpg.Record) -> SubmissionOutcome:
@@ -136,7 +145,8 @@ class OutcomeRelay:
         self._conn: asyncpg.Connection | None = None
         self._topics: set[str] = set()  # feedback topics known to exist
         self._missing: dict[str, float] = {}  # topic -> loop time of the next check
-        self._failing: dict[str, float] = {}  # topic -> loop time its supplier is back in
+        # topic -> loop time its supplier is back in (kept until a send succeeds: troubled)
+        self._failing: dict[str, float] = {}
         self._park_check_at = 0.0  # loop time of the next look for rows waiting too long
         self.sent = 0  # outcomes acknowledged and deleted from the outbox
         self.parked = 0  # outcomes parked by this relay
@@ -190,9 +200,6 @@ class OutcomeRelay:
             self._conn = await connect(self._settings.database())
         conn = self._conn
         now = asyncio.get_running_loop().time()
-        if now >= self._park_check_at:
-            await self.park_stuck(conn)
-            self._park_check_at = now + PARK_CHECK_SECONDS
         sitting_out = sorted(
             topic.removeprefix(FEEDBACK_PREFIX)
             for topic, until in (*self._missing.items(), *self._failing.items())
@@ -202,8 +209,7 @@ class OutcomeRelay:
             suppliers = [r["supplier_id"] for r in await conn.fetch(_WAITING_SQL, sitting_out)]
             if not suppliers:
                 return 0
-            share = max(MIN_SHARE, OUTBOX_ROUND // len(suppliers))
-            rows = await conn.fetch(_TAKE_SQL, suppliers, share)
+            rows = await conn.fetch(_TAKE_SQL, suppliers, shares(len(suppliers)))
             if not rows:
                 return 0
             ready = await self._ready_topics({feedback_topic(r["supplier_id"]) for r in rows})
@@ -218,12 +224,21 @@ class OutcomeRelay:
         if acknowledged and self._on_sent is not None:
             done = set(acknowledged)
             self._on_sent(Counter(r["supplier_id"] for r in sendable if r["outbox_id"] in done))
+        if now >= self._park_check_at:
+            self._park_check_at = now + PARK_CHECK_SECONDS
+            await self.park_stuck(conn)
         return len(acknowledged)
 
     async def park_stuck(self, conn: asyncpg.Connection) -> int:
-        """Park the rows still waiting INGEST_OUTBOX_PARK_AFTER_SECONDS after they were
-        stored; how many."""
-        rows = await conn.fetch(_PARK_STUCK_SQL, self._settings.outbox_park_after_seconds)
+        """Park the rows of the suppliers this relay cannot deliver to (feedback topic
+        missing, or sends failing) still waiting INGEST_OUTBOX_PARK_AFTER_SECONDS after they
+        were stored; how many. (A backlog that flows is never parked, however old.)"""
+        troubled = sorted(
+            topic.removeprefix(FEEDBACK_PREFIX) for topic in (*self._missing, *self._failing)
+        )
+        if not troubled:
+            return 0
+        rows = await conn.fetch(_PARK_STUCK_SQL, self._settings.outbox_park_after_seconds, troubled)
         for supplier, n in sorted(Counter(r["supplier_id"] for r in rows).items()):
             log.error(
                 "%d outcomes of %s undelivered for over %.0f s: parked in triage.outcome_outbox"
@@ -248,6 +263,8 @@ class OutcomeRelay:
         only those refused alone count). A supplier whose sends failed sits out the rounds for
         FAILED_SEND_BACKOFF_SECONDS."""
         acknowledged, refused, failures = await self._produce(rows, alone=False)
+        for topic in {feedback_topic(r["supplier_id"]) for r in rows} - failures.keys():
+            self._failing.pop(topic, None)  # delivered again: no longer troubled
         if refused:
             again = set(refused)
             retried, refused, more = await self._produce(
@@ -333,28 +350,39 @@ class OutcomeRelay:
 
     async def _ready_topics(self, topics: set[str]) -> set[str]:
         """The topics that exist, creating missing ones where allowed; a topic that cannot be
-        created is checked again after MISSING_TOPIC_RECHECK_SECONDS."""
+        created is checked again after MISSING_TOPIC_RECHECK_SECONDS. Together first; if that
+        fails, one by one, so one supplier's missing topic does not hold the others' back."""
         now = asyncio.get_running_loop().time()
         unknown = {t for t in topics - self._topics if self._missing.get(t, 0.0) <= now}
+        alone = len(unknown) == 1
         if unknown:
-            try:
-                await ensure_topics(
-                    self._settings, sorted(unknown), feedback_topic_spec(self._settings)
-                )
-            except (KafkaError, IngestError, OSError) as exc:
-                for topic in unknown:
-                    self._missing[topic] = now + MISSING_TOPIC_RECHECK_SECONDS
+            refused = await self._ensure(sorted(unknown), report=alone)
+            if isinstance(refused, KafkaTopicError) and not alone:  # the broker answered
+                for topic in sorted(unknown):
+                    await self._ensure([topic], report=True)
+        return topics & self._topics
+
+    async def _ensure(self, topics: list[str], report: bool) -> BaseException | None:
+        """Create ``topics`` where missing; None when they all exist now, else why not
+        (``report``: log it)."""
+        now = asyncio.get_running_loop().time()
+        try:
+            await ensure_topics(self._settings, topics, feedback_topic_spec(self._settings))
+        except (KafkaError, IngestError, OSError) as exc:
+            for topic in topics:
+                self._missing[topic] = now + MISSING_TOPIC_RECHECK_SECONDS
+            if report:
                 log.warning(
                     "feedback topics %s missing and not created (%s); their outcomes wait in"
                     " the outbox (`ingest suppliers add` creates them)",
-                    ", ".join(sorted(unknown)),
+                    ", ".join(topics),
                     exc,
                 )
-            else:
-                self._topics |= unknown
-                for topic in unknown:
-                    self._missing.pop(topic, None)
-        return topics & self._topics
+            return exc
+        self._topics.update(topics)
+        for topic in topics:
+            self._missing.pop(topic, None)
+        return None
 
 
 async def _settle(

@@ -3,23 +3,19 @@ outcome outbox). Real broker and database; the relay as the service runs it."""
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
-from collections.abc import AsyncIterator
-
 import asyncpg
 import pytest
 from aiokafka.admin import NewTopic
 
-from ingest.consumer.outcome_relay import OUTBOX_ROUND, OutcomeRelay
+from ingest.consumer.outcome_relay import OUTBOX_ROUND
 from ingest.contract.outcomes import OUTCOME_KEY_MAX_BYTES, feedback_topic
-from ingest.kafka import make_admin, make_producer
+from ingest.kafka import make_admin
 from ingest.ops.metrics import IngestMetrics
 from ingest.ops.refresher import FreshnessRefresher
 from ingest.settings import Settings
 from tests.support.events import encoded, event, key_of, yesterday
 from tests.support.kafka import produce
-from tests.support.outcomes import read_outcomes, wait_outbox_empty
+from tests.support.outcomes import queue_outcomes, read_outcomes, relay_of, wait_outbox_empty
 from tests.support.service import running, wait_consumed
 from tests.support.suppliers import register, register_with_topic
 
@@ -28,34 +24,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.security]
 # A key just under the broker's default record limit (1 MB) with its 8-byte value: the feed
 # topic takes the record, an outcome carrying the same key is larger than that limit.
 HUGE_KEY_BYTES = 1_048_400
-
-_QUEUE_SQL = """
-INSERT INTO triage.outcome_outbox
-    (supplier_id, source_topic, source_partition, source_offset, key, outcome, processed_at)
-SELECT $1, 'triage.daily.' || $1, 0, n, convert_to('A81001:2025-01-01', 'UTF8'), 'accepted',
-       now() - make_interval(secs => $3)
-FROM generate_series(0, $2 - 1) AS n
-"""
-
-
-async def queue_outcomes(
-    pg: asyncpg.Connection, supplier: str, count: int, age_seconds: float = 0.0
-) -> None:
-    """Put ``count`` accepted outcomes of ``supplier`` in the outbox, stored ``age_seconds``
-    ago (as batches of the consumer would)."""
-    await pg.execute(_QUEUE_SQL, supplier, count, age_seconds)
-
-
-@contextlib.asynccontextmanager
-async def relay_of(settings: Settings) -> AsyncIterator[OutcomeRelay]:
-    producer = make_producer(settings)
-    await producer.start()
-    relay = OutcomeRelay(settings, producer)
-    try:
-        yield relay
-    finally:
-        await relay.close()
-        await producer.stop()
 
 
 async def in_outbox(pg: asyncpg.Connection, supplier: str) -> int:
@@ -175,33 +143,6 @@ async def test_an_outcome_refused_as_too_large_is_parked_and_the_others_flow(
     assert [(r["supplier_id"], r["parked_reason"]) for r in parked] == [(narrow, "too_large")]
     assert await in_outbox(pg, other) == 0
     assert await parked_gauge(settings, narrow) == 1
-
-
-async def test_an_outcome_undelivered_past_the_bound_is_parked(
-    settings: Settings, pg: asyncpg.Connection, token: str
-) -> None:
-    """Reproduction: an outcome stored two days ago is still in the outbox (its supplier's
-    feedback topic was missing all that time). Before, it stayed there, retried for ever and
-    nothing said so. Now, past INGEST_OUTBOX_PARK_AFTER_SECONDS (one day here), it is parked
-    and triage_outcome_outbox_parked counts it, for the OutcomesParked alert."""
-    supplier = f"{token}-stale"
-    await register(pg, supplier)
-    await queue_outcomes(pg, supplier, 2, age_seconds=dt.timedelta(days=2).total_seconds())
-    fresh = f"{token}-fresh"
-    await register(pg, fresh)
-    await queue_outcomes(pg, fresh, 1)
-    one_day = settings.model_copy(update={"outbox_park_after_seconds": 86400.0})
-
-    async with relay_of(one_day) as relay:
-        assert await relay.relay_once() == 1  # the fresh one only
-    metrics = await refreshed(settings, supplier)
-    gauge = metrics.registry.get_sample_value
-    assert gauge("triage_outcome_outbox_parked", {"supplier": supplier}) == 2
-    assert gauge("triage_outcome_outbox_pending") == 0  # parked rows wait for no relay
-    reasons = await pg.fetch(
-        "SELECT parked_reason FROM triage.outcome_outbox WHERE supplier_id = $1", supplier
-    )
-    assert [r["parked_reason"] for r in reasons] == ["stuck", "stuck"]
 
 
 async def refreshed(settings: Settings, supplier: str) -> IngestMetrics:
