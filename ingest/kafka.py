@@ -116,11 +116,20 @@ def make_producer(settings: Settings, **overrides: Any) -> AIOKafkaProducer:
     return AIOKafkaProducer(**options)
 
 
+# max.message.bytes of every feedback topic: far above the largest outcome (a key of at most
+# ingest.contract.outcomes.OUTCOME_KEY_MAX_BYTES, the detail of at most 4,000 characters, the
+# other text fields of at most 100), so an outcome is never refused for its size whatever the
+# broker's default.
+FEEDBACK_MAX_MESSAGE_BYTES = 1024 * 1024
+
+
 def feedback_topic_spec(settings: Settings) -> TopicSpec:
     """A supplier's feedback topic ``triage.feedback.<supplier_id>`` (contract v1.1 section 6):
-    as many partitions as a feed topic; outcomes stay ``feedback_retention_days``."""
+    as many partitions as a feed topic; outcomes stay ``feedback_retention_days``; records up
+    to FEEDBACK_MAX_MESSAGE_BYTES, far above the largest outcome."""
     return TopicSpec(
         partitions=settings.topic_partitions,
+        max_message_bytes=FEEDBACK_MAX_MESSAGE_BYTES,
         retention_ms=int(settings.feedback_retention_days * DAY_MS),
     )
 

@@ -11,12 +11,18 @@ SECRET_PARAMETERS = frozenset({"password", "sslpassword", "pass", "passwd", "sec
 _URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]+")
 
 
+_SECRET_PARAMETER = re.compile(
+    r"(?i)(?<![A-Za-z0-9_])(" + "|".join(sorted(SECRET_PARAMETERS)) + r")=[^&#]*"
+)
+
+
 def redact_url(url: str) -> str:
-    """The URL with any password masked; everything else as it was."""
+    """The URL with any password masked; everything else as it was. A URL that cannot be
+    parsed is masked by its shape alone (never returned with its password)."""
     try:
         parts = urlsplit(url)
     except ValueError:
-        return url
+        return _redact_unparsed(url)
     netloc = parts.netloc
     userinfo, at, host = netloc.rpartition("@")
     if at and ":" in userinfo:
@@ -28,6 +34,18 @@ def redact_url(url: str) -> str:
             masked = [(k, MASK if k.lower() in SECRET_PARAMETERS else v) for k, v in pairs]
             query = urlencode(masked, safe="*")
     return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+def _redact_unparsed(url: str) -> str:
+    """Mask what looks like a password in a string urlsplit refuses: the user-info after the
+    first ``:`` up to the last ``@``, and secret query parameters."""
+    scheme, sep, rest = url.rpartition("://") if "://" in url else ("", "", url)
+    userinfo, at, host = rest.rpartition("@")
+    if at and ":" in userinfo:
+        rest = f"{userinfo.split(':', 1)[0]}:{MASK}@{host}"
+    elif at:
+        rest = f"{MASK}@{host}"
+    return f"{scheme}{sep}{_SECRET_PARAMETER.sub(lambda m: f'{m.group(1)}={MASK}', rest)}"
 
 
 def redact_text(text: str) -> str:

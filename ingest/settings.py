@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -139,6 +140,13 @@ class Settings(BaseSettings):
     outcome_relay_interval_seconds: float = Field(
         0.5, gt=0, description="How often an idle outcome relay looks for new outcomes."
     )
+    outbox_park_after_seconds: float = Field(
+        86400.0,
+        gt=0,
+        description="An outcome of a supplier the relay cannot deliver to, still waiting this"
+        " long after it was stored, is parked (left in triage.outcome_outbox, no longer sent;"
+        " triage_outcome_outbox_parked).",
+    )
 
     # --- volume anomalies (issue 13) ---------------------------------------------------
     volume_refresh_seconds: float = Field(
@@ -157,6 +165,20 @@ class Settings(BaseSettings):
     metrics_host: str = Field(
         "127.0.0.1",
         description="HTTP bind address (0.0.0.0: every interface, e.g. inside a container).",
+    )
+    http_idle_timeout_seconds: float = Field(
+        15.0,
+        gt=0,
+        description="An HTTP connection that sends no complete request for this long (slow"
+        " headers, or idle between requests) is closed.",
+    )
+    http_max_connections: int = Field(
+        100, ge=1, description="Open HTTP connections at most; more are refused with 503."
+    )
+    http_allowed_hosts: str = Field(
+        "localhost",
+        description="Comma-separated host names the HTTP server answers to in the Host header,"
+        " besides IP addresses and this machine's name (DNS rebinding); * for any.",
     )
     db_retry_max_seconds: float = Field(
         30.0, gt=0, description="Cap of the backoff while Postgres is unreachable."
@@ -182,6 +204,13 @@ class Settings(BaseSettings):
     @field_validator("database_url", "migration_database_url")
     @classmethod
     def _database_ports(cls, value: str | None) -> str | None:
+        if value:
+            try:
+                parts = urlsplit(value)
+            except ValueError as exc:
+                raise ValueError(f"not a database URL ({exc})") from None
+            if parts.scheme not in ("postgresql", "postgres"):
+                raise ValueError("not a database URL (postgresql://USER@HOST:PORT/DATABASE)")
         _scheme, sep, rest = (value or "").partition("://")
         if sep:  # host[:port][,host[:port]...] between the user-info and the path
             hosts = rest.split("/", 1)[0].split("?", 1)[0].rpartition("@")[2]

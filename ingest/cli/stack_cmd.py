@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import os
 import sys
 from typing import Annotated
 
@@ -71,6 +72,7 @@ def stack_up(
 ) -> None:
     """Start Kafka and Postgres (idempotent), apply migrations, print the addresses."""
     require_stack_extra()
+    os.umask(0o077)  # the stack's files are for this account only (ingest.devstack.safe_files)
     state_dir = load_settings().state_dir
     result = asyncio.run(stack.up(state_dir, report=_progress, secure=secure, registry=registry))
     if result.security is not None:
@@ -91,6 +93,7 @@ def stack_down() -> None:
     """Stop the local broker, database and registry (data is kept for the next ``up``;
     the registry keeps none)."""
     require_stack_extra()
+    os.umask(0o077)
     stopped = asyncio.run(stack.down(load_settings().state_dir, report=_progress))
     _out.print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
 
@@ -133,3 +136,40 @@ def migrate_command() -> None:
         _out.print(f"applied {version:04d}_{names.get(version, '?')}")
     if not applied:
         _out.print(f"{redact_url(url)}: up to date ({len(names)} migrations), nothing applied")
+    _feedback_topics(url)
+
+
+FEEDBACK_TOPICS_WITHIN_SECONDS = 30.0
+
+
+def _feedback_topics(url: str) -> None:
+    """Create the feedback topics of registered suppliers that lack one (suppliers registered
+    before feedback topics existed would otherwise wait for outcomes for ever). Kafka not
+    reachable or the principal not allowed: one warning line; the migration stands."""
+    from aiokafka.errors import KafkaError
+
+    from ingest.kafka import muted_logger
+    from ingest.ops.suppliers import ensure_feedback_topics
+    from ingest.security.credentials import admin_settings
+
+    cfg = admin_settings(load_settings())
+
+    async def go() -> list[str]:
+        conn = await asyncpg.connect(url)
+        try:
+            return await ensure_feedback_topics(conn, cfg)
+        finally:
+            await conn.close()
+
+    try:
+        with muted_logger("aiokafka"):
+            created = asyncio.run(asyncio.wait_for(go(), FEEDBACK_TOPICS_WITHIN_SECONDS))
+    except (KafkaError, IngestError, OSError, TimeoutError, asyncpg.PostgresError) as exc:
+        _err.print(
+            "warning: feedback topics of registered suppliers not checked"
+            f" ({redact_text(str(exc)) or type(exc).__name__}); run `ingest migrate` again with"
+            " Kafka admin settings, or `ingest suppliers add <id> --name ...` per supplier"
+        )
+        return
+    for topic in created:
+        _out.print(f"created feedback topic {topic}")

@@ -13,7 +13,7 @@ import asyncpg
 
 from ingest.consumer.pipeline import Triaged
 from ingest.contract.model import DailyEvent, Outcome, Rejection
-from ingest.contract.outcomes import DETAIL_MAX_CHARS
+from ingest.contract.outcomes import DETAIL_MAX_CHARS, outcome_key
 
 OUTCOME_COLUMNS = (
     "supplier_id",
@@ -57,14 +57,15 @@ def outcome_rows(
 ) -> list[OutboxRow]:
     """The outbox rows of the batch's records: ``valid`` with their ``outcomes`` (None =
     conflicting, then among ``rejected``), and the rejections of registered suppliers' topics
-    (a topic of no registered supplier has no feedback topic)."""
+    (a topic of no registered supplier has no feedback topic). A key longer than
+    OUTCOME_KEY_MAX_BYTES is left out of the row (the outcome goes unkeyed)."""
     rows: list[OutboxRow] = [
         (
             e.supplier_id,
             e.source.topic,
             e.source.partition,
             e.source.offset,
-            triaged.raw_of(e)[0],
+            outcome_key(triaged.raw_of(e)[0]),
             e.event_id,
             e.practice_code,
             e.activity_date,
@@ -87,7 +88,7 @@ def _rejection_row(r: Rejection) -> OutboxRow:
         s.topic,
         s.partition,
         s.offset,
-        r.key,
+        outcome_key(r.key),
         None if summary is None else summary.event_id,
         None if summary is None else summary.practice_code,
         None if summary is None else summary.activity_date,

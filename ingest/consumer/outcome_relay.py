@@ -1,13 +1,21 @@
 """The outcome relay: sends the rows of ``triage.outcome_outbox`` to the suppliers' feedback
 topics, then deletes them.
 
-Each round, in one transaction, takes up to ``OUTBOX_ROUND`` rows (``FOR UPDATE SKIP LOCKED``:
-the relays of several consumer processes share the work), produces each one to
+Each round, in one transaction, takes up to ``OUTBOX_ROUND`` rows shared fairly between the
+suppliers that have outcomes waiting (each gets an equal share, its oldest first; ``FOR UPDATE
+SKIP LOCKED``: the relays of several consumer processes share the work), produces each one to
 ``triage.feedback.<supplier_id>``, waits for the broker's acknowledgements and deletes the
 acknowledged rows. A crash before the delete commits sends those rows again: at least once,
 and a re-delivered outcome carries the same ``source_partition`` and ``source_offset``.
-A supplier whose feedback topic is missing (and cannot be created here) keeps its rows in the
-outbox; the other suppliers' outcomes flow.
+
+No supplier can hold the others' outcomes back: a supplier whose feedback topic is missing
+(and cannot be created here) or whose sends fail is left out of the next rounds for a while
+and keeps its rows; a round reads only bounded columns (an outcome's key is at most
+OUTCOME_KEY_MAX_BYTES); an outcome the broker refuses as too large is parked at once (sending
+it again would never succeed), and the outcomes of a supplier that cannot be delivered to
+(topic missing, sends failing) still waiting ``INGEST_OUTBOX_PARK_AFTER_SECONDS`` after they
+were stored are parked too. Parked rows stay in
+the outbox, are never taken again, and show in ``triage_outcome_outbox_parked``.
 """
 
 from __future__ import annotations
@@ -23,11 +31,19 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
 
+from ingest.consumer.dead_letters import TOO_LARGE
 from ingest.consumer.retry import pause, retry
 from ingest.contract.model import Outcome, Reason
-from ingest.contract.outcomes import SubmissionOutcome, encode_outcome, feedback_topic
+from ingest.contract.outcomes import (
+    DETAIL_MAX_CHARS,
+    FEEDBACK_PREFIX,
+    OUTCOME_KEY_MAX_BYTES,
+    SubmissionOutcome,
+    encode_outcome,
+    feedback_topic,
+)
 from ingest.db.connection import CONNECTION_LOST, connect
-from ingest.errors import IngestError, RetryStoppedError
+from ingest.errors import IngestError, KafkaTopicError, RetryStoppedError
 from ingest.kafka import ensure_topics, feedback_topic_spec
 from ingest.settings import Settings
 
@@ -37,20 +53,63 @@ OUTBOX_ROUND = 5000
 _PARTITIONER = DefaultPartitioner()
 
 
-class OutcomeRelayError(IngestError):
-    """An outcome could not be put into a record batch."""
-
-
 MISSING_TOPIC_RECHECK_SECONDS = 30.0
+FAILED_SEND_BACKOFF_SECONDS = 5.0  # a supplier whose sends failed sits out the rounds this long
+PARK_CHECK_SECONDS = 60.0  # how often rows waiting past the bound are looked for
+MIN_SHARE = 100  # a supplier's share of a round is never smaller
 
-_TAKE_SQL = """
-SELECT outbox_id, supplier_id, source_partition, source_offset, key, event_id, practice_code,
-       activity_date, revision, outcome, reason, detail, processed_at
-FROM triage.outcome_outbox
-ORDER BY outbox_id
-LIMIT $1
-FOR UPDATE SKIP LOCKED
+# The suppliers with outcomes waiting (a loose index scan of outcome_outbox_waiting: one probe
+# per supplier, however many rows each has), leaving out those sitting out ($1).
+_WAITING_SQL = """
+WITH RECURSIVE waiting(supplier_id) AS (
+    (SELECT supplier_id FROM triage.outcome_outbox
+     WHERE parked_at IS NULL ORDER BY supplier_id LIMIT 1)
+    UNION ALL
+    SELECT (SELECT o.supplier_id FROM triage.outcome_outbox o
+            WHERE o.parked_at IS NULL AND o.supplier_id > w.supplier_id
+            ORDER BY o.supplier_id LIMIT 1)
+    FROM waiting w WHERE w.supplier_id IS NOT NULL
+)
+SELECT supplier_id FROM waiting
+WHERE supplier_id IS NOT NULL AND NOT (supplier_id = ANY($1::text[]))
 """
+
+# Each supplier's oldest waiting rows, up to its share ($2, in the order of $1); only bounded
+# columns (rows written before the key bound existed lose a longer key here too).
+_TAKE_SQL = f"""
+SELECT o.* FROM unnest($1::text[], $2::integer[]) AS s(supplier_id, share)
+CROSS JOIN LATERAL (
+    SELECT outbox_id, supplier_id, source_partition, source_offset,
+           CASE WHEN octet_length(key) <= {OUTCOME_KEY_MAX_BYTES} THEN key END AS key,
+           left(event_id, 100) AS event_id, left(practice_code, 100) AS practice_code,
+           activity_date, revision, outcome, reason, left(detail, {DETAIL_MAX_CHARS}) AS detail,
+           processed_at
+    FROM triage.outcome_outbox
+    WHERE supplier_id = s.supplier_id AND parked_at IS NULL
+    ORDER BY outbox_id
+    LIMIT s.share
+    FOR UPDATE SKIP LOCKED
+) o
+"""
+
+_PARK_SQL = """
+UPDATE triage.outcome_outbox SET parked_at = now(), parked_reason = $2
+WHERE outbox_id = ANY($1::bigint[])
+"""
+
+_PARK_STUCK_SQL = """
+UPDATE triage.outcome_outbox SET parked_at = now(), parked_reason = 'stuck'
+WHERE parked_at IS NULL AND processed_at < now() - make_interval(secs => $1)
+  AND supplier_id = ANY($2::text[])
+RETURNING supplier_id
+"""
+
+
+def shares(suppliers: int) -> list[int]:
+    """Each supplier's share of a round: OUTBOX_ROUND split as evenly as whole rows allow
+    (never below MIN_SHARE)."""
+    base, extra = divmod(OUTBOX_ROUND, suppliers)
+    return [max(MIN_SHARE, base + (1 if i < extra else 0)) for i in range(suppliers)]
 
 
 def outcome_of(row: asyncpg.Record) -> SubmissionOutcome:
@@ -86,7 +145,11 @@ class OutcomeRelay:
         self._conn: asyncpg.Connection | None = None
         self._topics: set[str] = set()  # feedback topics known to exist
         self._missing: dict[str, float] = {}  # topic -> loop time of the next check
+        # topic -> loop time its supplier is back in (kept until a send succeeds: troubled)
+        self._failing: dict[str, float] = {}
+        self._park_check_at = 0.0  # loop time of the next look for rows waiting too long
         self.sent = 0  # outcomes acknowledged and deleted from the outbox
+        self.parked = 0  # outcomes parked by this relay
 
     def start(self) -> None:
         if self._task is None:
@@ -136,20 +199,56 @@ class OutcomeRelay:
         if self._conn is None:
             self._conn = await connect(self._settings.database())
         conn = self._conn
+        now = asyncio.get_running_loop().time()
+        sitting_out = sorted(
+            topic.removeprefix(FEEDBACK_PREFIX)
+            for topic, until in (*self._missing.items(), *self._failing.items())
+            if until > now
+        )
         async with conn.transaction():
-            rows = await conn.fetch(_TAKE_SQL, OUTBOX_ROUND)
+            suppliers = [r["supplier_id"] for r in await conn.fetch(_WAITING_SQL, sitting_out)]
+            if not suppliers:
+                return 0
+            rows = await conn.fetch(_TAKE_SQL, suppliers, shares(len(suppliers)))
             if not rows:
                 return 0
             ready = await self._ready_topics({feedback_topic(r["supplier_id"]) for r in rows})
             sendable = [r for r in rows if feedback_topic(r["supplier_id"]) in ready]
-            acknowledged = await self._send(sendable)
+            acknowledged, too_large = await self._send(sendable)
             if acknowledged:
                 await self._delete(conn, acknowledged)
+            if too_large:
+                await conn.execute(_PARK_SQL, too_large, "too_large")
         self.sent += len(acknowledged)
+        self.parked += len(too_large)
         if acknowledged and self._on_sent is not None:
             done = set(acknowledged)
             self._on_sent(Counter(r["supplier_id"] for r in sendable if r["outbox_id"] in done))
+        if now >= self._park_check_at:
+            self._park_check_at = now + PARK_CHECK_SECONDS
+            await self.park_stuck(conn)
         return len(acknowledged)
+
+    async def park_stuck(self, conn: asyncpg.Connection) -> int:
+        """Park the rows of the suppliers this relay cannot deliver to (feedback topic
+        missing, or sends failing) still waiting INGEST_OUTBOX_PARK_AFTER_SECONDS after they
+        were stored; how many. (A backlog that flows is never parked, however old.)"""
+        troubled = sorted(
+            topic.removeprefix(FEEDBACK_PREFIX) for topic in (*self._missing, *self._failing)
+        )
+        if not troubled:
+            return 0
+        rows = await conn.fetch(_PARK_STUCK_SQL, self._settings.outbox_park_after_seconds, troubled)
+        for supplier, n in sorted(Counter(r["supplier_id"] for r in rows).items()):
+            log.error(
+                "%d outcomes of %s undelivered for over %.0f s: parked in triage.outcome_outbox"
+                " (docs/operations.md, Parked outcomes)",
+                n,
+                supplier,
+                self._settings.outbox_park_after_seconds,
+            )
+        self.parked += len(rows)
+        return len(rows)
 
     async def _delete(self, conn: asyncpg.Connection, outbox_ids: list[int]) -> None:
         """Delete the sent rows (in the round's transaction: a crash before its commit leaves
@@ -158,20 +257,60 @@ class OutcomeRelay:
             "DELETE FROM triage.outcome_outbox WHERE outbox_id = ANY($1::bigint[])", outbox_ids
         )
 
-    async def _send(self, rows: Sequence[asyncpg.Record]) -> list[int]:
+    async def _send(self, rows: Sequence[asyncpg.Record]) -> tuple[list[int], list[int]]:
+        """Produce the rows; the outbox ids the broker acknowledged, and those it refused as
+        too large (the rows of a batch refused as too large are tried again one per batch, and
+        only those refused alone count). A supplier whose sends failed sits out the rounds for
+        FAILED_SEND_BACKOFF_SECONDS."""
+        acknowledged, refused, failures = await self._produce(rows, alone=False)
+        for topic in {feedback_topic(r["supplier_id"]) for r in rows} - failures.keys():
+            self._failing.pop(topic, None)  # delivered again: no longer troubled
+        if refused:
+            again = set(refused)
+            retried, refused, more = await self._produce(
+                [r for r in rows if r["outbox_id"] in again], alone=True
+            )
+            acknowledged.extend(retried)
+            failures.update(more)
+        back_at = asyncio.get_running_loop().time() + FAILED_SEND_BACKOFF_SECONDS
+        for topic, error in failures.items():
+            self._failing[topic] = back_at
+            log.warning(
+                "outcomes to %s not sent (%s); they stay in the outbox and that supplier sits"
+                " out the rounds for %.0f s",
+                topic,
+                error,
+                FAILED_SEND_BACKOFF_SECONDS,
+            )
+        for outbox_id in refused:
+            log.error(
+                "an outcome (outbox_id %d) refused as too large by its feedback topic: parked"
+                " in triage.outcome_outbox (docs/operations.md, Parked outcomes)",
+                outbox_id,
+            )
+        return acknowledged, refused
+
+    async def _produce(
+        self, rows: Sequence[asyncpg.Record], alone: bool
+    ) -> tuple[list[int], list[int], dict[str, str]]:
         """Produce the rows, in record batches per partition (one ``send`` per outcome costs
-        several times the CPU); the outbox ids the broker acknowledged. Partitions are chosen
-        as the default partitioner does (murmur2 of the key)."""
+        several times the CPU; ``alone``: one outcome per batch); the outbox ids the broker
+        acknowledged, those refused as too large, and the error of each topic whose sends
+        failed. Partitions are chosen as the default partitioner does (murmur2 of the key)."""
         producer = self._producer
         failures: dict[str, str] = {}
         partitions: dict[str, list[int]] = {}
         filling: dict[tuple[str, int], tuple[Any, list[int]]] = {}
         in_flight: list[tuple[list[int], str, asyncio.Future[Any]]] = []
+        refused: list[int] = []  # refused as too large
 
         async def flush(topic: str, partition: int) -> None:
             builder, ids = filling.pop((topic, partition))
             try:
                 future = await producer.send_batch(builder, topic, partition=partition)
+            except TOO_LARGE:
+                refused.extend(ids)
+                return
             except KafkaError as exc:
                 failures[topic] = str(exc)
                 return
@@ -198,44 +337,70 @@ class OutcomeRelay:
                 await flush(topic, partition)
                 entry = filling[(topic, partition)] = (producer.create_batch(), [])
                 if entry[0].append(key=key, value=value, timestamp=None) is None:
-                    raise OutcomeRelayError(f"an outcome of {len(value)} bytes fits no batch")
+                    del filling[(topic, partition)]
+                    refused.append(row["outbox_id"])  # fits no batch: never will
+                    continue
             entry[1].append(row["outbox_id"])
+            if alone:
+                await flush(topic, partition)
         for topic, partition in list(filling):
             await flush(topic, partition)
-        results = await asyncio.gather(*(f for _, _, f in in_flight), return_exceptions=True)
-        acknowledged: list[int] = []
-        for (ids, topic, _), result in zip(in_flight, results, strict=True):
-            if isinstance(result, KafkaError):
-                failures[topic] = str(result)
-            elif isinstance(result, BaseException):
-                raise result
-            else:
-                acknowledged.extend(ids)
-        for topic, error in failures.items():
-            log.warning("outcomes to %s not sent (%s); they stay in the outbox", topic, error)
-        return acknowledged
+        acknowledged = await _settle(in_flight, refused, failures)
+        return acknowledged, refused, failures
 
     async def _ready_topics(self, topics: set[str]) -> set[str]:
         """The topics that exist, creating missing ones where allowed; a topic that cannot be
-        created is checked again after MISSING_TOPIC_RECHECK_SECONDS."""
+        created is checked again after MISSING_TOPIC_RECHECK_SECONDS. Together first; if that
+        fails, one by one, so one supplier's missing topic does not hold the others' back."""
         now = asyncio.get_running_loop().time()
         unknown = {t for t in topics - self._topics if self._missing.get(t, 0.0) <= now}
+        alone = len(unknown) == 1
         if unknown:
-            try:
-                await ensure_topics(
-                    self._settings, sorted(unknown), feedback_topic_spec(self._settings)
-                )
-            except (KafkaError, IngestError, OSError) as exc:
-                for topic in unknown:
-                    self._missing[topic] = now + MISSING_TOPIC_RECHECK_SECONDS
+            refused = await self._ensure(sorted(unknown), report=alone)
+            if isinstance(refused, KafkaTopicError) and not alone:  # the broker answered
+                for topic in sorted(unknown):
+                    await self._ensure([topic], report=True)
+        return topics & self._topics
+
+    async def _ensure(self, topics: list[str], report: bool) -> BaseException | None:
+        """Create ``topics`` where missing; None when they all exist now, else why not
+        (``report``: log it)."""
+        now = asyncio.get_running_loop().time()
+        try:
+            await ensure_topics(self._settings, topics, feedback_topic_spec(self._settings))
+        except (KafkaError, IngestError, OSError) as exc:
+            for topic in topics:
+                self._missing[topic] = now + MISSING_TOPIC_RECHECK_SECONDS
+            if report:
                 log.warning(
                     "feedback topics %s missing and not created (%s); their outcomes wait in"
                     " the outbox (`ingest suppliers add` creates them)",
-                    ", ".join(sorted(unknown)),
+                    ", ".join(topics),
                     exc,
                 )
-            else:
-                self._topics |= unknown
-                for topic in unknown:
-                    self._missing.pop(topic, None)
-        return topics & self._topics
+            return exc
+        self._topics.update(topics)
+        for topic in topics:
+            self._missing.pop(topic, None)
+        return None
+
+
+async def _settle(
+    in_flight: Sequence[tuple[list[int], str, asyncio.Future[Any]]],
+    refused: list[int],
+    failures: dict[str, str],
+) -> list[int]:
+    """Wait for the batches sent; the ids acknowledged (those refused as too large added to
+    ``refused``, the topics whose batches failed to ``failures``)."""
+    results = await asyncio.gather(*(f for _, _, f in in_flight), return_exceptions=True)
+    acknowledged: list[int] = []
+    for (ids, topic, _), result in zip(in_flight, results, strict=True):
+        if isinstance(result, TOO_LARGE):
+            refused.extend(ids)
+        elif isinstance(result, KafkaError):
+            failures[topic] = str(result)
+        elif isinstance(result, BaseException):
+            raise result
+        else:
+            acknowledged.extend(ids)
+    return acknowledged

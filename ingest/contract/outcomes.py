@@ -25,6 +25,18 @@ FEEDBACK_PREFIX = "triage.feedback."
 OUTCOME_SCHEMA_FILE = "submission_outcome.v1.avsc"
 OUTCOME_SCHEMA_NAME = "uk.nhs.triage.SubmissionOutcome"
 DETAIL_MAX_CHARS = 4000  # as the DLQ's triage.error.detail header
+# An outcome carries its source record's key only up to this many bytes (a contract key
+# `<practice_code>:<YYYY-MM-DD>` has 17). A longer key (a record key may be as large as the
+# broker allows) is left out and the outcome goes unkeyed: copied whole, it made the outcome
+# larger than the feedback topic accepts, and that outcome blocked the relay for every supplier.
+# triage.rejected_events keeps the raw key whole. The outbox holds no longer key (its CHECK).
+OUTCOME_KEY_MAX_BYTES = 1024
+
+
+def outcome_key(key: bytes | None) -> bytes | None:
+    """The key an outcome carries: its source record's key, None when that is longer than
+    OUTCOME_KEY_MAX_BYTES."""
+    return key if key is None or len(key) <= OUTCOME_KEY_MAX_BYTES else None
 
 
 def feedback_topic(supplier_id: str) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import asyncpg
 
-from ingest.errors import MigrationPrivilegeError
+from ingest.errors import IngestError, MigrationPrivilegeError
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +45,35 @@ def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return found
 
 
+class MigrationChangedError(IngestError):
+    """An applied migration's file differs from the one that was applied."""
+
+
 async def pending_migrations(conn: asyncpg.Connection) -> list[int]:
-    """Versions not applied yet, read without DDL (a role without CREATE rights may ask)."""
+    """Versions not applied yet, read without DDL (a role without CREATE rights may ask).
+    An applied migration whose file changed since is a :class:`MigrationChangedError`."""
     table = await conn.fetchval("SELECT to_regclass('triage.schema_migrations')")
-    done: set[int] = set()
+    done: dict[int, str] = {}
     if table is not None:
-        rows = await conn.fetch("SELECT version FROM triage.schema_migrations")
-        done = {r["version"] for r in rows}
-    return [m.version for m in discover() if m.version not in done]
+        rows = await conn.fetch("SELECT version, checksum FROM triage.schema_migrations")
+        done = {r["version"]: r["checksum"] for r in rows}
+    files = discover()
+    check_checksums(done, files)
+    return [m.version for m in files if m.version not in done]
+
+
+def check_checksums(applied: dict[int, str], files: list[Migration]) -> None:
+    """Refuse, in one line, when the file of an applied migration is not the one applied
+    (someone edited it, or the recorded checksum was changed): its effect on this database
+    is unknown, and a migration is never edited once released (a fix is a new one)."""
+    changed = [m for m in files if m.version in applied and applied[m.version] != m.checksum]
+    if changed:
+        names = ", ".join(f"{m.version:04d}_{m.name}" for m in changed)
+        raise MigrationChangedError(
+            f"applied migration {names} differs from the file now shipped (checksum recorded in"
+            " triage.schema_migrations); refusing to start: restore the released file (a fix"
+            " is a new migration), or have the schema's owner look into who changed what"
+        )
 
 
 async def apply_migrations(conn: asyncpg.Connection) -> list[int]:
@@ -89,9 +110,9 @@ async def _apply_locked(conn: asyncpg.Connection) -> list[int]:
             );
             """
         )
-        done = {
-            r["version"] for r in await conn.fetch("SELECT version FROM triage.schema_migrations")
-        }
+        rows = await conn.fetch("SELECT version, checksum FROM triage.schema_migrations")
+        done = {r["version"]: r["checksum"] for r in rows}
+        check_checksums(done, discover())
         applied = []
         for migration in discover():
             if migration.version in done:

@@ -1941,7 +1941,11 @@ CREATE TABLE triage.outcome_outbox (
     reason text,
     detail text,
     processed_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT outcome_outbox_outcome_check CHECK ((outcome = ANY (ARRAY['accepted'::text, 'superseded'::text, 'duplicate'::text, 'rejected'::text])))
+    parked_at timestamp with time zone,
+    parked_reason text,
+    CONSTRAINT outcome_outbox_key_bounded CHECK ((octet_length(key) <= 1024)),
+    CONSTRAINT outcome_outbox_outcome_check CHECK ((outcome = ANY (ARRAY['accepted'::text, 'superseded'::text, 'duplicate'::text, 'rejected'::text]))),
+    CONSTRAINT outcome_outbox_parked_reason_check CHECK ((parked_reason = ANY (ARRAY['too_large'::text, 'stuck'::text])))
 );
 
 --
@@ -2574,6 +2578,12 @@ CREATE INDEX daily_requests_supplier_day_idx ON triage.daily_requests USING btre
 --
 
 CREATE INDEX dlq_replays_rejected_idx ON triage.dlq_replays USING btree (rejected_id);
+
+--
+-- Name: outcome_outbox_waiting; Type: INDEX; Schema: triage; Owner: -
+--
+
+CREATE INDEX outcome_outbox_waiting ON triage.outcome_outbox USING btree (supplier_id, outbox_id) WHERE (parked_at IS NULL);
 
 --
 -- Name: reference_loads_one_current; Type: INDEX; Schema: triage; Owner: -
@@ -3289,7 +3299,7 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.restatement_history TO triage_
 -- Name: TABLE schema_migrations; Type: ACL; Schema: triage; Owner: -
 --
 
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.schema_migrations TO triage_writer;
+GRANT SELECT ON TABLE triage.schema_migrations TO triage_writer;
 
 --
 -- Name: TABLE supplier_daily_totals; Type: ACL; Schema: triage; Owner: -

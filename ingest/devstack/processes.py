@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from ingest.devstack.paths import StackPaths
+from ingest.devstack.safe_files import STATE_UMASK
 
 
 @contextlib.asynccontextmanager
 async def locked(paths: StackPaths) -> AsyncIterator[None]:
     """An exclusive lock on ``stack.lock`` so concurrent up/down calls queue up."""
-    fd = os.open(paths.lock, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(paths.lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     try:
         await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX)
         yield
@@ -116,7 +117,9 @@ async def run_logged(
 ) -> int:
     """Run a command with its output appended to ``log_file``; its exit code (-1: timeout).
     ``shown`` is what the log says was run (the command with its secrets masked)."""
-    with log_file.open("ab") as out:
+    kwargs.setdefault("umask", STATE_UMASK)
+    fd = os.open(log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "ab") as out:
         out.write(f"\n$ {shlex.join(shown or cmd)}\n".encode())
         out.flush()
         proc = await asyncio.create_subprocess_exec(
@@ -140,6 +143,7 @@ async def spawn_detached(cmd: list[str], log_file: Path, cwd: Path) -> int:
         script,
         cwd=cwd,
         start_new_session=True,
+        umask=STATE_UMASK,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
     )

@@ -25,7 +25,7 @@ the state folder (``Settings.state_dir``, default ``.ingest/``)::
 ``up --secure`` (``up(..., secure=True)``) starts the broker with authentication and
 authorization instead (see :mod:`ingest.security`): its client listener is SASL_SSL (TLS with
 a CA of its own, :mod:`ingest.devstack.tls`) with SCRAM-SHA-512, the controller listener
-SASL_PLAINTEXT with PLAIN (the broker's own; KRaft controllers cannot use SCRAM),
+SASL_SSL with PLAIN (the broker's own; KRaft controllers cannot use SCRAM),
 ``authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer`` with
 ``allow.everyone.if.no.acl.found=false``, super users ``triage-admin`` (bootstrapped into the
 KRaft metadata with ``StorageTool format --add-scram``) and ``controller``, and the consumer's

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from ingest.devstack.safe_files import Owner, write_in
+from ingest.devstack.safe_files import folder as safe_folder
 
 VALID_FOR = dt.timedelta(days=3650)
 _MAKING = threading.Lock()  # the broker and Postgres ask at once on the first `up --secure`
@@ -53,13 +55,10 @@ class TlsFiles:
         return all(p.exists() for p in (self.ca, self.ca_key, self.broker))
 
 
-def _write(path: Path, data: bytes, mode: int) -> None:
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    tmp.chmod(mode)
-    tmp.replace(path)
+def _write(path: Path, data: bytes, mode: int, owner: Owner = None) -> None:
+    """``path`` replaced whole, through its folder's descriptor (no link followed)."""
+    with safe_folder(path.parent) as parent:
+        write_in(parent, path.name, data, mode, owner)
 
 
 def _key() -> rsa.RSAPrivateKey:
@@ -109,10 +108,15 @@ def _leaf(
 
 
 def issue_certificate(
-    files: TlsFiles, name: str, folder: Path, common_name: str | None = None
+    files: TlsFiles,
+    name: str,
+    folder: Path,
+    common_name: str | None = None,
+    owner: Owner = None,
 ) -> tuple[Path, Path]:
     """A certificate for 127.0.0.1 and localhost signed by the stack's CA (made first when
-    missing): ``<folder>/<name>.crt`` and ``<name>.key`` (0600)."""
+    missing): ``<folder>/<name>.crt`` and ``<name>.key`` (0600), given to ``owner`` (uid,
+    gid) when set."""
     ensure_tls(files)
     ca_key = serialization.load_pem_private_key(files.ca_key.read_bytes(), password=None)
     ca = x509.load_pem_x509_certificate(files.ca.read_bytes())
@@ -122,8 +126,8 @@ def issue_certificate(
     key, cert = _leaf(ca_key, ca.subject, start, common_name or name)
     folder.mkdir(parents=True, exist_ok=True)
     crt_path, key_path = folder / f"{name}.crt", folder / f"{name}.key"
-    _write(key_path, _pem_key(key), 0o600)
-    _write(crt_path, cert.public_bytes(serialization.Encoding.PEM), 0o644)
+    _write(key_path, _pem_key(key), 0o600, owner)
+    _write(crt_path, cert.public_bytes(serialization.Encoding.PEM), 0o644, owner)
     return crt_path, key_path
 
 

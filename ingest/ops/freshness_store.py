@@ -129,9 +129,21 @@ async def fetch_volume(conn: asyncpg.Connection, practices: bool = True) -> list
 
 
 async def fetch_outbox_pending(conn: asyncpg.Connection) -> int:
-    """Outcomes waiting in the outbox (migration 0041)."""
-    pending: int = await conn.fetchval("SELECT count(*) FROM triage.outcome_outbox")
+    """Outcomes waiting in the outbox to be sent (migration 0041; parked ones, migration 0110,
+    are counted apart: they wait for an operator, not for the relay)."""
+    pending: int = await conn.fetchval(
+        "SELECT count(*) FROM triage.outcome_outbox WHERE parked_at IS NULL"
+    )
     return pending
+
+
+async def fetch_outbox_parked(conn: asyncpg.Connection) -> dict[str, int]:
+    """Parked outcomes per supplier (migration 0110)."""
+    rows = await conn.fetch(
+        "SELECT supplier_id, count(*) AS n FROM triage.outcome_outbox"
+        " WHERE parked_at IS NOT NULL GROUP BY supplier_id"
+    )
+    return {r["supplier_id"]: r["n"] for r in rows}
 
 
 async def fetch_roster_coverage(conn: asyncpg.Connection) -> dict[str, RosterCoverage]:

@@ -52,6 +52,8 @@ VOLUME_CHANGE = "triage_supplier_volume_change_ratio"
 PRACTICE_VOLUME_ANOMALIES = "triage_supplier_practice_volume_anomalies"
 OUTBOX_PENDING = "triage_outcome_outbox_pending"
 OUTCOMES_RELAYED = "triage_outcomes_relayed_total"
+# Addition: outcomes the relay gave up sending (refused as too large, or waiting too long).
+OUTBOX_PARKED = "triage_outcome_outbox_parked"
 # Addition (issue 14): retention of rejection bytes.
 REJECTION_BYTES_PURGED = "triage_rejection_bytes_purged_total"
 PURGE_KINDS = ("not_participating", "other")
@@ -137,7 +139,16 @@ class IngestMetrics:
         self.outbox_pending = Gauge(
             OUTBOX_PENDING,
             "Submission outcomes stored but not yet acknowledged on the suppliers' feedback"
-            " topics (rows of triage.outcome_outbox).",
+            " topics (rows of triage.outcome_outbox), parked ones left out"
+            " (triage_outcome_outbox_parked).",
+            registry=r,
+        )
+        self.outbox_parked = Gauge(
+            OUTBOX_PARKED,
+            "Submission outcomes parked in triage.outcome_outbox, no longer sent: refused as"
+            " too large by the feedback topic, or undelivered past"
+            " INGEST_OUTBOX_PARK_AFTER_SECONDS.",
+            ["supplier"],
             registry=r,
         )
         self.ready = Gauge(
@@ -329,6 +340,12 @@ class IngestMetrics:
             if a.change is not None:
                 self.volume_change.labels(a.supplier_id).set(a.change)
             self.practice_volume_anomalies.labels(a.supplier_id).set(a.flagged_practices)
+
+    def publish_parked(self, parked: Mapping[str, int]) -> None:
+        """Replace the parked-outcome gauge with one reading (per supplier)."""
+        self.outbox_parked.clear()
+        for supplier, n in parked.items():
+            self.outbox_parked.labels(self.label(supplier)).inc(n)
 
     def publish_lag(self, lag: Mapping[str | None, int]) -> None:
         """Records behind per supplier (topic's supplier, ``unknown`` for any other topic)."""

@@ -16,6 +16,7 @@ import sys
 from ingest.consumer.service import IngestService
 from ingest.errors import ConfigurationError, IngestError
 from ingest.ops.http_server import start_http_server
+from ingest.ops.limits import raise_open_files_limit
 from ingest.ops.metrics import IngestMetrics
 from ingest.ops.refresher import FreshnessRefresher, kafka_lag
 from ingest.ops.retention import PurgeSchedule
@@ -73,6 +74,7 @@ def main() -> None:
         logging.basicConfig(
             level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
+        raise_open_files_limit()
         try:
             import uvloop
 

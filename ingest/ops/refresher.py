@@ -28,6 +28,7 @@ from ingest.ops.freshness import StatusSnapshot, SupplierFreshness, coverage_day
 from ingest.ops.freshness_store import (
     fetch_freshness,
     fetch_missing_counts,
+    fetch_outbox_parked,
     fetch_outbox_pending,
     fetch_status_snapshot,
     fetch_volume,
@@ -187,10 +188,12 @@ class FreshnessRefresher:
         """The outcome outbox backlog; its failure never holds the freshness gauges back."""
         try:
             pending = await fetch_outbox_pending(conn)
+            parked = await fetch_outbox_parked(conn)
         except DATABASE_ERRORS as exc:
             log.info("outbox gauge not refreshed: %s", exc)
             return
         self.metrics.outbox_pending.set(pending)
+        self.metrics.publish_parked(parked)
 
     async def _refresh_lag(self) -> None:
         if self._lag_source is None:

@@ -8,7 +8,10 @@ from dataclasses import dataclass
 import asyncpg
 
 from ingest.contract.model import check_supplier_id
+from ingest.contract.outcomes import feedback_topic
 from ingest.errors import SupplierError
+from ingest.kafka import ensure_topics, feedback_topic_spec
+from ingest.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -105,3 +108,13 @@ async def list_suppliers(conn: asyncpg.Connection, include_inactive: bool = True
         include_inactive,
     )
     return [Supplier(**dict(r)) for r in rows]
+
+
+async def ensure_feedback_topics(conn: asyncpg.Connection, settings: Settings) -> list[str]:
+    """Create the feedback topic of every registered supplier that has none (a supplier
+    registered before feedback topics existed); the topics created."""
+    suppliers = await list_suppliers(conn)
+    if not suppliers:
+        return []
+    topics = [feedback_topic(s.supplier_id) for s in suppliers]
+    return await ensure_topics(settings, topics, feedback_topic_spec(settings))

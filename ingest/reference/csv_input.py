@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import itertools
 import re
 from collections import defaultdict
@@ -18,6 +19,9 @@ from ingest.errors import IngestError
 # An ODS organisation code of a commissioner / ICB (e.g. "15N", "QHM", "D4U1Y").
 ORG_CODE_RE = re.compile(r"\A[A-Z0-9]{3,9}\Z")
 MAX_REPORTED_ERRORS = 20
+# The published files' lines are a few hundred characters; a longer one is refused before the
+# CSV reader splits it (a line of millions of cells would take many times its size).
+MAX_LINE_CHARS = 64 * 1024
 T = TypeVar("T")
 
 
@@ -129,7 +133,7 @@ def count(value: str, column: str) -> int:
 
 def csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
     """(line number of the row's start, cells) for each non-blank CSV row (CRLF or LF)."""
-    reader = csv.reader(text.splitlines(keepends=True), strict=True)
+    reader = csv.reader(_bounded_lines(text), strict=True)
     line_no = 1
     while True:
         try:
@@ -141,6 +145,17 @@ def csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
         if any(cell.strip() for cell in cells):
             yield line_no, cells
         line_no = reader.line_num + 1
+
+
+def _bounded_lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` one at a time (no list of them all), each at most
+    MAX_LINE_CHARS long (else one ReferenceFileError)."""
+    for number, line in enumerate(io.StringIO(text, newline=""), start=1):
+        if len(line) > MAX_LINE_CHARS:
+            raise ReferenceFileError(
+                "CSV", [(number, f"line longer than {MAX_LINE_CHARS:,} characters ({len(line):,})")]
+            )
+        yield line
 
 
 def with_header(

@@ -18,6 +18,7 @@ import io
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import IO
 
 from ingest.reference.csv_input import ReferenceFileError, decode_text
 from ingest.reference.epraccur import parse_epraccur
@@ -69,7 +70,11 @@ EXPECTED_IN_ZIP: dict[ReferenceKind, tuple[str, ...]] = {
     ReferenceKind.ROSTER: ("roster.csv",),
     ReferenceKind.PCNS: ("gp-reg-pat-prac-map.csv",),
 }
-MAX_UNZIPPED_BYTES = 512 * 1024 * 1024
+# A reference file (or what a zip holds) is read up to this many bytes, whatever a zip says
+# its member's size is: the largest published file (epraccur) is under 3 MB.
+MAX_REFERENCE_BYTES = 64 * 1024 * 1024
+MAX_UNZIPPED_BYTES = MAX_REFERENCE_BYTES
+_CHUNK = 1024 * 1024  # unzipped a chunk at a time: never more in memory than the cap allows
 _ZIP_MAGIC = b"PK\x03\x04"
 
 
@@ -112,11 +117,26 @@ def unzip_reference(kind: ReferenceKind, data: bytes) -> bytes:
                 ],
             )
         try:
-            return archive.read(chosen)
-        except (zipfile.BadZipFile, NotImplementedError, RuntimeError) as exc:
+            with archive.open(chosen) as member:
+                return read_capped(member, f"{kind.value} zip: {chosen.filename}")
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError) as exc:
             raise ReferenceFileError(
                 f"{kind.value} zip", [(0, f"cannot read {chosen.filename} ({exc})")]
             ) from exc
+
+
+def read_capped(stream: IO[bytes], what: str, cap: int | None = None) -> bytes:
+    """Everything ``stream`` holds, read a chunk at a time; more than ``cap`` bytes
+    (MAX_REFERENCE_BYTES) is one ReferenceFileError, read no further."""
+    limit = MAX_REFERENCE_BYTES if cap is None else cap
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := stream.read(min(_CHUNK, limit + 1 - size)):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            raise ReferenceFileError(what, [(0, f"larger than {limit:,} bytes: refused")])
+    return b"".join(chunks)
 
 
 def parse_reference(kind: ReferenceKind, data: bytes) -> list[Record]:

@@ -29,7 +29,7 @@ from ingest.errors import IngestError
 from ingest.reference.csv_input import decode_text
 from ingest.reference.icb_names import parse_icb_names, with_icb_names
 from ingest.reference.list_sizes import merge_list_sizes
-from ingest.reference.parsing import read_reference, read_snapshot
+from ingest.reference.parsing import read_capped, read_reference, read_snapshot
 from ingest.reference.practice_map import merge_dated
 from ingest.reference.records import (
     RECORD_TYPES,
@@ -150,6 +150,12 @@ async def load_records(
     return LoadResult(kind, load_id, len(records), True, previous)
 
 
+def _read_file(path: Path) -> bytes:
+    """A reference file's bytes, at most MAX_REFERENCE_BYTES (read no further)."""
+    with path.open("rb") as stream:
+        return read_capped(stream, str(path.name))
+
+
 async def load_file(
     conn: asyncpg.Connection,
     kind: ReferenceKind,
@@ -165,7 +171,7 @@ async def load_file(
     extracts accumulate.
     """
     try:
-        data = await asyncio.to_thread(path.read_bytes)
+        data = await asyncio.to_thread(_read_file, path)
     except OSError as exc:
         raise ReferenceStoreError(f"cannot read {path}: {exc.strerror or exc}") from exc
     parsed = read_reference(kind, data, path.name)
@@ -175,7 +181,7 @@ async def load_file(
         if kind is not ReferenceKind.SUB_ICBS:
             raise ReferenceStoreError("--icb-names applies to sub-ICBs only")
         try:
-            names = parse_icb_names(decode_text(await asyncio.to_thread(icb_names.read_bytes)))
+            names = parse_icb_names(decode_text(await asyncio.to_thread(_read_file, icb_names)))
         except OSError as exc:
             raise ReferenceStoreError(f"cannot read {icb_names}: {exc.strerror or exc}") from exc
         sub_icbs = with_icb_names([r for r in records if isinstance(r, SubIcb)], names)
@@ -217,7 +223,7 @@ async def load_membership_snapshots(
     snapshots = []
     for path, taken_on in files:
         try:
-            data = await asyncio.to_thread(path.read_bytes)
+            data = await asyncio.to_thread(_read_file, path)
         except OSError as exc:
             raise ReferenceStoreError(f"cannot read {path}: {exc.strerror or exc}") from exc
         snapshots.append(read_snapshot(path.name, data, taken_on))

@@ -8,26 +8,13 @@ from pathlib import Path
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from ingest.consumer.dead_letters import ensure_dead_letter_topic
 from ingest.devstack import stack as local_stack
 from ingest.kafka import DEAD_LETTER_TOPIC, create_dead_letter_topic
 from ingest.settings import Settings
 from tests.conftest import REPO_ROOT
-
-
-async def topic_layout(admin: AIOKafkaAdminClient, topic: str) -> tuple[int, dict[str, str]]:
-    """The topic's partition count and the configs ``DEAD_LETTER_TOPIC`` sets, as the broker
-    holds them."""
-    (described,) = await admin.describe_topics([topic])
-    assert described["error_code"] == 0, described
-    (response,) = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
-    ((error_code, message, _type, _name, entries),) = response.resources
-    assert error_code == 0, message
-    wanted = DEAD_LETTER_TOPIC.configs()
-    configs = {entry[0]: entry[1] for entry in entries if entry[0] in wanted}
-    return len(described["partitions"]), configs
+from tests.support.kafka import topic_layout
 
 
 async def test_the_service_creates_the_dead_letter_topic_as_defined(
@@ -36,7 +23,7 @@ async def test_the_service_creates_the_dead_letter_topic_as_defined(
     await ensure_dead_letter_topic(settings)  # what the service calls at start-up
     assert not await create_dead_letter_topic(settings)  # it exists now: left as it is
 
-    layout = await topic_layout(kafka_admin, settings.dlq_topic)
+    layout = await topic_layout(kafka_admin, settings.dlq_topic, DEAD_LETTER_TOPIC)
 
     assert layout == (DEAD_LETTER_TOPIC.partitions, DEAD_LETTER_TOPIC.configs())
     assert DEAD_LETTER_TOPIC.configs()["max.message.bytes"] == str(16 * 1024 * 1024)
@@ -53,5 +40,5 @@ async def test_the_local_stack_creates_the_dead_letter_topic_as_defined(
 
     await local_stack.kafka_up(Path(folder))  # the running broker: ensures the topic only
 
-    layout = await topic_layout(kafka_admin, Settings().dlq_topic)
+    layout = await topic_layout(kafka_admin, Settings().dlq_topic, DEAD_LETTER_TOPIC)
     assert layout == (DEAD_LETTER_TOPIC.partitions, DEAD_LETTER_TOPIC.configs())

@@ -15,6 +15,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from ingest.contract.model import topic_for
 from ingest.contract.outcomes import feedback_topic
+from ingest.reference.csv_input import MAX_LINE_CHARS
 from ingest.settings import Settings
 from tests.support.cli import cli_env, run_cli
 
@@ -40,6 +41,12 @@ CASES = [
         "a database port above 65535",
         ["status"],
         {"INGEST_DATABASE_URL": "postgresql://triage:not-shown@127.0.0.1:70000/triage"},
+        "INGEST_DATABASE_URL",
+    ),
+    (
+        "a database URL that cannot be parsed",
+        ["status"],
+        {"INGEST_DATABASE_URL": "postgresql://triage:not-shown@[127.0.0.1/triage"},
         "INGEST_DATABASE_URL",
     ),
     (
@@ -149,3 +156,21 @@ async def test_credentials_a_plain_broker_cannot_hold_are_refused_before_anythin
     assert registered == 0
     topics = set(await kafka_admin.list_topics())
     assert {topic_for(supplier), feedback_topic(supplier)} & topics == set()
+
+
+async def test_a_reference_file_with_an_enormous_line_is_one_line_and_exit_2(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Reproduction (security review): a reference file with one enormous line was read and
+    split whole; under a memory limit that ended in a MemoryError traceback. Now a line longer
+    than the bound is refused in one line, exit 2, nothing loaded."""
+    participation = tmp_path / "participation.csv"
+    participation.write_text(
+        "practice_code,participating_from,participating_to\n"
+        f"A81001,2024-01-01,,{'x' * (MAX_LINE_CHARS + 1)}\n"
+    )
+    result = await run_cli("reference", "participation", str(participation), env=cli_env(settings))
+    assert result.code == 2, result.output
+    assert "Traceback" not in result.output
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "line 2: line longer than" in result.stderr

@@ -8,9 +8,10 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from ingest.contract.model import topic_for
-from ingest.kafka import client_options, make_producer
+from ingest.kafka import TopicSpec, client_options, make_producer
 from ingest.settings import Settings
 from tests.support.events import encoded, key_of
 
@@ -144,3 +145,17 @@ async def read_topic(
         return got
     finally:
         await consumer.stop()
+
+
+async def topic_layout(
+    admin: AIOKafkaAdminClient, topic: str, spec: TopicSpec
+) -> tuple[int, dict[str, str]]:
+    """The topic's partition count and the configs ``spec`` sets, as the broker holds them."""
+    (described,) = await admin.describe_topics([topic])
+    assert described["error_code"] == 0, described
+    (response,) = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+    ((error_code, message, _type, _name, entries),) = response.resources
+    assert error_code == 0, message
+    wanted = spec.configs()
+    configs = {entry[0]: entry[1] for entry in entries if entry[0] in wanted}
+    return len(described["partitions"]), configs

@@ -1,14 +1,18 @@
-"""Reading submission outcomes back in tests: the supplier's feedback topic, the outbox."""
+"""Submission outcomes in tests: reading them back (the supplier's feedback topic, the
+outbox), putting rows straight into the outbox, and a relay of the test's own."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer
 
+from ingest.consumer.outcome_relay import OutcomeRelay
 from ingest.contract.outcomes import SubmissionOutcome, decode_outcome, feedback_topic
-from ingest.kafka import client_options
+from ingest.kafka import client_options, make_producer
 from ingest.settings import Settings
 
 
@@ -49,3 +53,33 @@ async def read_outcomes(
         return got
     finally:
         await consumer.stop()
+
+
+_QUEUE_SQL = """
+INSERT INTO triage.outcome_outbox
+    (supplier_id, source_topic, source_partition, source_offset, key, outcome, processed_at)
+SELECT $1, 'triage.daily.' || $1, 0, n, convert_to('A81001:2025-01-01', 'UTF8'), 'accepted',
+       now() - make_interval(secs => $3)
+FROM generate_series(0, $2 - 1) AS n
+"""
+
+
+async def queue_outcomes(
+    pg: asyncpg.Connection, supplier: str, count: int, age_seconds: float = 0.0
+) -> None:
+    """Put ``count`` accepted outcomes of ``supplier`` in the outbox, stored ``age_seconds``
+    ago (as batches of the consumer would)."""
+    await pg.execute(_QUEUE_SQL, supplier, count, age_seconds)
+
+
+@contextlib.asynccontextmanager
+async def relay_of(settings: Settings) -> AsyncIterator[OutcomeRelay]:
+    """An outcome relay (not started: call ``relay_once``) with a producer of its own."""
+    producer = make_producer(settings)
+    await producer.start()
+    relay = OutcomeRelay(settings, producer)
+    try:
+        yield relay
+    finally:
+        await relay.close()
+        await producer.stop()

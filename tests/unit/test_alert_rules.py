@@ -111,6 +111,7 @@ def _populated_metrics() -> IngestMetrics:
     metrics.publish_lag({"askmygp": 1})
     metrics.observe_key_mismatches({"askmygp": 1})
     metrics.count_relayed({"askmygp": 2})
+    metrics.publish_parked({"askmygp": 1})
     metrics.unknown_practices.set_counts({"askmygp": 0})
     metrics.publish_volume(
         [VolumeAssessment("askmygp", dt.date(2026, 11, 24), 900, 6, 1000.0, -0.1, -4.2, True,

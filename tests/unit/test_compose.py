@@ -80,9 +80,12 @@ def test_service_and_migration_reach_kafka_and_postgres_of_the_file(
     compose: dict[str, Any],
 ) -> None:
     svc = services(compose)
-    for name in ("ingest", "migrate"):
+    for name, variable in (
+        ("ingest", "INGEST_DATABASE_URL"),
+        ("migrate", "INGEST_MIGRATION_DATABASE_URL"),
+    ):
         env = environment(svc[name])
-        assert re.fullmatch(r"postgresql://[^@]+@postgres:5432/\w+", env["INGEST_DATABASE_URL"])
+        assert re.fullmatch(r"postgresql://[^@]+@postgres:5432/\w+", env[variable])
     bootstrap = environment(svc["ingest"])["INGEST_KAFKA_BOOTSTRAP"]
     assert f"://{bootstrap}" in broker_properties()["advertised.listeners"]
     assert svc["ingest"].get("build") == "." and svc["migrate"].get("build") == "."
@@ -99,7 +102,7 @@ def test_metrics_port_is_the_settings_default(compose: dict[str, Any]) -> None:
 
 def test_kafka_is_a_single_kraft_node_of_apache_kafka_4(compose: dict[str, Any]) -> None:
     kafka = services(compose)["kafka"]
-    assert re.fullmatch(r"apache/kafka:4\.\d+\.\d+", kafka["image"])
+    assert re.fullmatch(r"apache/kafka:4\.\d+\.\d+(@sha256:[0-9a-f]{64})?", kafka["image"])
     props = broker_properties()
     assert set(props["process.roles"].split(",")) == {"broker", "controller"}
     assert props["controller.quorum.voters"].startswith(f"{props['node.id']}@")
@@ -317,3 +320,90 @@ def test_mounted_host_paths_exist(compose: dict[str, Any]) -> None:
             source = volume.split(":")[0]
             if source.startswith("./"):
                 assert (REPO / source).exists(), f"{name} mounts missing {source}"
+
+
+# --- hardening (security review): what a container may do and reach ------------------------
+
+# Containers whose image writes only to its volumes and /tmp, so their root is read-only.
+READ_ONLY = {"kafka-init", "migrate", "ingest", "prometheus"}
+# Who talks to whom (or, for the two one-shot jobs, starts beside the service on the network
+# of what they set up): every other pair shares no network.
+TALKS_TO = {
+    "kafka": {"kafka-init", "ingest"},
+    "postgres": {"migrate", "ingest"},
+    "ingest": {"kafka", "postgres", "prometheus", "kafka-init", "migrate"},
+    "prometheus": {"ingest", "grafana"},
+}
+
+
+@pytest.mark.security
+def test_the_migration_gets_neither_the_kafka_password_nor_the_service_url(
+    compose: dict[str, Any],
+) -> None:
+    """Reproduction: the migrate container got the service's whole environment: the consumer's
+    Kafka password and the service role's database URL, which a one-shot migration never
+    needs. Now it gets the owner's database URL only."""
+    env = environment(services(compose)["migrate"])
+    assert not any(k.startswith(("INGEST_SASL", "INGEST_KAFKA")) for k in env)
+    assert "TRIAGE_KAFKA_CONSUMER_PASSWORD" not in " ".join(env.values())
+    assert "TRIAGE_SERVICE_PASSWORD" not in " ".join(env.values())
+    assert "triage_service" not in " ".join(env.values())
+
+
+@pytest.mark.security
+def test_every_container_drops_capabilities_and_cannot_gain_privileges(
+    compose: dict[str, Any],
+) -> None:
+    """Reproduction: no container dropped a capability, set no-new-privileges or ran with a
+    read-only root. Now every one drops all capabilities (PostgreSQL's entry point adds back
+    the five it needs to hand its data folder to its user), none can gain privileges, and the
+    ones that write only to volumes run read-only."""
+    for name, svc in services(compose).items():
+        assert svc.get("cap_drop") == ["ALL"], name
+        assert "no-new-privileges:true" in svc.get("security_opt", []), name
+        assert set(svc.get("cap_add", [])) <= {
+            "CHOWN",
+            "DAC_OVERRIDE",
+            "FOWNER",
+            "SETGID",
+            "SETUID",
+        }
+        assert not svc.get("privileged", False), name
+        if name in READ_ONLY:
+            assert svc.get("read_only") is True, name
+    assert set(services(compose)["postgres"].get("cap_add", [])) != set()
+    assert {n for n, s in services(compose).items() if s.get("cap_add")} == {"postgres"}
+
+
+@pytest.mark.security
+def test_pulled_images_are_pinned_by_digest_where_one_is_known(compose: dict[str, Any]) -> None:
+    """Images by tag only can change under the same name; the ones with a digest known from
+    public pins are fixed by it (PostgreSQL's moving tag is the exception, in the file's
+    comment and docs/operations.md)."""
+    for name, svc in services(compose).items():
+        image = str(svc.get("image", ""))
+        if svc.get("build") or name == "postgres":
+            continue
+        assert re.search(r"@sha256:[0-9a-f]{64}$", image), f"{name}: {image}"
+
+
+@pytest.mark.security
+def test_kafka_and_postgres_are_reachable_only_from_the_containers_that_use_them(
+    compose: dict[str, Any],
+) -> None:
+    """Reproduction: every container shared one network, so Prometheus, Grafana or PostgreSQL
+    could reach Kafka's internal listener (and every other service). Now each container joins
+    only the networks of the services it talks to."""
+    svc = services(compose)
+    networks = {name: set(s.get("networks", [])) for name, s in svc.items()}
+    assert all(networks.values()), networks  # none on the default network
+    assert "network_mode" not in " ".join(str(s) for s in svc.values())
+    for a in svc:
+        for b in svc:
+            if a == b:
+                continue
+            allowed = b in TALKS_TO.get(a, set()) or a in TALKS_TO.get(b, set())
+            if networks[a] & networks[b]:
+                assert allowed, f"{a} and {b} share {networks[a] & networks[b]}"
+    assert not networks["kafka"] & (networks["grafana"] | networks["prometheus"])
+    assert not networks["postgres"] & (networks["grafana"] | networks["prometheus"])

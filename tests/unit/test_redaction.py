@@ -39,3 +39,29 @@ def test_every_url_in_a_message_is_masked() -> None:
     for secret in ("one", "two", "three"):
         assert f":{secret}@" not in shown and f"={secret}" not in shown
     assert shown.count("***") == 3
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (  # an unclosed IPv6 bracket
+            "postgresql://svc:s3cret@[127.0.0.1/triage",
+            "postgresql://svc:***@[127.0.0.1/triage",
+        ),
+        (
+            "postgresql://svc:s3cret@[::1/triage?password=s3cret",
+            "postgresql://svc:***@[::1/triage?password=***",
+        ),
+        ("postgresql://svc:s3c@ret@[db]]/triage", "postgresql://svc:***@[db]]/triage"),
+    ],
+)
+def test_a_url_that_cannot_be_parsed_never_comes_back_with_its_password(
+    url: str, shown: str
+) -> None:
+    """Reproduction (security review): `redact_url` returned a URL urlsplit refuses exactly as
+    given, password and all, and error messages quoted it. Now its password is masked by the
+    URL's shape alone."""
+    assert redact_url(url) == shown
+    assert (
+        redact_text(f"cannot connect to {url} (refused)") == f"cannot connect to {shown} (refused)"
+    )

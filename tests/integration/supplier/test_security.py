@@ -346,7 +346,8 @@ async def test_the_secure_broker_serves_clients_over_verified_tls_only(
 ) -> None:
     """Issue 14: supplier traffic was SASL over plaintext. The secure stack's client listener
     is SASL_SSL: the right user and password without TLS, or over TLS without trusting the
-    stack's CA, get nothing."""
+    stack's CA, get nothing. Second review: the controller listener carried its PLAIN password
+    over plaintext; it is SASL_SSL too."""
     admin = secure_broker.security.admin
     assert admin.cafile is not None
     base = on_secure(settings, secure_broker)
@@ -358,7 +359,7 @@ async def test_the_secure_broker_serves_clients_over_verified_tls_only(
     system_cas = admin.settings(base).model_copy(update={"kafka_ssl_cafile": None})
     assert not await connects(system_cas)  # the broker's certificate is verified
     listeners = (secure_broker.state_dir / "kafka" / "server.properties").read_text()
-    assert "listener.security.protocol.map=CLIENT:SASL_SSL,CONTROLLER:SASL_PLAINTEXT" in listeners
+    assert "listener.security.protocol.map=CLIENT:SASL_SSL,CONTROLLER:SASL_SSL" in listeners
 
 
 async def produced(settings: Settings, topic: str, within: float = 10.0) -> bool:
