@@ -214,14 +214,19 @@ def _write_pg_config(paths: StackPaths, ports: Ports, run_as: _RunAs) -> None:
 
 def _pg_settings(ports: Ports, tls: bool = False) -> str:
     """A dev/bench box: bigger buffers, durability left at the defaults (fsync, sync commit);
-    with ``tls``, SSL on (the certificate in the data folder)."""
+    with ``tls``, SSL on (the certificate in the data folder).
+
+    ``shared_buffers`` holds the two big tables' index pages a backfill touches in every
+    batch: at 256 MB the indexes of 2 million events no longer fit and Postgres spent more
+    CPU per event on buffer misses (docs/benchmarks.md: 1 GB, Postgres CPU per event down
+    by a sixth). Allocated as pages are touched, so an idle stack does not hold it."""
     settings = {
         "listen_addresses": f"'{HOST}'",
         "port": str(ports.postgres),
         "unix_socket_directories": "''",
         "max_connections": "100",
-        "shared_buffers": "'256MB'",
-        "effective_cache_size": "'1GB'",
+        "shared_buffers": "'1GB'",
+        "effective_cache_size": "'4GB'",
         "work_mem": "'16MB'",
         "maintenance_work_mem": "'128MB'",
         "max_wal_size": "'2GB'",
