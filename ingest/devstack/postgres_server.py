@@ -225,6 +225,9 @@ def _pg_settings(ports: Ports, tls: bool = False) -> str:
         "port": str(ports.postgres),
         "unix_socket_directories": "''",
         "max_connections": "100",
+        # statement statistics (extension in database ``postgres``): the benchmark's cost of
+        # each statement per event (tests/bench/statements.py)
+        "shared_preload_libraries": "'pg_stat_statements'",
         "shared_buffers": "'1GB'",
         "effective_cache_size": "'4GB'",
         "work_mem": "'16MB'",
@@ -284,7 +287,8 @@ def _postgres_failed(paths: StackPaths, ports: Ports) -> str:
 
 async def _ensure_roles_and_database(port: int, paths: StackPaths, run_as: _RunAs) -> None:
     """Once connections are accepted: passwords only (pg_hba.conf), the roles, database
-    ``triage`` owned by the owner role, and the owner owning schema ``triage``."""
+    ``triage`` owned by the owner role, and the owner owning schema ``triage``; statement
+    statistics readable from database ``postgres`` (nothing added to ``triage``)."""
     deadline = time.monotonic() + PG_TIMEOUT_S
     while True:
         try:
@@ -306,6 +310,7 @@ async def _ensure_roles_and_database(port: int, paths: StackPaths, run_as: _RunA
             await asyncio.sleep(0.3)
     try:
         await ensure_roles(conn, paths)
+        await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
         await asyncio.to_thread(_write_hba, paths, run_as)
         await conn.execute("SELECT pg_reload_conf()")
     finally:

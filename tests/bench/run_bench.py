@@ -54,7 +54,7 @@ from ingest.clock import local_today, system_clock
 from ingest.contract.validation import Limits
 from ingest.db.migrate import migrate
 from ingest.settings import Settings
-from tests.bench import measure
+from tests.bench import measure, statements
 from tests.bench.ceiling import ceiling_rows, run_ceiling
 from tests.bench.components import PerEvent, describe, per_event, profile_shares
 from tests.bench.data import WRITERS, DataSet, Expected, Spec, expected_state, generate
@@ -109,6 +109,8 @@ class ServiceRun:
     postgres_cpu_by_kind: dict[str, float] = field(default_factory=dict)
     profile: str | None = None
     profile_summary: list[str] = field(default_factory=list)
+    # the run database's costliest statements (pg_stat_statements), per event
+    statements: list[statements.StatementCost] = field(default_factory=list)
 
     @property
     def rate(self) -> float:
@@ -392,6 +394,8 @@ async def run_service(
     sampler = measure.PostgresSampler(pids.postgres, urlsplit(database_url).path.lstrip("/"))
     conn = await asyncpg.connect(database_url)
     try:
+        database = urlsplit(database_url).path.lstrip("/")
+        statements_before = await statements.snapshot(database_url, database)
         sampler.sample()
         before = measure.CpuSnapshot.take(pids)
         started_at = dt.datetime.now(dt.UTC)
@@ -403,6 +407,7 @@ async def run_service(
         seconds = time.perf_counter() - started
         after = measure.CpuSnapshot.take(pids)
         sampler.sample()
+        statements_after = await statements.snapshot(database_url, database)
         rss = [measure.peak_rss_mb(c.pid) for c in consumers.children]
         cpu = [measure.cpu_seconds(c.pid) for c in consumers.children]
     finally:
@@ -432,6 +437,11 @@ async def run_service(
         revision_rows=checked.revision_rows,
         rejected_rows=checked.rejected_rows,
         postgres_cpu_by_kind=sampler.by_kind(),
+        statements=(
+            statements.per_event(statements_before, statements_after, len(data.items))
+            if statements_before is not None and statements_after is not None
+            else []
+        ),
         profile=str(profile) if profile else None,
         profile_summary=summarise_collapsed(profile) if profile and profile.exists() else [],
     )
@@ -664,6 +674,8 @@ def render(report: Report, console: Console) -> None:
             f" verified: {run.verified}" + (f" {run.problems}" if run.problems else "")
         )
         console.print(f"  {describe(run.cost)}")
+        for line in statements.describe(run.statements):
+            console.print(line)
         console.print(
             "  Postgres CPU s by process: "
             + ", ".join(f"{kind} {sec:.1f}" for kind, sec in run.postgres_cpu_by_kind.items())
