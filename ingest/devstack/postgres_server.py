@@ -228,6 +228,7 @@ def _pg_settings(ports: Ports, tls: bool = False) -> str:
         # statement statistics (extension in database ``postgres``): the benchmark's cost of
         # each statement per event (tests/bench/statements.py)
         "shared_preload_libraries": "'pg_stat_statements'",
+        "pg_stat_statements.track": "'all'",  # the summary triggers' statements too
         "shared_buffers": "'1GB'",
         "effective_cache_size": "'4GB'",
         "work_mem": "'16MB'",

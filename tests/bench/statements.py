@@ -19,7 +19,7 @@ import asyncpg
 from tests.support.databases import with_database
 
 SNAPSHOT_SQL = """
-SELECT s.queryid, s.query, s.calls, s.total_exec_time, s.rows,
+SELECT s.queryid, s.toplevel, s.query, s.calls, s.total_exec_time, s.rows,
        s.shared_blks_hit, s.shared_blks_read, s.shared_blks_dirtied, s.shared_blks_written
 FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
 WHERE d.datname = $1 AND s.queryid IS NOT NULL
@@ -29,6 +29,7 @@ WHERE d.datname = $1 AND s.queryid IS NOT NULL
 @dataclass(frozen=True)
 class Counters:
     query: str
+    toplevel: bool  # False: run inside another statement (a trigger's), counted in it too
     calls: int
     exec_ms: float
     rows: int
@@ -38,7 +39,7 @@ class Counters:
     blocks_written: int
 
 
-Snapshot = Mapping[int, Counters]
+Snapshot = Mapping[tuple[int, bool], Counters]
 
 
 async def snapshot(server_url: str, database: str) -> Snapshot | None:
@@ -55,8 +56,9 @@ async def snapshot(server_url: str, database: str) -> Snapshot | None:
     finally:
         await conn.close()
     return {
-        r["queryid"]: Counters(
+        (r["queryid"], r["toplevel"]): Counters(
             " ".join(r["query"].split()),
+            r["toplevel"],
             r["calls"],
             r["total_exec_time"],
             r["rows"],
@@ -72,9 +74,10 @@ async def snapshot(server_url: str, database: str) -> Snapshot | None:
 @dataclass(frozen=True)
 class StatementCost:
     query: str
+    toplevel: bool
     calls: int
     us_per_event: float  # execution time
-    share: float  # of all statements' execution time in the run
+    share: float  # of the top-level statements' execution time in the run
     blocks_read_per_event: float
     blocks_dirtied_per_event: float
 
@@ -83,7 +86,7 @@ def per_event(before: Snapshot, after: Snapshot, events: int, top: int = 10) -> 
     """The statements run between two snapshots, costliest first, per event of the run."""
     if events <= 0:
         raise ValueError("a run of no events has no cost per event")
-    zero = Counters("", 0, 0.0, 0, 0, 0, 0, 0)
+    zero = Counters("", True, 0, 0.0, 0, 0, 0, 0, 0)
     deltas = []
     for queryid, now in after.items():
         was = before.get(queryid, zero)
@@ -93,24 +96,26 @@ def per_event(before: Snapshot, after: Snapshot, events: int, top: int = 10) -> 
         deltas.append(
             (
                 now.query,
+                now.toplevel,
                 calls,
                 now.exec_ms - was.exec_ms,
                 now.blocks_read - was.blocks_read,
                 now.blocks_dirtied - was.blocks_dirtied,
             )
         )
-    total_ms = sum(d[2] for d in deltas)
-    deltas.sort(key=lambda d: -d[2])
+    total_ms = sum(d[3] for d in deltas if d[1])  # nested ones are inside these already
+    deltas.sort(key=lambda d: -d[3])
     return [
         StatementCost(
             query=query,
+            toplevel=toplevel,
             calls=calls,
             us_per_event=ms * 1000 / events,
             share=ms / total_ms if total_ms else 0.0,
             blocks_read_per_event=read / events,
             blocks_dirtied_per_event=dirtied / events,
         )
-        for query, calls, ms, read, dirtied in deltas[:top]
+        for query, toplevel, calls, ms, read, dirtied in deltas[:top]
     ]
 
 
@@ -118,12 +123,15 @@ def describe(costs: list[StatementCost], width: int = 90) -> list[str]:
     """Readable lines, one a statement."""
     if not costs:
         return ["  statements: - (no pg_stat_statements on this server)"]
-    lines = ["  statements by execution time per event (wall in the backend):"]
+    lines = [
+        "  statements by execution time per event (wall in the backend; share of the"
+        " top-level ones; (nested): run by a trigger or function, inside its caller's time):"
+    ]
     for c in costs:
         text = c.query if len(c.query) <= width else c.query[: width - 3] + "..."
         lines.append(
             f"  {c.us_per_event:7.2f} us {c.share:6.1%} {c.calls:>7,} calls"
             f" read {c.blocks_read_per_event:.2f} dirtied {c.blocks_dirtied_per_event:.2f}"
-            f" blk/event  {text}"
+            f" blk/event  {'' if c.toplevel else '(nested) '}{text}"
         )
     return lines
