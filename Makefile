@@ -21,7 +21,7 @@ help:
 	@echo "make demo        virtualenv, local stack, then the demo (service + sample events)"
 	@echo "make test        virtualenv, test tools, local stack, then the whole test suite"
 	@echo "make lint        ruff check, ruff format --check, mypy --strict"
-	@echo "make bench       the end-to-end benchmark (2,000,000 events; BENCH_ARGS='--events 20000')"
+	@echo "make bench       the end-to-end benchmark, v1 then v3 writers (2,000,000 events each; BENCH_ARGS='--events 20000')"
 	@echo "make bench-scale the read and write side over 5 years of national history (BENCH_SCALE_ARGS='--years 1')"
 	@echo "make stack-up    start the local Kafka + Postgres (ingest stack up)"
 	@echo "make stack-down  stop them (ingest stack down)"
@@ -90,7 +90,7 @@ lint: venv
 BENCH_ARGS ?=
 bench: venv stack-up
 	set -a; . $(STATE_DIR)/stack.env; set +a; \
-	$(BIN)/python -m tests.bench.run_bench $(BENCH_ARGS)
+	$(BIN)/python -m tests.bench.run_bench --writers v1,v3 $(BENCH_ARGS)
 
 # How the cost grows with years of data (issue 16): N years of synthetic history by COPY, then
 # ingest, refresh, status page, scrape, exports and a quality report against an empty database.

@@ -35,10 +35,12 @@ from ingest.clock import Clock, system_clock
 from ingest.consumer.assignment import Assignments
 from ingest.consumer.batch import (
     FetchedBatch,
+    TriagedOnce,
     commit_to_kafka,
     limits_now,
     next_offsets,
     raw_records,
+    triage_basis,
 )
 from ingest.consumer.database import DatabaseSession
 from ingest.consumer.dead_letters import DLQ_MAX_BYTES, DeadLetterSender, ensure_dead_letter_topic
@@ -53,7 +55,7 @@ from ingest.consumer.retry import pause, retry
 from ingest.consumer.schema_registry.gate import RegistryGate
 from ingest.consumer.schema_registry.released import RegistrySchema
 from ingest.consumer.store import BatchResult, Store
-from ingest.consumer.types import RawRecord, TopicPartitionKey
+from ingest.consumer.types import RecordLike, TopicPartitionKey
 from ingest.errors import BatchAbandonedError, RetryStoppedError
 from ingest.kafka import make_consumer, make_producer
 from ingest.settings import Settings
@@ -80,6 +82,7 @@ class IngestService(Generic[M]):
         self.readiness = Readiness()
         self.decoder = Decoder()
         self.batches_committed = 0
+        self.batches_triaged = 0  # triage runs: one per batch unless its inputs changed
         self.records_skipped = 0  # records read again that another batch had already stored
         self._stop = asyncio.Event()
         self._run_task: asyncio.Task[None] | None = None
@@ -295,8 +298,9 @@ class IngestService(Generic[M]):
                 self.registry.hold(self._require_consumer(), ahead.held)
                 if not offsets:
                     return BatchResult()
+            once = TriagedOnce()
             result = await self.database.run(
-                lambda store: self._store_batch(store, records, offsets, schemas)
+                lambda store: self._store_batch(store, records, offsets, schemas, once)
             )
         self.batches_committed += 1
         self.records_skipped += result.skipped
@@ -309,18 +313,26 @@ class IngestService(Generic[M]):
     async def _store_batch(
         self,
         store: Store,
-        records: Sequence[RawRecord],
+        records: Sequence[RecordLike],
         offsets: dict[TopicPartitionKey, int],
         schemas: dict[int, RegistrySchema],
+        once: TriagedOnce,
     ) -> BatchResult:
         registered = await store.registered_suppliers()
         self.metrics.set_registered(registered)
         participation = await self.participation.refresh(store.connection)
         limits = limits_now(self.settings, self.clock, participation)
-        triaged: Triaged = await asyncio.to_thread(
-            triage, records, self.decoder, registered, limits, schemas
-        )
-        mismatched = await asyncio.to_thread(mismatched_keys, triaged.valid, triaged.valid_records)
+        basis = triage_basis(registered, limits)
+        if not once.reusable(basis):  # the first attempt, or the suppliers or day changed
+            triaged: Triaged = await asyncio.to_thread(
+                triage, records, self.decoder, registered, limits, schemas
+            )
+            mismatched = await asyncio.to_thread(
+                mismatched_keys, triaged.valid, triaged.valid_records
+            )
+            once.keep(basis, triaged, mismatched)
+            self.batches_triaged += 1
+        triaged, mismatched = once.triaged, once.mismatched
         result = await store.write_batch(
             self.settings.consumer_group,
             triaged,

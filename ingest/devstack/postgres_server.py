@@ -233,14 +233,23 @@ def _write_pg_config(paths: StackPaths, ports: Ports, run_as: _RunAs) -> None:
 
 def _pg_settings(ports: Ports, tls: bool = False) -> str:
     """A dev/bench box: bigger buffers, durability left at the defaults (fsync, sync commit);
-    with ``tls``, SSL on (the certificate in the data folder)."""
+    with ``tls``, SSL on (the certificate in the data folder).
+
+    ``shared_buffers`` holds the two big tables' index pages a backfill touches in every
+    batch: at 256 MB the indexes of 2 million events no longer fit and Postgres spent more
+    CPU per event on buffer misses (docs/benchmarks.md: 1 GB, Postgres CPU per event down
+    by a sixth). Allocated as pages are touched, so an idle stack does not hold it."""
     settings = {
         "listen_addresses": f"'{HOST}'",
         "port": str(ports.postgres),
         "unix_socket_directories": "''",
         "max_connections": "100",
-        "shared_buffers": "'256MB'",
-        "effective_cache_size": "'1GB'",
+        # statement statistics (extension in database ``postgres``): the benchmark's cost of
+        # each statement per event (tests/bench/statements.py)
+        "shared_preload_libraries": "'pg_stat_statements'",
+        "pg_stat_statements.track": "'all'",  # the summary triggers' statements too
+        "shared_buffers": "'1GB'",
+        "effective_cache_size": "'4GB'",
         "work_mem": "'16MB'",
         "maintenance_work_mem": "'128MB'",
         "max_wal_size": "'2GB'",
@@ -298,7 +307,8 @@ def _postgres_failed(paths: StackPaths, ports: Ports) -> str:
 
 async def _ensure_roles_and_database(port: int, paths: StackPaths, run_as: _RunAs) -> None:
     """Once connections are accepted: passwords only (pg_hba.conf), the roles, database
-    ``triage`` owned by the owner role, and the owner owning schema ``triage``."""
+    ``triage`` owned by the owner role, and the owner owning schema ``triage``; statement
+    statistics readable from database ``postgres`` (nothing added to ``triage``)."""
     deadline = time.monotonic() + PG_TIMEOUT_S
     while True:
         try:
@@ -320,6 +330,7 @@ async def _ensure_roles_and_database(port: int, paths: StackPaths, run_as: _RunA
             await asyncio.sleep(0.3)
     try:
         await ensure_roles(conn, paths)
+        await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
         await asyncio.to_thread(_write_hba, paths, run_as)
         await conn.execute("SELECT pg_reload_conf()")
     finally:

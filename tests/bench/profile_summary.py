@@ -9,12 +9,17 @@ from pathlib import Path
 
 # Stage of a sample = the innermost frame that matches one of these (checked in this order).
 STAGES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("decode (ingest/consumer/decoding.py, fastavro)", re.compile(r"ingest/decoding\.py|fastavro")),
-    ("validate (ingest/contract/validation.py)", re.compile(r"ingest/validation\.py")),
-    ("resolve (ingest/consumer/resolution.py)", re.compile(r"ingest/resolution\.py")),
-    ("triage/rows (ingest/consumer/pipeline.py)", re.compile(r"ingest/pipeline\.py")),
+    ("outcome relay (ingest/consumer/outcome_relay.py)", re.compile(r"consumer/outcome_relay\.py")),
+    ("outbox rows in the batch (ingest/consumer/outbox.py)", re.compile(r"consumer/outbox\.py")),
+    (
+        "decode (ingest/consumer/decoding.py, fast_reader.py, fastavro)",
+        re.compile(r"consumer/decoding\.py|consumer/fast_reader\.py|fastavro"),
+    ),
+    ("validate (ingest/contract/validation.py)", re.compile(r"contract/validation\.py")),
+    ("resolve (ingest/consumer/resolution.py)", re.compile(r"consumer/resolution\.py")),
+    ("triage/rows (ingest/consumer/pipeline.py)", re.compile(r"consumer/pipeline\.py")),
     ("Postgres client (asyncpg: COPY encode, protocol)", re.compile(r"asyncpg")),
-    ("store (ingest/consumer/store.py)", re.compile(r"ingest/store\.py")),
+    ("store (ingest/consumer/store.py)", re.compile(r"consumer/store\.py")),
     ("Kafka client (aiokafka: fetch, parse records)", re.compile(r"aiokafka|kafka/")),
     ("consumer loop (ingest/consumer/service.py)", re.compile(r"ingest/consumer/service\.py")),
     ("metrics/HTTP/refresher", re.compile(r"prometheus_client|aiohttp|ingest/refresher|metrics")),
@@ -23,7 +28,7 @@ STAGES: tuple[tuple[str, re.Pattern[str]], ...] = (
 _FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$")
 
 
-def _parse(path: Path) -> list[tuple[list[str], int]]:
+def parse_collapsed(path: Path) -> list[tuple[list[str], int]]:
     stacks = []
     for line in path.read_text(errors="replace").splitlines():
         stack, _, count = line.rpartition(" ")
@@ -48,7 +53,7 @@ def stage_shares(path: Path) -> tuple[Counter[str], Counter[str], int]:
     stages: Counter[str] = Counter()
     leaves: Counter[str] = Counter()
     total = 0
-    for frames, count in _parse(path):
+    for frames, count in parse_collapsed(path):
         total += count
         leaves[_short(frames[-1])] += count
         for frame in reversed(frames):

@@ -54,12 +54,13 @@ from ingest.clock import local_today, system_clock
 from ingest.contract.validation import Limits
 from ingest.db.migrate import migrate
 from ingest.settings import Settings
-from tests.bench import measure
+from tests.bench import measure, statements
 from tests.bench.ceiling import ceiling_rows, run_ceiling
+from tests.bench.components import PerEvent, describe, per_event, profile_shares
 from tests.bench.data import WRITERS, DataSet, Expected, Spec, expected_state, generate
 from tests.bench.kafka_load import Produced, create_topics, delete_topics, produce, run_topics
 from tests.bench.naive import run_naive
-from tests.bench.profile_summary import summarise_collapsed
+from tests.bench.profile_summary import parse_collapsed, summarise_collapsed
 from tests.bench.verify import verify
 from tests.support.databases import with_database
 
@@ -108,6 +109,8 @@ class ServiceRun:
     postgres_cpu_by_kind: dict[str, float] = field(default_factory=dict)
     profile: str | None = None
     profile_summary: list[str] = field(default_factory=list)
+    # the run database's costliest statements (pg_stat_statements), per event
+    statements: list[statements.StatementCost] = field(default_factory=list)
 
     @property
     def rate(self) -> float:
@@ -118,6 +121,20 @@ class ServiceRun:
         """CPU the rest of the machine used meanwhile (other engineers' tests, the bench)."""
         own = sum(self.cpu_seconds) + self.kafka_cpu_seconds + self.postgres_cpu_seconds
         return max(0.0, self.machine_busy_seconds - own)
+
+    @property
+    def cost(self) -> PerEvent:
+        """CPU per event by component (the relay's share when the run was profiled)."""
+        profile = Path(self.profile) if self.profile else None
+        shares = profile_shares(parse_collapsed(profile)) if profile and profile.exists() else None
+        return per_event(
+            self.events,
+            self.cpu_seconds,
+            self.postgres_cpu_seconds,
+            self.postgres_cpu_by_kind,
+            self.kafka_cpu_seconds,
+            shares,
+        )
 
     @property
     def steady_rate(self) -> float:
@@ -377,6 +394,8 @@ async def run_service(
     sampler = measure.PostgresSampler(pids.postgres, urlsplit(database_url).path.lstrip("/"))
     conn = await asyncpg.connect(database_url)
     try:
+        database = urlsplit(database_url).path.lstrip("/")
+        statements_before = await statements.snapshot(database_url, database)
         sampler.sample()
         before = measure.CpuSnapshot.take(pids)
         started_at = dt.datetime.now(dt.UTC)
@@ -388,6 +407,7 @@ async def run_service(
         seconds = time.perf_counter() - started
         after = measure.CpuSnapshot.take(pids)
         sampler.sample()
+        statements_after = await statements.snapshot(database_url, database)
         rss = [measure.peak_rss_mb(c.pid) for c in consumers.children]
         cpu = [measure.cpu_seconds(c.pid) for c in consumers.children]
     finally:
@@ -417,6 +437,11 @@ async def run_service(
         revision_rows=checked.revision_rows,
         rejected_rows=checked.rejected_rows,
         postgres_cpu_by_kind=sampler.by_kind(),
+        statements=(
+            statements.per_event(statements_before, statements_after, len(data.items))
+            if statements_before is not None and statements_after is not None
+            else []
+        ),
         profile=str(profile) if profile else None,
         profile_summary=summarise_collapsed(profile) if profile and profile.exists() else [],
     )
@@ -559,6 +584,7 @@ def _as_json(report: Report) -> dict[str, Any]:
             "rate": r.rate,
             "steady_rate": r.steady_rate,
             "other_cpu_seconds": r.other_cpu_seconds,
+            "cpu_us_per_event": r.cost.as_dict(),
         }
         for r in report.ours
     ]
@@ -579,6 +605,7 @@ def ratios(report: Report) -> dict[str, float]:
 def render(report: Report, console: Console) -> None:
     table = Table(
         title=f"ingestion benchmark, {report.config['events']:,} events"
+        f" (writers {report.config.get('writers', 'mixed')})"
         f" ({report.started_at}, {report.machine['cores']} cores)"
     )
     for name in (
@@ -646,6 +673,9 @@ def render(report: Report, console: Console) -> None:
             f" current, {run.revision_rows:,} revisions, {run.rejected_rows:,} rejected;"
             f" verified: {run.verified}" + (f" {run.problems}" if run.problems else "")
         )
+        console.print(f"  {describe(run.cost)}")
+        for line in statements.describe(run.statements):
+            console.print(line)
         console.print(
             "  Postgres CPU s by process: "
             + ", ".join(f"{kind} {sec:.1f}" for kind, sec in run.postgres_cpu_by_kind.items())
@@ -658,7 +688,8 @@ def render(report: Report, console: Console) -> None:
     )
 
 
-def parse_args(argv: Sequence[str] | None = None) -> Config:
+def parse_args(argv: Sequence[str] | None = None) -> list[Config]:
+    """One configuration per writer set named by ``--writers``, otherwise the same."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     p.add_argument("--events", type=int, default=Config.events)
     p.add_argument("--practices", type=int, default=Config.practices)
@@ -691,41 +722,76 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
     p.add_argument("--seed", type=int, default=Config.seed)
     p.add_argument(
         "--writers",
-        choices=WRITERS,
         default=Config.writers,
-        help="schema versions written: mixed (v1, v2 and both), v1 only, or v3 with time bands",
+        help="schema versions written: mixed (v1, v2 and both), v1 only, or v3 with time bands;"
+        " several, comma-separated (e.g. v1,v3), run one after the other and are compared",
     )
     p.add_argument("--timeout", type=float, default=Config.timeout)
     a = p.parse_args(argv)
+    writers = [w.strip() for w in a.writers.split(",") if w.strip()]
+    unknown = [w for w in writers if w not in WRITERS]
+    if unknown or not writers:
+        p.error(f"--writers: {', '.join(unknown) or 'none'}; choose from {', '.join(WRITERS)}")
     spy = a.py_spy
     if spy is not None and not Path(spy).exists():
         spy = shutil.which(spy)
         if spy is None:
             p.error("py-spy not found: pip install py-spy, or pass its path")
-    return Config(
-        events=a.events,
-        practices=a.practices,
-        partitions=a.partitions,
-        naive_sample=a.naive_sample,
-        processes=tuple(int(x) for x in a.processes.split(",") if x.strip()),
-        run_naive=not a.no_naive,
-        run_ceiling=not a.no_ceiling,
-        py_spy=spy,
-        pipelined=a.pipelined,
-        output=a.output,
-        keep=a.keep,
-        seed=a.seed,
-        writers=a.writers,
-        timeout=a.timeout,
-    )
+    return [
+        Config(
+            events=a.events,
+            practices=a.practices,
+            partitions=a.partitions,
+            naive_sample=a.naive_sample,
+            processes=tuple(int(x) for x in a.processes.split(",") if x.strip()),
+            run_naive=not a.no_naive,
+            run_ceiling=not a.no_ceiling,
+            py_spy=spy,
+            pipelined=a.pipelined,
+            output=a.output,
+            keep=a.keep,
+            seed=a.seed,
+            writers=w,
+            timeout=a.timeout,
+        )
+        for w in writers
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    config = parse_args(argv)
+    configs = parse_args(argv)
     console = Console() if sys.stdout.isatty() else Console(width=140)
-    report = asyncio.run(run(config, console))
-    render(report, console)
-    return 0 if report.ok else 1
+    reports = []
+    for config in configs:
+        report = asyncio.run(run(config, console))
+        render(report, console)
+        reports.append(report)
+    for line in compare_writers(reports):
+        console.print(line)
+    return 0 if all(r.ok for r in reports) else 1
+
+
+def compare_writers(reports: Sequence[Report]) -> list[str]:
+    """Each writer set's x1 run against the first's: events/s and CPU per event, as ratios
+    (the runs follow one another in one invocation; read the load of each beside them)."""
+    firsts = [
+        (r.config["writers"], next((o for o in r.ours if o.processes == 1), None)) for r in reports
+    ]
+    runs = [(w, o) for w, o in firsts if o is not None]
+    if len(runs) < 2:
+        return []
+    base_writers, base = runs[0]
+    lines = [f"writers compared with {base_writers} (x1 runs, one after the other):"]
+    for writers, o in runs[1:]:
+        lines.append(
+            f"  {writers} / {base_writers}: events/s {o.rate / base.rate:.2f},"
+            f" CPU per event {o.cost.total / base.cost.total:.2f}"
+            f" (consumer {o.cost.consumer / base.cost.consumer:.2f},"
+            f" Postgres {o.cost.postgres / base.cost.postgres:.2f});"
+            f" others' cores {o.other_cpu_seconds / o.seconds:.2f}"
+            f" vs {base.other_cpu_seconds / base.seconds:.2f}"
+        )
+    return lines
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from ingest.consumer.readiness import Readiness
 from ingest.consumer.schema_registry.client import SchemaRegistryClient
 from ingest.consumer.schema_registry.holds import HeldBatch, hold_pending
 from ingest.consumer.schema_registry.released import RegistrySchema
-from ingest.consumer.types import RawRecord, TopicPartitionKey
+from ingest.consumer.types import RecordLike, TopicPartitionKey
 from ingest.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ class RegistryGate:
             await self.client.close()
 
     async def prepare(
-        self, records: Sequence[RawRecord], offsets: Mapping[TopicPartitionKey, int]
+        self, records: Sequence[RecordLike], offsets: Mapping[TopicPartitionKey, int]
     ) -> tuple[dict[int, RegistrySchema], HeldBatch]:
         """The registry schemas the batch needs and what of it goes ahead now."""
         client = self.client

@@ -13,21 +13,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ingest.consumer.decoding import confluent_schema_id
-from ingest.consumer.types import RawRecord, TopicPartitionKey
+from ingest.consumer.types import RecordLike, TopicPartitionKey
 
 
 @dataclass
 class HeldBatch:
     """A batch with the records of pending schema ids held back."""
 
-    records: list[RawRecord]  # processed now
+    records: list[RecordLike]  # processed now
     offsets: dict[TopicPartitionKey, int]  # next offsets to store with them
     held: dict[TopicPartitionKey, int] = field(default_factory=dict)  # read again from
     held_records: int = 0
 
 
 def hold_pending(
-    records: Sequence[RawRecord],
+    records: Sequence[RecordLike],
     offsets: Mapping[TopicPartitionKey, int],
     pending: set[int],
 ) -> HeldBatch:
