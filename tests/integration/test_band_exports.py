@@ -21,12 +21,11 @@ from ingest.analytics.export import (
     export_csv,
 )
 from ingest.contract.model import BAND_FIELDS
-from ingest.reference.records import Membership, ReferenceKind, SubIcb
-from ingest.reference.store import load_records
 from ingest.settings import Settings
 from tests.support.cli import cli_env, run_cli
 from tests.support.daily_rows import insert_days
 from tests.support.doc_examples import commands, example, run_shell
+from tests.support.reference_area import load_two_sub_icbs
 
 pytestmark = pytest.mark.integration
 
@@ -39,25 +38,7 @@ BANDS_B = (0, 0, 2, 2, 1, 1, 0, 0, 0)  # 6 a day
 
 async def load_area(pg: asyncpg.Connection) -> None:
     """TIMED and UNTIMED in sub-ICB 91X, ELSEWHERE in 91Y; both in ICB QXA."""
-    await load_records(
-        pg,
-        ReferenceKind.MEMBERSHIPS,
-        [
-            Membership(TIMED, "91X", D(2022, 7, 1), None),
-            Membership(UNTIMED, "91X", D(2022, 7, 1), None),
-            Membership(ELSEWHERE, "91Y", D(2022, 7, 1), None),
-        ],
-        "test memberships",
-    )
-    await load_records(
-        pg,
-        ReferenceKind.SUB_ICBS,
-        [
-            SubIcb("91X", "X", "QXA", "A", D(2022, 7, 1), None),
-            SubIcb("91Y", "Y", "QXA", "A", D(2022, 7, 1), None),
-        ],
-        "test sub-icbs",
-    )
+    await load_two_sub_icbs(pg, (TIMED, UNTIMED), (ELSEWHERE,))
 
 
 async def mixed_traffic(pg: asyncpg.Connection) -> None:

@@ -12,9 +12,10 @@ import asyncpg
 import pytest
 
 from ingest.analytics.export import ExportRequest, Level, Period, export_columns, export_csv
-from ingest.reference.records import ListSize, Membership, ReferenceKind, RosterEntry, SubIcb
+from ingest.reference.records import ListSize, ReferenceKind, RosterEntry
 from ingest.reference.store import load_records
 from tests.support.daily_rows import insert_days
+from tests.support.reference_area import load_two_sub_icbs
 
 pytestmark = pytest.mark.integration
 
@@ -25,25 +26,7 @@ FULL, PARTIAL, OTHER = "P00001", "P00002", "P00003"
 
 async def load_area(pg: asyncpg.Connection) -> None:
     """FULL and PARTIAL in sub-ICB 91X, OTHER in 91Y; all in ICB QXA; list sizes of 2021."""
-    await load_records(
-        pg,
-        ReferenceKind.MEMBERSHIPS,
-        [
-            Membership(FULL, "91X", D(2022, 7, 1), None),
-            Membership(PARTIAL, "91X", D(2022, 7, 1), None),
-            Membership(OTHER, "91Y", D(2022, 7, 1), None),
-        ],
-        "test memberships",
-    )
-    await load_records(
-        pg,
-        ReferenceKind.SUB_ICBS,
-        [
-            SubIcb("91X", "X", "QXA", "A", D(2022, 7, 1), None),
-            SubIcb("91Y", "Y", "QXA", "A", D(2022, 7, 1), None),
-        ],
-        "test sub-icbs",
-    )
+    await load_two_sub_icbs(pg, (FULL, PARTIAL), (OTHER,))
     await load_records(
         pg,
         ReferenceKind.LIST_SIZES,
