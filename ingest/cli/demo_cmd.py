@@ -37,6 +37,7 @@ from ingest.db.connection import connect
 from ingest.durations import format_duration, parse_duration
 from ingest.errors import IngestError
 from ingest.kafka import create_dead_letter_topic, ensure_topics, make_producer, muted_logger
+from ingest.ops.landed import consumer_positions, freshness_status, landed
 from ingest.ops.metrics import IngestMetrics
 from ingest.ops.suppliers import add_supplier
 from ingest.security.credentials import CONSUMER_ENV, admin_settings, read_env_file, secrets_dir
@@ -147,12 +148,7 @@ async def _wait_landed(cfg: Settings, run: DemoRun, within: float) -> None:
     deadline = time.monotonic() + within
     try:
         while True:
-            rows = await conn.fetch(
-                "SELECT topic, partition, next_offset FROM triage.consumer_offsets"
-                " WHERE group_id = $1",
-                cfg.consumer_group,
-            )
-            stored = {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
+            stored = await consumer_positions(conn, cfg.consumer_group)
             behind = sum(max(0, n - stored.get(k, 0)) for k, n in run.targets.items())
             if not behind:
                 return
@@ -171,10 +167,7 @@ async def _wait_status(cfg: Settings, supplier_id: str, status: str, within: flo
     deadline = time.monotonic() + within
     try:
         while time.monotonic() < deadline:
-            found = await conn.fetchval(
-                "SELECT status FROM triage.supplier_freshness WHERE supplier_id = $1", supplier_id
-            )
-            if found == status:
+            if await freshness_status(conn, supplier_id) == status:
                 return
             await asyncio.sleep(0.5)
     finally:
@@ -234,43 +227,7 @@ async def _report(cfg: Settings, run: DemoRun) -> None:
     ids = [s.supplier_id for s in run.suppliers]
     conn = await connect(cfg.database())
     try:
-        current = dict(
-            await conn.fetch(
-                "SELECT supplier_id, count(*) FROM triage.daily_requests"
-                " WHERE supplier_id = ANY($1) GROUP BY 1",
-                ids,
-            )
-        )
-        revisions = dict(
-            await conn.fetch(
-                "SELECT supplier_id, count(*) FROM triage.daily_request_revisions"
-                " WHERE supplier_id = ANY($1) GROUP BY 1",
-                ids,
-            )
-        )
-        v2 = dict(
-            await conn.fetch(
-                "SELECT supplier_id, count(*) FROM triage.daily_requests WHERE supplier_id ="
-                " ANY($1) AND patient_submitted_requests IS NOT NULL GROUP BY 1",
-                ids,
-            )
-        )
-        rejected = await conn.fetch(
-            "SELECT reason, count(*) AS n, min(detail) AS example,"
-            " string_agg(DISTINCT coalesce(supplier_id, 'unknown'), ', ') AS suppliers"
-            " FROM triage.rejected_events WHERE received_at >= $1"
-            " AND (supplier_id = ANY($2) OR source_topic = ANY($3))"
-            " GROUP BY reason ORDER BY n DESC",
-            run.started_at,
-            ids,
-            [topic_for(i) for i in ids],
-        )
-        freshness = await conn.fetch(
-            "SELECT supplier_id, status, last_event_at, latest_activity_date, warn_after,"
-            " error_after FROM triage.supplier_freshness WHERE supplier_id = ANY($1)"
-            " ORDER BY supplier_id",
-            ids,
-        )
+        report = await landed(conn, ids, run.started_at)
     finally:
         await conn.close()
 
@@ -296,9 +253,9 @@ async def _report(cfg: Settings, run: DemoRun) -> None:
         [
             Text(sid),
             *(f"{run.outcomes.get((sid, n), 0):.0f}" for n in names),
-            str(current.get(sid, 0)),
-            str(revisions.get(sid, 0)),
-            str(v2.get(sid, 0)),
+            str(report.current.get(sid, 0)),
+            str(report.revisions.get(sid, 0)),
+            str(report.with_breakdown.get(sid, 0)),
         ]
         for sid in ids
     ]
@@ -316,7 +273,7 @@ async def _report(cfg: Settings, run: DemoRun) -> None:
             Text("\n".join(sorted(r["suppliers"].split(", ")))),
             Text(r["example"] or ""),
         ]
-        for r in rejected
+        for r in report.rejections
     ]
     _print_fitted(
         "rejections by reason (triage.rejected_events, also on the DLQ)",
@@ -326,7 +283,7 @@ async def _report(cfg: Settings, run: DemoRun) -> None:
     )  # fmt: skip
 
     rows = []
-    for f in freshness:
+    for f in report.freshness:
         style = STATUS_STYLE.get(f["status"], "")
         last = f["last_event_at"]
         rows.append(

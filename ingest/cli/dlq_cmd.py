@@ -12,7 +12,13 @@ from rich.table import Table
 from ingest.cli.common import database, run_async, settings, shown
 from ingest.contract.model import Reason
 from ingest.kafka import make_producer
-from ingest.ops.replay import Replayed, ReplayFilter, replay, replay_outcomes
+from ingest.ops.replay import (
+    Replayed,
+    ReplayFilter,
+    latest_rejections,
+    replay,
+    replay_outcomes,
+)
 from ingest.ops.retention import Purged, purge_rejection_bytes
 
 dlq_app = typer.Typer(help="See and replay rejected events.")
@@ -35,16 +41,7 @@ def list_rejections(
 
     async def go() -> list[tuple[object, ...]]:
         async with database(cfg) as conn:
-            rows = await conn.fetch(
-                "SELECT rejected_id, received_at, source_topic, source_partition, source_offset,"
-                " supplier_id, reason, detail FROM triage.rejected_events"
-                # an unregistered supplier's rejections are known by their topic only,
-                # as `dlq replay --supplier` finds them
-                " WHERE $1::text IS NULL OR supplier_id = $1"
-                " OR source_topic = 'triage.daily.' || $1 ORDER BY rejected_id DESC LIMIT $2",
-                supplier,
-                limit,
-            )
+            rows = await latest_rejections(conn, supplier, limit)
             return [tuple(r) for r in rows]
 
     table = Table("id", "received", "source", "supplier", "reason", "detail")

@@ -13,6 +13,7 @@ import asyncpg
 
 from ingest.clock import local_today
 from ingest.contract.model import FreshnessStatus
+from ingest.db.queries import queries
 from ingest.ops.freshness import (
     COVERAGE_DAYS,
     RosterCoverage,
@@ -24,57 +25,12 @@ from ingest.ops.freshness import (
 from ingest.ops.metrics import UNKNOWN
 from ingest.ops.volume import VolumeAssessment
 
-_FRESHNESS_SQL = """
-SELECT supplier_id, name, last_event_at, latest_activity_date, status, warn_after, error_after
-FROM triage.supplier_freshness_at($1)
-"""
-
-# Missing practices: expected from the supplier roster when one is loaded for the supplier,
-# else guessed from its last week (migration 0042, triage.supplier_missing_expected).
-_MISSING_SQL = """
-SELECT supplier_id, array_agg(practice_code ORDER BY practice_code) AS practices
-FROM triage.supplier_missing_expected
-GROUP BY supplier_id
-"""
-
-_MISSING_COUNTS_SQL = """
-SELECT supplier_id, count(*)::integer AS n
-FROM triage.supplier_missing_expected
-GROUP BY supplier_id
-"""
-
-_VOLUME_SQL = """
-SELECT supplier_id, activity_date, total_requests, weeks, baseline_median, change, robust_z,
-       flagged, direction
-FROM triage.supplier_volume_anomalies
-"""
-
-_PRACTICE_VOLUME_SQL = """
-SELECT supplier_id, count(*)::integer AS n FROM triage.practice_volume_anomalies
-GROUP BY supplier_id
-"""
-
-_ROSTER_COVERAGE_SQL = """
-SELECT supplier_id, latest_activity_date, installed, participating, reporting
-FROM triage.supplier_roster_coverage
-"""
-
-# Functions (migration 0032) rather than the tables, so that triage_reader can run them.
-_STORED_SINCE_SQL = "SELECT supplier_id, n FROM triage.stored_since($1, $2::text[])"
-
-_REJECTED_SINCE_SQL = "SELECT supplier_id, reason, n FROM triage.rejected_since($1)"
-
-# Practices per supplier and day, kept by triggers (migration 0063) rather than counted.
-_COVERAGE_SQL = """
-SELECT c.supplier_id, c.activity_date, c.practices AS n
-FROM triage.supplier_day_practices c
-WHERE c.supplier_id = ANY($1::text[]) AND c.activity_date BETWEEN $2 AND $3
-"""
+SQL = queries("ingest.ops")
 
 
 async def fetch_freshness(conn: asyncpg.Connection, now: dt.datetime) -> list[SupplierFreshness]:
     """The active suppliers' freshness at ``now``, by supplier id."""
-    rows = await conn.fetch(_FRESHNESS_SQL, now)
+    rows = await conn.fetch(SQL["freshness_at"], now)
     return [
         SupplierFreshness(
             supplier_id=r["supplier_id"],
@@ -91,12 +47,14 @@ async def fetch_freshness(conn: asyncpg.Connection, now: dt.datetime) -> list[Su
 
 async def fetch_missing_counts(conn: asyncpg.Connection) -> dict[str, int]:
     """Active supplier -> number of missing practices (suppliers missing none are absent)."""
-    return {r["supplier_id"]: r["n"] for r in await conn.fetch(_MISSING_COUNTS_SQL)}
+    return {r["supplier_id"]: r["n"] for r in await conn.fetch(SQL["missing_practice_counts"])}
 
 
 async def fetch_missing_practices(conn: asyncpg.Connection) -> dict[str, tuple[str, ...]]:
     """Active supplier -> the practice codes missing from its latest reported day."""
-    return {r["supplier_id"]: tuple(r["practices"]) for r in await conn.fetch(_MISSING_SQL)}
+    return {
+        r["supplier_id"]: tuple(r["practices"]) for r in await conn.fetch(SQL["missing_practices"])
+    }
 
 
 def _number(value: object) -> float | None:
@@ -107,7 +65,7 @@ async def fetch_volume(conn: asyncpg.Connection, practices: bool = True) -> list
     """The volume assessment of every active supplier's latest reported day (migration 0043);
     ``practices``: also count its flagged practices (the heavier part)."""
     flagged = (
-        {r["supplier_id"]: r["n"] for r in await conn.fetch(_PRACTICE_VOLUME_SQL)}
+        {r["supplier_id"]: r["n"] for r in await conn.fetch(SQL["flagged_practice_counts"])}
         if practices
         else {}
     )
@@ -124,25 +82,20 @@ async def fetch_volume(conn: asyncpg.Connection, practices: bool = True) -> list
             direction=r["direction"],
             flagged_practices=flagged.get(r["supplier_id"], 0),
         )
-        for r in await conn.fetch(_VOLUME_SQL)
+        for r in await conn.fetch(SQL["supplier_volume"])
     ]
 
 
 async def fetch_outbox_pending(conn: asyncpg.Connection) -> int:
     """Outcomes waiting in the outbox to be sent (migration 0041; parked ones, migration 0110,
     are counted apart: they wait for an operator, not for the relay)."""
-    pending: int = await conn.fetchval(
-        "SELECT count(*) FROM triage.outcome_outbox WHERE parked_at IS NULL"
-    )
+    pending: int = await conn.fetchval(SQL["outbox_pending"])
     return pending
 
 
 async def fetch_outbox_parked(conn: asyncpg.Connection) -> dict[str, int]:
     """Parked outcomes per supplier (migration 0110)."""
-    rows = await conn.fetch(
-        "SELECT supplier_id, count(*) AS n FROM triage.outcome_outbox"
-        " WHERE parked_at IS NOT NULL GROUP BY supplier_id"
-    )
+    rows = await conn.fetch(SQL["outbox_parked"])
     return {r["supplier_id"]: r["n"] for r in rows}
 
 
@@ -153,7 +106,7 @@ async def fetch_roster_coverage(conn: asyncpg.Connection) -> dict[str, RosterCov
         r["supplier_id"]: RosterCoverage(
             r["latest_activity_date"], r["installed"], r["participating"], r["reporting"]
         )
-        for r in await conn.fetch(_ROSTER_COVERAGE_SQL)
+        for r in await conn.fetch(SQL["roster_coverage"])
     }
 
 
@@ -165,11 +118,11 @@ async def fetch_activity_since(
     Rejections of records that name no registered supplier are gathered under ``unknown``.
     """
     stored = {
-        r["supplier_id"]: r["n"] for r in await conn.fetch(_STORED_SINCE_SQL, since, suppliers)
+        r["supplier_id"]: r["n"] for r in await conn.fetch(SQL["stored_since"], since, suppliers)
     }
     known = set(suppliers)
     rejections: dict[str, dict[str, int]] = {}
-    for r in await conn.fetch(_REJECTED_SINCE_SQL, since):
+    for r in await conn.fetch(SQL["rejected_since"], since):
         label = r["supplier_id"] if r["supplier_id"] in known else UNKNOWN
         by_reason = rejections.setdefault(label, {})
         by_reason[r["reason"]] = by_reason.get(r["reason"], 0) + r["n"]
@@ -183,7 +136,7 @@ async def fetch_coverage(
     conn: asyncpg.Connection, suppliers: list[str], first: dt.date, last: dt.date
 ) -> dict[tuple[str, dt.date], int]:
     """(supplier, day) -> practices with figures for that day, for days first..last."""
-    rows = await conn.fetch(_COVERAGE_SQL, suppliers, first, last)
+    rows = await conn.fetch(SQL["coverage"], suppliers, first, last)
     return {(r["supplier_id"], r["activity_date"]): r["n"] for r in rows}
 
 

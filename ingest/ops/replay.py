@@ -14,6 +14,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 
 from ingest.contract.model import Reason
+from ingest.db.queries import queries
 
 
 @dataclass(frozen=True)
@@ -33,16 +34,7 @@ class Replayed:
     offset: int
 
 
-_SELECT = """
-SELECT e.rejected_id, e.source_topic, e.key, e.value, e.reason
-FROM triage.rejected_events e
-WHERE ($1::text IS NULL OR e.reason = $1)
-  AND ($2::text IS NULL OR e.supplier_id = $2 OR e.source_topic = 'triage.daily.' || $2)
-  AND e.bytes_purged_at IS NULL
-  AND ($3 OR NOT EXISTS (SELECT 1 FROM triage.dlq_replays p WHERE p.rejected_id = e.rejected_id))
-ORDER BY e.rejected_id
-LIMIT $4
-"""
+SQL = queries("ingest.ops")
 
 
 async def replay(
@@ -50,7 +42,7 @@ async def replay(
 ) -> list[Replayed]:
     """Re-submit the matching rejected events; each is recorded once acknowledged."""
     rows = await conn.fetch(
-        _SELECT,
+        SQL["rejections_to_replay"],
         which.reason.value if which.reason else None,
         which.supplier,
         which.include_replayed,
@@ -60,8 +52,7 @@ async def replay(
     for row in rows:
         meta = await producer.send_and_wait(row["source_topic"], value=row["value"], key=row["key"])
         await conn.execute(
-            "INSERT INTO triage.dlq_replays (rejected_id, target_topic, target_partition,"
-            " target_offset) VALUES ($1, $2, $3, $4)",
+            SQL["record_replay"],
             row["rejected_id"],
             meta.topic,
             meta.partition,
@@ -75,7 +66,15 @@ async def replay(
 
 async def replay_outcomes(conn: asyncpg.Connection, limit: int = 100) -> list[asyncpg.Record]:
     """The latest replays and what became of them."""
-    rows: list[asyncpg.Record] = await conn.fetch(
-        "SELECT * FROM triage.dlq_replay_outcomes ORDER BY replay_id DESC LIMIT $1", limit
-    )
+    rows: list[asyncpg.Record] = await conn.fetch(SQL["replay_outcomes"], limit)
+    return rows
+
+
+async def latest_rejections(
+    conn: asyncpg.Connection, supplier: str | None, limit: int
+) -> list[asyncpg.Record]:
+    """The latest ``limit`` rejected events, newest first: of ``supplier`` (by its id, or by
+    its topic, as an unregistered supplier's rejections are known and as ``replay`` finds
+    them) or, with ``None``, of every supplier."""
+    rows: list[asyncpg.Record] = await conn.fetch(SQL["latest_rejections"], supplier, limit)
     return rows

@@ -20,16 +20,12 @@ import asyncpg
 
 from ingest.contract.model import Reason
 from ingest.db.connection import CONNECTION_LOST, connect
+from ingest.db.queries import queries
 from ingest.settings import Settings
 
 log = logging.getLogger(__name__)
 
-_PURGE_SQL = """
-UPDATE triage.rejected_events
-SET key = NULL, value = NULL, bytes_purged_at = clock_timestamp()
-WHERE (reason = $1) = $2 AND bytes_purged_at IS NULL
-  AND received_at < clock_timestamp() - $3::interval
-"""
+SQL = queries("ingest.ops")
 
 NOT_PARTICIPATING = Reason.PRACTICE_NOT_PARTICIPATING.value
 
@@ -49,7 +45,9 @@ class Purged:
 async def _purge(conn: asyncpg.Connection, not_participating: bool, retention: dt.timedelta) -> int:
     """Purge the bytes of the practice_not_participating rejections (or of all the others)
     received more than ``retention`` ago; returns how many were purged."""
-    status: str = await conn.execute(_PURGE_SQL, NOT_PARTICIPATING, not_participating, retention)
+    status: str = await conn.execute(
+        SQL["purge_rejection_bytes"], NOT_PARTICIPATING, not_participating, retention
+    )
     return int(status.rsplit(" ", 1)[-1])
 
 

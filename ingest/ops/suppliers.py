@@ -9,9 +9,12 @@ import asyncpg
 
 from ingest.contract.model import check_supplier_id
 from ingest.contract.outcomes import feedback_topic
+from ingest.db.queries import queries
 from ingest.errors import SupplierError
 from ingest.kafka import ensure_topics, feedback_topic_spec
 from ingest.settings import Settings
+
+SQL = queries("ingest.ops")
 
 
 @dataclass(frozen=True)
@@ -41,12 +44,7 @@ async def add_supplier(
     check_supplier_id(supplier_id)
     _check_thresholds(warn_after, error_after)
     row = await conn.fetchrow(
-        "INSERT INTO triage.suppliers (supplier_id, name, warn_after, error_after, active)"
-        " VALUES ($1, $2, $3, $4, true)"
-        " ON CONFLICT (supplier_id) DO UPDATE SET name = EXCLUDED.name,"
-        " warn_after = EXCLUDED.warn_after, error_after = EXCLUDED.error_after,"
-        " active = true, updated_at = now()"
-        " RETURNING supplier_id, name, warn_after, error_after, active",
+        SQL["add_supplier"],
         supplier_id,
         name,
         warn_after,
@@ -68,9 +66,7 @@ async def update_supplier(
     error = error_after or current.error_after
     _check_thresholds(warn, error)
     row = await conn.fetchrow(
-        "UPDATE triage.suppliers SET name = $2, warn_after = $3, error_after = $4,"
-        " updated_at = now() WHERE supplier_id = $1"
-        " RETURNING supplier_id, name, warn_after, error_after, active",
+        SQL["update_supplier"],
         supplier_id,
         name or current.name,
         warn,
@@ -81,8 +77,7 @@ async def update_supplier(
 
 async def get_supplier(conn: asyncpg.Connection, supplier_id: str) -> Supplier:
     row = await conn.fetchrow(
-        "SELECT supplier_id, name, warn_after, error_after, active FROM triage.suppliers"
-        " WHERE supplier_id = $1",
+        SQL["get_supplier"],
         supplier_id,
     )
     if row is None:
@@ -94,8 +89,7 @@ async def remove_supplier(conn: asyncpg.Connection, supplier_id: str) -> Supplie
     """Deactivate a supplier: its history stays, new events are rejected unknown_supplier."""
     await get_supplier(conn, supplier_id)
     row = await conn.fetchrow(
-        "UPDATE triage.suppliers SET active = false, updated_at = now() WHERE supplier_id = $1"
-        " RETURNING supplier_id, name, warn_after, error_after, active",
+        SQL["remove_supplier"],
         supplier_id,
     )
     return Supplier(**dict(row))
@@ -103,8 +97,7 @@ async def remove_supplier(conn: asyncpg.Connection, supplier_id: str) -> Supplie
 
 async def list_suppliers(conn: asyncpg.Connection, include_inactive: bool = True) -> list[Supplier]:
     rows = await conn.fetch(
-        "SELECT supplier_id, name, warn_after, error_after, active FROM triage.suppliers"
-        " WHERE active OR $1 ORDER BY supplier_id",
+        SQL["list_suppliers"],
         include_inactive,
     )
     return [Supplier(**dict(r)) for r in rows]

@@ -17,8 +17,11 @@ from collections.abc import Iterable, Mapping
 import asyncpg
 from prometheus_client import CollectorRegistry, Gauge
 
+from ingest.db.queries import queries
+
 METRIC_NAME = "triage_unknown_practices"
 UNKNOWN = "unknown"
+SQL = queries("ingest.ops")
 
 
 def unknown_practice_counts(
@@ -39,13 +42,8 @@ def unknown_practice_counts(
 
 async def fetch_unknown_practice_counts(conn: asyncpg.Connection) -> dict[str, int]:
     """Read the registered suppliers and the view; return label value -> count."""
-    registered = [
-        r["supplier_id"] for r in await conn.fetch("SELECT supplier_id FROM triage.suppliers")
-    ]
-    rows = await conn.fetch(
-        "SELECT supplier_id, count(*)::integer AS n FROM triage.unknown_practices "
-        "GROUP BY supplier_id"
-    )
+    registered = [r["supplier_id"] for r in await conn.fetch(SQL["registered_supplier_ids"])]
+    rows = await conn.fetch(SQL["unknown_practice_counts"])
     return unknown_practice_counts(registered, ((r["supplier_id"], r["n"]) for r in rows))
 
 

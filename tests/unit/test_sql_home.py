@@ -40,13 +40,6 @@ STILL_TO_CONVERT: dict[str, str] = {
     # the monthly publication is being rewritten elsewhere: converted once that has landed
     "ingest/analytics/publication/publish.py": "publication rewrite in progress elsewhere",
     # not yet converted
-    "ingest/cli/demo_cmd.py": "not yet converted",
-    "ingest/cli/dlq_cmd.py": "not yet converted",
-    "ingest/ops/freshness_store.py": "not yet converted",
-    "ingest/ops/replay.py": "not yet converted",
-    "ingest/ops/retention.py": "not yet converted",
-    "ingest/ops/suppliers.py": "not yet converted",
-    "ingest/ops/unknown_practices.py": "not yet converted",
     "ingest/reference/appointment_store.py": "not yet converted",
     "ingest/reference/store.py": "not yet converted",
     "ingest/db/migrate.py": "not yet converted",
