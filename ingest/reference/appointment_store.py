@@ -20,7 +20,7 @@ from ingest.db.connection import MISSING_SCHEMA_ERRORS
 from ingest.reference.appointment_files import read_crosstabs
 from ingest.reference.appointments import AppointmentsFileError, MonthOfAppointments
 from ingest.reference.records import ReferenceKind
-from ingest.reference.store import LOCK_CLASS, ReferenceStoreError
+from ingest.reference.store import LOCK_CLASS, SQL, ReferenceStoreError
 
 KIND = ReferenceKind.APPOINTMENTS.value
 
@@ -51,7 +51,7 @@ async def load_appointment_files(
     months = [aggregator.months[m] for m in sorted(aggregator.months)]
     try:
         async with conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", LOCK_CLASS, KIND)
+            await conn.execute(SQL["lock_kind_for_transaction"], LOCK_CLASS, KIND)
             loads = [await _load_month(conn, month, source) for month in months]
     except MISSING_SCHEMA_ERRORS as exc:
         raise ReferenceStoreError(
@@ -72,8 +72,7 @@ async def _load_month(
     records = month.records()
     label = f"{month.month:%Y-%m}"
     current = await conn.fetchrow(
-        "SELECT load_id, content_sha256 FROM triage.reference_loads "
-        "WHERE kind = $1 AND month = $2 AND superseded_at IS NULL",
+        SQL["current_month_load"],
         KIND,
         month.month,
     )
@@ -84,13 +83,11 @@ async def _load_month(
     previous: int | None = None if current is None else current["load_id"]
     if previous is not None:
         await conn.execute(
-            "UPDATE triage.reference_loads SET superseded_at = clock_timestamp() "
-            "WHERE load_id = $1",
+            SQL["supersede_load"],
             previous,
         )
     load_id: int = await conn.fetchval(
-        "INSERT INTO triage.reference_loads (kind, month, source_name, content_sha256, "
-        "row_count) VALUES ($1, $2, $3, $4, $5) RETURNING load_id",
+        SQL["add_month_load"],
         KIND,
         month.month,
         f"{source} (month {label})",
@@ -99,7 +96,7 @@ async def _load_month(
     )
     if previous is not None:
         await conn.execute(
-            "UPDATE triage.reference_loads SET superseded_by = $1 WHERE load_id = $2",
+            SQL["link_superseded_load"],
             load_id,
             previous,
         )

@@ -25,6 +25,7 @@ from pathlib import Path
 import asyncpg
 
 from ingest.db.connection import MISSING_SCHEMA_ERRORS
+from ingest.db.queries import queries
 from ingest.errors import IngestError
 from ingest.reference.csv_input import decode_text
 from ingest.reference.icb_names import parse_icb_names, with_icb_names
@@ -53,6 +54,7 @@ TABLES: dict[ReferenceKind, str] = {
     ReferenceKind.ROSTER: "ref_roster",
     ReferenceKind.PCNS: "ref_pcns",
 }
+SQL = queries("ingest.reference")
 LOCK_CLASS = 0x7265_6600  # "ref\0": first key of the advisory lock, the kind is the second
 
 
@@ -101,12 +103,9 @@ async def load_records(
     digest = fingerprint(records)
     try:
         async with conn.transaction():
-            await conn.execute(
-                "SELECT pg_advisory_xact_lock($1, hashtext($2))", LOCK_CLASS, kind.value
-            )
+            await conn.execute(SQL["lock_kind_for_transaction"], LOCK_CLASS, kind.value)
             current = await conn.fetchrow(
-                "SELECT load_id, content_sha256 FROM triage.reference_loads "
-                "WHERE kind = $1 AND superseded_at IS NULL",
+                SQL["current_load"],
                 kind.value,
             )
             if current is not None and current["content_sha256"] == digest:
@@ -114,13 +113,11 @@ async def load_records(
             previous: int | None = None if current is None else current["load_id"]
             if previous is not None:
                 await conn.execute(
-                    "UPDATE triage.reference_loads SET superseded_at = clock_timestamp() "
-                    "WHERE load_id = $1",
+                    SQL["supersede_load"],
                     previous,
                 )
             load_id: int = await conn.fetchval(
-                "INSERT INTO triage.reference_loads (kind, source_name, content_sha256, "
-                "row_count) VALUES ($1, $2, $3, $4) RETURNING load_id",
+                SQL["add_load"],
                 kind.value,
                 source_name,
                 digest,
@@ -128,7 +125,7 @@ async def load_records(
             )
             if previous is not None:
                 await conn.execute(
-                    "UPDATE triage.reference_loads SET superseded_by = $1 WHERE load_id = $2",
+                    SQL["link_superseded_load"],
                     load_id,
                     previous,
                 )
@@ -195,7 +192,7 @@ async def load_file(
         # Hold the kind's lock from the read of the current set to the load, or a concurrent
         # load in between would be lost by the merge. Advisory locks are re-entrant within a
         # session, so load_records' transaction-level lock on the same key is granted.
-        await conn.execute("SELECT pg_advisory_lock($1, hashtext($2))", LOCK_CLASS, kind.value)
+        await conn.execute(SQL["lock_kind"], LOCK_CLASS, kind.value)
         try:
             merged: Sequence[Record]
             if kind is ReferenceKind.PCNS:
@@ -206,9 +203,7 @@ async def load_file(
                 merged = merge_list_sizes(await current_list_sizes(conn), sizes)
             result = await load_records(conn, kind, merged, f"{path.name} (merged)")
         finally:
-            await conn.execute(
-                "SELECT pg_advisory_unlock($1, hashtext($2))", LOCK_CLASS, kind.value
-            )
+            await conn.execute(SQL["unlock_kind"], LOCK_CLASS, kind.value)
     else:
         result = await load_records(conn, kind, records, path.name)
     return dataclasses.replace(result, summary=tuple(summary))
@@ -236,9 +231,7 @@ async def load_membership_snapshots(
 async def current_list_sizes(conn: asyncpg.Connection) -> list[ListSize]:
     """The list sizes of the current load."""
     try:
-        rows = await conn.fetch(
-            "SELECT practice_code, extract_date, registered_patients FROM triage.current_list_sizes"
-        )
+        rows = await conn.fetch(SQL["current_list_sizes"])
     except MISSING_SCHEMA_ERRORS as exc:
         raise ReferenceStoreError(
             f"the reference tables are missing ({exc}); apply the migrations first"
@@ -249,10 +242,7 @@ async def current_list_sizes(conn: asyncpg.Connection) -> list[ListSize]:
 async def current_pcns(conn: asyncpg.Connection) -> list[PracticePcn]:
     """The practice PCN rows of the current load."""
     try:
-        rows = await conn.fetch(
-            "SELECT practice_code, extract_date, pcn_code, pcn_name, region_code, region_name "
-            "FROM triage.current_pcns"
-        )
+        rows = await conn.fetch(SQL["current_pcns"])
     except MISSING_SCHEMA_ERRORS as exc:
         raise ReferenceStoreError(
             f"the reference tables are missing ({exc}); apply the migrations first"
@@ -266,9 +256,7 @@ async def load_history(
     """Every load (newest first), optionally of one kind."""
     try:
         rows = await conn.fetch(
-            "SELECT load_id, kind, source_name, content_sha256, row_count, loaded_at, loaded_by, "
-            "superseded_at, is_current FROM triage.reference_load_history "
-            "WHERE $1::text IS NULL OR kind = $1 ORDER BY load_id DESC",
+            SQL["load_history"],
             None if kind is None else kind.value,
         )
     except MISSING_SCHEMA_ERRORS as exc:
