@@ -14,12 +14,14 @@ from pathlib import Path
 
 import asyncpg
 
+from ingest.db.queries import queries
 from ingest.errors import IngestError, MigrationPrivilegeError
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _LOCK_ID = 0x7472_6961_6765  # "triage"
+SQL = queries("ingest.db")
 
 
 @dataclass(frozen=True)
@@ -52,10 +54,10 @@ class MigrationChangedError(IngestError):
 async def pending_migrations(conn: asyncpg.Connection) -> list[int]:
     """Versions not applied yet, read without DDL (a role without CREATE rights may ask).
     An applied migration whose file changed since is a :class:`MigrationChangedError`."""
-    table = await conn.fetchval("SELECT to_regclass('triage.schema_migrations')")
+    table = await conn.fetchval(SQL["migrations_table"])
     done: dict[int, str] = {}
     if table is not None:
-        rows = await conn.fetch("SELECT version, checksum FROM triage.schema_migrations")
+        rows = await conn.fetch(SQL["applied_migrations"])
         done = {r["version"]: r["checksum"] for r in rows}
     files = discover()
     check_checksums(done, files)
@@ -88,7 +90,7 @@ async def apply_migrations(conn: asyncpg.Connection) -> list[int]:
     try:
         return await _apply_locked(conn)
     except asyncpg.InsufficientPrivilegeError as exc:
-        user = await conn.fetchval("SELECT current_user")
+        user = await conn.fetchval(SQL["current_role"])
         raise MigrationPrivilegeError(
             f"migrations {', '.join(f'{v:04d}' for v in pending)} are pending and role {user} "
             f"may not apply them ({exc}); run `ingest migrate` as the schema's owner "
@@ -97,20 +99,10 @@ async def apply_migrations(conn: asyncpg.Connection) -> list[int]:
 
 
 async def _apply_locked(conn: asyncpg.Connection) -> list[int]:
-    await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_ID)
+    await conn.execute(SQL["lock_migrations"], _LOCK_ID)
     try:
-        await conn.execute(
-            """
-            CREATE SCHEMA IF NOT EXISTS triage;
-            CREATE TABLE IF NOT EXISTS triage.schema_migrations (
-                version    integer PRIMARY KEY,
-                name       text NOT NULL,
-                checksum   text NOT NULL,
-                applied_at timestamptz NOT NULL DEFAULT now()
-            );
-            """
-        )
-        rows = await conn.fetch("SELECT version, checksum FROM triage.schema_migrations")
+        await conn.execute(SQL["create_migrations_table"])
+        rows = await conn.fetch(SQL["applied_migrations"])
         done = {r["version"]: r["checksum"] for r in rows}
         check_checksums(done, discover())
         applied = []
@@ -120,8 +112,7 @@ async def _apply_locked(conn: asyncpg.Connection) -> list[int]:
             async with conn.transaction():
                 await conn.execute(migration.sql)
                 await conn.execute(
-                    "INSERT INTO triage.schema_migrations (version, name, checksum) "
-                    "VALUES ($1, $2, $3)",
+                    SQL["record_migration"],
                     migration.version,
                     migration.name,
                     migration.checksum,
@@ -130,7 +121,7 @@ async def _apply_locked(conn: asyncpg.Connection) -> list[int]:
             applied.append(migration.version)
         return applied
     finally:
-        await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_ID)
+        await conn.execute(SQL["unlock_migrations"], _LOCK_ID)
 
 
 async def migrate(database_url: str) -> list[int]:
