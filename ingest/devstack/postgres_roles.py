@@ -33,6 +33,7 @@ from pathlib import Path
 
 import asyncpg
 
+from ingest.db.queries import queries
 from ingest.devstack.paths import HOST, StackPaths
 from ingest.devstack.postgres_binaries import SECURE, pg_mode
 from ingest.devstack.postgres_tls import tls_query
@@ -58,7 +59,7 @@ HBA = """\
 local   all   all                 scram-sha-256
 host    all   all   127.0.0.1/32  scram-sha-256
 """
-OWNERSHIP_SQL = Path(__file__).with_name("postgres_ownership.sql")
+SQL = queries("ingest.devstack")
 
 
 def password_file(paths: StackPaths, role: str) -> Path:
@@ -136,7 +137,9 @@ async def superuser_connection(paths: StackPaths, port: int, within: float) -> a
     legacy = shown_url(port, PG_SUPERUSER, "postgres", url_query(paths))
     conn = await asyncpg.connect(legacy, timeout=within)
     password = ensure_password(paths, PG_SUPERUSER)
-    await conn.execute(f"ALTER ROLE {PG_SUPERUSER} PASSWORD {_verifier_literal(password)}")
+    await conn.execute(
+        SQL["set_password"].format(role=PG_SUPERUSER, verifier=_verifier_literal(password))
+    )
     return conn
 
 
@@ -145,24 +148,24 @@ async def ensure_roles(conn: asyncpg.Connection, paths: StackPaths) -> None:
     the owner and service roles, the group roles, and database ``triage`` owned by the owner
     (run as the superuser; idempotent)."""
     superuser = _verifier_literal(ensure_password(paths, PG_SUPERUSER))
-    await conn.execute(f"ALTER ROLE {PG_SUPERUSER} PASSWORD {superuser}")
+    await conn.execute(SQL["set_password"].format(role=PG_SUPERUSER, verifier=superuser))
     for role, options in ROLE_OPTIONS.items():
         verifier = _verifier_literal(ensure_password(paths, role))
-        exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
-        verb = "ALTER" if exists else "CREATE"
-        await conn.execute(f"{verb} ROLE {role} {options} PASSWORD {verifier}")
+        exists = await conn.fetchval(SQL["role_exists"], role)
+        template = SQL["alter_login_role" if exists else "create_login_role"]
+        await conn.execute(template.format(role=role, options=options, verifier=verifier))
     for group in (READER_GROUP, WRITER_GROUP):
-        if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", group):
-            await conn.execute(f"CREATE ROLE {group} NOLOGIN")
-    await conn.execute(f"GRANT {WRITER_GROUP} TO {SERVICE_ROLE}")
+        if not await conn.fetchval(SQL["role_exists"], group):
+            await conn.execute(SQL["create_group_role"].format(role=group))
+    await conn.execute(SQL["grant_roles"].format(roles=WRITER_GROUP, grantee=SERVICE_ROLE))
     # The owner may act as the groups (SET ROLE triage_reader in tests and checks) and end
     # other sessions of non-superusers (DROP DATABASE ... WITH (FORCE) of a test database meets
     # the service's sessions and autovacuum workers); never the reverse.
-    await conn.execute(f"GRANT {READER_GROUP}, {WRITER_GROUP}, pg_signal_backend TO {OWNER_ROLE}")
-    if await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DATABASE):
-        await conn.execute(f'ALTER DATABASE "{DATABASE}" OWNER TO {OWNER_ROLE}')
-    else:
-        await conn.execute(f'CREATE DATABASE "{DATABASE}" OWNER {OWNER_ROLE}')
+    owner_may = f"{READER_GROUP}, {WRITER_GROUP}, pg_signal_backend"
+    await conn.execute(SQL["grant_roles"].format(roles=owner_may, grantee=OWNER_ROLE))
+    exists = await conn.fetchval(SQL["database_exists"], DATABASE)
+    template = SQL["set_database_owner" if exists else "create_database"]
+    await conn.execute(template.format(database=DATABASE, owner=OWNER_ROLE))
 
 
 async def hand_schema_to_owner(paths: StackPaths, port: int, within: float) -> None:
@@ -170,6 +173,6 @@ async def hand_schema_to_owner(paths: StackPaths, port: int, within: float) -> N
     url = role_url(paths, port, PG_SUPERUSER, DATABASE)
     conn = await asyncpg.connect(url, timeout=within)
     try:
-        await conn.execute(OWNERSHIP_SQL.read_text())
+        await conn.execute(SQL["hand_schema_to_owner"])
     finally:
         await conn.close()

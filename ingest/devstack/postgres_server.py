@@ -28,6 +28,7 @@ from ingest.devstack.postgres_binaries import (
 from ingest.devstack.postgres_roles import (
     HBA,
     PG_SUPERUSER,
+    SQL,
     ensure_password,
     ensure_roles,
     hand_schema_to_owner,
@@ -75,7 +76,7 @@ async def postgres_ready(database_url: str, within: float = 5.0) -> bool:
     except (OSError, asyncpg.PostgresError, TimeoutError):
         return False
     try:
-        return bool(await conn.fetchval("SELECT 1") == 1)
+        return bool(await conn.fetchval(SQL["server_answers"]) == 1)
     finally:
         await conn.close()
 
@@ -342,9 +343,9 @@ async def _ensure_roles_and_database(port: int, paths: StackPaths, run_as: _RunA
             await asyncio.sleep(0.3)
     try:
         await ensure_roles(conn, paths)
-        await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        await conn.execute(SQL["statement_statistics"])
         await asyncio.to_thread(_write_hba, paths, run_as)
-        await conn.execute("SELECT pg_reload_conf()")
+        await conn.execute(SQL["reload_configuration"])
     finally:
         await conn.close()
     await hand_schema_to_owner(paths, port, within=5)

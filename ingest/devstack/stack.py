@@ -78,6 +78,7 @@ from ingest.devstack.ports import PORT_PIN_ENV, Ports, read_ports, resolve_ports
 from ingest.devstack.postgres_roles import (
     OWNER_ROLE,
     SERVICE_ROLE,
+    SQL,
     role_url,
     shown_url,
     url_query,
@@ -403,11 +404,7 @@ async def _open_transactions(database_url: str) -> str:
     except (OSError, asyncpg.PostgresError, TimeoutError):
         return ""
     try:
-        rows = await conn.fetch(
-            "SELECT pid, now() - xact_start AS age FROM pg_stat_activity "
-            "WHERE datname = current_database() AND state LIKE 'idle in transaction%' "
-            "AND now() - xact_start > interval '10 seconds' ORDER BY xact_start"
-        )
+        rows = await conn.fetch(SQL["idle_transactions"])
     finally:
         await conn.close()
     return ", ".join(

@@ -1,4 +1,61 @@
--- Local stack only (ingest/devstack/postgres_roles.py), run as the superuser in database
+-- The local stack's Postgres administration, run as the superuser (ingest stack up). Role and
+-- database DDL cannot bind parameters: the queries with {fields} are templates filled with
+-- str.format from the stack's own constants and password verifiers, never from input.
+-- Loaded by ingest.db.queries.
+
+-- name: server_answers
+SELECT 1
+
+-- name: statement_statistics
+-- Statement statistics for the benchmarks, in database postgres only (nothing added to triage).
+CREATE EXTENSION IF NOT EXISTS pg_stat_statements
+
+-- name: reload_configuration
+SELECT pg_reload_conf()
+
+-- name: idle_transactions
+-- Sessions idle in a transaction for over 10 s: the usual blockers of a migration.
+SELECT pid, now() - xact_start AS age FROM pg_stat_activity
+WHERE datname = current_database() AND state LIKE 'idle in transaction%'
+  AND now() - xact_start > interval '10 seconds'
+ORDER BY xact_start
+
+-- name: role_exists
+SELECT 1 FROM pg_roles WHERE rolname = $1
+
+-- name: database_exists
+SELECT 1 FROM pg_database WHERE datname = $1
+
+-- name: set_password
+-- Template: {role}, {verifier} (a quoted SCRAM verifier).
+ALTER ROLE {role} PASSWORD {verifier}
+
+-- name: create_login_role
+-- Template: {role}, {options}, {verifier}.
+CREATE ROLE {role} {options} PASSWORD {verifier}
+
+-- name: alter_login_role
+-- Template: {role}, {options}, {verifier}.
+ALTER ROLE {role} {options} PASSWORD {verifier}
+
+-- name: create_group_role
+-- Template: {role}.
+CREATE ROLE {role} NOLOGIN
+
+-- name: grant_roles
+-- Template: {roles} (comma-separated), {grantee}.
+GRANT {roles} TO {grantee}
+
+-- name: set_database_owner
+-- Template: {database}, {owner}.
+ALTER DATABASE "{database}" OWNER TO {owner}
+
+-- name: create_database
+-- Template: {database}, {owner}.
+CREATE DATABASE "{database}" OWNER {owner}
+
+-- name: hand_schema_to_owner
+-- Run as the superuser in database
 -- triage: hand schema triage and every object in it to triage_owner, the role that runs the
 -- migrations. A stack initialised before the roles existed has them owned by the superuser.
 -- Idempotent; nothing else changes (grants stay as they are).
