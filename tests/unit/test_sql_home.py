@@ -41,7 +41,6 @@ STILL_TO_CONVERT: dict[str, str] = {
     "ingest/analytics/publication/publish.py": "publication rewrite in progress elsewhere",
     # not yet converted
     "ingest/analytics/export.py": "not yet converted",
-    "ingest/analytics/quality_report/collect.py": "not yet converted",
 }
 
 

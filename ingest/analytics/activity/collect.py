@@ -5,15 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from fractions import Fraction
-from importlib.resources import files
 
 import asyncpg
 
 from ingest.analytics.activity.rule import PracticeMonth, looks_quiet, per_1000
 from ingest.analytics.export import AnalyticsError
 from ingest.db.connection import MISSING_SCHEMA_ERRORS
+from ingest.db.queries import queries
 
-_SQL = files("ingest.analytics.activity.sql").joinpath("activity.sql")
+SQL = queries("ingest.analytics.activity")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +51,7 @@ async def collect_activity(
     """Every practice of the month (of ``icb`` only, when given), by practice code. The rule
     is applied over each whole ICB before any filter."""
     try:
-        rows = await conn.fetch(_SQL.read_text(), month)
+        rows = await conn.fetch(SQL["practice_activity"], month)
     except MISSING_SCHEMA_ERRORS as exc:
         raise AnalyticsError(
             f"the activity function is missing ({exc}); apply the migrations first"

@@ -1,14 +1,14 @@
 """Collection of the quality report's figures from Postgres (the report's only I/O).
 
-Needs the ingest role: it reads ``triage.rejected_events``. The queries are the ``.sql`` files
-beside this module, run in one read-only repeatable-read transaction (one consistent snapshot).
+Needs the ingest role: it reads ``triage.rejected_events``. The queries are the named ones of
+``queries.sql`` beside this module, run in one read-only repeatable-read transaction (one
+consistent snapshot).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from importlib.resources import files
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -29,6 +29,7 @@ from ingest.analytics.quality_report.model import (
 from ingest.consumer.decoding import Decoder
 from ingest.contract.model import topic_for
 from ingest.db.connection import MISSING_SCHEMA_ERRORS
+from ingest.db.queries import queries
 from ingest.errors import DecodeError
 from ingest.ops.freshness import RosterCoverage
 
@@ -47,24 +48,7 @@ def decoded_value(decoder: Decoder, value: bytes | None, length: int | None) -> 
     return json.dumps(present, default=str, ensure_ascii=False)
 
 
-def _query(name: str) -> str:
-    return files("ingest.analytics.quality_report").joinpath("sql", f"{name}.sql").read_text()
-
-
-SUPPLIER = _query("supplier")
-REJECTIONS_BY_REASON = _query("rejections_by_reason")
-REJECTION_SAMPLES = _query("rejection_samples")
-REJECTIONS_BY_DAY = _query("rejections_by_day")
-VOLUMES = _query("volumes")
-RESTATEMENTS = _query("restatements")
-REVISIONS_RECEIVED = _query("revisions_received")
-LATE_DAYS = _query("late_days")
-MISSING_PRACTICES = _query("missing_practices")
-MISSING_PRACTICES_ROSTER = _query("missing_practices_roster")
-VOLUME_FLAGS = _query("volume_flags")
-ROSTER_COVERAGE = _query("roster_coverage")
-UNKNOWN_PRACTICES = _query("unknown_practices")
-KEY_MISMATCHES = _query("key_mismatches")
+SQL = queries("ingest.analytics.quality_report")
 
 
 async def collect(
@@ -115,30 +99,37 @@ async def _collect(
     since = dt.datetime.combine(start, dt.time(), tzinfo=tz)
     topic = topic_for(supplier_id)
     async with conn.transaction(isolation="repeatable_read", readonly=True):
-        supplier = await conn.fetchrow(SUPPLIER, supplier_id)
+        supplier = await conn.fetchrow(SQL["supplier"], supplier_id)
         if supplier is None:
             raise QualityReportError(f"supplier {supplier_id!r} is not registered")
-        reason_rows = await conn.fetch(REJECTIONS_BY_REASON, supplier_id, topic, since)
+        reason_rows = await conn.fetch(SQL["rejections_by_reason"], supplier_id, topic, since)
         sample_rows = await conn.fetch(
-            REJECTION_SAMPLES, supplier_id, topic, since, VALUE_DECODE_BYTES, samples_per_reason
+            SQL["rejection_samples"],
+            supplier_id,
+            topic,
+            since,
+            VALUE_DECODE_BYTES,
+            samples_per_reason,
         )
-        rejected_day_rows = await conn.fetch(REJECTIONS_BY_DAY, supplier_id, topic, since, timezone)
-        volume_rows = await conn.fetch(VOLUMES, supplier_id, start, end)
-        restated = await conn.fetchrow(RESTATEMENTS, supplier_id, start, end)
-        revisions_received = await conn.fetchval(REVISIONS_RECEIVED, supplier_id, since)
+        rejected_day_rows = await conn.fetch(
+            SQL["rejections_by_day"], supplier_id, topic, since, timezone
+        )
+        volume_rows = await conn.fetch(SQL["volumes"], supplier_id, start, end)
+        restated = await conn.fetchrow(SQL["restatements"], supplier_id, start, end)
+        revisions_received = await conn.fetchval(SQL["revisions_received"], supplier_id, since)
         late_rows = await conn.fetch(
-            LATE_DAYS, supplier_id, start, end, timezone, supplier["warn_after"]
+            SQL["late_days"], supplier_id, start, end, timezone, supplier["warn_after"]
         )
         rostered = await conn.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM triage.current_roster WHERE supplier_id = $1)",
+            SQL["rostered"],
             supplier_id,
         )
-        missing_sql = MISSING_PRACTICES_ROSTER if rostered else MISSING_PRACTICES
+        missing_sql = SQL["missing_practices_roster"] if rostered else SQL["missing_practices"]
         missing_rows = await conn.fetch(missing_sql, supplier_id, start, end, days)
-        roster_row = await conn.fetchrow(ROSTER_COVERAGE, supplier_id)
-        flag_rows = await conn.fetch(VOLUME_FLAGS, supplier_id, start, end)
-        unknown_rows = await conn.fetch(UNKNOWN_PRACTICES, supplier_id)
-        keys = await conn.fetchrow(KEY_MISMATCHES, supplier_id, start, end)
+        roster_row = await conn.fetchrow(SQL["roster_coverage"], supplier_id)
+        flag_rows = await conn.fetch(SQL["volume_flags"], supplier_id, start, end)
+        unknown_rows = await conn.fetch(SQL["unknown_practices"], supplier_id)
+        keys = await conn.fetchrow(SQL["key_mismatches"], supplier_id, start, end)
 
     decoder = Decoder()
     samples: dict[str, list[RejectionSample]] = {}

@@ -1,3 +1,6 @@
+-- The activity summary's query. Loaded by ingest.db.queries.
+
+-- name: practice_activity
 -- The month's practices with appointments or submissions ($1: any day of the month) and their
 -- figures, every ICB (the rule ranks each ICB whole: ingest.analytics.activity.rule applies
 -- it; the function's own looks_quiet_in_appointments, the same rule in SQL for analysts, is
