@@ -21,6 +21,7 @@ import asyncpg
 
 from ingest.contract.model import BAND_FIELDS
 from ingest.db.connection import MISSING_SCHEMA_ERRORS
+from ingest.db.queries import queries
 from ingest.errors import IngestError
 
 
@@ -131,6 +132,8 @@ EXPORT_COLUMNS: dict[Level, tuple[str, ...]] = {
     ),
 }
 
+SQL = queries("ingest.analytics")
+
 _SOURCES: dict[Level, tuple[str, str]] = {
     # level -> (function call, ORDER BY after the period)
     Level.PRACTICE: ("triage.practice_period($1, $2, $3, $4)", "practice_code"),
@@ -205,63 +208,47 @@ def _select_item(column: str) -> str:
 
 def export_query(request: ExportRequest) -> tuple[str, tuple[dt.date | str, ...]]:
     """The SELECT (with $n parameters) behind an export, and its arguments."""
-    call, order = _SOURCES[request.level]
+    source, order = _SOURCES[request.level]
     columns = ", ".join(_select_item(c) for c in export_columns(request.level, request.period))
-    ordering = " ORDER BY " + ", ".join(part for part in ("period_start", order) if part)
+    ordering = ", ".join(part for part in ("period_start", order) if part)
     args = (request.start, request.end, request.period.value, request.vintage)
     if not request.by_band:
-        return f"SELECT {columns} FROM {call}{ordering}", args
-    join = _band_join(request.level)
-    return f"{_BANDS_SQL}SELECT {columns}, {_band_items()} FROM {call} e{join}{ordering}", args
+        return SQL["export"].format(columns=columns, source=source, ordering=ordering), args
+    query = SQL["export_by_band"].format(
+        columns=columns,
+        source=source,
+        ordering=ordering,
+        band_sums=_band_sums(),
+        band_columns=", ".join(f"b.{c}" for c in BAND_EXPORT_COLUMNS),
+        band_items=", ".join(f"coalesce(bu.{c}, 0) AS {c}" for c in BAND_EXPORT_COLUMNS),
+        **_band_totals(request.level),
+    )
+    return query, args
 
 
-# The band sums of each (period, area), from the current figures of every supplier
-# (triage.requests_by_supplier, readable by triage_reader) attributed to areas as the export
-# attributes them (triage.practice_period at the vintage). $1..$4 as in the export's call.
-_BAND_SUMS = ",\n".join(
-    [
-        *(f"        coalesce(sum(r.{b}), 0)::bigint AS {b}" for b in BAND_FIELDS),
-        "        coalesce(sum(r.total_requests) FILTER (WHERE r.requests_00_06 IS NULL), 0)"
-        "::bigint AS requests_time_not_reported",
-    ]
-)
-_BANDS_SQL = f"""WITH band_rows AS (
-    SELECT CASE $3 WHEN 'day' THEN r.activity_date
-                   ELSE date_trunc($3, r.activity_date)::date END AS b_start,
-           r.practice_code AS b_practice,
-{_BAND_SUMS}
-    FROM triage.requests_by_supplier r
-    WHERE r.activity_date >= $1 AND r.activity_date <= $2
-    GROUP BY 1, 2
-), band_areas AS (
-    SELECT p.period_start AS b_start, p.practice_code AS b_practice,
-           p.sub_icb_code AS b_sub_icb, p.icb_code AS b_icb
-    FROM triage.practice_period($1, $2, $3, $4) p
-), bands AS (
-    SELECT b.b_start, a.b_practice, a.b_sub_icb, a.b_icb,
-           {", ".join(f"b.{c}" for c in BAND_EXPORT_COLUMNS)}
-    FROM band_rows b JOIN band_areas a USING (b_start, b_practice)
-)
-"""
+def _band_sums() -> str:
+    """The band sums of one practice and period (the total of rows without bands too)."""
+    return ",\n".join(
+        [
+            *(f"        coalesce(sum(r.{b}), 0)::bigint AS {b}" for b in BAND_FIELDS),
+            "        coalesce(sum(r.total_requests) FILTER (WHERE r.requests_00_06 IS NULL), 0)"
+            "::bigint AS requests_time_not_reported",
+        ]
+    )
 
 
-def _band_items() -> str:
-    return ", ".join(f"coalesce(bu.{c}, 0) AS {c}" for c in BAND_EXPORT_COLUMNS)
-
-
-def _band_join(level: Level) -> str:
-    """The band sums of each export row's period and area, grouped to the row's level."""
+def _band_totals(level: Level) -> dict[str, str]:
+    """The band sums of each export row's period and area, grouped to the row's level, and
+    how a row finds its own."""
     unit = _UNIT_COLUMNS[level]
     area = {"practice_code": "b_practice", "sub_icb_code": "b_sub_icb", "icb_code": "b_icb"}
     sums = ", ".join(f"sum({c})::bigint AS {c}" for c in BAND_EXPORT_COLUMNS)
     if unit is None:
-        grouped = f"SELECT b_start, {sums} FROM bands GROUP BY b_start"
-        return f" LEFT JOIN ({grouped}) bu ON bu.b_start = e.period_start"
-    grouped = f"SELECT b_start, {area[unit]} AS b_unit, {sums} FROM bands GROUP BY 1, 2"
-    return (
-        f" LEFT JOIN ({grouped}) bu ON bu.b_start = e.period_start"
-        f" AND bu.b_unit IS NOT DISTINCT FROM e.{unit}"
-    )
+        return {"band_totals": SQL["band_totals"].format(sums=sums), "area_match": ""}
+    return {
+        "band_totals": SQL["band_totals_by_area"].format(sums=sums, area=area[unit]),
+        "area_match": f" AND bu.b_unit IS NOT DISTINCT FROM e.{unit}",
+    }
 
 
 Writer = Callable[[bytes], Awaitable[None]]
@@ -298,7 +285,7 @@ async def export_csv(
 
     with analytics_errors():
         async with conn.transaction(isolation="repeatable_read", readonly=True):
-            await conn.execute("SET LOCAL DateStyle = 'ISO, YMD'")
+            await conn.execute(SQL["iso_dates"])
             status: str = await conn.copy_from_query(
                 query, *args, output=sink, format="csv", header=True
             )
