@@ -37,8 +37,6 @@ STILL_TO_CONVERT: dict[str, str] = {
     "ingest/consumer/outcome_relay.py": "consumer restructuring in progress elsewhere",
     "ingest/consumer/participation.py": "consumer restructuring in progress elsewhere",
     "ingest/consumer/store.py": "consumer restructuring in progress elsewhere",
-    # the monthly publication is being rewritten elsewhere: converted once that has landed
-    "ingest/analytics/publication/publish.py": "publication rewrite in progress elsewhere",
     # not yet converted
 }
 

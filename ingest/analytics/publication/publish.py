@@ -43,10 +43,12 @@ from ingest.analytics.publication.time_bands import (
     time_band_rows,
 )
 from ingest.analytics.publication.workbook import workbook
+from ingest.db.queries import queries
 
 EDITION_FILE = "edition.json"
 DATA_FILES = ("practices.csv", "national.csv", "time_bands.csv")
 WINDOW_MONTHS = 18
+SQL = queries("ingest.analytics.publication")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +85,7 @@ async def submissions_by_day_and_band(
 ) -> dict[dt.date, DayBands]:
     """Each day's submissions of the practices included, by submission time band (Table
     3's input): schema v3's nine band columns, and those without times (null bands)."""
-    rows = await conn.fetch("SELECT * FROM triage.publication_time_bands($1)", first)
+    rows = await conn.fetch(SQL["publication_time_bands"], first)
     return {
         r["activity_date"]: DayBands(tuple(int(r[f]) for f in BAND_FIELDS), int(r["without_times"]))
         for r in rows
@@ -99,24 +101,21 @@ async def collect_month(
     with analytics_errors():
         async with conn.transaction(isolation="repeatable_read", readonly=True):
             months = [
-                m
-                for (m,) in await conn.fetch(
-                    "SELECT * FROM triage.publication_months($1, $2)", first, WINDOW_MONTHS
-                )
+                m for (m,) in await conn.fetch(SQL["publication_months"], first, WINDOW_MONTHS)
             ]
             national = []
             practices: list[dict[str, str]] = []
             for m in months:
                 label = f"{m:%Y-%m}"
                 if m == first:
-                    rows = await conn.fetch("SELECT * FROM triage.publication_practices($1)", first)
+                    rows = await conn.fetch(SQL["publication_practices"], first)
                     practices = practice_rows(label, rows)
                 else:  # only the national figures: no names, PCNs or boundaries
-                    rows = await conn.fetch("SELECT * FROM triage.publication_base($1)", m)
+                    rows = await conn.fetch(SQL["publication_base"], m)
                 national.append(national_row(label, rows))
             bands = time_band_rows(month, await submissions_by_day_and_band(conn, first))
             suppliers = await conn.fetch(
-                "SELECT * FROM triage.publication_suppliers($1, $2)",
+                SQL["publication_suppliers"],
                 first,
                 since.published_at if since else None,
             )
