@@ -21,6 +21,7 @@ from ingest.consumer.store import Store
 from ingest.consumer.types import TopicPartitionKey
 from ingest.db.connection import CONNECTION_LOST, WRITE_CONFLICTS, connect, is_connection_lost
 from ingest.db.migrate import apply_migrations
+from ingest.db.queries import queries
 from ingest.errors import BatchAbandonedError, RetryStoppedError
 from ingest.settings import Settings
 
@@ -177,4 +178,4 @@ class DatabaseSession:
 
 
 async def _ping(store: Store) -> None:
-    await store.connection.fetchval("SELECT 1", timeout=5)
+    await store.connection.fetchval(queries("ingest.consumer")["ping"], timeout=5)

@@ -10,18 +10,9 @@ import asyncpg
 
 from ingest.consumer.key_check import per_day
 from ingest.contract.model import DailyEvent
+from ingest.db.queries import queries
 
-# Rows in key order, so concurrent batches lock them in the same order.
-_UPSERT_SQL = """
-INSERT INTO triage.record_key_mismatches AS m
-    (supplier_id, activity_date, mismatches, first_seen_at, last_seen_at)
-SELECT s, d, n, coalesce($4, now()), coalesce($4, now())
-FROM unnest($1::text[], $2::date[], $3::bigint[]) AS u(s, d, n)
-ORDER BY s, d
-ON CONFLICT (supplier_id, activity_date) DO UPDATE SET
-    mismatches = m.mismatches + EXCLUDED.mismatches,
-    last_seen_at = GREATEST(m.last_seen_at, EXCLUDED.last_seen_at)
-"""
+_UPSERT_SQL = queries("ingest.consumer")["count_key_mismatches"]
 
 
 async def count_key_mismatches(

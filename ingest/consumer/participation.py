@@ -15,17 +15,13 @@ from collections.abc import Callable
 import asyncpg
 
 from ingest.contract.participation import ParticipationList, ParticipationPeriod
+from ingest.db.queries import queries
 
 log = logging.getLogger(__name__)
 
-_CURRENT_LOAD_SQL = (
-    "SELECT load_id FROM triage.reference_loads"
-    " WHERE kind = 'participation' AND superseded_at IS NULL"
-)
-_PERIODS_SQL = (
-    "SELECT practice_code, participating_from, participating_to"
-    " FROM triage.ref_participation WHERE load_id = $1"
-)
+SQL = queries("ingest.consumer")
+_CURRENT_LOAD_SQL = SQL["current_participation_load"]
+_PERIODS_SQL = SQL["participation_periods"]
 
 
 async def read_participation(

@@ -44,6 +44,7 @@ from ingest.contract.model import (
     Reason,
     Rejection,
 )
+from ingest.db.queries import queries
 
 log = logging.getLogger(__name__)
 
@@ -73,51 +74,21 @@ _REJECTION_COLUMNS = (
     "detail",
 )
 
-_SETUP_SQL = """
-CREATE TEMP TABLE IF NOT EXISTS batch_keys (
-    supplier_id text, practice_code text, activity_date date
-) ON COMMIT DELETE ROWS;
-CREATE TEMP TABLE IF NOT EXISTS batch_current
-    (LIKE triage.daily_requests INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;
-CREATE TEMP TABLE IF NOT EXISTS batch_rejected (
-    source_topic text, source_partition integer, source_offset bigint, key bytea, value bytea,
-    supplier_id text, reason text, detail text
-) ON COMMIT DELETE ROWS;
-"""
+SQL = queries("ingest.consumer")
+_SETUP_SQL = SQL["batch_tables"]
 
-# A record already rejected at that position (e.g. by another consumer group sharing the
-# database) stays as first recorded: rejections are idempotent per Kafka position.
-_INSERT_REJECTED_SQL = f"""
-INSERT INTO triage.rejected_events ({", ".join(_REJECTION_COLUMNS)})
-SELECT {", ".join(_REJECTION_COLUMNS)} FROM batch_rejected
-ON CONFLICT (source_topic, source_partition, source_offset) DO NOTHING
-"""
+_INSERT_REJECTED_SQL = SQL["insert_rejected"].format(columns=", ".join(_REJECTION_COLUMNS))
 
-_UPSERT_CURRENT_SQL = f"""
-INSERT INTO triage.daily_requests AS d ({", ".join(_EVENT_COLUMNS)})
-SELECT {", ".join(_EVENT_COLUMNS)} FROM batch_current
-ON CONFLICT (supplier_id, practice_code, activity_date) DO UPDATE SET
-    {", ".join(f"{c} = EXCLUDED.{c}" for c in _EVENT_COLUMNS[3:])},
-    ingested_at = EXCLUDED.ingested_at
-WHERE d.revision < EXCLUDED.revision
-"""
+_UPSERT_CURRENT_SQL = SQL["upsert_current"].format(
+    columns=", ".join(_EVENT_COLUMNS),
+    updates=", ".join(f"{c} = EXCLUDED.{c}" for c in _EVENT_COLUMNS[3:]),
+)
 
-_STORED_REVISIONS_SQL = f"""
-SELECT r.supplier_id, r.practice_code, r.activity_date, r.revision,
-       {", ".join(f"r.{c}" for c in COUNT_FIELDS)}
-FROM (SELECT DISTINCT supplier_id, practice_code, activity_date FROM batch_keys
-      ORDER BY supplier_id, practice_code, activity_date) k
-JOIN triage.daily_request_revisions r USING (supplier_id, practice_code, activity_date)
-"""
+_STORED_REVISIONS_SQL = SQL["stored_revisions"].format(
+    figures=", ".join(f"r.{c}" for c in COUNT_FIELDS)
+)
 
-_ACTIVITY_SQL = """
-INSERT INTO triage.supplier_activity AS a (supplier_id, last_event_at, latest_activity_date)
-SELECT supplier_id, $3, latest FROM unnest($1::text[], $2::date[]) AS t(supplier_id, latest)
-WHERE supplier_id IN (SELECT supplier_id FROM triage.suppliers)
-ON CONFLICT (supplier_id) DO UPDATE SET
-    last_event_at = GREATEST(a.last_event_at, EXCLUDED.last_event_at),
-    latest_activity_date = GREATEST(a.latest_activity_date, EXCLUDED.latest_activity_date)
-"""
+_ACTIVITY_SQL = SQL["record_activity"]
 
 
 @dataclass
@@ -157,7 +128,7 @@ class Store:
             self._ready = True
 
     async def registered_suppliers(self) -> set[str]:
-        rows = await self._conn.fetch("SELECT supplier_id FROM triage.suppliers WHERE active")
+        rows = await self._conn.fetch(SQL["active_suppliers"])
         return {r["supplier_id"] for r in rows}
 
     async def stored_offsets(
@@ -166,9 +137,7 @@ class Store:
         """Next offset to read per partition, for those the database knows."""
         wanted = list(partitions)
         rows = await self._conn.fetch(
-            "SELECT topic, partition, next_offset FROM triage.consumer_offsets"
-            " WHERE group_id = $1 AND (topic, partition) IN"
-            " (SELECT * FROM unnest($2::text[], $3::int[]))",
+            SQL["stored_offsets"],
             group,
             [t for t, _ in wanted],
             [p for _, p in wanted],
@@ -231,18 +200,13 @@ class Store:
         keys = sorted(next_offsets)
         topics, parts = [t for t, _ in keys], [p for _, p in keys]
         await self._conn.execute(
-            "INSERT INTO triage.consumer_offsets (group_id, topic, partition, next_offset)"
-            " SELECT $1, t, p, -1 FROM unnest($2::text[], $3::int[]) AS u(t, p)"
-            " ON CONFLICT DO NOTHING",
+            SQL["add_offsets"],
             group,
             topics,
             parts,
         )
         rows = await self._conn.fetch(
-            "SELECT topic, partition, next_offset FROM triage.consumer_offsets"
-            " WHERE group_id = $1 AND (topic, partition) IN"
-            " (SELECT * FROM unnest($2::text[], $3::int[]))"
-            " ORDER BY topic, partition FOR UPDATE",
+            SQL["lock_offsets"],
             group,
             topics,
             parts,
@@ -335,7 +299,7 @@ class Store:
             if current is None or event.activity_date > current:
                 latest[event.supplier_id] = event.activity_date
         if latest:
-            stamp = now or await self._conn.fetchval("SELECT now()")
+            stamp = now or await self._conn.fetchval(SQL["now"])
             await self._conn.execute(_ACTIVITY_SQL, list(latest), list(latest.values()), stamp)
 
     async def _write_rejections(self, rejected: Sequence[Rejection]) -> None:
@@ -350,10 +314,7 @@ class Store:
     async def _advance(self, group: str, next_offsets: Mapping[TopicPartitionKey, int]) -> None:
         keys = sorted(next_offsets)
         await self._conn.execute(
-            "UPDATE triage.consumer_offsets o SET next_offset = GREATEST(o.next_offset, u.n),"
-            " updated_at = now()"
-            " FROM unnest($2::text[], $3::int[], $4::bigint[]) AS u(t, p, n)"
-            " WHERE o.group_id = $1 AND o.topic = u.t AND o.partition = u.p",
+            SQL["advance_offsets"],
             group,
             [t for t, _ in keys],
             [p for _, p in keys],
