@@ -14,6 +14,7 @@ import asyncpg
 from ingest.consumer.pipeline import Triaged
 from ingest.contract.model import DailyEvent, Outcome, Rejection
 from ingest.contract.outcomes import DETAIL_MAX_CHARS, outcome_key
+from ingest.db.queries import queries
 
 OUTCOME_COLUMNS = (
     "supplier_id",
@@ -30,21 +31,10 @@ OUTCOME_COLUMNS = (
     "detail",
 )
 
-OUTBOX_SETUP_SQL = """
-CREATE TEMP TABLE IF NOT EXISTS batch_outcomes (
-    supplier_id text, source_topic text, source_partition integer, source_offset bigint,
-    key bytea, event_id text, practice_code text, activity_date date, revision integer,
-    outcome text, reason text, detail text
-) ON COMMIT DELETE ROWS;
-"""
-
-# One outcome per source record (a record stored by another consumer group sharing the
-# database keeps the first one).
-_INSERT_SQL = f"""
-INSERT INTO triage.outcome_outbox ({", ".join(OUTCOME_COLUMNS)})
-SELECT {", ".join(OUTCOME_COLUMNS)} FROM batch_outcomes
-ON CONFLICT (source_topic, source_partition, source_offset) DO NOTHING
-"""
+OUTBOX_SETUP_SQL = queries("ingest.consumer")["outbox_tables"]
+_INSERT_SQL = queries("ingest.consumer")["insert_outcomes"].format(
+    columns=", ".join(OUTCOME_COLUMNS)
+)
 
 OutboxRow = tuple[object, ...]
 

@@ -43,6 +43,7 @@ from ingest.contract.outcomes import (
     feedback_topic,
 )
 from ingest.db.connection import CONNECTION_LOST, connect
+from ingest.db.queries import queries
 from ingest.errors import IngestError, KafkaTopicError, RetryStoppedError
 from ingest.kafka import ensure_topics, feedback_topic_spec
 from ingest.settings import Settings
@@ -58,51 +59,14 @@ FAILED_SEND_BACKOFF_SECONDS = 5.0  # a supplier whose sends failed sits out the 
 PARK_CHECK_SECONDS = 60.0  # how often rows waiting past the bound are looked for
 MIN_SHARE = 100  # a supplier's share of a round is never smaller
 
-# The suppliers with outcomes waiting (a loose index scan of outcome_outbox_waiting: one probe
-# per supplier, however many rows each has), leaving out those sitting out ($1).
-_WAITING_SQL = """
-WITH RECURSIVE waiting(supplier_id) AS (
-    (SELECT supplier_id FROM triage.outcome_outbox
-     WHERE parked_at IS NULL ORDER BY supplier_id LIMIT 1)
-    UNION ALL
-    SELECT (SELECT o.supplier_id FROM triage.outcome_outbox o
-            WHERE o.parked_at IS NULL AND o.supplier_id > w.supplier_id
-            ORDER BY o.supplier_id LIMIT 1)
-    FROM waiting w WHERE w.supplier_id IS NOT NULL
+_SQL = queries("ingest.consumer")
+_WAITING_SQL = _SQL["outcomes_waiting"]
+_TAKE_SQL = _SQL["take_outcomes"].format(
+    key_max_bytes=OUTCOME_KEY_MAX_BYTES, detail_max_chars=DETAIL_MAX_CHARS
 )
-SELECT supplier_id FROM waiting
-WHERE supplier_id IS NOT NULL AND NOT (supplier_id = ANY($1::text[]))
-"""
-
-# Each supplier's oldest waiting rows, up to its share ($2, in the order of $1); only bounded
-# columns (rows written before the key bound existed lose a longer key here too).
-_TAKE_SQL = f"""
-SELECT o.* FROM unnest($1::text[], $2::integer[]) AS s(supplier_id, share)
-CROSS JOIN LATERAL (
-    SELECT outbox_id, supplier_id, source_partition, source_offset,
-           CASE WHEN octet_length(key) <= {OUTCOME_KEY_MAX_BYTES} THEN key END AS key,
-           left(event_id, 100) AS event_id, left(practice_code, 100) AS practice_code,
-           activity_date, revision, outcome, reason, left(detail, {DETAIL_MAX_CHARS}) AS detail,
-           processed_at
-    FROM triage.outcome_outbox
-    WHERE supplier_id = s.supplier_id AND parked_at IS NULL
-    ORDER BY outbox_id
-    LIMIT s.share
-    FOR UPDATE SKIP LOCKED
-) o
-"""
-
-_PARK_SQL = """
-UPDATE triage.outcome_outbox SET parked_at = now(), parked_reason = $2
-WHERE outbox_id = ANY($1::bigint[])
-"""
-
-_PARK_STUCK_SQL = """
-UPDATE triage.outcome_outbox SET parked_at = now(), parked_reason = 'stuck'
-WHERE parked_at IS NULL AND processed_at < now() - make_interval(secs => $1)
-  AND supplier_id = ANY($2::text[])
-RETURNING supplier_id
-"""
+_PARK_SQL = _SQL["park_outcomes"]
+_PARK_STUCK_SQL = _SQL["park_stuck_outcomes"]
+_DELETE_SQL = _SQL["delete_outcomes"]
 
 
 def shares(suppliers: int) -> list[int]:
@@ -253,9 +217,7 @@ class OutcomeRelay:
     async def _delete(self, conn: asyncpg.Connection, outbox_ids: list[int]) -> None:
         """Delete the sent rows (in the round's transaction: a crash before its commit leaves
         them, and they are sent again)."""
-        await conn.execute(
-            "DELETE FROM triage.outcome_outbox WHERE outbox_id = ANY($1::bigint[])", outbox_ids
-        )
+        await conn.execute(_DELETE_SQL, outbox_ids)
 
     async def _send(self, rows: Sequence[asyncpg.Record]) -> tuple[list[int], list[int]]:
         """Produce the rows; the outbox ids the broker acknowledged, and those it refused as

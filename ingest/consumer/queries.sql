@@ -100,3 +100,67 @@ WHERE kind = 'participation' AND superseded_at IS NULL
 -- name: participation_periods
 SELECT practice_code, participating_from, participating_to
 FROM triage.ref_participation WHERE load_id = $1
+
+-- name: outbox_tables
+-- The session's staging table of a batch's outcomes, emptied at each commit.
+CREATE TEMP TABLE IF NOT EXISTS batch_outcomes (
+    supplier_id text, source_topic text, source_partition integer, source_offset bigint,
+    key bytea, event_id text, practice_code text, activity_date date, revision integer,
+    outcome text, reason text, detail text
+) ON COMMIT DELETE ROWS;
+
+-- name: insert_outcomes
+-- Template: {columns}. One outcome per source record (a record stored by another consumer
+-- group sharing the database keeps the first one).
+INSERT INTO triage.outcome_outbox ({columns})
+SELECT {columns} FROM batch_outcomes
+ON CONFLICT (source_topic, source_partition, source_offset) DO NOTHING
+
+-- name: outcomes_waiting
+-- The suppliers with outcomes waiting (a loose index scan of outcome_outbox_waiting: one probe
+-- per supplier, however many rows each has), leaving out those sitting out ($1).
+WITH RECURSIVE waiting(supplier_id) AS (
+    (SELECT supplier_id FROM triage.outcome_outbox
+     WHERE parked_at IS NULL ORDER BY supplier_id LIMIT 1)
+    UNION ALL
+    SELECT (SELECT o.supplier_id FROM triage.outcome_outbox o
+            WHERE o.parked_at IS NULL AND o.supplier_id > w.supplier_id
+            ORDER BY o.supplier_id LIMIT 1)
+    FROM waiting w WHERE w.supplier_id IS NOT NULL
+)
+SELECT supplier_id FROM waiting
+WHERE supplier_id IS NOT NULL AND NOT (supplier_id = ANY($1::text[]))
+
+-- name: take_outcomes
+-- Template: {key_max_bytes}, {detail_max_chars}. Each supplier's oldest waiting rows, up to its
+-- share ($2, in the order of $1); only bounded columns (rows written before the key bound
+-- existed lose a longer key here too).
+SELECT o.* FROM unnest($1::text[], $2::integer[]) AS s(supplier_id, share)
+CROSS JOIN LATERAL (
+    SELECT outbox_id, supplier_id, source_partition, source_offset,
+           CASE WHEN octet_length(key) <= {key_max_bytes} THEN key END AS key,
+           left(event_id, 100) AS event_id, left(practice_code, 100) AS practice_code,
+           activity_date, revision, outcome, reason, left(detail, {detail_max_chars}) AS detail,
+           processed_at
+    FROM triage.outcome_outbox
+    WHERE supplier_id = s.supplier_id AND parked_at IS NULL
+    ORDER BY outbox_id
+    LIMIT s.share
+    FOR UPDATE SKIP LOCKED
+) o
+
+-- name: park_outcomes
+-- Park these outbox rows ($1) for a reason ($2): the relay sends them no more.
+UPDATE triage.outcome_outbox SET parked_at = now(), parked_reason = $2
+WHERE outbox_id = ANY($1::bigint[])
+
+-- name: park_stuck_outcomes
+-- Park the rows of these suppliers ($2) waiting longer than $1 seconds.
+UPDATE triage.outcome_outbox SET parked_at = now(), parked_reason = 'stuck'
+WHERE parked_at IS NULL AND processed_at < now() - make_interval(secs => $1)
+  AND supplier_id = ANY($2::text[])
+RETURNING supplier_id
+
+-- name: delete_outcomes
+-- The sent rows ($1), in the relay round's transaction.
+DELETE FROM triage.outcome_outbox WHERE outbox_id = ANY($1::bigint[])

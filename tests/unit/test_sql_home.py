@@ -30,8 +30,6 @@ _TABLE = re.compile(r"\b(FROM|JOIN|INTO|UPDATE)\s+triage\.")
 
 STILL_TO_CONVERT: dict[str, str] = {
     # module -> why its SQL is still in Python
-    "ingest/consumer/outbox.py": "the outbox is being reworked elsewhere (parked outcomes)",
-    "ingest/consumer/outcome_relay.py": "the outbox is being reworked elsewhere (parked outcomes)",
 }
 
 
