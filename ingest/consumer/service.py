@@ -48,7 +48,7 @@ from ingest.consumer.decoding import Decoder
 from ingest.consumer.key_check import mismatched_keys
 from ingest.consumer.metrics import ConsumerMetrics
 from ingest.consumer.outcome_relay import OutcomeRelay
-from ingest.consumer.participation import ParticipationWatcher
+from ingest.consumer.participation_watcher import ParticipationWatcher
 from ingest.consumer.pipeline import Triaged, triage
 from ingest.consumer.readiness import Readiness
 from ingest.consumer.retry import pause, retry

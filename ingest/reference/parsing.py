@@ -25,7 +25,7 @@ from ingest.reference.epraccur import parse_epraccur
 from ingest.reference.epraccur import summary as practices_summary
 from ingest.reference.list_sizes import parse_list_sizes
 from ingest.reference.memberships import parse_memberships
-from ingest.reference.participation import parse_participation
+from ingest.reference.participation_list import parse_participation
 from ingest.reference.practice_map import (
     is_practice_map,
     parse_practice_map,

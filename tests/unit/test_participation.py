@@ -13,7 +13,7 @@ from ingest.contract.model import Reason
 from ingest.contract.participation import ParticipationList, ParticipationPeriod
 from ingest.contract.validation import Limits
 from ingest.reference.csv_input import ReferenceFileError
-from ingest.reference.participation import parse_participation
+from ingest.reference.participation_list import parse_participation
 from tests.support.events import TODAY, encoded, event, key_of
 
 D = dt.date
