@@ -92,8 +92,9 @@ bench: venv stack-up
 	set -a; . $(STATE_DIR)/stack.env; set +a; \
 	$(BIN)/python -m tests.bench.run_bench --writers v1,v3 $(BENCH_ARGS)
 
-# How the cost grows with years of data (issue 16): N years of synthetic history by COPY, then
-# ingest, refresh, status page, scrape, exports and a quality report against an empty database.
+# How the cost grows with years of data (the targets must hold on national volumes): N years of
+# synthetic history by COPY, then ingest, refresh, status page, scrape, exports and a quality
+# report against an empty database.
 BENCH_SCALE_ARGS ?=
 bench-scale: venv stack-up
 	set -a; . $(STATE_DIR)/stack.env; set +a; \

@@ -148,7 +148,7 @@ class Settings(BaseSettings):
         " triage_outcome_outbox_parked).",
     )
 
-    # --- volume anomalies (issue 13) ---------------------------------------------------
+    # --- volume anomalies (flagged, never rejected) ------------------------------------
     volume_refresh_seconds: float = Field(
         300.0, gt=0, description="How often the volume-anomaly gauges are re-read."
     )

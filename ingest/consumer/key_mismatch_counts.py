@@ -1,5 +1,6 @@
-"""Storing the count of records whose key disagreed with their body (issue 14, finding 9), per
-supplier and activity date, in the batch's transaction (``triage.record_key_mismatches``)."""
+"""Storing the count of records whose key disagreed with their body (keys stay advisory, but a
+disagreement is seen), per supplier and activity date, in the batch's transaction
+(``triage.record_key_mismatches``)."""
 
 from __future__ import annotations
 

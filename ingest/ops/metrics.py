@@ -29,24 +29,24 @@ REJECTED_EVENTS_TOTAL = "triage_rejected_events_total"
 LAST_EVENT_TIMESTAMP = "triage_supplier_last_event_timestamp_seconds"
 LATEST_ACTIVITY_DATE = "triage_supplier_latest_activity_date_seconds"
 SUPPLIER_STATUS = "triage_supplier_status"
-# Additions (issue 4): never renamed, only added to.
+# Additions for missing practices and readiness: never renamed, only added to.
 MISSING_PRACTICES = "triage_supplier_missing_practices"
 CONSUMER_READY = "triage_consumer_ready"
 CONSUMER_LAG = "triage_consumer_lag_records"
 FRESHNESS_REFRESH_TIMESTAMP = "triage_freshness_refresh_timestamp_seconds"
 FRESHNESS_REFRESH_FAILURES = "triage_freshness_refresh_failures_total"
 KEY_MISMATCHES_TOTAL = "triage_record_key_mismatches_total"
-# Additions (issue 16): latency and batch shape.
+# Additions: latency and batch shape.
 INGEST_DELAY = "triage_ingest_delay_seconds"
 BATCH_STORE_DURATION = "triage_batch_store_duration_seconds"
 BATCH_RECORDS = "triage_batch_records"
-# Additions (issue 15): the schema registry, when one is configured.
+# Additions: the schema registry, when one is configured.
 SCHEMA_REGISTRY_UP = "triage_schema_registry_up"
 SCHEMA_REGISTRY_LOOKUPS = "triage_schema_registry_lookups_total"
 SCHEMA_REGISTRY_HELD = "triage_schema_registry_held_partitions"
 REGISTRY_LOOKUP_RESULTS = ("accepted", "refused", "unknown", "failed")
 
-# Additions (issue 13): volume anomalies (flagged, never rejected).
+# Additions: volume anomalies (flagged, never rejected).
 VOLUME_ANOMALY = "triage_supplier_volume_anomaly"
 VOLUME_CHANGE = "triage_supplier_volume_change_ratio"
 PRACTICE_VOLUME_ANOMALIES = "triage_supplier_practice_volume_anomalies"
@@ -54,7 +54,7 @@ OUTBOX_PENDING = "triage_outcome_outbox_pending"
 OUTCOMES_RELAYED = "triage_outcomes_relayed_total"
 # Addition: outcomes the relay gave up sending (refused as too large, or waiting too long).
 OUTBOX_PARKED = "triage_outcome_outbox_parked"
-# Addition (issue 14): retention of rejection bytes.
+# Addition: retention of rejection bytes (rejections must not grow without bound).
 REJECTION_BYTES_PURGED = "triage_rejection_bytes_purged_total"
 PURGE_KINDS = ("not_participating", "other")
 
@@ -213,7 +213,8 @@ class IngestMetrics:
             "Partitions whose records wait for a schema id the registry has not answered yet.",
             registry=r,
         )
-        # Issue 8's gauge triage_unknown_practices, refreshed by the same timer.
+        # The gauge triage_unknown_practices (codes no reference data knows), refreshed by the
+        # same timer.
         self.key_mismatches = Counter(
             KEY_MISMATCHES_TOTAL,
             "Valid records whose key names another practice or day than their body"

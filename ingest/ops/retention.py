@@ -1,6 +1,6 @@
 """Purging the bytes of rejections after their retention period: ``practice_not_participating``
 ones after ``not_participating_retention_days`` (contract v1.1 section 6, default 30), every
-other reason after ``rejection_bytes_retention_days`` (default 90; issue 14: rejections must not
+other reason after ``rejection_bytes_retention_days`` (default 90: rejections must not
 grow without bound). Key and value become NULL, ``bytes_purged_at`` is set; the row, its reason
 and detail stay. A purged rejection can no longer be replayed.
 

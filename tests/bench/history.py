@@ -3,7 +3,7 @@
 Shape (``HistorySpec`` defaults): 6,500 practices and 3 suppliers; each supplier feeds about
 85% of the practices (a practice is fed by 2 or 3 of them, as when a practice runs more than one
 online-triage product), so a year holds about 6 million practice-days, the 5 to 7 million of
-issue 16. Every practice-day has revision 1, generated the next morning; 3% are restated
+national data. Every practice-day has revision 1, generated the next morning; 3% are restated
 (revision 2, a day later), so the revisions table holds 1.03 rows per current row. Rejections
 are 1% of the records, cycling through the validation reason codes, received with the feed.
 

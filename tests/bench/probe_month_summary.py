@@ -1,5 +1,5 @@
-"""What migration 0064 costs a batch (issue 16): the store's writes of a batch, timed with
-0064's triggers and index and without them, on a database with history.
+"""What migration 0064 costs a batch (the price of fast monthly exports): the store's writes of a
+batch, timed with 0064's triggers and index and without them, on a database with history.
 
     .venv/bin/python -m tests.bench.probe_month_summary --database-url URL [--repeats 6]
 

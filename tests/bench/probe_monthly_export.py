@@ -1,6 +1,7 @@
-"""The 3-year ICB monthly export of `make bench-scale` (issue 16), timed with today's period
-functions and with their definitions before the practice-month summary (0031, 0033: see
-tests/support/period_definitions.py), on the same database, and checked byte for byte.
+"""The 3-year ICB monthly export of `make bench-scale` (what the practice-month summary saves),
+timed with today's period functions and with their definitions before the practice-month summary
+(0031, 0033: see tests/support/period_definitions.py), on the same database, and checked byte for
+byte.
 
     .venv/bin/python -m tests.bench.probe_monthly_export --database-url URL [--repeats 1]
 

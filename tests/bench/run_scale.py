@@ -1,4 +1,4 @@
-"""How the cost grows with years of national data (issue 16), one command:
+"""How the cost grows with years of national data, one command:
 
     .venv/bin/python -m tests.bench.run_scale                      # 5 years (make bench-scale)
     .venv/bin/python -m tests.bench.run_scale --years 0.5 --backlog 100000   # a quick look
@@ -57,7 +57,7 @@ from tests.bench.history_load import load_history
 from tests.bench.kafka_load import create_topics, delete_topics, produce, run_topics
 
 REPO_ROOT = run_bench.REPO_ROOT
-TARGETS = {  # issue 16
+TARGETS = {  # on 5 years of national data: docs/benchmarks.md
     "ingest_ratio": 0.8,  # events/s on the history over events/s on an empty database
     "refresh_s": 0.2,
     "status_page_s": 0.5,

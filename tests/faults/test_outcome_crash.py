@@ -1,5 +1,5 @@
-"""Submission outcomes survive SIGKILL (issue 13 item 2): consumers killed inside their batch
-transactions lose no outcome and invent none.
+"""Submission outcomes survive SIGKILL (one outcome per record, none invented): consumers killed
+inside their batch transactions lose no outcome and invent none.
 
 A mixed backlog (valid events, restatements, re-sends, invalid records) on three suppliers'
 topics; consumer A is SIGKILLed while it holds a batch transaction open, then B while its

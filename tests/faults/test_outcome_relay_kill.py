@@ -1,6 +1,6 @@
-"""Submission outcomes survive a SIGKILL of the outcome relay itself (issue 13 item 2): the
-service (``ingest run``, a real process) killed while its relay is producing a backlog of
-outcomes loses none and invents none.
+"""Submission outcomes survive a SIGKILL of the outcome relay itself (at least once, from the
+outbox): the service (``ingest run``, a real process) killed while its relay is producing a backlog
+of outcomes loses none and invents none.
 
 A mixed backlog on three suppliers' topics is stored first by a consumer whose relay is idle
 (``INGEST_OUTCOME_RELAY_INTERVAL_SECONDS=3600``), so the outbox holds one row per record --

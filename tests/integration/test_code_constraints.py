@@ -1,4 +1,4 @@
-"""Issue 14, finding 2, in the database: the tables of accepted events refuse a practice code
+"""Codes matched whole, in the database: the tables of accepted events refuse a practice code
 that is not a letter and five digits (``A12345\\n`` was stored as a second practice), and the
 migration that adds the rule keeps a row an earlier release stored."""
 

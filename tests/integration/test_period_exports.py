@@ -1,4 +1,4 @@
-"""Exports by day, week and month (contract v1.1 section 6, issue 12): every row carries its
+"""Exports by day, week and month (contract v1.1 section 6): every row carries its
 completeness and the list-size extract used, and rates per 1,000 are not diluted by days a
 practice did not report."""
 

@@ -1,4 +1,4 @@
-"""Issue 14, finding 1: the local stack's PostgreSQL trusted every local connection and every
+"""Least privilege: the local stack's PostgreSQL trusted every local connection and every
 command connected as the superuser, so any local user could run a shell command through
 ``COPY ... TO PROGRAM``. Now: passwords only (SCRAM-SHA-256) kept in owner-only files, the
 migrations run as an owner role, the service and commands as a role that may only read and

@@ -1,9 +1,9 @@
-"""Monthly exports read the practice-month summary of migration 0064 (issue 16), and every
-figure stays the one the rows give: the period functions of today are compared, row for row
-and byte for byte in the CSV, with their definitions before the summary (migrations 0031 and
-0033, read from the migration files), on data with restatements, partial coverage, two
-suppliers of one practice, list sizes that change mid-month or start mid-month, a practice
-without a list size, membership changes, deleted rows and a vintage."""
+"""Monthly exports read the practice-month summary of migration 0064 (fast on years of data), and
+every figure stays the one the rows give: the period functions of today are compared, row for row
+and byte for byte in the CSV, with their definitions before the summary (migrations 0031 and 0033,
+read from the migration files), on data with restatements, partial coverage, two suppliers of one
+practice, list sizes that change mid-month or start mid-month, a practice without a list size,
+membership changes, deleted rows and a vintage."""
 
 from __future__ import annotations
 

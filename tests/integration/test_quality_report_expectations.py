@@ -1,4 +1,4 @@
-"""The quality report with the collection's own rules (issue 13 items 4 and 5): with a supplier
+"""The quality report with the collection's own rules (roster and volume anomalies): with a supplier
 roster, installed practices are expected (never-reported ones included) and the coverage is
 shown; days whose volume is out of line with the same weekday of previous weeks are listed."""
 

@@ -1,6 +1,7 @@
-"""Which days the quality report expects a practice (issue 12), on a fixed calendar: today is
-not due, days before the supplier's first report for a practice are not missing, weekends are
-expected only of practices reported on a weekend, and the report states that basis."""
+"""Which days the quality report expects a practice (so no day is called missing unfairly), on a
+fixed calendar: today is not due, days before the supplier's first report for a practice are not
+missing, weekends are expected only of practices reported on a weekend, and the report states that
+basis."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""What triage_reader can answer on its own (issue 12): practices with no data from any
-supplier, restatement history without raw bytes, `ingest status`, and spreadsheet-safe names
-in exports."""
+"""What triage_reader can answer on its own (analysts need no writer's rights): practices with no
+data from any supplier, restatement history without raw bytes, `ingest status`, and spreadsheet-safe
+names in exports."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Real ODS files against the database: every row loaded and classified, only GP practices are
 known practices, practices outside England unmapped, and a reader gets one line, not a
-traceback (issue 12). Fixture sources: tests/fixtures/reference/ods/README.md."""
+traceback. Fixture sources: tests/fixtures/reference/ods/README.md."""
 
 from __future__ import annotations
 

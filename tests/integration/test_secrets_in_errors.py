@@ -1,4 +1,4 @@
-"""Issue 14, finding 8 (passwords), end to end: a command that cannot reach the database says
+"""No password in error messages, end to end: a command that cannot reach the database says
 so in one line without the password it was given, whichever way the URL carries it."""
 
 from __future__ import annotations

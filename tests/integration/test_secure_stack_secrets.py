@@ -1,6 +1,6 @@
-"""Issue 14, finding 4: on the first ``ingest stack up --secure`` the admin's password was an
-argument of the storage tool's java process, readable by every local user in ``ps``. Every
-java command the stack runs is recorded here through a ``JAVA_HOME`` whose ``bin/java`` logs
+"""No secret in a process's arguments: on the first ``ingest stack up --secure`` the admin's
+password was an argument of the storage tool's java process, readable by every local user in ``ps``.
+Every java command the stack runs is recorded here through a ``JAVA_HOME`` whose ``bin/java`` logs
 its arguments and then runs the real java."""
 
 from __future__ import annotations

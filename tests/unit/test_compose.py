@@ -158,7 +158,7 @@ def user_and_password(url: str) -> tuple[str | None, str | None]:
 
 @pytest.mark.security
 def test_the_service_and_the_migration_use_their_own_least_roles(compose: dict[str, Any]) -> None:
-    """Issue 14, finding 11: everything ran as the superuser triage/triage."""
+    """Least privilege: everything ran as the superuser triage/triage."""
     svc = services(compose)
     service_user, _ = user_and_password(environment(svc["ingest"])["INGEST_DATABASE_URL"])
     owner_user, _ = user_and_password(environment(svc["migrate"])["INGEST_MIGRATION_DATABASE_URL"])
@@ -174,7 +174,7 @@ def test_the_service_and_the_migration_use_their_own_least_roles(compose: dict[s
 
 @pytest.mark.security
 def test_no_password_is_written_in_the_file(compose: dict[str, Any]) -> None:
-    """Issue 14, finding 11: triage/triage and an anonymous Grafana."""
+    """No default credentials: triage/triage and an anonymous Grafana."""
     for name, service in services(compose).items():
         for key, value in environment(service).items():
             if "PASSWORD" in key:
@@ -192,7 +192,8 @@ def test_no_password_is_written_in_the_file(compose: dict[str, Any]) -> None:
 
 @pytest.mark.security
 def test_every_published_port_is_bound_to_this_machine_only(compose: dict[str, Any]) -> None:
-    """Issue 14, finding 11: Postgres, Kafka, metrics and Grafana on all interfaces."""
+    """Nothing published beyond the host: Postgres, Kafka, metrics and Grafana were on all
+    interfaces."""
     published = [
         (name, str(port)) for name, s in services(compose).items() for port in s.get("ports", [])
     ]
@@ -214,7 +215,7 @@ def listener_protocols(props: dict[str, str]) -> dict[str, str]:
 
 @pytest.mark.security
 def test_kafka_has_no_listener_without_sasl_scram_and_acls(compose: dict[str, Any]) -> None:
-    """Issue 14, finding 11: Kafka in compose had no authentication (PLAINTEXT listeners)."""
+    """No anonymous Kafka: in compose it had no authentication (PLAINTEXT listeners)."""
     props = broker_properties()
     protocols = listener_protocols(props)
     assert protocols and all(p.startswith("SASL_") for p in protocols.values()), protocols

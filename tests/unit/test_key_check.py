@@ -1,5 +1,6 @@
-"""Issue 14, finding 9: the record key was never checked against the body. Keys stay advisory
-(the body decides): a valid event whose key names another practice or day is counted."""
+"""A key that disagrees with its body is seen: the record key was never checked against the body.
+Keys stay advisory (the body decides): a valid event whose key names another practice or day is
+counted."""
 
 from __future__ import annotations
 

@@ -244,7 +244,8 @@ async def test_no_status_source_no_page_but_metrics_still_served() -> None:
 
 @pytest.mark.security
 async def test_every_response_carries_the_security_headers() -> None:
-    """Issue 14, finding 7: no Content-Security-Policy nor X-Content-Type-Options."""
+    """The pages guard the browser: there was no Content-Security-Policy nor
+    X-Content-Type-Options."""
     async with TestClient(TestServer(build_app(_Service(), _Source()))) as client:
         for path in ("/", "/metrics", "/healthz", "/readyz", "/no-such-page"):
             response = await client.get(path)
@@ -258,7 +259,7 @@ async def test_every_response_carries_the_security_headers() -> None:
 def test_the_http_server_listens_on_this_machine_only_by_default(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Issue 14, finding 7: the endpoints listened on every interface (0.0.0.0)."""
+    """Local unless told otherwise: the endpoints listened on every interface (0.0.0.0)."""
     monkeypatch.delenv("INGEST_METRICS_HOST", raising=False)
     assert Settings().metrics_host == "127.0.0.1"
 

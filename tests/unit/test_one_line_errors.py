@@ -1,6 +1,6 @@
-"""Issue 14, finding 10: a deeply nested JSON line and a 10 MB CSV field ended ``ingest push``
-in a traceback (each is now a problem of its own line, the rest of the file is read), and a
-negative ``--limit`` reached Postgres (now refused by the option itself)."""
+"""Bad input gets one line, never a traceback: a deeply nested JSON line and a 10 MB CSV field ended
+``ingest push`` in a traceback (each is now a problem of its own line, the rest of the file is
+read), and a negative ``--limit`` reached Postgres (now refused by the option itself)."""
 
 from __future__ import annotations
 

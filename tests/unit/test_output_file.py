@@ -1,4 +1,4 @@
-"""Issue 14, finding 5 (and ``--out`` of finding 10): ``export --out`` and ``quality-report
+"""Output files cannot be redirected by a planted symlink: ``export --out`` and ``quality-report
 --out`` wrote through the predictable ``.<name>.part`` and followed a symlink planted there;
 a directory as ``--out`` ended in a traceback. ``publish`` wrote each file of its folder the same
 way, and ``conformance rows --out`` opened its target (a planted link included) directly."""

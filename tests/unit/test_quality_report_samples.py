@@ -1,5 +1,5 @@
-"""Quality report details (issue 12): rejected values decoded where a released schema reads
-them and size-capped either way; chart labels inside the chart."""
+"""Quality report details (what a supplier needs to fix a rejection): rejected values decoded where
+a released schema reads them and size-capped either way; chart labels inside the chart."""
 
 from __future__ import annotations
 

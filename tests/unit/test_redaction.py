@@ -1,4 +1,4 @@
-"""Issue 14, finding 8 (passwords): a password in a URL, in its user-info or in a ``?password=``
+"""No password in error messages: a password in a URL, in its user-info or in a ``?password=``
 parameter, was printed in error messages."""
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""NHS England's mapping file, the ODS eccg file and memberships inferred from snapshots
-(issue 12). Real and constructed fixtures: tests/fixtures/reference/ods/README.md."""
+"""NHS England's mapping file, the ODS eccg file and memberships inferred from snapshots (which ICB
+a practice belonged to when). Real and constructed fixtures:
+tests/fixtures/reference/ods/README.md."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """`ingest status` ends in one line when Postgres cannot be read; a role lacking privileges is
-told which roles have them (issue 12)."""
+told which roles have them."""
 
 from __future__ import annotations
 

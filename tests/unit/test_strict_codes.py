@@ -1,4 +1,4 @@
-"""Issue 14, finding 2 (and the digits of finding 10): codes and numbers are matched whole and
+"""One practice, one code: codes and numbers are matched whole and
 in ASCII only. ``re.match`` with ``$`` took ``A12345\\n`` for a practice code, which was then
 stored as a second practice and counted twice; ``\\d`` read ``١٢`` (Arabic-Indic digits) as 12."""
 

@@ -248,7 +248,8 @@ def test_the_latest_reason_check_of_the_database_lists_every_reason_code_in_orde
 
 @pytest.mark.security
 def test_a_rejection_detail_is_bounded_however_long_the_value_it_quotes() -> None:
-    """Issue 14, finding 6: a 1 MB practice code was repeated whole in the stored detail."""
+    """Attacker-sized fields stay bounded: a 1 MB practice code was repeated whole in the
+    stored detail."""
     huge = "A" + "9" * 1_000_000
     rejection = check(event(practice_code=huge, activity_date=yesterday()))
     assert rejection.reason is Reason.INVALID_PRACTICE_CODE

@@ -1,6 +1,6 @@
-"""Record keys that disagree with their body are counted per supplier and activity date in
-the batch's transaction (issue 14, finding 9): a record another consumer already stored (before
-the fence) is not counted again."""
+"""Record keys that disagree with their body are counted per supplier and activity date in the
+batch's transaction (keys stay advisory, disagreements are seen): a record another consumer already
+stored (before the fence) is not counted again."""
 
 from __future__ import annotations
 

@@ -222,7 +222,7 @@ async def test_latency_histograms_count_each_stored_revision_and_batch(
 async def test_a_key_that_disagrees_with_the_body_is_stored_and_counted(
     pg: asyncpg.Connection, settings: Settings, token: str
 ) -> None:
-    """Issue 14, finding 9: keys stay advisory (the body decides), but a disagreeing one is
+    """Keys stay advisory (the body decides), but a disagreeing one is
     counted in triage_record_key_mismatches_total."""
     supplier = f"{token}-keys"
     topic = await register_with_topic(pg, settings, supplier, partitions=1)
@@ -246,8 +246,9 @@ async def test_a_key_that_disagrees_with_the_body_is_stored_and_counted(
 async def test_keys_that_disagree_with_the_body_are_counted_per_day_and_in_the_quality_report(
     pg: asyncpg.Connection, settings: Settings, token: str
 ) -> None:
-    """Issue 14, finding 9: the disagreeing keys are stored per supplier and activity date in
-    the batch's transaction (each record once) and shown in the supplier's quality report."""
+    """A key that disagrees with its body is seen: the disagreeing keys are stored per supplier and
+    activity date in the batch's transaction (each record once) and shown in the supplier's quality
+    report."""
     supplier = f"{token}-keyreport"
     topic = await register_with_topic(pg, settings, supplier, partitions=1)
     day, other_day = yesterday(2), yesterday(3)

@@ -1,4 +1,4 @@
-"""Practice participation on the real broker and database (issue 13 item 1, contract v1.1
+"""Practice participation on the real broker and database (contract v1.1
 section 6): on and off, a new list applied without restart, replay after sign-up, the purge
 of rejected bytes by the command and by the service."""
 
@@ -229,7 +229,7 @@ async def test_the_service_purges_on_its_schedule(
 async def test_the_bytes_of_other_rejections_are_purged_after_their_own_retention(
     fast: Settings, pg: asyncpg.Connection, token: str
 ) -> None:
-    """Issue 14: rejections must not grow without bound. Every reason's bytes go after
+    """Rejections must not grow without bound. Every reason's bytes go after
     INGEST_REJECTION_BYTES_RETENTION_DAYS (90 by default); the row, reason and detail stay."""
     supplier = f"{token}-askmygp"
     topic = await register_with_topic(pg, fast, supplier)

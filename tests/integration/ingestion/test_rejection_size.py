@@ -1,6 +1,6 @@
-"""Issue 14, finding 6: an invalid record's stored detail repeated the attacker's 1 MB field
-beside the stored value, so sixty 1 MB records took twice their size in
-``triage.rejected_events``. The value is kept (nothing lost); the detail is bounded."""
+"""Attacker-sized fields must not double the rejections' storage: an invalid record's stored detail
+repeated the attacker's 1 MB field beside the stored value, so sixty 1 MB records took twice their
+size in ``triage.rejected_events``. The value is kept (nothing lost); the detail is bounded."""
 
 from __future__ import annotations
 

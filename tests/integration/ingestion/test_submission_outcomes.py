@@ -1,4 +1,4 @@
-"""Submission outcomes on the real broker and database (issue 13 item 2, contract v1.1
+"""Submission outcomes on the real broker and database (contract v1.1
 section 6): one outcome per record of a mixed batch, matching the database row for row."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""Issue 14, finding 3: rich markup in supplier data (a practice code ``[/x]`` in a rejection's
-detail, a supplier named ``[/x]``) crashed ``ingest dlq list`` and ``ingest suppliers list``
-(rich read it as a closing tag). Every such value is shown as it is."""
+"""Supplier data is shown, never interpreted: rich markup in supplier data (a practice code ``[/x]``
+in a rejection's detail, a supplier named ``[/x]``) crashed ``ingest dlq list`` and ``ingest
+suppliers list`` (rich read it as a closing tag). Every such value is shown as it is."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The supplier roster (issue 13 item 4, contract v1.1 section 6): once loaded, a supplier's
+"""The supplier roster (contract v1.1 section 6): once loaded, a supplier's
 missing practices are the installed ones that sent nothing for its latest day ("expected but
 not reported"), in the view, the gauge and the status snapshot; coverage counts practices
 installed, participating and reporting."""

@@ -1,6 +1,6 @@
-"""Volume anomalies (issue 13 item 5) on the simulator's traffic: an 11% drop in a supplier's
-day is flagged, a normal week is not, a supplier's first weeks raise nothing; the false-alarm
-rates over twelve weeks of simulated history are measured and printed."""
+"""Volume anomalies (flagged, never rejected) on the simulator's traffic: an 11% drop in a
+supplier's day is flagged, a normal week is not, a supplier's first weeks raise nothing; the
+false-alarm rates over twelve weeks of simulated history are measured and printed."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""The feedback topic on the secure broker (issue 13 item 2): ``ingest suppliers add`` creates
-``triage.feedback.<supplier_id>``; the supplier reads its own outcomes with its credentials
-alone, and another supplier's credentials cannot read them."""
+"""The feedback topic on the secure broker (each supplier reads only its own outcomes): ``ingest
+suppliers add`` creates ``triage.feedback.<supplier_id>``; the supplier reads its own outcomes with
+its credentials alone, and another supplier's credentials cannot read them."""
 
 from __future__ import annotations
 

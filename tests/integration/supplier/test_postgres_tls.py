@@ -1,9 +1,9 @@
-"""Issue 14: PostgreSQL over TLS on the secure stack (``ingest stack up --secure``, the
-session's ``secure_broker`` stack). Its server runs from a PostgreSQL built with SSL, serves
-TLS only with a certificate of the stack's CA, and its stack.env gives every client
+"""No database traffic in clear: PostgreSQL over TLS on the secure stack (``ingest stack up
+--secure``, the session's ``secure_broker`` stack). Its server runs from a PostgreSQL built with
+SSL, serves TLS only with a certificate of the stack's CA, and its stack.env gives every client
 ``sslmode=verify-full`` with that CA: the service and the commands work with it, a connection
-without TLS is refused, and so is one that verifies against another CA or reaches the server
-by a name its certificate does not carry."""
+without TLS is refused, and so is one that verifies against another CA or reaches the server by a
+name its certificate does not carry."""
 
 from __future__ import annotations
 

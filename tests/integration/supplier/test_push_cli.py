@@ -165,5 +165,5 @@ async def test_a_missing_topic_is_a_clear_error_not_a_hang(
     assert result.code == 2
     assert f"topic triage.daily.{token}-nobody does not exist" in result.stderr
     assert "ingest suppliers add" in result.stderr
-    assert "not found in cluster metadata" not in result.output  # issue 14 finding 10
+    assert "not found in cluster metadata" not in result.output  # no client warnings in the output
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr  # one line, no warnings

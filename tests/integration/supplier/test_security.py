@@ -344,7 +344,7 @@ async def connects(settings: Settings) -> bool:
 async def test_the_secure_broker_serves_clients_over_verified_tls_only(
     settings: Settings, secure_broker: SecureBroker
 ) -> None:
-    """Issue 14: supplier traffic was SASL over plaintext. The secure stack's client listener
+    """Supplier traffic was SASL over plaintext. The secure stack's client listener
     is SASL_SSL: the right user and password without TLS, or over TLS without trusting the
     stack's CA, get nothing. Second review: the controller listener carried its PLAIN password
     over plaintext; it is SASL_SSL too."""
@@ -382,7 +382,7 @@ async def produced(settings: Settings, topic: str, within: float = 10.0) -> bool
 async def test_a_revoked_supplier_can_no_longer_produce_within_seconds(
     settings: Settings, secure_broker: SecureBroker, token: str
 ) -> None:
-    """Issue 14, credentials lifecycle: `ingest suppliers credentials revoke` takes effect on an
+    """Credentials lifecycle: `ingest suppliers credentials revoke` takes effect on an
     open connection within a bounded time (its ACLs go at once), and no new one is let in."""
     supplier = f"{token}-revoked"
     admin = secure_broker.admin(settings)
@@ -453,8 +453,9 @@ async def seconds_to_produce(settings: Settings, topic: str, records: int, size:
 async def test_a_supplier_is_throttled_to_its_produce_quota(
     settings: Settings, secure_broker: SecureBroker, token: str
 ) -> None:
-    """Issue 14: no quotas. A supplier's user gets INGEST_SUPPLIER_PRODUCE_BYTES_PER_SECOND
-    with its credentials; beyond it the broker delays the supplier's requests."""
+    """One supplier must not starve the others (there were no quotas). A supplier's user gets
+    INGEST_SUPPLIER_PRODUCE_BYTES_PER_SECOND with its credentials; beyond it the broker delays the
+    supplier's requests."""
     supplier, fast = f"{token}-quota", f"{token}-noquota"
     admin = secure_broker.admin(settings)
     await ensure_topics(admin, [topic_for(supplier), topic_for(fast)], 1)
@@ -477,7 +478,7 @@ async def test_a_supplier_is_throttled_to_its_produce_quota(
 async def test_mutual_tls_takes_a_client_certificate_of_the_stacks_ca_only(
     settings: Settings, secure_broker: SecureBroker, tmp_path: Path
 ) -> None:
-    """Issue 14, mutual TLS as an option: a client certificate signed by the stack's CA is
+    """Mutual TLS as an option: a client certificate signed by the stack's CA is
     accepted (INGEST_KAFKA_SSL_CERTFILE/KEYFILE), one of another CA ends the handshake."""
     admin = secure_broker.admin(settings)
     ours = issue_client_certificate(
