@@ -49,7 +49,6 @@ NOT_RUNNABLE: dict[str, str] = {
     " hand, figures in docs/benchmarks.md; tests/bench/test_gpad_bench_smoke.py runs it at"
     " 20,000 rows",
     "development-how-it-works": "a diagram, not a command",
-    "development-layout": "a listing of the source tree, not a command",
     "development-layers": "a diagram of the import layers, not a command;"
     " tests/unit/test_layers.py checks them",
     "development-while-working": "runs the unit suite and the linters: CI runs both itself",

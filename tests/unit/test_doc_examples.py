@@ -51,6 +51,7 @@ RUN_BY = {
     "operations-status": "tests/integration/ops/test_doc_examples.py",
     "activity-worked-inputs": "tests/integration/test_activity_doc_example.py",
     "activity-worked-output": "tests/integration/test_activity_doc_example.py",
+    "development-layout": "tests/unit/test_layout_map.py",
 }
 # The examples' files are dated 2025-03-03 (supplier-file-dating dates them yesterday before
 # sending): checked as on the next day.
