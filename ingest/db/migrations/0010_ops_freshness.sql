@@ -1,4 +1,4 @@
--- Issue 4 (docs/operations.md): freshness evaluated at any instant, missing practices, and an
+-- Freshness (docs/operations.md): evaluated at any instant, missing practices, and an
 -- index for the per-supplier day ranges that ops read every refresh.
 
 -- The freshness rule of CONTRACT section 4 (ingest/freshness.py has the same rule in Python).

@@ -1,4 +1,4 @@
--- Issue 8: reference data for the analytics read side (docs/analytics.md).
+-- Reference data for the analytics read side (docs/analytics.md).
 --
 -- Every reference file is loaded as one versioned *load*: a row of triage.reference_loads
 -- plus its rows tagged with the load_id. Loading a file of a kind supersedes the previous

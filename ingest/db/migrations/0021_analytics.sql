@@ -1,4 +1,4 @@
--- Issue 8: boundary-consistent aggregation and analytic views (docs/analytics.md).
+-- Boundary-consistent aggregation and analytic views (docs/analytics.md).
 --
 -- Attribution under a boundary vintage V (a date): each practice is attributed, for its WHOLE
 -- series, to the sub-ICB location it belonged to on V, and that sub-ICB to the ICB it belonged

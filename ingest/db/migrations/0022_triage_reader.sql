@@ -1,4 +1,4 @@
--- Issue 8: the read-only analyst role `triage_reader` (docs/analytics.md).
+-- The read-only analyst role `triage_reader` (docs/analytics.md).
 --
 -- NOLOGIN: it is a group role. An analyst logs in with a role of their own that is a member,
 -- e.g. (as a role with CREATEROLE):

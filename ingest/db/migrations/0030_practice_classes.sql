@@ -1,4 +1,4 @@
--- Issue 12: every row of the ODS epraccur file is loaded and classified (country, setting);
+-- Every row of the ODS epraccur file is loaded and classified (country, setting);
 -- only GP practices are "known practices", and only English practices are mapped to the
 -- English sub-ICB / ICB hierarchy. Rules: ingest/reference/practice_classes.py.
 --

@@ -1,4 +1,4 @@
--- Issue 12 / contract v1.1 section 6: exports by day, week or month, each row carrying its
+-- Contract v1.1 section 6: exports by day, week or month, each row carrying its
 -- completeness, the list-size extract used, and rates per 1,000 that stay honest under
 -- partial coverage (docs/analytics.md, "Periods, completeness and rates").
 --

@@ -1,4 +1,4 @@
--- Issue 12: what the read-only role triage_reader can answer on its own (docs/analytics.md).
+-- What the read-only role triage_reader can answer on its own (docs/analytics.md).
 -- Counts, codes, dates and figures only: never raw key/value bytes.
 
 -- A text cell made safe for spreadsheets (CSV formula injection): a value beginning with

@@ -1,4 +1,4 @@
--- Issue 12 / contract v1.1 section 6: once a supplier roster is loaded (migration 0042), the
+-- Contract v1.1 section 6: once a supplier roster is loaded (migration 0042), the
 -- practices and practice-days an export row *expects* come from it ("a practice is expected
 -- from a supplier on each day between those dates"); expected_basis says 'roster'. Without a
 -- roster the basis stays 'reported in range' (0031). Same signature as 0031: grants kept.

@@ -1,4 +1,4 @@
--- Issue 13 / contract v1.1 section 6: the practice participation list (practices that accepted
+-- Contract v1.1 section 6: the practice participation list (practices that accepted
 -- the data provision notice) as a versioned reference load, and the purge of the bytes of
 -- practice_not_participating rejections after their retention period.
 --

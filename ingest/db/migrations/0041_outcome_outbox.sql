@@ -1,4 +1,4 @@
--- Issue 13 / contract v1.1 section 6: submission outcomes to suppliers, through a
+-- Contract v1.1 section 6: submission outcomes to suppliers, through a
 -- transactional outbox. The batch transaction that stores a record's outcome (a revision, a
 -- rejection, or nothing for a duplicate) also inserts one row here, so an outcome exists only
 -- once the database holds it and none is lost to a crash. The relay (ingest/consumer/

@@ -1,4 +1,4 @@
--- Issue 13 / contract v1.1 section 6: the supplier roster (which practices each supplier serves,
+-- Contract v1.1 section 6: the supplier roster (which practices each supplier serves,
 -- from the installation date), a versioned reference load; missing-practice detection uses it.
 --
 -- triage.supplier_missing_expected is what the service reads for missing practices (the metric

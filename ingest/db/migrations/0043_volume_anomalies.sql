@@ -1,4 +1,4 @@
--- Issue 13 item 5: volume anomalies, flagged (never rejected). A day's total is compared with
+-- Volume anomalies, flagged (never rejected). A day's total is compared with
 -- the same weekday of the previous p_weeks weeks (robust statistics: median and MAD, median
 -- absolute deviation). The noise is the robust standard deviation 1.4826 x MAD, but never less
 -- than the square root of the median (counts are at least as noisy as a Poisson count: six

@@ -1,4 +1,4 @@
--- Issue 14: least privilege. The group role `triage_writer`: what the service and the ops
+-- Least privilege. The group role `triage_writer`: what the service and the ops
 -- commands need (read and write the tables of schema triage), and nothing more: no DDL, no
 -- ownership, no superuser. The schema's owner runs the migrations; the service logs in with a
 -- role of its own that is a member (docs/operations.md, "Production roles"), e.g. as a role

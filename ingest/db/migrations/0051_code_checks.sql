@@ -1,4 +1,4 @@
--- Issue 14, finding 2: the practice-code check accepted a trailing newline ("A12345\n"), which
+-- The practice-code check accepted a trailing newline ("A12345\n"), which
 -- was then stored as a second practice and counted twice. The code is checked with fullmatch
 -- now, and the tables that hold accepted events refuse anything but a letter and five digits
 -- (in PostgreSQL regular expressions "$" matches at the very end only).

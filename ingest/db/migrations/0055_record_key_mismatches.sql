@@ -1,4 +1,4 @@
--- Issue 14, finding 9: record keys are advisory (the body decides), but a valid record whose
+-- Record keys are advisory (the body decides), but a valid record whose
 -- key is not its body's <practice_code>:<YYYY-MM-DD> is a supplier bug the quality report
 -- shows. Counted per supplier and activity date (of the body) by the consumer in the batch's
 -- own transaction, so each stored record counts once. A new table: nothing to upgrade.

@@ -1,4 +1,4 @@
--- Issue 16: a summary of every supplier's feed per practice, kept incrementally, so that the
+-- A summary of every supplier's feed per practice, kept incrementally, so that the
 -- view triage.unknown_practices (read by the freshness refresher every refresh for the gauge
 -- triage_unknown_practices) no longer scans every row of triage.daily_requests. With five
 -- years of national data that scan took seconds per refresh; the summary holds one row per

@@ -1,4 +1,4 @@
--- Issue 16: triage.supplier_missing_practices read the 8 days it needs through the index on
+-- triage.supplier_missing_practices read the 8 days it needs through the index on
 -- (supplier_id, activity_date), whatever the years stored. The 0010 view joined
 -- supplier_activity to daily_requests on a date range, which the planner ran as a scan of
 -- every current row (twice): 6 s with one year of national data. The refresher reads the view

@@ -1,4 +1,4 @@
--- Issue 16: 0060's per-practice summary cost the ingestion path too much: every batch updated
+-- 0060's per-practice summary cost the ingestion path too much: every batch updated
 -- one summary row per (supplier, practice) it stored (about 40 us a row on the benchmark
 -- machine, as much as the row itself). What the refresher needs is only the set of practice
 -- codes each supplier has sent, which changes when a code is sent for the first time: this

@@ -1,4 +1,4 @@
--- Issue 16: the status page's coverage heat map and its "stored in 24 h" counts read small
+-- The status page's coverage heat map and its "stored in 24 h" counts read small
 -- summaries instead of counting rows. The heat map counted 30 days of current rows of every
 -- supplier (half a million index entries at national scale) and the 24-hour count every
 -- revision stored in the last day (as many as a backfill stored): together about 1 s with one

@@ -1,4 +1,4 @@
--- Issue 16: monthly exports read a practice-month summary instead of every practice-day.
+-- Monthly exports read a practice-month summary instead of every practice-day.
 -- `ingest export --by icb --period month` over three years read about 18 million current rows
 -- at five years of national data, each joined to its list size (124 s); whole months now come
 -- from triage.practice_month_summary (one row per month, practice and supplier: about 36 x

@@ -1,4 +1,4 @@
--- Issue 16: triage.practice_period (0031) reads whole months from the practice-month summary
+-- triage.practice_period (0031) reads whole months from the practice-month summary
 -- (0064) when p_period is 'month'; every figure is the one 0031's definition gives (tested
 -- against it: tests/integration/test_practice_month_summary.py). Same signature: grants kept;
 -- triage.area_period (0033) reads this function and so gains with it.

@@ -1,4 +1,4 @@
--- Issue 16: the practice-month summary's maintenance functions (0064) are for its triggers
+-- The practice-month summary's maintenance functions (0064) are for its triggers
 -- only. A function is executable by PUBLIC unless revoked, and triage_reader and
 -- triage_writer may use the schema: without this, a reader could run the SECURITY DEFINER
 -- re-summarising function (a write, with row locks) on any keys.
