@@ -1,28 +1,40 @@
-"""Upgrading a database of the previous release (a dump made by release 5050dcc, filled through
-its own code paths: tests/fixtures/upgrade/README.md) with today's migrations loses nothing."""
+"""Upgrading a database of one of the last releases (dumps made by releases 5050dcc and cf7528c,
+each filled through its own code paths: tests/fixtures/upgrade/README.md) with today's
+migrations loses nothing."""
 
 from __future__ import annotations
 
 import asyncpg
+import pytest
 
 from ingest.contract.model import BAND_FIELDS
 from ingest.db.migrate import discover, migrate
 from tests.support.schema_snapshot import SNAPSHOT, schema_of
-from tests.support.upgrade import previous_release_database, relations, rows_of
+from tests.support.upgrade import PREVIOUS_RELEASE, RELEASES, relations, release_database, rows_of
+
+each_release = pytest.mark.parametrize("release", RELEASES)
 
 # Views whose rows a migration since the release defines differently, and why.
 REDEFINED_VIEWS: dict[str, str] = {}
 
-# Tables of the release that are empty whenever its service is at rest, and why.
-EMPTY_AT_REST: dict[str, str] = {
-    "outcome_outbox": "the outcome relay deletes each row once Kafka acknowledged its outcome",
+# Tables a release's dump leaves empty, and why.
+EMPTY_AT_REST: dict[str, dict[str, str]] = {
+    "5050dcc": {
+        "outcome_outbox": "its dump was made with the outcome relay running, which deletes each"
+        " row once Kafka acknowledged its outcome",
+    },
+    "cf7528c": {},
 }
 
+# The release before schema v3's time bands (migration 0080).
+BEFORE_TIME_BANDS = "5050dcc"
 
+
+@each_release
 async def test_the_release_dump_holds_rows_in_every_table_of_the_release(
-    session_database: str,
+    session_database: str, release: str
 ) -> None:
-    async with previous_release_database(session_database) as url:
+    async with release_database(session_database, release) as url:
         conn = await asyncpg.connect(url)
         try:
             tables = await relations(conn, "r")
@@ -34,14 +46,39 @@ async def test_the_release_dump_holds_rows_in_every_table_of_the_release(
             await conn.close()
 
     assert len(tables) >= 13, sorted(tables)
-    assert sorted(empty) == sorted(EMPTY_AT_REST)
+    assert sorted(empty) == sorted(EMPTY_AT_REST[release])
     assert len(reasons) >= 5, reasons
 
 
-async def test_todays_migrations_upgrade_the_release_keeping_every_row(
+async def test_the_previous_release_dump_holds_outcomes_waiting_and_parked(
     session_database: str,
 ) -> None:
-    async with previous_release_database(session_database) as url:
+    """A migration reshaping the outcome outbox has both kinds of row to carry over: outcomes
+    the relay has still to send, and those it parked (a supplier's feedback topic missing)."""
+    async with release_database(session_database, PREVIOUS_RELEASE) as url:
+        conn = await asyncpg.connect(url)
+        try:
+            rows = await conn.fetch(
+                "SELECT supplier_id, parked_at, parked_reason FROM triage.outcome_outbox"
+            )
+        finally:
+            await conn.close()
+
+    waiting = [r for r in rows if r["parked_at"] is None]
+    parked = [r for r in rows if r["parked_at"] is not None]
+    assert waiting, "no outcome waiting in the outbox"
+    assert parked, "no outcome parked in the outbox"
+    assert {r["parked_reason"] for r in parked} == {"stuck"}
+    assert {r["supplier_id"] for r in waiting} & {r["supplier_id"] for r in parked}, (
+        "no supplier with outcomes both waiting and parked"
+    )
+
+
+@each_release
+async def test_todays_migrations_upgrade_the_release_keeping_every_row(
+    session_database: str, release: str
+) -> None:
+    async with release_database(session_database, release) as url:
         conn = await asyncpg.connect(url)
         try:
             tables = await relations(conn, "r")
@@ -58,7 +95,8 @@ async def test_todays_migrations_upgrade_the_release_keeping_every_row(
             await conn.close()
 
     assert applied == sorted(m.version for m in discover() if m.version not in released)
-    assert applied, "no migration since the release: nothing was upgraded"
+    if not applied:
+        pytest.skip(f"no migration since release {release} yet: nothing was upgraded")
     migrations = "schema_migrations"
     assert set(before.pop(migrations)) <= set(after.pop(migrations))
     for table, rows in before.items():
@@ -69,10 +107,11 @@ async def test_todays_migrations_upgrade_the_release_keeping_every_row(
         assert not lost, f"triage.{table}: rows changed or lost by the upgrade: {lost[:3]}"
 
 
+@each_release
 async def test_the_views_of_the_release_show_the_same_rows_after_the_upgrade(
-    session_database: str,
+    session_database: str, release: str
 ) -> None:
-    async with previous_release_database(session_database) as url:
+    async with release_database(session_database, release) as url:
         conn = await asyncpg.connect(url)
         try:
             views = await relations(conn, "v")
@@ -87,8 +126,11 @@ async def test_the_views_of_the_release_show_the_same_rows_after_the_upgrade(
     assert before["dlq_replay_outcomes"], "the release's replays have outcomes to compare"
 
 
-async def test_an_upgraded_database_has_the_schema_of_a_new_one(session_database: str) -> None:
-    async with previous_release_database(session_database) as url:
+@each_release
+async def test_an_upgraded_database_has_the_schema_of_a_new_one(
+    session_database: str, release: str
+) -> None:
+    async with release_database(session_database, release) as url:
         await migrate(url)
         upgraded = schema_of(url)
 
@@ -98,12 +140,13 @@ async def test_an_upgraded_database_has_the_schema_of_a_new_one(session_database
 async def test_the_time_band_columns_arrive_without_rewriting_the_release_tables(
     session_database: str,
 ) -> None:
-    """Schema v3's nine columns are added in place (a catalogue change: the tables keep their
-    files, however many years of rows they hold), null on every row the release stored."""
+    """Schema v3's nine columns are added in place to a database of the release before them (a
+    catalogue change: the tables keep their files, however many years of rows they hold), null
+    on every row that release stored."""
     tables = ("daily_requests", "daily_request_revisions")
     files = "SELECT relname, relfilenode FROM pg_class WHERE oid = ANY($1::regclass[])"
     names = [f"triage.{t}" for t in tables]
-    async with previous_release_database(session_database) as url:
+    async with release_database(session_database, BEFORE_TIME_BANDS) as url:
         conn = await asyncpg.connect(url)
         try:
             before = {r["relname"]: r["relfilenode"] for r in await conn.fetch(files, names)}

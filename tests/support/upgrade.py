@@ -1,5 +1,5 @@
-"""A database of the previous release (tests/fixtures/upgrade/), restored for upgrade tests,
-and what it holds, table by table."""
+"""Databases of the last releases (tests/fixtures/upgrade/), restored for upgrade tests, and
+what they hold, table by table."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import subprocess
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -14,20 +15,27 @@ import asyncpg
 from ingest.devstack.postgres_server import client_tool
 from tests.support.databases import REPO_ROOT, scratch_database
 
-PREVIOUS_RELEASE = "5050dcc"
-RELEASE_DUMP = REPO_ROOT / "tests" / "fixtures" / "upgrade" / f"release-{PREVIOUS_RELEASE}.sql"
+# The releases whose dumps are kept, oldest first; the last is the previous release.
+RELEASES = ("5050dcc", "cf7528c")
+PREVIOUS_RELEASE = RELEASES[-1]
+RELEASE_DUMPS = REPO_ROOT / "tests" / "fixtures" / "upgrade"
 
 Rows = list[tuple[Any, ...]]
 
 
-def _restore(database_url: str) -> None:
+def release_dump(release: str) -> Path:
+    """The dump a release made of a database it filled (README.md beside it)."""
+    return RELEASE_DUMPS / f"release-{release}.sql"
+
+
+def _restore(database_url: str, dump: Path) -> None:
     done = subprocess.run(
         [
             str(client_tool("psql")),
             "--quiet",
             "--no-psqlrc",
             "--set=ON_ERROR_STOP=1",
-            f"--file={RELEASE_DUMP}",
+            f"--file={dump}",
             database_url,
         ],
         check=False,
@@ -36,15 +44,15 @@ def _restore(database_url: str) -> None:
         timeout=120,
     )
     if done.returncode != 0:
-        raise AssertionError(f"restoring {RELEASE_DUMP.name} failed: {done.stderr.strip()}")
+        raise AssertionError(f"restoring {dump.name} failed: {done.stderr.strip()}")
 
 
 @contextlib.asynccontextmanager
-async def previous_release_database(server_url: str) -> AsyncIterator[str]:
-    """A new database holding the previous release's dump; dropped afterwards. The server
-    must already have the cluster-wide roles the dump grants to (triage_reader)."""
+async def release_database(server_url: str, release: str) -> AsyncIterator[str]:
+    """A new database holding a release's dump; dropped afterwards. The server must already
+    have the cluster-wide roles the dump grants to (triage_reader)."""
     async with scratch_database(server_url) as url:
-        await asyncio.to_thread(_restore, url)
+        await asyncio.to_thread(_restore, url, release_dump(release))
         yield url
 
 
