@@ -1,19 +1,25 @@
-"""The outcome outbox rows of a batch (``triage.outcome_outbox``, migration 0041), written in
-the batch's transaction: one per record of a registered supplier's topic that the batch
-resolved (accepted, superseded, duplicate or rejected). The relay
-(:mod:`ingest.consumer.outcome_relay`) sends them to the suppliers' feedback topics after the
-commit, so an outcome exists only once the database holds it and is never lost to a crash.
+"""What a batch writes, in its transaction, so that each of its records' outcome can be sent
+after the commit (migrations 0041, 0120): an outcome exists only once the database holds it
+and is never lost to a crash.
+
+Most outcomes need no row of their own: an accepted or superseded record is a revision row,
+a rejected one a rejection row, each with its source position and what its outcome says. The
+batch adds only what those rows do not say: ``triage.outcome_outbox_rows`` for duplicates (no
+row at all) and superseded records (whose revision row reads like an accepted one), and a
+mark in ``triage.outcome_progress`` for each source partition it is the first to reach. The
+relay (:mod:`ingest.consumer.outcome_relay`) reads each partition from its mark.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import asyncpg
 
 from ingest.consumer.pipeline import Triaged
-from ingest.contract.model import DailyEvent, Outcome, Rejection
-from ingest.contract.outcomes import DETAIL_MAX_CHARS, outcome_key
+from ingest.consumer.types import TopicPartitionKey
+from ingest.contract.model import DailyEvent, Outcome
+from ingest.contract.outcomes import outcome_key
 from ingest.db.queries import queries
 
 OUTCOME_COLUMNS = (
@@ -35,21 +41,20 @@ OUTBOX_SETUP_SQL = queries("ingest.consumer")["outbox_tables"]
 _INSERT_SQL = queries("ingest.consumer")["insert_outcomes"].format(
     columns=", ".join(OUTCOME_COLUMNS)
 )
+_NOTE_PARTITIONS_SQL = queries("ingest.consumer")["note_outcome_partitions"]
 
 OutboxRow = tuple[object, ...]
 
 
 def outcome_rows(
-    triaged: Triaged,
-    valid: Sequence[DailyEvent],
-    outcomes: Sequence[Outcome | None],
-    rejected: Sequence[Rejection],
+    triaged: Triaged, valid: Sequence[DailyEvent], outcomes: Sequence[Outcome | None]
 ) -> list[OutboxRow]:
-    """The outbox rows of the batch's records: ``valid`` with their ``outcomes`` (None =
-    conflicting, then among ``rejected``), and the rejections of registered suppliers' topics
-    (a topic of no registered supplier has no feedback topic). A key longer than
-    OUTCOME_KEY_MAX_BYTES is left out of the row (the outcome goes unkeyed)."""
-    rows: list[OutboxRow] = [
+    """The outbox rows of the batch: its ``valid`` events whose ``outcomes`` no other row
+    records (duplicates leave no row, a superseded record's revision row reads like an
+    accepted one). Accepted records are read back from their revision rows and rejected ones
+    from their rejection rows. A key longer than OUTCOME_KEY_MAX_BYTES is left out (the
+    outcome goes unkeyed)."""
+    return [
         (
             e.supplier_id,
             e.source.topic,
@@ -65,28 +70,24 @@ def outcome_rows(
             None,
         )
         for e, outcome in zip(valid, outcomes, strict=True)
-        if outcome is not None
+        if outcome is Outcome.DUPLICATE or outcome is Outcome.SUPERSEDED
     ]
-    rows.extend(_rejection_row(r) for r in rejected if r.supplier_id is not None)
-    return rows
 
 
-def _rejection_row(r: Rejection) -> OutboxRow:
-    s, summary = r.source, r.summary
-    return (
-        r.supplier_id,
-        s.topic,
-        s.partition,
-        s.offset,
-        outcome_key(r.key),
-        None if summary is None else summary.event_id,
-        None if summary is None else summary.practice_code,
-        None if summary is None else summary.activity_date,
-        None if summary is None else summary.revision,
-        Outcome.REJECTED.value,
-        r.reason.value,
-        r.detail[:DETAIL_MAX_CHARS],
-    )
+async def note_partitions(
+    conn: asyncpg.Connection, first_offsets: Mapping[TopicPartitionKey, int]
+) -> None:
+    """Give each source partition of the batch its outcome mark (``triage.outcome_progress``)
+    when it has none yet: the batch's lowest offset there, the first whose outcome is to be
+    sent (inside the caller's transaction)."""
+    if first_offsets:
+        parts = sorted(first_offsets)
+        await conn.execute(
+            _NOTE_PARTITIONS_SQL,
+            [t for t, _ in parts],
+            [p for _, p in parts],
+            [first_offsets[k] for k in parts],
+        )
 
 
 async def write_outcomes(conn: asyncpg.Connection, rows: Sequence[OutboxRow]) -> None:

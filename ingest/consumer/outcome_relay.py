@@ -1,21 +1,31 @@
-"""The outcome relay: sends the rows of ``triage.outcome_outbox`` to the suppliers' feedback
-topics, then deletes them.
+"""The outcome relay: sends the outcomes the batches stored to the suppliers' feedback topics,
+then records them as sent.
 
-Each round, in one transaction, takes up to ``OUTBOX_ROUND`` rows shared fairly between the
-suppliers that have outcomes waiting (each gets an equal share, its oldest first; ``FOR UPDATE
-SKIP LOCKED``: the relays of several consumer processes share the work), produces each one to
-``triage.feedback.<supplier_id>``, waits for the broker's acknowledgements and deletes the
-acknowledged rows. A crash before the delete commits sends those rows again: at least once,
-and a re-delivered outcome carries the same ``source_partition`` and ``source_offset``.
+Each round, in one transaction, takes up to ``OUTBOX_ROUND`` outcomes shared fairly between the
+suppliers that have outcomes waiting (each gets an equal share, its oldest first), read by
+:mod:`ingest.consumer.outcome_source` (each source partition from its mark, locked ``FOR UPDATE
+SKIP LOCKED`` so the relays of several consumer processes share the work), produces each one to
+``triage.feedback.<supplier_id>``, waits for the broker's acknowledgements and records what was
+acknowledged (marks moved, outbox rows deleted). A crash before that commits sends those
+outcomes again: at least once, and a re-delivered outcome carries the same
+``source_partition`` and ``source_offset``.
+
+An outcome goes to the feedback partition of its source record's partition when the feedback
+topic has as many partitions as the feed topic (as ``ingest suppliers add`` creates them): a
+key's records share a source partition whatever partitioner the supplier's client used, so its
+outcomes share a feedback partition and keep its order, and no hash is computed. Otherwise the
+partition is the default partitioner's (murmur2 of the key).
 
 No supplier can hold the others' outcomes back: a supplier whose feedback topic is missing
 (and cannot be created here) or whose sends fail is left out of the next rounds for a while
-and keeps its rows; a round reads only bounded columns (an outcome's key is at most
+and keeps its outcomes; a round reads only bounded columns (an outcome's key is at most
 OUTCOME_KEY_MAX_BYTES); an outcome the broker refuses as too large is parked at once (sending
-it again would never succeed), and the outcomes of a supplier that cannot be delivered to
+it again would never succeed), and carried outbox rows (written before outcomes were read from
+the revisions and rejections, or queued by hand) of a supplier that cannot be delivered to
 (topic missing, sends failing) still waiting ``INGEST_OUTBOX_PARK_AFTER_SECONDS`` after they
-were stored are parked too. Parked rows stay in
-the outbox, are never taken again, and show in ``triage_outcome_outbox_parked``.
+were stored are parked too. Parked rows stay in ``triage.outcome_outbox_rows``, are never
+taken again, and show in ``triage_outcome_outbox_parked``. Outcomes read from their rows wait
+at no cost until the supplier can be delivered to.
 """
 
 from __future__ import annotations
@@ -32,16 +42,15 @@ from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
 
 from ingest.consumer.dead_letters import TOO_LARGE
-from ingest.consumer.retry import pause, retry
-from ingest.contract.model import Outcome, Reason
-from ingest.contract.outcomes import (
-    DETAIL_MAX_CHARS,
-    FEEDBACK_PREFIX,
-    OUTCOME_KEY_MAX_BYTES,
-    SubmissionOutcome,
-    encode_outcome,
-    feedback_topic,
+from ingest.consumer.outcome_source import (
+    Pending,
+    Round,
+    acknowledge,
+    take_round,
+    waiting_suppliers,
 )
+from ingest.consumer.retry import pause, retry
+from ingest.contract.outcomes import FEEDBACK_PREFIX, feedback_topic
 from ingest.db.connection import CONNECTION_LOST, connect
 from ingest.db.queries import queries
 from ingest.errors import IngestError, KafkaTopicError, RetryStoppedError
@@ -59,14 +68,7 @@ FAILED_SEND_BACKOFF_SECONDS = 5.0  # a supplier whose sends failed sits out the 
 PARK_CHECK_SECONDS = 60.0  # how often rows waiting past the bound are looked for
 MIN_SHARE = 100  # a supplier's share of a round is never smaller
 
-_SQL = queries("ingest.consumer")
-_WAITING_SQL = _SQL["outcomes_waiting"]
-_TAKE_SQL = _SQL["take_outcomes"].format(
-    key_max_bytes=OUTCOME_KEY_MAX_BYTES, detail_max_chars=DETAIL_MAX_CHARS
-)
-_PARK_SQL = _SQL["park_outcomes"]
-_PARK_STUCK_SQL = _SQL["park_stuck_outcomes"]
-_DELETE_SQL = _SQL["delete_outcomes"]
+_PARK_STUCK_SQL = queries("ingest.consumer")["park_stuck_outcomes"]
 
 
 def shares(suppliers: int) -> list[int]:
@@ -74,22 +76,6 @@ def shares(suppliers: int) -> list[int]:
     (never below MIN_SHARE)."""
     base, extra = divmod(OUTBOX_ROUND, suppliers)
     return [max(MIN_SHARE, base + (1 if i < extra else 0)) for i in range(suppliers)]
-
-
-def outcome_of(row: asyncpg.Record) -> SubmissionOutcome:
-    """The SubmissionOutcome of an outbox row."""
-    return SubmissionOutcome(
-        source_partition=row["source_partition"],
-        source_offset=row["source_offset"],
-        event_id=row["event_id"],
-        practice_code=row["practice_code"],
-        activity_date=row["activity_date"],
-        revision=row["revision"],
-        outcome=Outcome(row["outcome"]),
-        reason=None if row["reason"] is None else Reason(row["reason"]),
-        detail=row["detail"],
-        processed_at=row["processed_at"],
-    )
 
 
 class OutcomeRelay:
@@ -170,24 +156,19 @@ class OutcomeRelay:
             if until > now
         )
         async with conn.transaction():
-            suppliers = [r["supplier_id"] for r in await conn.fetch(_WAITING_SQL, sitting_out)]
+            suppliers = await waiting_suppliers(conn, sitting_out)
             if not suppliers:
                 return 0
-            rows = await conn.fetch(_TAKE_SQL, suppliers, shares(len(suppliers)))
-            if not rows:
-                return 0
-            ready = await self._ready_topics({feedback_topic(r["supplier_id"]) for r in rows})
-            sendable = [r for r in rows if feedback_topic(r["supplier_id"]) in ready]
+            taken = await take_round(conn, suppliers, shares(len(suppliers)))
+            ready = await self._ready_topics({feedback_topic(s) for s in taken.suppliers()})
+            sendable = [p for p in taken.outcomes if feedback_topic(p.supplier_id) in ready]
             acknowledged, too_large = await self._send(sendable)
-            if acknowledged:
-                await self._delete(conn, acknowledged)
-            if too_large:
-                await conn.execute(_PARK_SQL, too_large, "too_large")
+            if acknowledged or too_large or taken.readings:
+                await self._acknowledge(conn, taken, acknowledged, too_large)
         self.sent += len(acknowledged)
         self.parked += len(too_large)
         if acknowledged and self._on_sent is not None:
-            done = set(acknowledged)
-            self._on_sent(Counter(r["supplier_id"] for r in sendable if r["outbox_id"] in done))
+            self._on_sent(Counter(p.supplier_id for p in acknowledged))
         if now >= self._park_check_at:
             self._park_check_at = now + PARK_CHECK_SECONDS
             await self.park_stuck(conn)
@@ -214,24 +195,27 @@ class OutcomeRelay:
         self.parked += len(rows)
         return len(rows)
 
-    async def _delete(self, conn: asyncpg.Connection, outbox_ids: list[int]) -> None:
-        """Delete the sent rows (in the round's transaction: a crash before its commit leaves
-        them, and they are sent again)."""
-        await conn.execute(_DELETE_SQL, outbox_ids)
+    async def _acknowledge(
+        self,
+        conn: asyncpg.Connection,
+        taken: Round,
+        acknowledged: Sequence[Pending],
+        too_large: Sequence[Pending],
+    ) -> None:
+        """Record the round's outcomes as sent or parked (in the round's transaction: a crash
+        before its commit leaves them to be sent again)."""
+        await acknowledge(conn, taken, acknowledged, too_large)
 
-    async def _send(self, rows: Sequence[asyncpg.Record]) -> tuple[list[int], list[int]]:
-        """Produce the rows; the outbox ids the broker acknowledged, and those it refused as
-        too large (the rows of a batch refused as too large are tried again one per batch, and
+    async def _send(self, outcomes: Sequence[Pending]) -> tuple[list[Pending], list[Pending]]:
+        """Produce the outcomes; those the broker acknowledged, and those it refused as too
+        large (the outcomes of a batch refused as too large are tried again one per batch, and
         only those refused alone count). A supplier whose sends failed sits out the rounds for
         FAILED_SEND_BACKOFF_SECONDS."""
-        acknowledged, refused, failures = await self._produce(rows, alone=False)
-        for topic in {feedback_topic(r["supplier_id"]) for r in rows} - failures.keys():
+        acknowledged, refused, failures = await self._produce(outcomes, alone=False)
+        for topic in {feedback_topic(p.supplier_id) for p in outcomes} - failures.keys():
             self._failing.pop(topic, None)  # delivered again: no longer troubled
         if refused:
-            again = set(refused)
-            retried, refused, more = await self._produce(
-                [r for r in rows if r["outbox_id"] in again], alone=True
-            )
+            retried, refused, more = await self._produce(refused, alone=True)
             acknowledged.extend(retried)
             failures.update(more)
         back_at = asyncio.get_running_loop().time() + FAILED_SEND_BACKOFF_SECONDS
@@ -244,54 +228,54 @@ class OutcomeRelay:
                 error,
                 FAILED_SEND_BACKOFF_SECONDS,
             )
-        for outbox_id in refused:
+        for pending in refused:
             log.error(
-                "an outcome (outbox_id %d) refused as too large by its feedback topic: parked"
-                " in triage.outcome_outbox (docs/operations.md, Parked outcomes)",
-                outbox_id,
+                "the outcome of %s partition %d offset %d refused as too large by its feedback"
+                " topic: parked in triage.outcome_outbox_rows (docs/operations.md, Parked"
+                " outcomes)",
+                pending.source_topic,
+                pending.outcome.source_partition,
+                pending.outcome.source_offset,
             )
         return acknowledged, refused
 
     async def _produce(
-        self, rows: Sequence[asyncpg.Record], alone: bool
-    ) -> tuple[list[int], list[int], dict[str, str]]:
-        """Produce the rows, in record batches per partition (one ``send`` per outcome costs
-        several times the CPU; ``alone``: one outcome per batch); the outbox ids the broker
+        self, outcomes: Sequence[Pending], alone: bool
+    ) -> tuple[list[Pending], list[Pending], dict[str, str]]:
+        """Produce the outcomes, in record batches per partition (one ``send`` per outcome
+        costs several times the CPU; ``alone``: one outcome per batch); those the broker
         acknowledged, those refused as too large, and the error of each topic whose sends
-        failed. Partitions are chosen as the default partitioner does (murmur2 of the key)."""
+        failed. The partition: the source record's when the feedback topic has as many as the
+        feed topic, else the default partitioner's (murmur2 of the key)."""
         producer = self._producer
         failures: dict[str, str] = {}
-        partitions: dict[str, list[int]] = {}
-        filling: dict[tuple[str, int], tuple[Any, list[int]]] = {}
-        in_flight: list[tuple[list[int], str, asyncio.Future[Any]]] = []
-        refused: list[int] = []  # refused as too large
+        placement = _Placement(producer)
+        filling: dict[tuple[str, int], tuple[Any, list[Pending]]] = {}
+        in_flight: list[tuple[list[Pending], str, asyncio.Future[Any]]] = []
+        refused: list[Pending] = []  # refused as too large
 
         async def flush(topic: str, partition: int) -> None:
-            builder, ids = filling.pop((topic, partition))
+            builder, batch = filling.pop((topic, partition))
             try:
                 future = await producer.send_batch(builder, topic, partition=partition)
             except TOO_LARGE:
-                refused.extend(ids)
+                refused.extend(batch)
                 return
             except KafkaError as exc:
                 failures[topic] = str(exc)
                 return
-            in_flight.append((ids, topic, future))
+            in_flight.append((batch, topic, future))
 
-        for row in rows:
-            topic = feedback_topic(row["supplier_id"])
+        for pending in outcomes:
+            topic = feedback_topic(pending.supplier_id)
             if topic in failures:
                 continue
-            known = partitions.get(topic)
-            if known is None:
-                try:
-                    known = partitions[topic] = sorted(await producer.partitions_for(topic))
-                except KafkaError as exc:
-                    failures[topic] = str(exc)
-                    continue
-            key: bytes | None = row["key"]
-            partition = _PARTITIONER(key, known, known)
-            value = encode_outcome(outcome_of(row))
+            try:
+                partition = await placement.partition(topic, pending)
+            except KafkaError as exc:
+                failures[topic] = str(exc)
+                continue
+            key, value = pending.key, pending.value
             entry = filling.get((topic, partition))
             if entry is None:
                 entry = filling[(topic, partition)] = (producer.create_batch(), [])
@@ -300,9 +284,9 @@ class OutcomeRelay:
                 entry = filling[(topic, partition)] = (producer.create_batch(), [])
                 if entry[0].append(key=key, value=value, timestamp=None) is None:
                     del filling[(topic, partition)]
-                    refused.append(row["outbox_id"])  # fits no batch: never will
+                    refused.append(pending)  # fits no batch: never will
                     continue
-            entry[1].append(row["outbox_id"])
+            entry[1].append(pending)
             if alone:
                 await flush(topic, partition)
         for topic, partition in list(filling):
@@ -347,22 +331,51 @@ class OutcomeRelay:
         return None
 
 
+class _Placement:
+    """The feedback partition of each outcome: its source record's partition when the feedback
+    topic has as many partitions as the feed topic, else the default partitioner's."""
+
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self._producer = producer
+        self._partitions: dict[str, list[int]] = {}
+        self._aligned: dict[tuple[str, str], bool] = {}  # (feedback, feed topic)
+
+    async def _partitions_of(self, topic: str) -> list[int]:
+        known = self._partitions.get(topic)
+        if known is None:
+            known = self._partitions[topic] = sorted(await self._producer.partitions_for(topic))
+        return known
+
+    async def partition(self, topic: str, pending: Pending) -> int:
+        known = await self._partitions_of(topic)
+        aligned = self._aligned.get((topic, pending.source_topic))
+        if aligned is None:
+            try:
+                feed = await self._partitions_of(pending.source_topic)
+            except KafkaError:  # the feed topic gone (or never made: rows queued by hand)
+                feed = []
+            aligned = self._aligned[(topic, pending.source_topic)] = feed == known
+        if aligned:
+            return pending.outcome.source_partition
+        return int(_PARTITIONER(pending.key, known, known))
+
+
 async def _settle(
-    in_flight: Sequence[tuple[list[int], str, asyncio.Future[Any]]],
-    refused: list[int],
+    in_flight: Sequence[tuple[list[Pending], str, asyncio.Future[Any]]],
+    refused: list[Pending],
     failures: dict[str, str],
-) -> list[int]:
-    """Wait for the batches sent; the ids acknowledged (those refused as too large added to
-    ``refused``, the topics whose batches failed to ``failures``)."""
+) -> list[Pending]:
+    """Wait for the batches sent; the outcomes acknowledged (those refused as too large added
+    to ``refused``, the topics whose batches failed to ``failures``)."""
     results = await asyncio.gather(*(f for _, _, f in in_flight), return_exceptions=True)
-    acknowledged: list[int] = []
-    for (ids, topic, _), result in zip(in_flight, results, strict=True):
+    acknowledged: list[Pending] = []
+    for (batch, topic, _), result in zip(in_flight, results, strict=True):
         if isinstance(result, TOO_LARGE):
-            refused.extend(ids)
+            refused.extend(batch)
         elif isinstance(result, KafkaError):
             failures[topic] = str(result)
         elif isinstance(result, BaseException):
             raise result
         else:
-            acknowledged.extend(ids)
+            acknowledged.extend(batch)
     return acknowledged

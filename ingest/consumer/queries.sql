@@ -18,7 +18,8 @@ CREATE TEMP TABLE IF NOT EXISTS batch_current
     (LIKE triage.daily_requests INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS batch_rejected (
     source_topic text, source_partition integer, source_offset bigint, key bytea, value bytea,
-    supplier_id text, reason text, detail text
+    supplier_id text, reason text, detail text,
+    event_id text, practice_code text, activity_date date, revision integer
 ) ON COMMIT DELETE ROWS;
 
 -- name: insert_rejected
@@ -110,20 +111,37 @@ CREATE TEMP TABLE IF NOT EXISTS batch_outcomes (
 ) ON COMMIT DELETE ROWS;
 
 -- name: insert_outcomes
--- Template: {columns}. One outcome per source record (a record stored by another consumer
--- group sharing the database keeps the first one).
-INSERT INTO triage.outcome_outbox ({columns})
-SELECT {columns} FROM batch_outcomes
+-- Template: {columns}. The batch's outcomes that no revision or rejection row records
+-- (duplicates, superseded). One outcome per source record: a record stored by another
+-- consumer group sharing the database keeps the first one (its row, or its revision or
+-- rejection row for a duplicate).
+INSERT INTO triage.outcome_outbox_rows ({columns})
+SELECT {columns} FROM batch_outcomes b
+WHERE b.outcome <> 'duplicate' OR NOT (
+    EXISTS (SELECT 1 FROM triage.daily_request_revisions r
+            WHERE r.source_topic = b.source_topic AND r.source_partition = b.source_partition
+              AND r.source_offset = b.source_offset)
+    OR EXISTS (SELECT 1 FROM triage.rejected_events j
+               WHERE j.source_topic = b.source_topic AND j.source_partition = b.source_partition
+                 AND j.source_offset = b.source_offset))
 ON CONFLICT (source_topic, source_partition, source_offset) DO NOTHING
 
+-- name: note_outcome_partitions
+-- The outcome mark of each source partition ($1 topics, $2 partitions) that has none: its
+-- lowest offset in the batch ($3).
+INSERT INTO triage.outcome_progress (source_topic, source_partition, next_offset)
+SELECT t, p, o FROM unnest($1::text[], $2::int[], $3::bigint[]) AS u(t, p, o)
+ORDER BY t, p
+ON CONFLICT DO NOTHING
+
 -- name: outcomes_waiting
--- The suppliers with outcomes waiting (a loose index scan of outcome_outbox_waiting: one probe
--- per supplier, however many rows each has), leaving out those sitting out ($1).
+-- The suppliers with outbox rows waiting (a loose index scan of outcome_outbox_rows_waiting:
+-- one probe per supplier, however many rows each has), leaving out those sitting out ($1).
 WITH RECURSIVE waiting(supplier_id) AS (
-    (SELECT supplier_id FROM triage.outcome_outbox
+    (SELECT supplier_id FROM triage.outcome_outbox_rows
      WHERE parked_at IS NULL ORDER BY supplier_id LIMIT 1)
     UNION ALL
-    SELECT (SELECT o.supplier_id FROM triage.outcome_outbox o
+    SELECT (SELECT o.supplier_id FROM triage.outcome_outbox_rows o
             WHERE o.parked_at IS NULL AND o.supplier_id > w.supplier_id
             ORDER BY o.supplier_id LIMIT 1)
     FROM waiting w WHERE w.supplier_id IS NOT NULL
@@ -132,35 +150,122 @@ SELECT supplier_id FROM waiting
 WHERE supplier_id IS NOT NULL AND NOT (supplier_id = ANY($1::text[]))
 
 -- name: take_outcomes
--- Template: {key_max_bytes}, {detail_max_chars}. Each supplier's oldest waiting rows, up to its
--- share ($2, in the order of $1); only bounded columns (rows written before the key bound
--- existed lose a longer key here too).
+-- Template: {key_max_bytes}, {detail_max_chars}. Each supplier's oldest carried outbox rows
+-- (those no partition's reading covers: below its mark, or of no partition with a mark), up
+-- to its share ($2, in the order of $1); only bounded columns (rows written before the key
+-- bound existed lose a longer key here too).
 SELECT o.* FROM unnest($1::text[], $2::integer[]) AS s(supplier_id, share)
 CROSS JOIN LATERAL (
-    SELECT outbox_id, supplier_id, source_partition, source_offset,
+    SELECT outbox_id, supplier_id, source_topic, source_partition, source_offset,
            CASE WHEN octet_length(key) <= {key_max_bytes} THEN key END AS key,
            left(event_id, 100) AS event_id, left(practice_code, 100) AS practice_code,
            activity_date, revision, outcome, reason, left(detail, {detail_max_chars}) AS detail,
            processed_at
-    FROM triage.outcome_outbox
+    FROM triage.outcome_outbox_rows r
     WHERE supplier_id = s.supplier_id AND parked_at IS NULL
+      AND NOT EXISTS (SELECT 1 FROM triage.outcome_progress p
+                      WHERE p.source_topic = r.source_topic
+                        AND p.source_partition = r.source_partition
+                        AND r.source_offset >= p.next_offset)
     ORDER BY outbox_id
     LIMIT s.share
     FOR UPDATE SKIP LOCKED
 ) o
 
+-- name: outcome_partitions_behind
+-- The source partitions whose outcomes are not all sent yet (their mark below their fence:
+-- the greatest offset a consumer group stored), topics $1 left out.
+SELECT p.source_topic, p.source_partition
+FROM triage.outcome_progress p
+JOIN (SELECT topic, partition, max(next_offset) AS fence FROM triage.consumer_offsets
+      GROUP BY topic, partition) f
+  ON f.topic = p.source_topic AND f.partition = p.source_partition
+WHERE f.fence > p.next_offset AND NOT (p.source_topic = ANY($1::text[]))
+
+-- name: take_outcome_partitions
+-- The same for the topics $1 only, in order, locked for the round (another relay's are
+-- skipped), with their mark and fence.
+SELECT p.source_topic, p.source_partition, p.next_offset, f.fence
+FROM triage.outcome_progress p
+JOIN (SELECT topic, partition, max(next_offset) AS fence FROM triage.consumer_offsets
+      GROUP BY topic, partition) f
+  ON f.topic = p.source_topic AND f.partition = p.source_partition
+WHERE f.fence > p.next_offset AND p.source_topic = ANY($1::text[])
+ORDER BY p.source_topic, p.source_partition
+FOR UPDATE OF p SKIP LOCKED
+
+-- name: outcomes_from_mark
+-- Template: {key_max_bytes}, {detail_max_chars}. The outcomes of source partition ($1, $2)
+-- from its mark ($3) up to its fence ($4, left out), in offset order, at most $5: an outbox
+-- row where there is one (a duplicate; a superseded record, whose revision row is passed
+-- over), else the revision row (accepted) or the rejection row of a registered supplier
+-- (rejected). Only bounded columns.
+SELECT DISTINCT ON (source_offset) * FROM (
+    (SELECT 0 AS kind, o.outbox_id, o.source_offset,
+            CASE WHEN octet_length(o.key) <= {key_max_bytes} THEN o.key END AS key,
+            left(o.event_id, 100) AS event_id, left(o.practice_code, 100) AS practice_code,
+            o.activity_date, o.revision, o.outcome, o.reason,
+            left(o.detail, {detail_max_chars}) AS detail, o.processed_at, o.parked_at
+     FROM triage.outcome_outbox_rows o
+     WHERE o.source_topic = $1 AND o.source_partition = $2
+       AND o.source_offset >= $3 AND o.source_offset < $4
+     ORDER BY o.source_offset LIMIT $5)
+    UNION ALL
+    (SELECT 1, NULL::bigint, r.source_offset,
+            CASE WHEN octet_length(r.source_key) <= {key_max_bytes} THEN r.source_key END,
+            r.event_id::text, left(r.practice_code, 100), r.activity_date, r.revision,
+            'accepted', NULL::text, NULL::text, r.ingested_at, NULL::timestamptz
+     FROM triage.daily_request_revisions r
+     WHERE r.source_topic = $1 AND r.source_partition = $2
+       AND r.source_offset >= $3 AND r.source_offset < $4
+     ORDER BY r.source_offset LIMIT $5)
+    UNION ALL
+    (SELECT 2, NULL::bigint, j.source_offset,
+            CASE WHEN octet_length(j.key) <= {key_max_bytes} THEN j.key END,
+            left(j.event_id, 100), left(j.practice_code, 100), j.activity_date, j.revision,
+            'rejected', j.reason, left(j.detail, {detail_max_chars}), j.received_at,
+            NULL::timestamptz
+     FROM triage.rejected_events j
+     WHERE j.source_topic = $1 AND j.source_partition = $2
+       AND j.source_offset >= $3 AND j.source_offset < $4 AND j.supplier_id IS NOT NULL
+     ORDER BY j.source_offset LIMIT $5)
+) u
+ORDER BY source_offset, kind
+LIMIT $5
+
+-- name: move_outcome_marks
+-- Each partition's mark ($1 topics, $2 partitions) to $3, never backwards.
+UPDATE triage.outcome_progress p SET next_offset = GREATEST(p.next_offset, u.n), updated_at = now()
+FROM unnest($1::text[], $2::int[], $3::bigint[]) AS u(t, part, n)
+WHERE p.source_topic = u.t AND p.source_partition = u.part
+
 -- name: park_outcomes
 -- Park these outbox rows ($1) for a reason ($2): the relay sends them no more.
-UPDATE triage.outcome_outbox SET parked_at = now(), parked_reason = $2
+UPDATE triage.outcome_outbox_rows SET parked_at = now(), parked_reason = $2
 WHERE outbox_id = ANY($1::bigint[])
 
+-- name: park_read_outcomes
+-- An outcome read from a revision or rejection row, refused as too large: an outbox row of it,
+-- parked (the partition's mark then moves past it).
+INSERT INTO triage.outcome_outbox_rows
+    (supplier_id, source_topic, source_partition, source_offset, key, event_id, practice_code,
+     activity_date, revision, outcome, reason, detail, processed_at, parked_at, parked_reason)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, now(), 'too_large')
+ON CONFLICT (source_topic, source_partition, source_offset)
+DO UPDATE SET parked_at = now(), parked_reason = 'too_large'
+
 -- name: park_stuck_outcomes
--- Park the rows of these suppliers ($2) waiting longer than $1 seconds.
-UPDATE triage.outcome_outbox SET parked_at = now(), parked_reason = 'stuck'
+-- Park the carried outbox rows of these suppliers ($2) waiting longer than $1 seconds (outcomes
+-- past a partition's mark are read from the rows that record them and wait at no cost).
+UPDATE triage.outcome_outbox_rows r SET parked_at = now(), parked_reason = 'stuck'
 WHERE parked_at IS NULL AND processed_at < now() - make_interval(secs => $1)
   AND supplier_id = ANY($2::text[])
+  AND NOT EXISTS (SELECT 1 FROM triage.outcome_progress p
+                  WHERE p.source_topic = r.source_topic
+                    AND p.source_partition = r.source_partition
+                    AND r.source_offset >= p.next_offset)
 RETURNING supplier_id
 
 -- name: delete_outcomes
--- The sent rows ($1), in the relay round's transaction.
-DELETE FROM triage.outcome_outbox WHERE outbox_id = ANY($1::bigint[])
+-- The sent outbox rows ($1), in the relay round's transaction.
+DELETE FROM triage.outcome_outbox_rows WHERE outbox_id = ANY($1::bigint[])

@@ -30,7 +30,12 @@ from operator import itemgetter
 import asyncpg
 
 from ingest.consumer.key_mismatch_counts import count_key_mismatches
-from ingest.consumer.outbox import OUTBOX_SETUP_SQL, outcome_rows, write_outcomes
+from ingest.consumer.outbox import (
+    OUTBOX_SETUP_SQL,
+    note_partitions,
+    outcome_rows,
+    write_outcomes,
+)
 from ingest.consumer.pipeline import Triaged
 from ingest.consumer.resolution import Resolution, resolve_batch
 from ingest.consumer.types import TopicPartitionKey
@@ -44,6 +49,7 @@ from ingest.contract.model import (
     Reason,
     Rejection,
 )
+from ingest.contract.outcomes import OUTCOME_KEY_MAX_BYTES
 from ingest.db.queries import queries
 
 log = logging.getLogger(__name__)
@@ -57,7 +63,14 @@ _EVENT_COLUMNS = (
     "event_id",
     "generated_at",
 )
-_REVISION_COLUMNS = (*_EVENT_COLUMNS, "source_topic", "source_partition", "source_offset")
+# source_key: the record's key, for its outcome (read back from this row by the relay)
+_REVISION_COLUMNS = (
+    *_EVENT_COLUMNS,
+    "source_topic",
+    "source_partition",
+    "source_offset",
+    "source_key",
+)
 _N_EVENT_COLUMNS = len(_EVENT_COLUMNS)
 # Rows are COPied grouped by practice (the indexes' second column; the sort is stable, so
 # each practice's days stay in arrival order): consecutive inserts hit the same index pages.
@@ -72,6 +85,11 @@ _REJECTION_COLUMNS = (
     "supplier_id",
     "reason",
     "detail",
+    # the summary of a decoded body, for the rejection's outcome
+    "event_id",
+    "practice_code",
+    "activity_date",
+    "revision",
 )
 
 SQL = queries("ingest.consumer")
@@ -170,7 +188,8 @@ class Store:
             try:
                 # While Postgres looks the keys up, build every event's revision row in
                 # practice order (rows do not depend on the outcome; non-new ones unused).
-                rows = {id(e): _revision_row(e) for e in valid}
+                raw_of = triaged.raw_of
+                rows = {id(e): _revision_row(e, raw_of(e)[0]) for e in valid}
                 ordered = sorted(rows.values(), key=_BY_PRACTICE)
             finally:
                 stored = await _stored_from(query)
@@ -184,9 +203,8 @@ class Store:
                 await count_key_mismatches(self._conn, mismatched, now)
                 result.key_mismatches.update(e.supplier_id for e in mismatched)
             await self._write_rejections(rejected)
-            await write_outcomes(
-                self._conn, outcome_rows(triaged, valid, resolution.outcomes, rejected)
-            )
+            await note_partitions(self._conn, _first_offsets(triaged))
+            await write_outcomes(self._conn, outcome_rows(triaged, valid, resolution.outcomes))
             await self._advance(group, next_offsets)
             _count(result, valid, resolution, rejected)
             if before_commit is not None and rejected:
@@ -337,6 +355,17 @@ def _tp(item: DailyEvent | Rejection) -> TopicPartitionKey:
     return (item.source.topic, item.source.partition)
 
 
+def _first_offsets(triaged: Triaged) -> dict[TopicPartitionKey, int]:
+    """The batch's lowest offset per partition (as triage noted it, else from its records)."""
+    if triaged.first_offsets:
+        return triaged.first_offsets
+    lowest: dict[TopicPartitionKey, int] = {}
+    for source in [e.source for e in triaged.valid] + [r.source for r in triaged.rejections]:
+        tp = (source.topic, source.partition)
+        lowest[tp] = min(lowest.get(tp, source.offset), source.offset)
+    return lowest
+
+
 def _unfenced(
     triaged: Triaged, fence: Mapping[TopicPartitionKey, int]
 ) -> tuple[list[DailyEvent], list[Rejection]]:
@@ -361,7 +390,7 @@ def _event_row(e: DailyEvent) -> tuple[object, ...]:
     )
 
 
-def _revision_row(e: DailyEvent) -> tuple[object, ...]:
+def _revision_row(e: DailyEvent, key: bytes | None) -> tuple[object, ...]:
     s = e.source
     return (
         e.supplier_id,
@@ -374,12 +403,22 @@ def _revision_row(e: DailyEvent) -> tuple[object, ...]:
         s.topic,
         s.partition,
         s.offset,
+        key if key is None or len(key) <= OUTCOME_KEY_MAX_BYTES else None,
     )
 
 
 def _rejection_row(r: Rejection) -> tuple[object, ...]:
-    s = r.source
-    return (s.topic, s.partition, s.offset, r.key, r.value, r.supplier_id, r.reason.value, r.detail)
+    s, summary = r.source, r.summary
+    if summary is None:
+        return (
+            *(s.topic, s.partition, s.offset, r.key, r.value, r.supplier_id, r.reason.value),
+            *(r.detail, None, None, None, None),
+        )
+    return (
+        *(s.topic, s.partition, s.offset, r.key, r.value, r.supplier_id, r.reason.value),
+        *(r.detail, summary.event_id, summary.practice_code, summary.activity_date),
+        summary.revision,
+    )
 
 
 def _conflict_rejections(resolution: Resolution, triaged: Triaged) -> list[Rejection]:

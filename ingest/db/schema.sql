@@ -1819,6 +1819,7 @@ CREATE TABLE triage.daily_request_revisions (
     requests_16_18 integer,
     requests_18_24 integer,
     requests_time_unknown integer,
+    source_key bytea,
     CONSTRAINT daily_request_revisions_practice_code_check CHECK ((practice_code ~ '^[A-Z][0-9]{5}$'::text))
 );
 
@@ -1881,6 +1882,10 @@ CREATE TABLE triage.rejected_events (
     reason text NOT NULL,
     detail text NOT NULL,
     bytes_purged_at timestamp with time zone,
+    event_id text,
+    practice_code text,
+    activity_date date,
+    revision integer,
     CONSTRAINT rejected_events_reason_check CHECK ((reason = ANY (ARRAY['undecodable'::text, 'unknown_schema'::text, 'unknown_supplier'::text, 'supplier_mismatch'::text, 'invalid_event_id'::text, 'invalid_practice_code'::text, 'practice_not_participating'::text, 'activity_date_out_of_range'::text, 'negative_count'::text, 'inconsistent_breakdown'::text, 'implausible_count'::text, 'invalid_revision'::text, 'conflicting_revision'::text])))
 );
 
@@ -1923,37 +1928,122 @@ ALTER TABLE triage.dlq_replays ALTER COLUMN replay_id ADD GENERATED ALWAYS AS ID
 );
 
 --
--- Name: outcome_outbox; Type: TABLE; Schema: triage; Owner: -
+-- Name: outcome_outbox_rows; Type: TABLE; Schema: triage; Owner: -
 --
 
-CREATE TABLE triage.outcome_outbox (
-    outbox_id bigint NOT NULL,
-    supplier_id text NOT NULL,
-    source_topic text NOT NULL,
-    source_partition integer NOT NULL,
-    source_offset bigint NOT NULL,
+CREATE TABLE triage.outcome_outbox_rows (
+    outbox_id bigint CONSTRAINT outcome_outbox_outbox_id_not_null NOT NULL,
+    supplier_id text CONSTRAINT outcome_outbox_supplier_id_not_null NOT NULL,
+    source_topic text CONSTRAINT outcome_outbox_source_topic_not_null NOT NULL,
+    source_partition integer CONSTRAINT outcome_outbox_source_partition_not_null NOT NULL,
+    source_offset bigint CONSTRAINT outcome_outbox_source_offset_not_null NOT NULL,
     key bytea,
     event_id text,
     practice_code text,
     activity_date date,
     revision integer,
-    outcome text NOT NULL,
+    outcome text CONSTRAINT outcome_outbox_outcome_not_null NOT NULL,
     reason text,
     detail text,
-    processed_at timestamp with time zone DEFAULT now() NOT NULL,
+    processed_at timestamp with time zone DEFAULT now() CONSTRAINT outcome_outbox_processed_at_not_null NOT NULL,
     parked_at timestamp with time zone,
     parked_reason text,
-    CONSTRAINT outcome_outbox_key_bounded CHECK ((octet_length(key) <= 1024)),
-    CONSTRAINT outcome_outbox_outcome_check CHECK ((outcome = ANY (ARRAY['accepted'::text, 'superseded'::text, 'duplicate'::text, 'rejected'::text]))),
-    CONSTRAINT outcome_outbox_parked_reason_check CHECK ((parked_reason = ANY (ARRAY['too_large'::text, 'stuck'::text])))
+    CONSTRAINT outcome_outbox_rows_key_bounded CHECK ((octet_length(key) <= 1024)),
+    CONSTRAINT outcome_outbox_rows_outcome_check CHECK ((outcome = ANY (ARRAY['accepted'::text, 'superseded'::text, 'duplicate'::text, 'rejected'::text]))),
+    CONSTRAINT outcome_outbox_rows_parked_reason_check CHECK ((parked_reason = ANY (ARRAY['too_large'::text, 'stuck'::text])))
 );
 
 --
--- Name: outcome_outbox_outbox_id_seq; Type: SEQUENCE; Schema: triage; Owner: -
+-- Name: outcome_progress; Type: TABLE; Schema: triage; Owner: -
 --
 
-ALTER TABLE triage.outcome_outbox ALTER COLUMN outbox_id ADD GENERATED ALWAYS AS IDENTITY (
-    SEQUENCE NAME triage.outcome_outbox_outbox_id_seq
+CREATE TABLE triage.outcome_progress (
+    source_topic text NOT NULL,
+    source_partition integer NOT NULL,
+    next_offset bigint NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: outcome_outbox; Type: VIEW; Schema: triage; Owner: -
+--
+
+CREATE VIEW triage.outcome_outbox AS
+ SELECT o.outbox_id,
+    o.supplier_id,
+    o.source_topic,
+    o.source_partition,
+    o.source_offset,
+    o.key,
+    o.event_id,
+    o.practice_code,
+    o.activity_date,
+    o.revision,
+    o.outcome,
+    o.reason,
+    o.detail,
+    o.processed_at,
+    o.parked_at,
+    o.parked_reason
+   FROM triage.outcome_outbox_rows o
+UNION ALL
+ SELECT NULL::bigint AS outbox_id,
+    r.supplier_id,
+    r.source_topic,
+    r.source_partition,
+    r.source_offset,
+    r.source_key AS key,
+    (r.event_id)::text AS event_id,
+    r.practice_code,
+    r.activity_date,
+    r.revision,
+    'accepted'::text AS outcome,
+    NULL::text AS reason,
+    NULL::text AS detail,
+    r.ingested_at AS processed_at,
+    NULL::timestamp with time zone AS parked_at,
+    NULL::text AS parked_reason
+   FROM (triage.outcome_progress p
+     JOIN triage.daily_request_revisions r ON (((r.source_topic = p.source_topic) AND (r.source_partition = p.source_partition) AND (r.source_offset >= p.next_offset))))
+  WHERE (NOT (EXISTS ( SELECT 1
+           FROM triage.outcome_outbox_rows o
+          WHERE ((o.source_topic = r.source_topic) AND (o.source_partition = r.source_partition) AND (o.source_offset = r.source_offset)))))
+UNION ALL
+ SELECT NULL::bigint AS outbox_id,
+    j.supplier_id,
+    j.source_topic,
+    j.source_partition,
+    j.source_offset,
+        CASE
+            WHEN (octet_length(j.key) <= 1024) THEN j.key
+            ELSE NULL::bytea
+        END AS key,
+    j.event_id,
+    j.practice_code,
+    j.activity_date,
+    j.revision,
+    'rejected'::text AS outcome,
+    j.reason,
+    j.detail,
+    j.received_at AS processed_at,
+    NULL::timestamp with time zone AS parked_at,
+    NULL::text AS parked_reason
+   FROM (triage.outcome_progress p
+     JOIN triage.rejected_events j ON (((j.source_topic = p.source_topic) AND (j.source_partition = p.source_partition) AND (j.source_offset >= p.next_offset))))
+  WHERE (j.supplier_id IS NOT NULL);
+
+--
+-- Name: VIEW outcome_outbox; Type: COMMENT; Schema: triage; Owner: -
+--
+
+COMMENT ON VIEW triage.outcome_outbox IS 'Submission outcomes not yet acknowledged on the feedback topics: the outbox rows (parked ones included) and the outcomes past each source partition''s mark in outcome_progress.';
+
+--
+-- Name: outcome_outbox_rows_outbox_id_seq; Type: SEQUENCE; Schema: triage; Owner: -
+--
+
+ALTER TABLE triage.outcome_outbox_rows ALTER COLUMN outbox_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME triage.outcome_outbox_rows_outbox_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -2381,6 +2471,13 @@ ALTER TABLE ONLY triage.consumer_offsets
     ADD CONSTRAINT consumer_offsets_pkey PRIMARY KEY (group_id, topic, partition);
 
 --
+-- Name: daily_request_revisions daily_request_revisions_source_key_bounded; Type: CHECK CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE triage.daily_request_revisions
+    ADD CONSTRAINT daily_request_revisions_source_key_bounded CHECK ((octet_length(source_key) <= 1024)) NOT VALID;
+
+--
 -- Name: daily_request_revisions daily_request_revisions_supplier_id_practice_code_activity__key; Type: CONSTRAINT; Schema: triage; Owner: -
 --
 
@@ -2402,18 +2499,25 @@ ALTER TABLE ONLY triage.dlq_replays
     ADD CONSTRAINT dlq_replays_pkey PRIMARY KEY (replay_id);
 
 --
--- Name: outcome_outbox outcome_outbox_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
+-- Name: outcome_outbox_rows outcome_outbox_rows_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
 --
 
-ALTER TABLE ONLY triage.outcome_outbox
-    ADD CONSTRAINT outcome_outbox_pkey PRIMARY KEY (outbox_id);
+ALTER TABLE ONLY triage.outcome_outbox_rows
+    ADD CONSTRAINT outcome_outbox_rows_pkey PRIMARY KEY (outbox_id);
 
 --
--- Name: outcome_outbox outcome_outbox_source_topic_source_partition_source_offset_key; Type: CONSTRAINT; Schema: triage; Owner: -
+-- Name: outcome_outbox_rows outcome_outbox_rows_source_key; Type: CONSTRAINT; Schema: triage; Owner: -
 --
 
-ALTER TABLE ONLY triage.outcome_outbox
-    ADD CONSTRAINT outcome_outbox_source_topic_source_partition_source_offset_key UNIQUE (source_topic, source_partition, source_offset);
+ALTER TABLE ONLY triage.outcome_outbox_rows
+    ADD CONSTRAINT outcome_outbox_rows_source_key UNIQUE (source_topic, source_partition, source_offset);
+
+--
+-- Name: outcome_progress outcome_progress_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.outcome_progress
+    ADD CONSTRAINT outcome_progress_pkey PRIMARY KEY (source_topic, source_partition);
 
 --
 -- Name: practice_codes_reported practice_codes_reported_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
@@ -2562,6 +2666,12 @@ ALTER TABLE ONLY triage.suppliers
 CREATE INDEX daily_request_revisions_ingested_idx ON triage.daily_request_revisions USING btree (supplier_id, ingested_at);
 
 --
+-- Name: daily_request_revisions_source_idx; Type: INDEX; Schema: triage; Owner: -
+--
+
+CREATE INDEX daily_request_revisions_source_idx ON triage.daily_request_revisions USING btree (source_topic, source_partition, source_offset);
+
+--
 -- Name: daily_requests_activity_date_idx; Type: INDEX; Schema: triage; Owner: -
 --
 
@@ -2580,10 +2690,10 @@ CREATE INDEX daily_requests_supplier_day_idx ON triage.daily_requests USING btre
 CREATE INDEX dlq_replays_rejected_idx ON triage.dlq_replays USING btree (rejected_id);
 
 --
--- Name: outcome_outbox_waiting; Type: INDEX; Schema: triage; Owner: -
+-- Name: outcome_outbox_rows_waiting; Type: INDEX; Schema: triage; Owner: -
 --
 
-CREATE INDEX outcome_outbox_waiting ON triage.outcome_outbox USING btree (supplier_id, outbox_id) WHERE (parked_at IS NULL);
+CREATE INDEX outcome_outbox_rows_waiting ON triage.outcome_outbox_rows USING btree (supplier_id, outbox_id) WHERE (parked_at IS NULL);
 
 --
 -- Name: reference_loads_one_current; Type: INDEX; Schema: triage; Owner: -
@@ -3213,16 +3323,28 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.dlq_replay_outcomes TO triage_
 GRANT SELECT,USAGE ON SEQUENCE triage.dlq_replays_replay_id_seq TO triage_writer;
 
 --
+-- Name: TABLE outcome_outbox_rows; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.outcome_outbox_rows TO triage_writer;
+
+--
+-- Name: TABLE outcome_progress; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.outcome_progress TO triage_writer;
+
+--
 -- Name: TABLE outcome_outbox; Type: ACL; Schema: triage; Owner: -
 --
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.outcome_outbox TO triage_writer;
 
 --
--- Name: SEQUENCE outcome_outbox_outbox_id_seq; Type: ACL; Schema: triage; Owner: -
+-- Name: SEQUENCE outcome_outbox_rows_outbox_id_seq; Type: ACL; Schema: triage; Owner: -
 --
 
-GRANT SELECT,USAGE ON SEQUENCE triage.outcome_outbox_outbox_id_seq TO triage_writer;
+GRANT SELECT,USAGE ON SEQUENCE triage.outcome_outbox_rows_outbox_id_seq TO triage_writer;
 
 --
 -- Name: TABLE practice_codes_reported; Type: ACL; Schema: triage; Owner: -

@@ -56,7 +56,7 @@ async def read_outcomes(
 
 
 _QUEUE_SQL = """
-INSERT INTO triage.outcome_outbox
+INSERT INTO triage.outcome_outbox_rows
     (supplier_id, source_topic, source_partition, source_offset, key, outcome, processed_at)
 SELECT $1, 'triage.daily.' || $1, 0, n, convert_to('A81001:2025-01-01', 'UTF8'), 'accepted',
        now() - make_interval(secs => $3)

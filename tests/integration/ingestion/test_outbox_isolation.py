@@ -79,7 +79,7 @@ async def test_a_round_reads_no_key_longer_than_the_bound_from_older_rows(
     await register(pg, supplier)
     with pytest.raises(asyncpg.CheckViolationError):
         await pg.execute(
-            "INSERT INTO triage.outcome_outbox (supplier_id, source_topic, source_partition,"
+            "INSERT INTO triage.outcome_outbox_rows (supplier_id, source_topic, source_partition,"
             " source_offset, key, outcome) VALUES ($1, 'triage.daily.' || $1, 0, 0, $2,"
             " 'rejected')",
             supplier,

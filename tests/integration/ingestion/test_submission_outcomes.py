@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Sequence
 
 import asyncpg
 import pytest
 
 from ingest.consumer.outcome_relay import OutcomeRelay
+from ingest.consumer.outcome_source import Pending, Round
 from ingest.contract.outcomes import SubmissionOutcome
 from ingest.contract.participation import ParticipationPeriod
 from ingest.kafka import ensure_topics, make_producer
@@ -154,15 +156,22 @@ async def test_an_outcome_waits_in_the_outbox_until_the_relay_sends_it(
 
 
 class CrashBeforeDelete(OutcomeRelay):
-    """A relay that dies once between the broker's acknowledgement and the outbox delete."""
+    """A relay that dies once between the broker's acknowledgement and recording the outcomes
+    as sent."""
 
     crashed = False
 
-    async def _delete(self, conn: asyncpg.Connection, outbox_ids: list[int]) -> None:
+    async def _acknowledge(
+        self,
+        conn: asyncpg.Connection,
+        taken: Round,
+        acknowledged: Sequence[Pending],
+        too_large: Sequence[Pending],
+    ) -> None:
         if not self.crashed:
             self.crashed = True
-            raise ConnectionResetError("simulated crash before the delete commits")
-        await super()._delete(conn, outbox_ids)
+            raise ConnectionResetError("simulated crash before the acknowledgement commits")
+        await super()._acknowledge(conn, taken, acknowledged, too_large)
 
 
 async def test_a_relay_crash_after_sending_re_delivers_the_same_outcomes(
