@@ -38,6 +38,7 @@ _BOUNDS = {"key_max_bytes": OUTCOME_KEY_MAX_BYTES, "detail_max_chars": DETAIL_MA
 _CARRIED_WAITING_SQL = _SQL["outcomes_waiting"]
 _TAKE_CARRIED_SQL = _SQL["take_outcomes"].format(**_BOUNDS)
 _BEHIND_SQL = _SQL["outcome_partitions_behind"]
+_PASS_SQL = _SQL["pass_outcome_partitions"]
 _TAKE_PARTITIONS_SQL = _SQL["take_outcome_partitions"]
 _FROM_MARK_SQL = _SQL["outcomes_from_mark"].format(**_BOUNDS)
 _DELETE_SQL = _SQL["delete_outcomes"]
@@ -111,7 +112,8 @@ def _pending(row: asyncpg.Record, supplier_id: str, topic: str, partition: int) 
 
 async def waiting_suppliers(conn: asyncpg.Connection, sitting_out: Sequence[str]) -> list[str]:
     """The suppliers with outcomes waiting (carried outbox rows, or partitions behind their
-    fence), leaving out ``sitting_out``; sorted."""
+    fence with an outcome to send), leaving out ``sitting_out``; sorted. Reads only: a round
+    writes nothing before its outcomes are acknowledged."""
     carried = [r["supplier_id"] for r in await conn.fetch(_CARRIED_WAITING_SQL, sitting_out)]
     behind = await conn.fetch(_BEHIND_SQL, [feed_topic(s) for s in sitting_out])
     found = set(carried)
@@ -161,13 +163,14 @@ async def acknowledge(
 ) -> None:
     """Record as sent what the broker acknowledged (``done``), and as parked what it refused
     as too large (``parked``): outbox rows are deleted or parked; each partition's mark moves
-    past every offset of it read this round up to its first outcome neither done nor parked."""
+    past every offset of it read this round up to its first outcome neither done nor parked;
+    partitions behind with nothing to send (records of no registered supplier) move to their
+    fence. The DELETE comes first, whatever it deletes."""
     finished = {id(p) for p in done}
     refused = list(parked)
     finished_or_parked = finished | {id(p) for p in refused}
-    await conn.execute(
-        _DELETE_SQL, [p.outbox_id for p in taken.outcomes if id(p) in finished and p.outbox_id]
-    )
+    sent_rows = [p.outbox_id for p in taken.outcomes if id(p) in finished]
+    await conn.execute(_DELETE_SQL, [i for i in sent_rows if i is not None])
     if refused:
         rows = [p for p in refused if p.outbox_id is not None]
         if rows:
@@ -175,9 +178,24 @@ async def acknowledge(
         read = [p for p in refused if p.outbox_id is None]
         if read:
             await _park_read(conn, read)
+    moves = marks_after(taken, finished_or_parked)
+    if moves:
+        await conn.execute(
+            _MOVE_MARKS_SQL,
+            [t for t, _, _ in moves],
+            [p for _, p, _ in moves],
+            [n for _, _, n in moves],
+        )
+    await conn.execute(_PASS_SQL)  # partitions behind with nothing to send: marks to fences
+
+
+def marks_after(taken: Round, finished: set[int]) -> list[tuple[str, int, int]]:
+    """Where each partition read this round moves its mark, given the outcomes ``finished``
+    (by ``id``: acknowledged or parked): to its first unfinished offset if any, else past all
+    it read (to its fence when it read everything below it); only forward."""
     open_at: dict[tuple[str, int], int] = {}
     for p in taken.outcomes:
-        if id(p) not in finished_or_parked:
+        if id(p) not in finished:
             where = (p.source_topic, p.outcome.source_partition)
             offset = p.outcome.source_offset
             open_at[where] = min(open_at.get(where, offset), offset)
@@ -187,13 +205,7 @@ async def acknowledge(
         to = reading.complete_to if first_open is None else first_open
         if to > reading.mark:
             moves.append((reading.topic, reading.partition, to))
-    if moves:
-        await conn.execute(
-            _MOVE_MARKS_SQL,
-            [t for t, _, _ in moves],
-            [p for _, p, _ in moves],
-            [n for _, _, n in moves],
-        )
+    return moves
 
 
 async def _park_read(conn: asyncpg.Connection, refused: Sequence[Pending]) -> None:

@@ -173,14 +173,59 @@ CROSS JOIN LATERAL (
 ) o
 
 -- name: outcome_partitions_behind
--- The source partitions whose outcomes are not all sent yet (their mark below their fence:
--- the greatest offset a consumer group stored), topics $1 left out.
+-- The source partitions with outcomes waiting: their mark below their fence (the greatest
+-- offset a consumer group stored) and an outcome's row between the two (records of no
+-- registered supplier have none: their rejections have no feedback topic); topics $1 left out.
 SELECT p.source_topic, p.source_partition
 FROM triage.outcome_progress p
 JOIN (SELECT topic, partition, max(next_offset) AS fence FROM triage.consumer_offsets
       GROUP BY topic, partition) f
   ON f.topic = p.source_topic AND f.partition = p.source_partition
 WHERE f.fence > p.next_offset AND NOT (p.source_topic = ANY($1::text[]))
+  AND (EXISTS (SELECT 1 FROM triage.daily_request_revisions r
+               WHERE r.source_topic = p.source_topic
+                 AND r.source_partition = p.source_partition
+                 AND r.source_offset >= p.next_offset AND r.source_offset < f.fence)
+       OR EXISTS (SELECT 1 FROM triage.rejected_events j
+                  WHERE j.source_topic = p.source_topic
+                    AND j.source_partition = p.source_partition
+                    AND j.source_offset >= p.next_offset AND j.source_offset < f.fence
+                    AND j.supplier_id IS NOT NULL)
+       OR EXISTS (SELECT 1 FROM triage.outcome_outbox_rows o
+                  WHERE o.source_topic = p.source_topic
+                    AND o.source_partition = p.source_partition
+                    AND o.source_offset >= p.next_offset AND o.source_offset < f.fence))
+
+-- name: pass_outcome_partitions
+-- The source partitions behind their fence with no outcome to send up to it (records of no
+-- registered supplier) get their mark moved to the fence, so they are not probed again.
+-- Partitions another relay holds are left alone.
+WITH idle AS (
+    SELECT p.source_topic, p.source_partition, f.fence
+    FROM triage.outcome_progress p
+    JOIN (SELECT topic, partition, max(next_offset) AS fence FROM triage.consumer_offsets
+          GROUP BY topic, partition) f
+      ON f.topic = p.source_topic AND f.partition = p.source_partition
+    WHERE f.fence > p.next_offset
+      AND NOT EXISTS (SELECT 1 FROM triage.daily_request_revisions r
+                      WHERE r.source_topic = p.source_topic
+                        AND r.source_partition = p.source_partition
+                        AND r.source_offset >= p.next_offset AND r.source_offset < f.fence)
+      AND NOT EXISTS (SELECT 1 FROM triage.rejected_events j
+                      WHERE j.source_topic = p.source_topic
+                        AND j.source_partition = p.source_partition
+                        AND j.source_offset >= p.next_offset AND j.source_offset < f.fence
+                        AND j.supplier_id IS NOT NULL)
+      AND NOT EXISTS (SELECT 1 FROM triage.outcome_outbox_rows o
+                      WHERE o.source_topic = p.source_topic
+                        AND o.source_partition = p.source_partition
+                        AND o.source_offset >= p.next_offset AND o.source_offset < f.fence)
+    FOR UPDATE OF p SKIP LOCKED
+)
+UPDATE triage.outcome_progress p SET next_offset = GREATEST(p.next_offset, idle.fence),
+    updated_at = now()
+FROM idle
+WHERE p.source_topic = idle.source_topic AND p.source_partition = idle.source_partition
 
 -- name: take_outcome_partitions
 -- The same for the topics $1 only, in order, locked for the round (another relay's are

@@ -49,7 +49,7 @@ from ingest.contract.model import (
     Reason,
     Rejection,
 )
-from ingest.contract.outcomes import OUTCOME_KEY_MAX_BYTES
+from ingest.contract.outcomes import outcome_key
 from ingest.db.queries import queries
 
 log = logging.getLogger(__name__)
@@ -403,7 +403,7 @@ def _revision_row(e: DailyEvent, key: bytes | None) -> tuple[object, ...]:
         s.topic,
         s.partition,
         s.offset,
-        key if key is None or len(key) <= OUTCOME_KEY_MAX_BYTES else None,
+        outcome_key(key),
     )
 
 

@@ -87,8 +87,8 @@ async def fetch_volume(conn: asyncpg.Connection, practices: bool = True) -> list
 
 
 async def fetch_outbox_pending(conn: asyncpg.Connection) -> int:
-    """Outcomes waiting in the outbox to be sent (migration 0041; parked ones, migration 0110,
-    are counted apart: they wait for an operator, not for the relay)."""
+    """Outcomes waiting to be sent (the view triage.outcome_outbox, migration 0120; parked ones,
+    migration 0110, are counted apart: they wait for an operator, not for the relay)."""
     pending: int = await conn.fetchval(SQL["outbox_pending"])
     return pending
 

@@ -116,12 +116,13 @@ FROM triage.supplier_day_practices c
 WHERE c.supplier_id = ANY($1::text[]) AND c.activity_date BETWEEN $2 AND $3
 
 -- name: outbox_pending
--- Outcomes waiting to be sent (parked ones wait for an operator, not for the relay).
+-- Outcomes waiting to be sent (the view: outbox rows and the outcomes past each partition's
+-- mark; parked ones wait for an operator, not for the relay).
 SELECT count(*) FROM triage.outcome_outbox WHERE parked_at IS NULL
 
 -- name: outbox_parked
--- Parked outcomes per supplier.
-SELECT supplier_id, count(*) AS n FROM triage.outcome_outbox
+-- Parked outcomes per supplier (only outbox rows are ever parked).
+SELECT supplier_id, count(*) AS n FROM triage.outcome_outbox_rows
 WHERE parked_at IS NOT NULL GROUP BY supplier_id
 
 -- name: consumer_positions

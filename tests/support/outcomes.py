@@ -25,6 +25,16 @@ async def wait_outbox_empty(pg: asyncpg.Connection, within: float = 60.0) -> Non
         await asyncio.sleep(0.1)
 
 
+async def wait_none_waiting(pg: asyncpg.Connection, within: float = 60.0) -> None:
+    """Wait until no outcome waits to be sent (parked ones left in the outbox)."""
+    deadline = asyncio.get_running_loop().time() + within
+    query = "SELECT count(*) FROM triage.outcome_outbox WHERE parked_at IS NULL"
+    while (left := await pg.fetchval(query)) > 0:
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{left} outcomes still waiting after {within} s")
+        await asyncio.sleep(0.1)
+
+
 async def read_outcomes(
     settings: Settings, supplier: str, at_least: int, within: float = 30.0
 ) -> list[tuple[bytes | None, SubmissionOutcome]]:

@@ -17,6 +17,7 @@ from ingest.contract.outcomes import (
     OUTCOME_KEY_MAX_BYTES,
     SubmissionOutcome,
     encode_outcome,
+    outcome_key,
 )
 from ingest.contract.validation import Limits
 from ingest.kafka import FEEDBACK_MAX_MESSAGE_BYTES, feedback_topic_spec
@@ -31,21 +32,22 @@ RECORD_OVERHEAD = 1024
 
 
 def test_a_key_longer_than_the_bound_never_reaches_an_outbox_row() -> None:
-    """Reproduction: a record whose key is 1 MB (anything the broker takes) is rejected; before,
-    its outbox row and outcome carried the whole key. Now the row has no key (the rejection
-    itself keeps the raw bytes); a key within the bound is kept as it was."""
+    """Reproduction: a record whose key is 1 MB (anything the broker takes) is re-sent; before,
+    its outbox row and outcome carried the whole key. Now the row has no key; a key within the
+    bound is kept as it was. (Revision rows keep the key through the same bound; rejection
+    rows keep the raw key whole and the relay reads it through the bound.)"""
     day = TODAY - dt.timedelta(days=1)
-    fine = event("askmygp", "A81001", day)
+    sent = event("askmygp", "A81001", day)
+    keys_sent = [key_of(sent), b"k" * (OUTCOME_KEY_MAX_BYTES + 1), b"k" * OUTCOME_KEY_MAX_BYTES]
     records = [
-        RawRecord("triage.daily.askmygp", 0, 0, key_of(fine), encoded(fine)),
-        RawRecord("triage.daily.askmygp", 0, 1, b"k" * (OUTCOME_KEY_MAX_BYTES + 1), b"junk"),
-        RawRecord("triage.daily.askmygp", 0, 2, b"k" * OUTCOME_KEY_MAX_BYTES, b"junk"),
+        RawRecord("triage.daily.askmygp", 0, offset, key, encoded(sent))
+        for offset, key in enumerate(keys_sent)
     ]
     triaged = triage(records, Decoder(), {"askmygp"}, Limits(today=TODAY))
-    rows = outcome_rows(triaged, triaged.valid, [Outcome.ACCEPTED], triaged.rejections)
+    rows = outcome_rows(triaged, triaged.valid, [Outcome.DUPLICATE] * 3)
     keys = {row[3]: row[OUTCOME_COLUMNS.index("key")] for row in rows}
-    assert keys == {0: key_of(fine), 1: None, 2: b"k" * OUTCOME_KEY_MAX_BYTES}
-    assert triaged.rejections[0].key == b"k" * (OUTCOME_KEY_MAX_BYTES + 1)
+    assert keys == {0: key_of(sent), 1: None, 2: b"k" * OUTCOME_KEY_MAX_BYTES}
+    assert [outcome_key(k) for k in keys_sent] == list(keys.values())
 
 
 def test_the_largest_outcome_fits_a_feedback_topic_with_room_to_spare() -> None:

@@ -72,30 +72,29 @@ def test_a_daily_event_is_not_an_outcome() -> None:
         decode_outcome(encoded(event()))
 
 
-def test_outbox_rows_cover_valid_and_rejected_records_of_registered_suppliers() -> None:
+def test_outbox_rows_are_written_only_for_outcomes_no_other_row_records() -> None:
+    """Accepted records are read back from their revision rows and rejected ones from their
+    rejection rows; only duplicates (no row at all) and superseded records (whose revision row
+    reads like an accepted one) get an outbox row, with what their outcome says."""
     day = TODAY - dt.timedelta(days=1)
-    good = event("askmygp", "A81001", day)
-    bad = event("askmygp", "A81001", day, total=-1)
+    first, again = event("askmygp", "A81001", day), event("askmygp", "A81002", day)
+    late = event("askmygp", "A81003", day, revision=1)
     records = [
-        RawRecord("triage.daily.askmygp", 0, 0, key_of(good), encoded(good)),
-        RawRecord("triage.daily.askmygp", 0, 1, key_of(bad), encoded(bad)),
-        RawRecord("triage.daily.askmygp", 0, 2, b"k", b"\x42 not avro"),
-        RawRecord("triage.daily.nobody", 0, 0, None, encoded(event("nobody"))),
+        RawRecord("triage.daily.askmygp", 0, offset, key_of(e), encoded(e))
+        for offset, e in enumerate([first, again, late])
     ]
     triaged = triage(records, Decoder(), {"askmygp"}, Limits(today=TODAY))
-    rows = outcome_rows(triaged, triaged.valid, [Outcome.ACCEPTED], triaged.rejections)
+    outcomes = [Outcome.ACCEPTED, Outcome.DUPLICATE, Outcome.SUPERSEDED]
+    rows = outcome_rows(triaged, triaged.valid, outcomes)
     as_dicts = [dict(zip(OUTCOME_COLUMNS, row, strict=True)) for row in rows]
     summary = [
-        (d["source_topic"], d["source_offset"], d["outcome"], d["reason"], d["practice_code"])
+        (d["source_offset"], d["outcome"], d["practice_code"], d["event_id"], d["key"])
         for d in as_dicts
     ]
     assert summary == [
-        ("triage.daily.askmygp", 0, "accepted", None, "A81001"),
-        ("triage.daily.askmygp", 1, "rejected", "negative_count", "A81001"),
-        ("triage.daily.askmygp", 2, "rejected", "undecodable", None),
-    ]  # the unregistered supplier's record has no feedback topic: no outcome
-    assert as_dicts[0]["event_id"] == good["event_id"]
-    assert as_dicts[1]["event_id"] == bad["event_id"]
+        (1, "duplicate", "A81002", again["event_id"], key_of(again)),
+        (2, "superseded", "A81003", late["event_id"], key_of(late)),
+    ]
 
 
 _texts = st.one_of(st.none(), st.text(max_size=120))

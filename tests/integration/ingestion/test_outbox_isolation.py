@@ -15,7 +15,13 @@ from ingest.ops.refresher import FreshnessRefresher
 from ingest.settings import Settings
 from tests.support.events import encoded, event, key_of, yesterday
 from tests.support.kafka import produce
-from tests.support.outcomes import queue_outcomes, read_outcomes, relay_of, wait_outbox_empty
+from tests.support.outcomes import (
+    queue_outcomes,
+    read_outcomes,
+    relay_of,
+    wait_none_waiting,
+    wait_outbox_empty,
+)
 from tests.support.service import running, wait_consumed
 from tests.support.suppliers import register, register_with_topic
 
@@ -124,13 +130,7 @@ async def test_an_outcome_refused_as_too_large_is_parked_and_the_others_flow(
     narrow, other = f"{token}-narrow", f"{token}-other"
     await register(pg, narrow)
     await register(pg, other)
-    admin = make_admin(settings)
-    await admin.start()
-    try:
-        topic = NewTopic(feedback_topic(narrow), 1, 1, topic_configs={"max.message.bytes": "64"})
-        await admin.create_topics([topic])
-    finally:
-        await admin.close()
+    await narrow_feedback_topic(settings, narrow)
     await queue_outcomes(pg, narrow, 1)
     await queue_outcomes(pg, other, 1)
 
@@ -142,6 +142,53 @@ async def test_an_outcome_refused_as_too_large_is_parked_and_the_others_flow(
     )
     assert [(r["supplier_id"], r["parked_reason"]) for r in parked] == [(narrow, "too_large")]
     assert await in_outbox(pg, other) == 0
+    assert await parked_gauge(settings, narrow) == 1
+
+
+async def narrow_feedback_topic(settings: Settings, supplier: str) -> None:
+    """The supplier's feedback topic made by hand with max.message.bytes 64: no outcome fits."""
+    admin = make_admin(settings)
+    await admin.start()
+    try:
+        topic = NewTopic(feedback_topic(supplier), 1, 1, topic_configs={"max.message.bytes": "64"})
+        await admin.create_topics([topic])
+    finally:
+        await admin.close()
+
+
+@pytest.mark.slow
+async def test_an_outcome_read_from_its_revision_row_refused_as_too_large_is_parked(
+    settings: Settings, pg: asyncpg.Connection, token: str
+) -> None:
+    """The same refusal for an outcome the relay reads back from the stored revision (no
+    outbox row of it): it gets an outbox row, parked, the partition's mark moves past it, and
+    the next outcome of that partition and the other supplier's are not held back."""
+    narrow, other = f"{token}-narrow", f"{token}-other"
+    narrow_topic = await register_with_topic(pg, settings, narrow)
+    other_topic = await register_with_topic(pg, settings, other)
+    await narrow_feedback_topic(settings, narrow)
+    first = event(narrow, "A81001", yesterday())
+    good = event(other, "A81001", yesterday())
+    await produce(settings, narrow_topic, [(key_of(first), encoded(first))], partition=0)
+    await produce(settings, other_topic, [(key_of(good), encoded(good))])
+
+    async with running(settings):
+        await wait_consumed(pg, settings, [narrow_topic, other_topic])
+        await wait_none_waiting(pg, within=30)
+
+    parked = await pg.fetch(
+        "SELECT supplier_id, outcome, practice_code, parked_reason"
+        " FROM triage.outcome_outbox_rows WHERE parked_at IS NOT NULL"
+    )
+    assert [tuple(r) for r in parked] == [(narrow, "accepted", "A81001", "too_large")]
+    mark = await pg.fetchval(
+        "SELECT next_offset FROM triage.outcome_progress"
+        " WHERE source_topic = $1 AND source_partition = 0",
+        narrow_topic,
+    )
+    assert mark == 1  # past the parked outcome: nothing of that partition waits behind it
+    ((_, accepted),) = await read_outcomes(settings, other, at_least=1)
+    assert accepted.outcome.value == "accepted"
     assert await parked_gauge(settings, narrow) == 1
 
 
