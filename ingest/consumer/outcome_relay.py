@@ -50,7 +50,7 @@ from ingest.consumer.outcome_source import (
     waiting_suppliers,
 )
 from ingest.consumer.retry import pause, retry
-from ingest.contract.outcomes import FEEDBACK_PREFIX, feedback_topic
+from ingest.contract.outcomes import FEEDBACK_PREFIX, OutcomeEncoder, feedback_topic
 from ingest.db.connection import CONNECTION_LOST, connect
 from ingest.db.queries import queries
 from ingest.errors import IngestError, KafkaTopicError, RetryStoppedError
@@ -98,6 +98,7 @@ class OutcomeRelay:
         # topic -> loop time its supplier is back in (kept until a send succeeds: troubled)
         self._failing: dict[str, float] = {}
         self._park_check_at = 0.0  # loop time of the next look for rows waiting too long
+        self._encoder = OutcomeEncoder()
         self.sent = 0  # outcomes acknowledged and deleted from the outbox
         self.parked = 0  # outcomes parked by this relay
 
@@ -159,7 +160,7 @@ class OutcomeRelay:
             suppliers = await waiting_suppliers(conn, sitting_out)
             if not suppliers:
                 return 0
-            taken = await take_round(conn, suppliers, shares(len(suppliers)))
+            taken = await take_round(conn, suppliers, shares(len(suppliers)), self._encoder)
             ready = await self._ready_topics({feedback_topic(s) for s in taken.suppliers()})
             sendable = [p for p in taken.outcomes if feedback_topic(p.supplier_id) in ready]
             acknowledged, too_large = await self._send(sendable)
@@ -234,8 +235,8 @@ class OutcomeRelay:
                 " topic: parked in triage.outcome_outbox_rows (docs/operations.md, Parked"
                 " outcomes)",
                 pending.source_topic,
-                pending.outcome.source_partition,
-                pending.outcome.source_offset,
+                pending.source_partition,
+                pending.source_offset,
             )
         return acknowledged, refused
 
@@ -356,7 +357,7 @@ class _Placement:
                 feed = []
             aligned = self._aligned[(topic, pending.source_topic)] = feed == known
         if aligned:
-            return pending.outcome.source_partition
+            return pending.source_partition
         return int(_PARTITIONER(pending.key, known, known))
 
 

@@ -19,8 +19,9 @@ before the commit leaves every mark and row as it was: the same outcomes are sen
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import asyncpg
 
@@ -28,8 +29,8 @@ from ingest.contract.model import TOPIC_PREFIX, Outcome, Reason, supplier_of_top
 from ingest.contract.outcomes import (
     DETAIL_MAX_CHARS,
     OUTCOME_KEY_MAX_BYTES,
+    OutcomeEncoder,
     SubmissionOutcome,
-    encode_outcome,
 )
 from ingest.db.queries import queries
 
@@ -45,19 +46,50 @@ _DELETE_SQL = _SQL["delete_outcomes"]
 _MOVE_MARKS_SQL = _SQL["move_outcome_marks"]
 _PARK_SQL = _SQL["park_outcomes"]
 _PARK_READ_SQL = _SQL["park_read_outcomes"]
+# the columns of a row read, beyond its position and key, that a parked copy keeps
+_PARKED_FIELDS = (
+    "event_id",
+    "practice_code",
+    "activity_date",
+    "revision",
+    "outcome",
+    "reason",
+    "detail",
+    "processed_at",
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Pending:
-    """One outcome of a round: where it goes, its record's key and value, and what records it
-    (``outbox_id``: an outbox row; None: read from a revision or rejection row)."""
+    """One outcome of a round: where it goes, its record's key and value, what records it
+    (``outbox_id``: an outbox row; None: read from a revision or rejection row) and the row
+    it was read from."""
 
     supplier_id: str
     source_topic: str
-    outcome: SubmissionOutcome
+    source_partition: int
+    source_offset: int
     key: bytes | None
     value: bytes
     outbox_id: int | None
+    row: Mapping[str, Any]
+
+    def outcome(self) -> SubmissionOutcome:
+        """The outcome this record carries (for messages and tests; the relay sends
+        ``value``)."""
+        row = self.row
+        return SubmissionOutcome(
+            source_partition=self.source_partition,
+            source_offset=self.source_offset,
+            event_id=row["event_id"],
+            practice_code=row["practice_code"],
+            activity_date=row["activity_date"],
+            revision=row["revision"],
+            outcome=Outcome(row["outcome"]),
+            reason=None if row["reason"] is None else Reason(row["reason"]),
+            detail=row["detail"],
+            processed_at=row["processed_at"],
+        )
 
 
 @dataclass
@@ -93,21 +125,27 @@ def feed_topic(supplier_id: str) -> str:
     return f"{TOPIC_PREFIX}{supplier_id}"
 
 
-def _pending(row: asyncpg.Record, supplier_id: str, topic: str, partition: int) -> Pending:
-    outcome = SubmissionOutcome(
-        source_partition=partition,
-        source_offset=row["source_offset"],
-        event_id=row["event_id"],
-        practice_code=row["practice_code"],
-        activity_date=row["activity_date"],
-        revision=row["revision"],
-        outcome=Outcome(row["outcome"]),
-        reason=None if row["reason"] is None else Reason(row["reason"]),
-        detail=row["detail"],
-        processed_at=row["processed_at"],
+def _pending(
+    encoder: OutcomeEncoder,
+    row: asyncpg.Record,
+    supplier_id: str,
+    topic: str,
+    partition: int,
+) -> Pending:
+    offset = row["source_offset"]
+    value = encoder.encode(
+        partition,
+        offset,
+        row["event_id"],
+        row["practice_code"],
+        row["activity_date"],
+        row["revision"],
+        row["outcome"],
+        row["reason"],
+        row["detail"],
+        row["processed_at"],
     )
-    key: bytes | None = row["key"]
-    return Pending(supplier_id, topic, outcome, key, encode_outcome(outcome), row["outbox_id"])
+    return Pending(supplier_id, topic, partition, offset, row["key"], value, row["outbox_id"], row)
 
 
 async def waiting_suppliers(conn: asyncpg.Connection, sitting_out: Sequence[str]) -> list[str]:
@@ -125,17 +163,24 @@ async def waiting_suppliers(conn: asyncpg.Connection, sitting_out: Sequence[str]
 
 
 async def take_round(
-    conn: asyncpg.Connection, suppliers: Sequence[str], shares: Sequence[int]
+    conn: asyncpg.Connection,
+    suppliers: Sequence[str],
+    shares: Sequence[int],
+    encoder: OutcomeEncoder | None = None,
 ) -> Round:
     """Up to each supplier's share of its waiting outcomes: its carried outbox rows first
-    (oldest first), then its partitions in order, each from its mark. Locks what it takes."""
+    (oldest first), then its partitions in order, each from its mark, encoded (``encoder``:
+    one kept across rounds keeps what repeats encoded). Locks what it takes."""
+    encoder = encoder or OutcomeEncoder()
     taken = Round()
     share_of = dict(zip(suppliers, shares, strict=True))
     carried = await conn.fetch(_TAKE_CARRIED_SQL, list(suppliers), list(shares))
     for row in carried:
         supplier = row["supplier_id"]
         share_of[supplier] -= 1
-        taken.outcomes.append(_pending(row, supplier, row["source_topic"], row["source_partition"]))
+        taken.outcomes.append(
+            _pending(encoder, row, supplier, row["source_topic"], row["source_partition"])
+        )
     partitions = await conn.fetch(_TAKE_PARTITIONS_SQL, [feed_topic(s) for s in suppliers])
     for part in partitions:
         supplier = supplier_of_topic(part["source_topic"])
@@ -151,7 +196,9 @@ async def take_round(
         for row in rows:
             reading.last = row["source_offset"]
             if row["parked_at"] is None:  # a parked row is passed over, never sent
-                taken.outcomes.append(_pending(row, supplier, reading.topic, reading.partition))
+                taken.outcomes.append(
+                    _pending(encoder, row, supplier, reading.topic, reading.partition)
+                )
         share_of[supplier] = asked - len(rows)
         reading.reached_fence = len(rows) < asked
         taken.readings.append(reading)
@@ -196,8 +243,8 @@ def marks_after(taken: Round, finished: set[int]) -> list[tuple[str, int, int]]:
     open_at: dict[tuple[str, int], int] = {}
     for p in taken.outcomes:
         if id(p) not in finished:
-            where = (p.source_topic, p.outcome.source_partition)
-            offset = p.outcome.source_offset
+            where = (p.source_topic, p.source_partition)
+            offset = p.source_offset
             open_at[where] = min(open_at.get(where, offset), offset)
     moves = []
     for reading in taken.readings:
@@ -217,17 +264,10 @@ async def _park_read(conn: asyncpg.Connection, refused: Sequence[Pending]) -> No
             (
                 p.supplier_id,
                 p.source_topic,
-                p.outcome.source_partition,
-                p.outcome.source_offset,
+                p.source_partition,
+                p.source_offset,
                 p.key,
-                p.outcome.event_id,
-                p.outcome.practice_code,
-                p.outcome.activity_date,
-                p.outcome.revision,
-                p.outcome.outcome.value,
-                None if p.outcome.reason is None else p.outcome.reason.value,
-                p.outcome.detail,
-                p.outcome.processed_at,
+                *(p.row[f] for f in _PARKED_FIELDS),
             )
             for p in refused
         ],

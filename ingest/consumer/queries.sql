@@ -114,16 +114,17 @@ CREATE TEMP TABLE IF NOT EXISTS batch_outcomes (
 -- Template: {columns}. The batch's outcomes that no revision or rejection row records
 -- (duplicates, superseded). One outcome per source record: a record stored by another
 -- consumer group sharing the database keeps the first one (its row, or its revision or
--- rejection row for a duplicate).
+-- rejection row for a duplicate). Scalar subqueries, so each row probes the indexes: the
+-- staging table has no statistics, and a join could scan the whole revisions table.
 INSERT INTO triage.outcome_outbox_rows ({columns})
 SELECT {columns} FROM batch_outcomes b
-WHERE b.outcome <> 'duplicate' OR NOT (
-    EXISTS (SELECT 1 FROM triage.daily_request_revisions r
-            WHERE r.source_topic = b.source_topic AND r.source_partition = b.source_partition
-              AND r.source_offset = b.source_offset)
-    OR EXISTS (SELECT 1 FROM triage.rejected_events j
-               WHERE j.source_topic = b.source_topic AND j.source_partition = b.source_partition
-                 AND j.source_offset = b.source_offset))
+WHERE b.outcome <> 'duplicate'
+   OR ((SELECT 1 FROM triage.daily_request_revisions r
+        WHERE r.source_topic = b.source_topic AND r.source_partition = b.source_partition
+          AND r.source_offset = b.source_offset LIMIT 1) IS NULL
+       AND (SELECT 1 FROM triage.rejected_events j
+            WHERE j.source_topic = b.source_topic AND j.source_partition = b.source_partition
+              AND j.source_offset = b.source_offset LIMIT 1) IS NULL)
 ON CONFLICT (source_topic, source_partition, source_offset) DO NOTHING
 
 -- name: note_outcome_partitions

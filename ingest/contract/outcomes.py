@@ -151,6 +151,91 @@ def encode_outcome(outcome: SubmissionOutcome) -> bytes:
     return b"".join(parts)
 
 
+_OUTCOME_TEXT = {o.value: _string(o.value) for o in Outcome}
+_REASON_TEXT = {r.value: _PRESENT + _string(r.value) for r in Reason}
+_CACHE_MAX = 65_536  # repeated texts and dates kept encoded, up to this many each
+
+
+class OutcomeEncoder:
+    """:func:`encode_outcome` for a stream of outcomes given by their fields (no
+    SubmissionOutcome built), what repeats from one to the next encoded once: the outcome and
+    reason texts, practice codes, dates, small numbers and the stored time (outcomes of one
+    batch share it). ``outcome`` and ``reason`` are the enums' values; anything else is a
+    ValueError. Equal to encode_outcome (tests/unit/test_submission_outcomes.py)."""
+
+    def __init__(self) -> None:
+        self._head = SINGLE_OBJECT_MAGIC + outcome_schema().fingerprint
+        self._codes: dict[str, bytes] = {}
+        self._days: dict[dt.date, bytes] = {}
+        self._small: dict[int, bytes] = {}
+        self._moment: dt.datetime | None = None
+        self._moment_bytes = b""
+
+    def _int(self, n: int) -> bytes:
+        encoded = self._small.get(n)
+        if encoded is None:
+            encoded = _long(n)
+            if 0 <= n < _CACHE_MAX:
+                self._small[n] = encoded
+        return encoded
+
+    def encode(
+        self,
+        source_partition: int,
+        source_offset: int,
+        event_id: str | None,
+        practice_code: str | None,
+        activity_date: dt.date | None,
+        revision: int | None,
+        outcome: str,
+        reason: str | None,
+        detail: str | None,
+        processed_at: dt.datetime,
+    ) -> bytes:
+        try:
+            outcome_text = _OUTCOME_TEXT[outcome]
+            reason_text = _NULL if reason is None else _REASON_TEXT[reason]
+        except KeyError as exc:
+            raise ValueError(f"not an outcome or reason code: {exc}") from None
+        if practice_code is None:
+            code = _NULL
+        else:
+            code = self._codes.get(practice_code)  # type: ignore[assignment]
+            if code is None:
+                code = _PRESENT + _string(practice_code)
+                if len(self._codes) >= _CACHE_MAX:
+                    self._codes.clear()
+                self._codes[practice_code] = code
+        if activity_date is None:
+            day = _NULL
+        else:
+            day = self._days.get(activity_date)  # type: ignore[assignment]
+            if day is None:
+                day = _PRESENT + _long(activity_date.toordinal() - _EPOCH_ORDINAL)
+                if len(self._days) >= _CACHE_MAX:
+                    self._days.clear()
+                self._days[activity_date] = day
+        if processed_at != self._moment:
+            self._moment, self._moment_bytes = processed_at, _long(_millis(processed_at))
+        if detail is not None and len(detail) > DETAIL_MAX_CHARS:
+            detail = detail[:DETAIL_MAX_CHARS]
+        return b"".join(
+            (
+                self._head,
+                self._int(source_partition),
+                _long(source_offset),
+                _NULL if event_id is None else _PRESENT + _string(event_id),
+                code,
+                day,
+                _NULL if revision is None else _PRESENT + self._int(revision),
+                outcome_text,
+                reason_text,
+                _NULL if detail is None else _PRESENT + _string(detail),
+                self._moment_bytes,
+            )
+        )
+
+
 def decode_outcome(value: bytes) -> SubmissionOutcome:
     """The outcome in a feedback record; DecodeError when it is not one."""
     schema = outcome_schema()

@@ -4,25 +4,17 @@ below it was read."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from ingest.consumer.outcome_source import Pending, Reading, Round, marks_after
-from ingest.contract.model import Outcome
-from ingest.contract.outcomes import SubmissionOutcome
 
 pytestmark = pytest.mark.unit
 
 TOPIC = "triage.daily.askmygp"
-STORED = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
 
 
 def pending(partition: int, offset: int) -> Pending:
-    outcome = SubmissionOutcome(
-        partition, offset, None, None, None, None, Outcome.ACCEPTED, None, None, STORED
-    )
-    return Pending("askmygp", TOPIC, outcome, None, b"", None)
+    return Pending("askmygp", TOPIC, partition, offset, None, b"", None, {})
 
 
 def round_of(reading: Reading, offsets: list[int]) -> Round:
@@ -44,7 +36,7 @@ def test_a_partition_read_up_to_its_share_moves_its_mark_past_the_last_offset_re
 def test_the_mark_stops_at_the_first_outcome_not_acknowledged() -> None:
     """Its outcome and every one after it are sent again next round (at least once)."""
     taken = round_of(Reading(TOPIC, 0, mark=10, fence=20, reached_fence=True), [10, 11, 12, 13])
-    sent = {id(p) for p in taken.outcomes if p.outcome.source_offset != 12}
+    sent = {id(p) for p in taken.outcomes if p.source_offset != 12}
     assert marks_after(taken, sent) == [(TOPIC, 0, 12)]
 
 

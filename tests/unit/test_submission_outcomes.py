@@ -14,6 +14,7 @@ from ingest.consumer.pipeline import triage
 from ingest.consumer.types import RawRecord
 from ingest.contract.model import Outcome, Reason
 from ingest.contract.outcomes import (
+    OutcomeEncoder,
     SubmissionOutcome,
     decode_outcome,
     encode_outcome,
@@ -119,3 +120,41 @@ _outcomes = st.builds(
 @settings(max_examples=300, deadline=None)
 def test_the_direct_encoder_writes_what_fastavro_writes(outcome: SubmissionOutcome) -> None:
     assert encode_outcome(outcome) == encode_outcome_generic(outcome)
+
+
+def _fields(outcome: SubmissionOutcome) -> tuple[object, ...]:
+    return (
+        outcome.source_partition,
+        outcome.source_offset,
+        outcome.event_id,
+        outcome.practice_code,
+        outcome.activity_date,
+        outcome.revision,
+        outcome.outcome.value,
+        None if outcome.reason is None else outcome.reason.value,
+        outcome.detail,
+        outcome.processed_at,
+    )
+
+
+@given(st.lists(_outcomes, min_size=1, max_size=20))
+@settings(max_examples=150, deadline=None)
+def test_the_stream_encoder_writes_what_the_direct_encoder_writes(
+    outcomes: list[SubmissionOutcome],
+) -> None:
+    """One encoder through a stream (what it keeps encoded from one outcome to the next never
+    leaks into another's bytes), each outcome also encoded twice in a row."""
+    encoder = OutcomeEncoder()
+    for outcome in outcomes:
+        expected = encode_outcome(outcome)
+        assert encoder.encode(*_fields(outcome)) == expected  # type: ignore[arg-type]
+        assert encoder.encode(*_fields(outcome)) == expected  # type: ignore[arg-type]
+
+
+def test_the_stream_encoder_refuses_what_is_not_an_outcome_or_reason_code() -> None:
+    encoder = OutcomeEncoder()
+    stored = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    with pytest.raises(ValueError, match="not an outcome or reason code"):
+        encoder.encode(0, 1, None, None, None, None, "approved", None, None, stored)
+    with pytest.raises(ValueError, match="not an outcome or reason code"):
+        encoder.encode(0, 1, None, None, None, None, "rejected", "too_big", None, stored)
