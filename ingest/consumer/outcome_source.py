@@ -59,7 +59,7 @@ _PARKED_FIELDS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs twice as much
 class Pending:
     """One outcome of a round: where it goes, its record's key and value, what records it
     (``outbox_id``: an outbox row; None: read from a revision or rejection row) and the row
