@@ -334,11 +334,15 @@ class OutcomeRelay:
 
 class _Placement:
     """The feedback partition of each outcome: its source record's partition when the feedback
-    topic has as many partitions as the feed topic, else the default partitioner's."""
+    topic has as many partitions as the feed topic, else the default partitioner's. A feed
+    topic's partitions come from the producer's metadata, else from one request for the whole
+    cluster's (never from waiting on a topic that may be gone)."""
 
     def __init__(self, producer: AIOKafkaProducer) -> None:
         self._producer = producer
         self._partitions: dict[str, list[int]] = {}
+        self._feeds: dict[str, list[int]] = {}
+        self._cluster: Any = None  # the whole cluster's metadata, fetched once when needed
         self._aligned: dict[tuple[str, str], bool] = {}  # (feedback, feed topic)
 
     async def _partitions_of(self, topic: str) -> list[int]:
@@ -347,14 +351,22 @@ class _Placement:
             known = self._partitions[topic] = sorted(await self._producer.partitions_for(topic))
         return known
 
+    async def _feed_partitions(self, topic: str) -> list[int]:
+        known = self._feeds.get(topic)
+        if known is None:
+            found = self._producer.client.cluster.partitions_for_topic(topic)
+            if found is None:
+                if self._cluster is None:
+                    self._cluster = await self._producer.client.fetch_all_metadata()
+                found = self._cluster.partitions_for_topic(topic)
+            known = self._feeds[topic] = sorted(found or ())
+        return known
+
     async def partition(self, topic: str, pending: Pending) -> int:
         known = await self._partitions_of(topic)
         aligned = self._aligned.get((topic, pending.source_topic))
         if aligned is None:
-            try:
-                feed = await self._partitions_of(pending.source_topic)
-            except KafkaError:  # the feed topic gone (or never made: rows queued by hand)
-                feed = []
+            feed = await self._feed_partitions(pending.source_topic)
             aligned = self._aligned[(topic, pending.source_topic)] = feed == known
         if aligned:
             return pending.source_partition

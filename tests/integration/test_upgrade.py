@@ -9,6 +9,8 @@ import pytest
 
 from ingest.contract.model import BAND_FIELDS
 from ingest.db.migrate import discover, migrate
+from ingest.settings import Settings
+from tests.support.outcomes import read_outcomes, relay_of
 from tests.support.schema_snapshot import SNAPSHOT, schema_of
 from tests.support.upgrade import PREVIOUS_RELEASE, RELEASES, relations, release_database, rows_of
 
@@ -166,3 +168,45 @@ async def test_the_time_band_columns_arrive_without_rewriting_the_release_tables
     for table, counted in rows.items():
         assert counted["n"] > 0, table
         assert counted["with_bands"] == 0, table
+
+
+async def test_outcomes_waiting_at_the_upgrade_are_sent_and_parked_ones_kept(
+    session_database: str, settings: Settings
+) -> None:
+    """Nothing lost across the reshaping of the outbox (migration 0120): the outcomes the
+    release still had to send go out after the upgrade, each with what the release had stored
+    for it, and its parked ones stay parked."""
+    async with release_database(session_database, PREVIOUS_RELEASE) as url:
+        conn = await asyncpg.connect(url)
+        try:
+            stored = await conn.fetch("SELECT * FROM triage.outcome_outbox")
+            await migrate(url)
+            async with relay_of(settings.model_copy(update={"database_url": url})) as relay:
+                while await relay.relay_once():
+                    pass
+            waiting = await conn.fetchval(
+                "SELECT count(*) FROM triage.outcome_outbox WHERE parked_at IS NULL"
+            )
+            parked = await conn.fetch(
+                "SELECT outbox_id FROM triage.outcome_outbox WHERE parked_at IS NOT NULL"
+            )
+        finally:
+            await conn.close()
+
+    assert waiting == 0
+    assert sorted(r["outbox_id"] for r in parked) == sorted(
+        r["outbox_id"] for r in stored if r["parked_at"] is not None
+    )
+    to_send = [r for r in stored if r["parked_at"] is None]
+    for supplier in sorted({r["supplier_id"] for r in to_send}):
+        mine = [r for r in to_send if r["supplier_id"] == supplier]
+        read = await read_outcomes(settings, supplier, at_least=len(mine))
+        delivered = {
+            (o.source_partition, o.source_offset, o.outcome.value, o.practice_code, key)
+            for key, o in read
+        }
+        expected = {
+            (r["source_partition"], r["source_offset"], r["outcome"], r["practice_code"], r["key"])
+            for r in mine
+        }
+        assert expected <= delivered, (supplier, expected - delivered)
