@@ -77,6 +77,11 @@ class Settings(BaseSettings):
     )
     batch_max_records: int = Field(20000, ge=1, description="Max records per getmany batch.")
     batch_timeout_ms: int = Field(500, ge=1, description="Max wait for a batch to fill.")
+    overlap_batches: bool = Field(
+        False,
+        description="Triage the next batch while the previous one is written to Postgres "
+        "(batches are still stored one at a time, in order).",
+    )
     max_partition_fetch_bytes: int = Field(
         2 * 1024 * 1024, ge=1024, description="Max bytes fetched per partition per request."
     )

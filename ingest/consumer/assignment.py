@@ -75,8 +75,9 @@ class _Listener(ListenerBase):
         self._assignments = assignments
 
     async def on_partitions_revoked(self, revoked: Sequence[TopicPartition]) -> None:
-        # Nothing to flush: each batch is committed with its offsets before the next fetch,
-        # and the offset rows fence any batch still in flight.
+        # Nothing to flush: each batch is committed with its offsets, the offset rows fence
+        # any batch still in flight, and a batch fetched before the assignment that follows
+        # (with INGEST_OVERLAP_BATCHES, also one fetched while a write ran) is dropped.
         log.info("revoked %d partitions", len(revoked))
 
     async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:

@@ -14,7 +14,11 @@ Wires the pure core (decode, validate, resolve) to the edges (Kafka, Postgres, H
 * Postgres or Kafka unreachable: readiness drops, the batch in hand is retried with capped
   backoff (:mod:`ingest.consumer.retry`), never skipped or rejected; an idle consumer checks
   Postgres every few seconds so /readyz tells the truth (:mod:`ingest.consumer.database`);
-* SIGTERM/SIGINT: stop fetching, finish the batch in hand, store offsets, leave the group.
+* SIGTERM/SIGINT: stop fetching, finish the batch in hand, store offsets, leave the group;
+* with ``INGEST_OVERLAP_BATCHES``, the next batch is fetched and triaged while the previous
+  one is written (:mod:`ingest.consumer.overlap`); batches are still stored one at a time, in
+  order, each with the assignment lock held, and a batch is admitted (checked against the
+  assignment, its held records sought back) before the following fetch, as in the serial loop.
 
 The process around it (HTTP endpoints, refresher, purge schedule, signals) is
 :mod:`ingest.ops.process`: ``ingest run`` or ``python -m ingest.ops.process``.
@@ -23,9 +27,8 @@ The process around it (HTTP endpoints, refresher, purge schedule, signals) is
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -43,21 +46,24 @@ from ingest.consumer.batch import (
     triage_basis,
 )
 from ingest.consumer.database import DatabaseSession
-from ingest.consumer.dead_letters import DLQ_MAX_BYTES, DeadLetterSender, ensure_dead_letter_topic
+from ingest.consumer.dead_letters import DeadLetterSender, ensure_dead_letter_topic
 from ingest.consumer.decoding import Decoder
+from ingest.consumer.kafka_clients import start_clients
 from ingest.consumer.key_check import mismatched_keys
 from ingest.consumer.metrics import ConsumerMetrics
 from ingest.consumer.outcome_relay import OutcomeRelay
+from ingest.consumer.overlap import WriteInFlight, triage_ahead
 from ingest.consumer.participation_watcher import ParticipationWatcher
 from ingest.consumer.pipeline import Triaged, triage
 from ingest.consumer.readiness import Readiness
-from ingest.consumer.retry import pause, retry
+from ingest.consumer.retry import pause
 from ingest.consumer.schema_registry.gate import RegistryGate
+from ingest.consumer.schema_registry.holds import HeldBatch
 from ingest.consumer.schema_registry.released import RegistrySchema
 from ingest.consumer.store import BatchResult, Store
 from ingest.consumer.types import RecordLike, TopicPartitionKey
+from ingest.contract.participation import ParticipationList
 from ingest.errors import BatchAbandonedError, RetryStoppedError
-from ingest.kafka import make_consumer, make_producer
 from ingest.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -99,6 +105,10 @@ class IngestService(Generic[M]):
         self._relay: OutcomeRelay | None = None
         self.participation = ParticipationWatcher(settings.participation_check_seconds)
         self.registry = RegistryGate(settings, self.readiness, self.metrics)
+        # INGEST_OVERLAP_BATCHES: the write in flight (it holds the assignment lock), and what
+        # the last write read of the triage's inputs (the next batch is triaged against them)
+        self._in_flight = WriteInFlight(self.assignments.lock)
+        self._last_inputs: tuple[set[str], ParticipationList | None] | None = None
 
     # --- lifecycle -----------------------------------------------------------------
     def request_stop(self) -> None:
@@ -150,7 +160,9 @@ class IngestService(Generic[M]):
             self._relay.start()
             while not self.stopping:
                 await self._poll_once()
+            await self._drain()  # the batch in hand is finished: its write awaited
         finally:
+            await self._in_flight.abandon()
             await self._close()
 
     async def _poll_once(self) -> None:
@@ -168,13 +180,17 @@ class IngestService(Generic[M]):
             log.warning("Kafka fetch failed (%s); backing off", exc)
             await pause(KAFKA_FETCH_RETRY_SECONDS, self._stop)
             return
-        if batch:
+        if batch and self.settings.overlap_batches:
+            await self._overlap(batch, fetched_in)
+        elif batch:
             try:
                 await self.process(batch, fetched_in)
             except BatchAbandonedError as exc:
-                log.warning("batch abandoned uncommitted (%s); it will be read again", exc)
-        elif self.database.probe_due():
-            await self.database.probe()
+                _abandoned(exc)
+        elif not self._in_flight.running:  # else the write in flight tells of Postgres
+            await self._drain()
+            if self.database.probe_due():
+                await self.database.probe()
 
     async def _close(self) -> None:
         self.readiness.reset()
@@ -206,32 +222,7 @@ class IngestService(Generic[M]):
     async def _start_kafka(self) -> None:
         """Start the feed consumer and the DLQ producer, retrying while Kafka is away;
         :class:`RetryStoppedError` when stopped meanwhile."""
-        if self.stopping:
-            raise RetryStoppedError("stopped before Kafka was reached")
-
-        async def attempt() -> tuple[AIOKafkaConsumer, AIOKafkaProducer]:
-            consumer = make_consumer(self.settings)
-            producer = make_producer(self.settings, max_request_size=DLQ_MAX_BYTES)
-            try:
-                await consumer.start()
-                await producer.start()
-            except (KafkaError, OSError):
-                await _quiet_stop(consumer, producer)
-                raise
-            return consumer, producer
-
-        def lost(_: BaseException) -> None:
-            self.readiness.kafka = False
-
-        consumer, producer = await retry(
-            attempt,
-            retry_on=(KafkaError, OSError),
-            cap=self.settings.db_retry_max_seconds,
-            describe=lambda exc: f"Kafka unreachable ({exc})",
-            on_failure=lost,
-            stop=self._stop,
-            logger=log,
-        )
+        consumer, producer = await start_clients(self.settings, self.readiness, self._stop)
         consumer.subscribe(
             pattern=self.settings.topic_pattern, listener=self.assignments.listener()
         )
@@ -239,9 +230,10 @@ class IngestService(Generic[M]):
         self._dead_letters = DeadLetterSender(self.settings, producer, self._kafka_lost)
         self.readiness.kafka = True
         log.info(
-            "subscribed to %s as group %s",
+            "subscribed to %s as group %s (batches overlapped: %s)",
             self.settings.topic_pattern,
             self.settings.consumer_group,
+            "on" if self.settings.overlap_batches else "off",
         )
 
     def _kafka_lost(self) -> None:
@@ -281,34 +273,112 @@ class IngestService(Generic[M]):
         # records whose schema id the registry has not answered wait (their partitions are
         # read again from the first of them); the rest goes ahead
         schemas, ahead = await self.registry.prepare(raw_records(batch), next_offsets(batch))
+        return await self._process_prepared(batch, fetched_in, schemas, ahead)
+
+    async def _process_prepared(
+        self,
+        batch: FetchedBatch,
+        fetched_in: int | None,
+        schemas: dict[int, RegistrySchema],
+        ahead: HeldBatch,
+    ) -> BatchResult:
         records, offsets = ahead.records, ahead.offsets
         async with self.assignments.lock:
-            if fetched_in is not None and fetched_in != self.assignments.generation:
-                # whether it was read before or after the seek, read it again from the
-                # offsets stored now (no batch of this process is in flight: the lock)
-                mine = set(self._require_consumer().assignment())
-                await self.assignments.seek_to_stored([tp for tp in batch if tp in mine])
-                log.info(
-                    "partitions reassigned while %d records were fetched: batch dropped"
-                    " unstored, read again from the stored offsets",
-                    len(records) + ahead.held_records,
-                )
+            if not await self._admit(batch, fetched_in, ahead):
                 return BatchResult()
-            if ahead.held:
-                self.registry.hold(self._require_consumer(), ahead.held)
-                if not offsets:
-                    return BatchResult()
             once = TriagedOnce()
             result = await self.database.run(
                 lambda store: self._store_batch(store, records, offsets, schemas, once)
             )
+        await self._stored(result, offsets)
+        return result
+
+    async def _admit(self, batch: FetchedBatch, fetched_in: int | None, ahead: HeldBatch) -> bool:
+        """Whether the batch is to be written (call with the assignment lock held).
+
+        Fetched across an assignment: dropped, its partitions sought to the offsets stored
+        now. Records held for the registry: their partitions sought back to them."""
+        if fetched_in is not None and fetched_in != self.assignments.generation:
+            # whether it was read before or after the seek, read it again from the
+            # offsets stored now (no batch of this process is in flight: the lock)
+            mine = set(self._require_consumer().assignment())
+            await self.assignments.seek_to_stored([tp for tp in batch if tp in mine])
+            log.info(
+                "partitions reassigned while %d records were fetched: batch dropped"
+                " unstored, read again from the stored offsets",
+                len(ahead.records) + ahead.held_records,
+            )
+            return False
+        if ahead.held:
+            self.registry.hold(self._require_consumer(), ahead.held)
+        return bool(ahead.offsets)
+
+    async def _stored(self, result: BatchResult, offsets: dict[TopicPartitionKey, int]) -> None:
         self.batches_committed += 1
         self.records_skipped += result.skipped
         if result.skipped:
             log.info("%d records of the batch were already stored: skipped", result.skipped)
         self.metrics.observe_batch(result, stored_at=self.clock())
         await commit_to_kafka(self._require_consumer(), offsets)
-        return result
+
+    # --- the overlapped loop (INGEST_OVERLAP_BATCHES) --------------------------------
+    async def _overlap(self, batch: FetchedBatch, fetched_in: int) -> None:
+        """Triage ``batch`` while the write in flight runs, then start its own write.
+
+        The previous write is awaited before this batch is admitted, so batches are stored in
+        order and each is admitted (assignment checked, partitions sought) before the next
+        fetch, as in the serial loop. A batch with records held for the registry is stored
+        serially: its partitions are sought back before anything later of them is fetched.
+        Once a stop is requested no write starts: the one in flight is the batch in hand."""
+        schemas, ahead = await self.registry.prepare(raw_records(batch), next_offsets(batch))
+        if ahead.held:
+            if await self._drain() and not self.stopping:
+                try:
+                    await self._process_prepared(batch, fetched_in, schemas, ahead)
+                except BatchAbandonedError as exc:
+                    _abandoned(exc)
+            return
+        # against the inputs the last write read; its own write triages it again if they
+        # changed since (none yet: left to its write)
+        once = await triage_ahead(
+            ahead.records, self.decoder, self._last_inputs, self.settings, self.clock, schemas
+        )
+        self.batches_triaged += once.computed
+        if not await self._drain() or self.stopping:
+            # stopping: the write in flight was the batch in hand; this one, fetched ahead, is
+            # left unstored (read again), and never written past a batch left unstored
+            return
+        await self._in_flight.start(
+            lambda: self._admit(batch, fetched_in, ahead),
+            lambda release: self._write(ahead, schemas, once, release),
+        )
+
+    async def _write(
+        self,
+        ahead: HeldBatch,
+        schemas: dict[int, RegistrySchema],
+        once: TriagedOnce,
+        release: Callable[[], None],
+    ) -> None:
+        """Store an admitted batch; ``release`` the assignment lock once the transaction is
+        over (before the commit to Kafka, as the serial loop does)."""
+        records, offsets = ahead.records, ahead.offsets
+        try:
+            result = await self.database.run(
+                lambda store: self._store_batch(store, records, offsets, schemas, once)
+            )
+        finally:
+            release()
+        await self._stored(result, offsets)
+
+    async def _drain(self) -> bool:
+        """Wait for the write in flight to end; False if its batch was left unstored."""
+        try:
+            await self._in_flight.drain()
+        except BatchAbandonedError as exc:
+            _abandoned(exc)
+            return False
+        return True
 
     async def _store_batch(
         self,
@@ -321,6 +391,7 @@ class IngestService(Generic[M]):
         registered = await store.registered_suppliers()
         self.metrics.set_registered(registered)
         participation = await self.participation.refresh(store.connection)
+        self._last_inputs = (registered, participation)
         limits = limits_now(self.settings, self.clock, participation)
         basis = triage_basis(registered, limits)
         if not once.reusable(basis):  # the first attempt, or the suppliers or day changed
@@ -345,7 +416,5 @@ class IngestService(Generic[M]):
         return result
 
 
-async def _quiet_stop(*clients: AIOKafkaConsumer | AIOKafkaProducer) -> None:
-    for client in clients:
-        with contextlib.suppress(KafkaError, OSError):
-            await client.stop()
+def _abandoned(exc: BatchAbandonedError) -> None:
+    log.warning("batch abandoned uncommitted (%s); it will be read again", exc)

@@ -78,7 +78,8 @@ class Config:
     run_naive: bool = True
     run_ceiling: bool = True
     py_spy: str | None = None
-    pipelined: bool = False  # also run the pipelined-loop prototype (tests/bench/pipelined.py)
+    # also run x1 with INGEST_OVERLAP_BATCHES=true (and the others with it false)
+    pipelined: bool = False
     output: Path = REPO_ROOT / "bench-results"
     keep: bool = False
     seed: int = 20261125
@@ -246,9 +247,6 @@ def _ingest_command() -> list[str]:
     return [sys.executable, "-m", "ingest.ops.process"]
 
 
-PIPELINED_COMMAND = [sys.executable, "-m", "tests.bench.pipelined"]
-
-
 class Consumers:
     """``processes`` x ``ingest run`` (optionally one under py-spy), stopped on exit."""
 
@@ -367,10 +365,12 @@ async def run_service(
     processes: int,
     token: str,
     logs: Path,
-    pipelined: bool = False,
+    pipelined: bool | None = None,
     history_end: dt.date | None = None,
 ) -> ServiceRun:
     """Spawn ``processes`` x ``ingest run`` on the backlog; time until all offsets are stored.
+
+    ``pipelined``: INGEST_OVERLAP_BATCHES for the consumers (None: the environment's).
 
     ``history_end``: the database held rows of activity dates before it (tests/bench/
     run_scale.py); only the backlog's rows are checked then."""
@@ -387,10 +387,11 @@ async def run_service(
         "INGEST_METRICS_PORT": "0",
         "INGEST_METRICS_HOST": "127.0.0.1",
     }
+    if pipelined is not None:
+        env["INGEST_OVERLAP_BATCHES"] = "true" if pipelined else "false"
     pids = measure.StackPids.find(bootstrap, database_url)
     targets = {tp: end for tp, end in produced.end_offsets.items() if end > 0}
-    command = PIPELINED_COMMAND if pipelined else _ingest_command()
-    consumers = Consumers(command, env, processes, logs, config.py_spy, label)
+    consumers = Consumers(_ingest_command(), env, processes, logs, config.py_spy, label)
     sampler = measure.PostgresSampler(pids.postgres, urlsplit(database_url).path.lstrip("/"))
     conn = await asyncpg.connect(database_url)
     try:
@@ -489,12 +490,14 @@ async def run(config: Config, console: Console | None = None) -> Report:
 
         naive, ceiling = await _references(config, bootstrap, data, databases, token, limits, say)
         ours = []
-        runs = [(n, False) for n in config.processes]
+        # with --pipelined, overlap off for the plain runs, on for the extra one; else as set
+        plain = False if config.pipelined else None
+        runs: list[tuple[int, bool | None]] = [(n, plain) for n in config.processes]
         if config.pipelined:
             runs.append((1, True))
         for n, pipelined in runs:
             url = await databases.fresh(f"{'pipe' if pipelined else 'ours'}{n}", data.suppliers)
-            say(f"{'pipelined prototype' if pipelined else 'ingest run'} x{n} on the backlog")
+            say(f"ingest run{' (overlap on)' if pipelined else ''} x{n} on the backlog")
             service_run = await run_service(
                 config, bootstrap, url, data, expected, produced, n, token, logs, pipelined
             )
@@ -715,7 +718,7 @@ def parse_args(argv: Sequence[str] | None = None) -> list[Config]:
     p.add_argument(
         "--pipelined",
         action="store_true",
-        help="also run the pipelined-loop prototype (tests/bench/pipelined.py)",
+        help="also run 1 process with INGEST_OVERLAP_BATCHES=true (the others with it false)",
     )
     p.add_argument("--output", type=Path, default=Config.output)
     p.add_argument("--keep", action="store_true", help="keep the databases and topics")

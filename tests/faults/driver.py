@@ -206,6 +206,7 @@ def consumer_env(settings: Settings, **extra: str) -> dict[str, str]:
         INGEST_METRICS_HOST="127.0.0.1",
         INGEST_METADATA_MAX_AGE_MS=str(settings.metadata_max_age_ms),
         INGEST_BATCH_TIMEOUT_MS=str(settings.batch_timeout_ms),
+        INGEST_OVERLAP_BATCHES=str(settings.overlap_batches).lower(),
         INGEST_DB_RETRY_MAX_SECONDS=str(settings.db_retry_max_seconds),
         INGEST_FRESHNESS_REFRESH_SECONDS="5",
         INGEST_LOG_LEVEL="INFO",
