@@ -9,6 +9,73 @@
 CREATE SCHEMA triage;
 
 --
+-- Name: add_revision_partitions(date, date); Type: FUNCTION; Schema: triage; Owner: -
+--
+
+CREATE FUNCTION triage.add_revision_partitions(first_day date, last_day date) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET lock_timeout TO '5s'
+    AS $$
+-- Makes the monthly partitions of triage.daily_request_revisions for every month from
+-- first_day's to last_day's that has none; returns how many it made. Rows of such a month
+-- already in the default partition move into the new partition (its statement triggers do
+-- not fire: the rows are moved, not stored again). A month inside the range of an existing
+-- partition (the pre-partitioning one of an upgraded database) is left as it is.
+DECLARE
+    month date := date_trunc('month', first_day)::date;
+    last_month date := date_trunc('month', last_day)::date;
+    next_month date;
+    name text;
+    made integer := 0;
+BEGIN
+    IF first_day IS NULL OR last_day IS NULL OR last_day < first_day THEN
+        RAISE EXCEPTION 'add_revision_partitions: a range of days, first <= last (got % to %)',
+            first_day, last_day USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF last_month > month + interval '600 months' THEN
+        RAISE EXCEPTION 'add_revision_partitions: at most 600 months at once (got % to %)',
+            first_day, last_day USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- One maker at a time (two consumers meeting a new month together).
+    PERFORM pg_advisory_xact_lock(7626400612836978544);
+    WHILE month <= last_month LOOP
+        next_month := (month + interval '1 month')::date;
+        name := 'daily_request_revisions_' || to_char(month, 'YYYY_MM');
+        IF to_regclass(format('triage.%I', name)) IS NULL THEN
+            BEGIN
+                IF EXISTS (
+                    SELECT 1 FROM triage.daily_request_revisions_default
+                    WHERE activity_date >= month AND activity_date < next_month
+                ) THEN
+                    EXECUTE format(
+                        'CREATE TABLE triage.%I (LIKE triage.daily_request_revisions'
+                        ' INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', name);
+                    EXECUTE format(
+                        'WITH moved AS (DELETE FROM triage.daily_request_revisions_default'
+                        ' WHERE activity_date >= %L AND activity_date < %L RETURNING *)'
+                        ' INSERT INTO triage.%I SELECT * FROM moved', month, next_month, name);
+                    EXECUTE format(
+                        'ALTER TABLE triage.daily_request_revisions ATTACH PARTITION triage.%I'
+                        ' FOR VALUES FROM (%L) TO (%L)', name, month, next_month);
+                ELSE
+                    EXECUTE format(
+                        'CREATE TABLE triage.%I PARTITION OF triage.daily_request_revisions'
+                        ' FOR VALUES FROM (%L) TO (%L)', name, month, next_month);
+                END IF;
+                made := made + 1;
+            EXCEPTION WHEN invalid_object_definition THEN
+                -- "would overlap partition": an existing partition covers the month already
+                NULL;
+            END;
+        END IF;
+        month := next_month;
+    END LOOP;
+    RETURN made;
+END
+$$;
+
+--
 -- Name: area_period(date, date, text, text, date); Type: FUNCTION; Schema: triage; Owner: -
 --
 
@@ -1821,6 +1888,42 @@ CREATE TABLE triage.daily_request_revisions (
     requests_time_unknown integer,
     source_key bytea,
     CONSTRAINT daily_request_revisions_practice_code_check CHECK ((practice_code ~ '^[A-Z][0-9]{5}$'::text))
+)
+PARTITION BY RANGE (activity_date);
+
+--
+-- Name: daily_request_revisions_default; Type: TABLE; Schema: triage; Owner: -
+--
+
+CREATE TABLE triage.daily_request_revisions_default (
+    supplier_id text CONSTRAINT daily_request_revisions_supplier_id_not_null NOT NULL,
+    practice_code text CONSTRAINT daily_request_revisions_practice_code_not_null NOT NULL,
+    activity_date date CONSTRAINT daily_request_revisions_activity_date_not_null NOT NULL,
+    revision integer CONSTRAINT daily_request_revisions_revision_not_null NOT NULL,
+    total_requests integer CONSTRAINT daily_request_revisions_total_requests_not_null NOT NULL,
+    clinical_requests integer,
+    admin_requests integer,
+    other_requests integer,
+    event_id uuid CONSTRAINT daily_request_revisions_event_id_not_null NOT NULL,
+    generated_at timestamp with time zone CONSTRAINT daily_request_revisions_generated_at_not_null NOT NULL,
+    ingested_at timestamp with time zone DEFAULT now() CONSTRAINT daily_request_revisions_ingested_at_not_null NOT NULL,
+    source_topic text CONSTRAINT daily_request_revisions_source_topic_not_null NOT NULL,
+    source_partition integer CONSTRAINT daily_request_revisions_source_partition_not_null NOT NULL,
+    source_offset bigint CONSTRAINT daily_request_revisions_source_offset_not_null NOT NULL,
+    patient_submitted_requests integer,
+    staff_submitted_requests integer,
+    requests_00_06 integer,
+    requests_06_08 integer,
+    requests_08_10 integer,
+    requests_10_12 integer,
+    requests_12_14 integer,
+    requests_14_16 integer,
+    requests_16_18 integer,
+    requests_18_24 integer,
+    requests_time_unknown integer,
+    source_key bytea,
+    CONSTRAINT daily_request_revisions_practice_code_check CHECK ((practice_code ~ '^[A-Z][0-9]{5}$'::text)),
+    CONSTRAINT daily_request_revisions_source_key_bounded CHECK ((octet_length(source_key) <= 1024))
 );
 
 --
@@ -2464,6 +2567,12 @@ CREATE VIEW triage.unknown_practices AS
           WHERE ((p.practice_code = c.practice_code) AND (p.setting = 'gp_practice'::text))))));
 
 --
+-- Name: daily_request_revisions_default; Type: TABLE ATTACH; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.daily_request_revisions ATTACH PARTITION triage.daily_request_revisions_default DEFAULT;
+
+--
 -- Name: consumer_offsets consumer_offsets_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
 --
 
@@ -2471,18 +2580,25 @@ ALTER TABLE ONLY triage.consumer_offsets
     ADD CONSTRAINT consumer_offsets_pkey PRIMARY KEY (group_id, topic, partition);
 
 --
--- Name: daily_request_revisions daily_request_revisions_source_key_bounded; Type: CHECK CONSTRAINT; Schema: triage; Owner: -
---
-
-ALTER TABLE triage.daily_request_revisions
-    ADD CONSTRAINT daily_request_revisions_source_key_bounded CHECK ((octet_length(source_key) <= 1024)) NOT VALID;
-
---
 -- Name: daily_request_revisions daily_request_revisions_supplier_id_practice_code_activity__key; Type: CONSTRAINT; Schema: triage; Owner: -
 --
 
 ALTER TABLE ONLY triage.daily_request_revisions
     ADD CONSTRAINT daily_request_revisions_supplier_id_practice_code_activity__key UNIQUE (supplier_id, practice_code, activity_date, revision);
+
+--
+-- Name: daily_request_revisions_default daily_request_revisions_defau_supplier_id_practice_code_act_key; Type: CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE ONLY triage.daily_request_revisions_default
+    ADD CONSTRAINT daily_request_revisions_defau_supplier_id_practice_code_act_key UNIQUE (supplier_id, practice_code, activity_date, revision);
+
+--
+-- Name: daily_request_revisions daily_request_revisions_source_key_bounded; Type: CHECK CONSTRAINT; Schema: triage; Owner: -
+--
+
+ALTER TABLE triage.daily_request_revisions
+    ADD CONSTRAINT daily_request_revisions_source_key_bounded CHECK ((octet_length(source_key) <= 1024)) NOT VALID;
 
 --
 -- Name: daily_requests daily_requests_pkey; Type: CONSTRAINT; Schema: triage; Owner: -
@@ -2660,16 +2776,28 @@ ALTER TABLE ONLY triage.suppliers
     ADD CONSTRAINT suppliers_pkey PRIMARY KEY (supplier_id);
 
 --
--- Name: daily_request_revisions_ingested_idx; Type: INDEX; Schema: triage; Owner: -
---
-
-CREATE INDEX daily_request_revisions_ingested_idx ON triage.daily_request_revisions USING btree (supplier_id, ingested_at);
-
---
 -- Name: daily_request_revisions_source_idx; Type: INDEX; Schema: triage; Owner: -
 --
 
-CREATE INDEX daily_request_revisions_source_idx ON triage.daily_request_revisions USING btree (source_topic, source_partition, source_offset);
+CREATE INDEX daily_request_revisions_source_idx ON ONLY triage.daily_request_revisions USING btree (source_topic, source_partition, source_offset);
+
+--
+-- Name: daily_request_revisions_defau_source_topic_source_partition_idx; Type: INDEX; Schema: triage; Owner: -
+--
+
+CREATE INDEX daily_request_revisions_defau_source_topic_source_partition_idx ON triage.daily_request_revisions_default USING btree (source_topic, source_partition, source_offset);
+
+--
+-- Name: daily_request_revisions_ingested_idx; Type: INDEX; Schema: triage; Owner: -
+--
+
+CREATE INDEX daily_request_revisions_ingested_idx ON ONLY triage.daily_request_revisions USING btree (supplier_id, ingested_at);
+
+--
+-- Name: daily_request_revisions_default_supplier_id_ingested_at_idx; Type: INDEX; Schema: triage; Owner: -
+--
+
+CREATE INDEX daily_request_revisions_default_supplier_id_ingested_at_idx ON triage.daily_request_revisions_default USING btree (supplier_id, ingested_at);
 
 --
 -- Name: daily_requests_activity_date_idx; Type: INDEX; Schema: triage; Owner: -
@@ -2718,6 +2846,24 @@ CREATE INDEX rejected_events_supplier_idx ON triage.rejected_events USING btree 
 --
 
 CREATE INDEX rejected_events_unpurged_idx ON triage.rejected_events USING btree (reason, received_at) WHERE (bytes_purged_at IS NULL);
+
+--
+-- Name: daily_request_revisions_defau_source_topic_source_partition_idx; Type: INDEX ATTACH; Schema: triage; Owner: -
+--
+
+ALTER INDEX triage.daily_request_revisions_source_idx ATTACH PARTITION triage.daily_request_revisions_defau_source_topic_source_partition_idx;
+
+--
+-- Name: daily_request_revisions_defau_supplier_id_practice_code_act_key; Type: INDEX ATTACH; Schema: triage; Owner: -
+--
+
+ALTER INDEX triage.daily_request_revisions_supplier_id_practice_code_activity__key ATTACH PARTITION triage.daily_request_revisions_defau_supplier_id_practice_code_act_key;
+
+--
+-- Name: daily_request_revisions_default_supplier_id_ingested_at_idx; Type: INDEX ATTACH; Schema: triage; Owner: -
+--
+
+ALTER INDEX triage.daily_request_revisions_ingested_idx ATTACH PARTITION triage.daily_request_revisions_default_supplier_id_ingested_at_idx;
 
 --
 -- Name: daily_requests practice_codes_reported_delete; Type: TRIGGER; Schema: triage; Owner: -
@@ -2887,6 +3033,13 @@ ALTER TABLE ONLY triage.supplier_activity
 
 GRANT USAGE ON SCHEMA triage TO triage_reader;
 GRANT USAGE ON SCHEMA triage TO triage_writer;
+
+--
+-- Name: FUNCTION add_revision_partitions(first_day date, last_day date); Type: ACL; Schema: triage; Owner: -
+--
+
+REVOKE ALL ON FUNCTION triage.add_revision_partitions(first_day date, last_day date) FROM PUBLIC;
+GRANT ALL ON FUNCTION triage.add_revision_partitions(first_day date, last_day date) TO triage_writer;
 
 --
 -- Name: FUNCTION area_period(p_from date, p_to date, p_period text, p_unit text, p_vintage date); Type: ACL; Schema: triage; Owner: -
@@ -3291,6 +3444,12 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.current_sub_icbs TO triage_wri
 --
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.daily_request_revisions TO triage_writer;
+
+--
+-- Name: TABLE daily_request_revisions_default; Type: ACL; Schema: triage; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE triage.daily_request_revisions_default TO triage_writer;
 
 --
 -- Name: TABLE daily_requests; Type: ACL; Schema: triage; Owner: -
