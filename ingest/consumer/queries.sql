@@ -47,6 +47,11 @@ FROM (SELECT DISTINCT supplier_id, practice_code, activity_date FROM batch_keys
       ORDER BY supplier_id, practice_code, activity_date) k
 JOIN triage.daily_request_revisions r USING (supplier_id, practice_code, activity_date)
 
+-- name: add_revision_partitions
+-- The monthly partitions of triage.daily_request_revisions from $1's month to $2's (made by
+-- migration 0122's function; a month that has one already is left as it is).
+SELECT triage.add_revision_partitions($1, $2)
+
 -- name: record_activity
 -- The latest activity date ($2) per registered supplier ($1) seen at $3.
 INSERT INTO triage.supplier_activity AS a (supplier_id, last_event_at, latest_activity_date)

@@ -38,6 +38,7 @@ from ingest.consumer.outbox import (
 )
 from ingest.consumer.pipeline import Triaged
 from ingest.consumer.resolution import Resolution, resolve_batch
+from ingest.consumer.revision_partitions import RevisionPartitions
 from ingest.consumer.types import TopicPartitionKey
 from ingest.contract.model import (
     COUNT_FIELDS,
@@ -134,6 +135,7 @@ class Store:
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
         self._ready = False
+        self._partitions = RevisionPartitions()
 
     @property
     def connection(self) -> asyncpg.Connection:
@@ -178,6 +180,7 @@ class Store:
         counted in ``triage.record_key_mismatches`` (those another consumer stored left out)."""
         await self._setup()
         started = time.perf_counter()
+        await self._partitions.ensure(self._conn, {e.activity_date for e in triaged.valid})
         async with self._conn.transaction():
             fence = await self._lock_offsets(group, next_offsets)
             valid, rejected = _unfenced(triaged, fence)

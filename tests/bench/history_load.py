@@ -3,12 +3,15 @@
 The two big tables are loaded the way a bulk load is done: their primary key, unique and other
 indexes are dropped, the rows copied in (binary COPY, three connections at once), and the very
 same definitions (read from the catalogue before) built again, then VACUUM ANALYZE. The schema
-after the load is the migrated one, which ``load_history`` checks.
+after the load is the migrated one, which ``load_history`` checks. The revisions' monthly
+partitions (migration 0122) are made for the history's months first, as a bulk load must
+(rows of a month without one would land in the default partition).
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
 from dataclasses import dataclass
 
@@ -127,6 +130,11 @@ async def load_history(database_url: str, spec: HistorySpec) -> HistoryLoad:
     main = conns[0]
     try:
         await load_reference(main, spec)
+        await main.fetchval(
+            "SELECT triage.add_revision_partitions($1, $2)",
+            spec.first_day,
+            spec.end - dt.timedelta(days=1),
+        )
         constraints, indexes = await _definitions(main)
         for c in constraints:
             await main.execute(
@@ -160,7 +168,7 @@ async def load_history(database_url: str, spec: HistorySpec) -> HistoryLoad:
         statements = [
             f'ALTER TABLE triage.{c["table_name"]} ADD CONSTRAINT "{c["name"]}" {c["definition"]}'
             for c in constraints
-        ] + [i["definition"] for i in indexes]
+        ] + [_recursive(i["definition"]) for i in indexes]
         await _run_on(conns[:2], statements)
         out.index_seconds = time.perf_counter() - started
         if await _definitions(main) != (constraints, indexes):
@@ -183,6 +191,13 @@ async def load_history(database_url: str, spec: HistorySpec) -> HistoryLoad:
         for conn in conns:
             await conn.close()
     return out
+
+
+def _recursive(definition: str) -> str:
+    """An index definition built on every partition: the catalogue prints a partitioned
+    table's index ``ON ONLY`` the table (as pg_dump restores it, attaching each partition's
+    index after), which alone would build none."""
+    return definition.replace(" ON ONLY ", " ON ", 1)
 
 
 async def _run_on(conns: list[asyncpg.Connection], statements: list[str]) -> None:

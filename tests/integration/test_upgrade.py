@@ -150,8 +150,7 @@ async def test_the_time_band_columns_arrive_without_rewriting_the_release_tables
     tables = ("daily_requests", "daily_request_revisions")
     # the file of the table (or partition) each row is in, as tableoid names it
     files = (
-        "SELECT DISTINCT c.relfilenode FROM triage.{table} t"
-        " JOIN pg_class c ON c.oid = t.tableoid"
+        "SELECT DISTINCT c.relfilenode FROM triage.{table} t JOIN pg_class c ON c.oid = t.tableoid"
     )
     async with release_database(session_database, BEFORE_TIME_BANDS) as url:
         conn = await asyncpg.connect(url)
