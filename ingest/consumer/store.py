@@ -13,7 +13,9 @@ all of a backfill) are COPied straight into ``daily_requests`` inside a savepoin
 keys already known (or, should that COPY meet a row it did not expect, all of them) go
 through the staging table and the guarded upsert. Rows go in grouped by practice and the
 keys are probed in key order, so index pages are touched in sequence rather than at random;
-the revision rows are built while Postgres runs the stored-revisions query.
+the revision rows are built while Postgres runs the stored-revisions query. Before the
+transaction, the revisions' monthly partitions of a month the process has not met are made
+(``revision_partitions``).
 """
 
 from __future__ import annotations

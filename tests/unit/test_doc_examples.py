@@ -49,6 +49,7 @@ RUN_BY = {
     "operations-replay": "tests/integration/ops/test_doc_examples.py",
     "operations-thresholds": "tests/integration/ops/test_doc_examples.py",
     "operations-status": "tests/integration/ops/test_doc_examples.py",
+    "operations-revision-partitions": "tests/integration/test_revision_partitions.py",
     "activity-worked-inputs": "tests/integration/test_activity_doc_example.py",
     "activity-worked-output": "tests/integration/test_activity_doc_example.py",
     "development-layout": "tests/unit/test_layout_map.py",
