@@ -133,12 +133,13 @@ BEGIN
         JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid
         JOIN pg_catalog.pg_class c ON c.oid = r.ev_class
         WHERE d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.refobjid = tbl
-          AND c.oid <> tbl AND c.relkind <> 'v'
+          AND c.oid <> tbl AND (c.relkind <> 'v' OR r.rulename <> '_RETURN')
     ) OR EXISTS (
         SELECT 1 FROM pg_catalog.pg_depend d
         WHERE d.classid = 'pg_catalog.pg_proc'::regclass AND d.refobjid = tbl
     ) THEN
-        RAISE EXCEPTION 'a materialized view or a function body depends on %: not converted', tbl;
+        RAISE EXCEPTION 'a materialized view, a rule or a function body depends on %: not converted',
+            tbl;
     END IF;
 
     SELECT coalesce(array_agg(pg_catalog.format('ALTER TABLE triage.daily_request_revisions'
