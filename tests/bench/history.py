@@ -5,7 +5,10 @@ Shape (``HistorySpec`` defaults): 6,500 practices and 3 suppliers; each supplier
 online-triage product), so a year holds about 6 million practice-days, the 5 to 7 million of
 national data. Every practice-day has revision 1, generated the next morning; 3% are restated
 (revision 2, a day later), so the revisions table holds 1.03 rows per current row. Rejections
-are 1% of the records, cycling through the validation reason codes, received with the feed.
+are 1% of the records, cycling through the validation reason codes, received with the feed;
+those received more than the bytes' retention ago (``rejection_bytes_retention_days``) are
+stored as the service's hourly purge leaves them (no key or value, ``bytes_purged_at`` set),
+or the service started on the history would first purge years of them at once.
 
 The reference data make the exports realistic: 106 sub-ICB locations in 42 ICBs, every
 practice a member of one sub-ICB since before the history starts (2% moved to another sub-ICB
@@ -24,6 +27,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from ingest.settings import Settings
 from tests.bench.data import practice_codes
 
 SUB_ICBS = 106
@@ -32,6 +36,8 @@ MOVED_SHARE = 0.02
 LIST_SIZE_EVERY_DAYS = 91
 _EVENT_IDS = [uuid.UUID(int=(0x5CA1E << 96) + i) for i in range(4096)]
 _WEEKDAY_LOAD = (1.35, 1.1, 1.0, 1.0, 0.95, 0.25, 0.15)  # Monday busiest, weekends quiet
+# the purge's retention of every reason below (none is practice_not_participating)
+_BYTES_KEPT = dt.timedelta(days=Settings.model_fields["rejection_bytes_retention_days"].default)
 _REASONS = (
     ("invalid_practice_code", "practice_code 'X1' is not an ODS GP practice code (A12345)"),
     ("negative_count", "admin_requests is -1"),
@@ -228,6 +234,7 @@ REJECTION_COLUMNS = (
     "supplier_id",
     "reason",
     "detail",
+    "bytes_purged_at",
 )
 HISTORY_PARTITION = 1_000  # history rows name partitions no benchmark topic has
 
@@ -249,6 +256,7 @@ def history_chunks(spec: HistorySpec, days_per_chunk: int = 14) -> Iterator[Hist
     reject_cut = int(spec.rejection_share * 10_000)
     offset = 0
     serial = 0
+    purged_before = dt.datetime.now(dt.UTC) - _BYTES_KEPT
     for start in range(0, len(days), days_per_chunk):
         chunk = HistoryChunk([], [], [])
         for day in days[start : start + days_per_chunk]:
@@ -275,8 +283,9 @@ def history_chunks(spec: HistorySpec, days_per_chunk: int = 14) -> Iterator[Hist
                     if pick >= 10_000 - reject_cut:
                         offset += 1
                         chunk.rejections.append(
-                            _rejection(supplier, practice, day, pick, stored, topic, offset)
-                        )
+                            _rejection(supplier, practice, day, pick, stored, topic, offset,
+                                       purged_before)
+                        )  # fmt: skip
         yield chunk
 
 
@@ -305,12 +314,17 @@ def _rejection(
     received: dt.datetime,
     topic: str,
     offset: int,
+    purged_before: dt.datetime,
 ) -> tuple[object, ...]:
-    """A row of REJECTION_COLUMNS."""
+    """A row of REJECTION_COLUMNS, purged of its bytes if received before ``purged_before``."""
     reason, detail = _REASONS[pick % len(_REASONS)]
+    if received < purged_before:
+        purged = received + _BYTES_KEPT
+        return (received, topic, HISTORY_PARTITION, offset, None, None, supplier, reason, detail,
+                purged)  # fmt: skip
     key = f"{practice}:{day}".encode()
     value = b"\xc3\x01" + bytes(30)
-    return (received, topic, HISTORY_PARTITION, offset, key, value, supplier, reason, detail)
+    return (received, topic, HISTORY_PARTITION, offset, key, value, supplier, reason, detail, None)
 
 
 def last_activity(spec: HistorySpec) -> Sequence[tuple[str, dt.datetime, dt.date]]:
