@@ -120,12 +120,15 @@ CREATE TEMP TABLE IF NOT EXISTS batch_outcomes (
 -- (duplicates, superseded). One outcome per source record: a record stored by another
 -- consumer group sharing the database keeps the first one (its row, or its revision or
 -- rejection row for a duplicate). Scalar subqueries, so each row probes the indexes: the
--- staging table has no statistics, and a join could scan the whole revisions table.
+-- staging table has no statistics, and a join could scan the whole revisions table. The
+-- record's activity_date (the same record, the same body) leads the revisions' probe to the
+-- one monthly partition that can hold it.
 INSERT INTO triage.outcome_outbox_rows ({columns})
 SELECT {columns} FROM batch_outcomes b
 WHERE b.outcome <> 'duplicate'
    OR ((SELECT 1 FROM triage.daily_request_revisions r
-        WHERE r.source_topic = b.source_topic AND r.source_partition = b.source_partition
+        WHERE r.activity_date = b.activity_date
+          AND r.source_topic = b.source_topic AND r.source_partition = b.source_partition
           AND r.source_offset = b.source_offset LIMIT 1) IS NULL
        AND (SELECT 1 FROM triage.rejected_events j
             WHERE j.source_topic = b.source_topic AND j.source_partition = b.source_partition
