@@ -185,30 +185,32 @@ CROSS JOIN LATERAL (
 -- The source partitions with outcomes waiting: their mark below their fence (the greatest
 -- offset a consumer group stored) and an outcome's row between the two (records of no
 -- registered supplier have none: their rejections have no feedback topic); topics $1 left out.
+-- Each probe is a scalar subquery with LIMIT 1: one index descent per partition, never a
+-- join the planner could make a scan of every row.
 SELECT p.source_topic, p.source_partition
 FROM triage.outcome_progress p
 JOIN (SELECT topic, partition, max(next_offset) AS fence FROM triage.consumer_offsets
       GROUP BY topic, partition) f
   ON f.topic = p.source_topic AND f.partition = p.source_partition
 WHERE f.fence > p.next_offset AND NOT (p.source_topic = ANY($1::text[]))
-  AND (EXISTS (SELECT 1 FROM triage.daily_request_revisions r
-               WHERE r.source_topic = p.source_topic
-                 AND r.source_partition = p.source_partition
-                 AND r.source_offset >= p.next_offset AND r.source_offset < f.fence)
-       OR EXISTS (SELECT 1 FROM triage.rejected_events j
-                  WHERE j.source_topic = p.source_topic
-                    AND j.source_partition = p.source_partition
-                    AND j.source_offset >= p.next_offset AND j.source_offset < f.fence
-                    AND j.supplier_id IS NOT NULL)
-       OR EXISTS (SELECT 1 FROM triage.outcome_outbox_rows o
-                  WHERE o.source_topic = p.source_topic
-                    AND o.source_partition = p.source_partition
-                    AND o.source_offset >= p.next_offset AND o.source_offset < f.fence))
+  AND ((SELECT 1 FROM triage.daily_request_revisions r
+        WHERE r.source_topic = p.source_topic AND r.source_partition = p.source_partition
+          AND r.source_offset >= p.next_offset AND r.source_offset < f.fence
+        LIMIT 1) IS NOT NULL
+       OR (SELECT 1 FROM triage.rejected_events j
+           WHERE j.source_topic = p.source_topic AND j.source_partition = p.source_partition
+             AND j.source_offset >= p.next_offset AND j.source_offset < f.fence
+             AND j.supplier_id IS NOT NULL
+           LIMIT 1) IS NOT NULL
+       OR (SELECT 1 FROM triage.outcome_outbox_rows o
+           WHERE o.source_topic = p.source_topic AND o.source_partition = p.source_partition
+             AND o.source_offset >= p.next_offset AND o.source_offset < f.fence
+           LIMIT 1) IS NOT NULL)
 
 -- name: pass_outcome_partitions
 -- The source partitions behind their fence with no outcome to send up to it (records of no
 -- registered supplier) get their mark moved to the fence, so they are not probed again.
--- Partitions another relay holds are left alone.
+-- Partitions another relay holds are left alone. Probes as in outcome_partitions_behind.
 WITH idle AS (
     SELECT p.source_topic, p.source_partition, f.fence
     FROM triage.outcome_progress p
@@ -216,19 +218,19 @@ WITH idle AS (
           GROUP BY topic, partition) f
       ON f.topic = p.source_topic AND f.partition = p.source_partition
     WHERE f.fence > p.next_offset
-      AND NOT EXISTS (SELECT 1 FROM triage.daily_request_revisions r
-                      WHERE r.source_topic = p.source_topic
-                        AND r.source_partition = p.source_partition
-                        AND r.source_offset >= p.next_offset AND r.source_offset < f.fence)
-      AND NOT EXISTS (SELECT 1 FROM triage.rejected_events j
-                      WHERE j.source_topic = p.source_topic
-                        AND j.source_partition = p.source_partition
-                        AND j.source_offset >= p.next_offset AND j.source_offset < f.fence
-                        AND j.supplier_id IS NOT NULL)
-      AND NOT EXISTS (SELECT 1 FROM triage.outcome_outbox_rows o
-                      WHERE o.source_topic = p.source_topic
-                        AND o.source_partition = p.source_partition
-                        AND o.source_offset >= p.next_offset AND o.source_offset < f.fence)
+      AND (SELECT 1 FROM triage.daily_request_revisions r
+           WHERE r.source_topic = p.source_topic AND r.source_partition = p.source_partition
+             AND r.source_offset >= p.next_offset AND r.source_offset < f.fence
+           LIMIT 1) IS NULL
+      AND (SELECT 1 FROM triage.rejected_events j
+           WHERE j.source_topic = p.source_topic AND j.source_partition = p.source_partition
+             AND j.source_offset >= p.next_offset AND j.source_offset < f.fence
+             AND j.supplier_id IS NOT NULL
+           LIMIT 1) IS NULL
+      AND (SELECT 1 FROM triage.outcome_outbox_rows o
+           WHERE o.source_topic = p.source_topic AND o.source_partition = p.source_partition
+             AND o.source_offset >= p.next_offset AND o.source_offset < f.fence
+           LIMIT 1) IS NULL
     FOR UPDATE OF p SKIP LOCKED
 )
 UPDATE triage.outcome_progress p SET next_offset = GREATEST(p.next_offset, idle.fence),

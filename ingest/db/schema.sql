@@ -2092,8 +2092,8 @@ CREATE VIEW triage.outcome_outbox AS
 UNION ALL
  SELECT NULL::bigint AS outbox_id,
     r.supplier_id,
-    r.source_topic,
-    r.source_partition,
+    p.source_topic,
+    p.source_partition,
     r.source_offset,
     r.source_key AS key,
     (r.event_id)::text AS event_id,
@@ -2107,15 +2107,26 @@ UNION ALL
     NULL::timestamp with time zone AS parked_at,
     NULL::text AS parked_reason
    FROM (triage.outcome_progress p
-     JOIN triage.daily_request_revisions r ON (((r.source_topic = p.source_topic) AND (r.source_partition = p.source_partition) AND (r.source_offset >= p.next_offset))))
-  WHERE (NOT (EXISTS ( SELECT 1
+     CROSS JOIN LATERAL ( SELECT r_1.supplier_id,
+            r_1.source_offset,
+            r_1.source_key,
+            r_1.event_id,
+            r_1.practice_code,
+            r_1.activity_date,
+            r_1.revision,
+            r_1.ingested_at
+           FROM triage.daily_request_revisions r_1
+          WHERE ((r_1.source_topic = p.source_topic) AND (r_1.source_partition = p.source_partition) AND (r_1.source_offset >= p.next_offset))
+         OFFSET 0) r)
+  WHERE (( SELECT 1
            FROM triage.outcome_outbox_rows o
-          WHERE ((o.source_topic = r.source_topic) AND (o.source_partition = r.source_partition) AND (o.source_offset = r.source_offset)))))
+          WHERE ((o.source_topic = p.source_topic) AND (o.source_partition = p.source_partition) AND (o.source_offset = r.source_offset))
+         LIMIT 1) IS NULL)
 UNION ALL
  SELECT NULL::bigint AS outbox_id,
     j.supplier_id,
-    j.source_topic,
-    j.source_partition,
+    p.source_topic,
+    p.source_partition,
     j.source_offset,
         CASE
             WHEN (octet_length(j.key) <= 1024) THEN j.key
@@ -2132,8 +2143,19 @@ UNION ALL
     NULL::timestamp with time zone AS parked_at,
     NULL::text AS parked_reason
    FROM (triage.outcome_progress p
-     JOIN triage.rejected_events j ON (((j.source_topic = p.source_topic) AND (j.source_partition = p.source_partition) AND (j.source_offset >= p.next_offset))))
-  WHERE (j.supplier_id IS NOT NULL);
+     CROSS JOIN LATERAL ( SELECT j_1.supplier_id,
+            j_1.source_offset,
+            j_1.key,
+            j_1.event_id,
+            j_1.practice_code,
+            j_1.activity_date,
+            j_1.revision,
+            j_1.reason,
+            j_1.detail,
+            j_1.received_at
+           FROM triage.rejected_events j_1
+          WHERE ((j_1.source_topic = p.source_topic) AND (j_1.source_partition = p.source_partition) AND (j_1.source_offset >= p.next_offset) AND (j_1.supplier_id IS NOT NULL))
+         OFFSET 0) j);
 
 --
 -- Name: VIEW outcome_outbox; Type: COMMENT; Schema: triage; Owner: -

@@ -69,33 +69,43 @@ SELECT topic, partition, max(next_offset) FROM triage.consumer_offsets
 WHERE next_offset >= 0
 GROUP BY topic, partition;
 
+-- Each progress row probes the revisions and rejections of its own partition from its mark
+-- (LATERAL ... OFFSET 0 keeps the planner from turning this into a join over every row).
 CREATE VIEW triage.outcome_outbox AS
 SELECT o.outbox_id, o.supplier_id, o.source_topic, o.source_partition, o.source_offset,
        o.key, o.event_id, o.practice_code, o.activity_date, o.revision, o.outcome, o.reason,
        o.detail, o.processed_at, o.parked_at, o.parked_reason
 FROM triage.outcome_outbox_rows o
 UNION ALL
-SELECT NULL::bigint, r.supplier_id, r.source_topic, r.source_partition, r.source_offset,
+SELECT NULL::bigint, r.supplier_id, p.source_topic, p.source_partition, r.source_offset,
        r.source_key, r.event_id::text, r.practice_code, r.activity_date, r.revision,
        'accepted', NULL::text, NULL::text, r.ingested_at, NULL::timestamptz, NULL::text
 FROM triage.outcome_progress p
-JOIN triage.daily_request_revisions r
-  ON r.source_topic = p.source_topic AND r.source_partition = p.source_partition
- AND r.source_offset >= p.next_offset
-WHERE NOT EXISTS (
-    SELECT 1 FROM triage.outcome_outbox_rows o
-    WHERE o.source_topic = r.source_topic AND o.source_partition = r.source_partition
-      AND o.source_offset = r.source_offset)
+CROSS JOIN LATERAL (
+    SELECT r.supplier_id, r.source_offset, r.source_key, r.event_id, r.practice_code,
+           r.activity_date, r.revision, r.ingested_at
+    FROM triage.daily_request_revisions r
+    WHERE r.source_topic = p.source_topic AND r.source_partition = p.source_partition
+      AND r.source_offset >= p.next_offset
+    OFFSET 0
+) r
+WHERE (SELECT 1 FROM triage.outcome_outbox_rows o
+       WHERE o.source_topic = p.source_topic AND o.source_partition = p.source_partition
+         AND o.source_offset = r.source_offset LIMIT 1) IS NULL
 UNION ALL
-SELECT NULL::bigint, j.supplier_id, j.source_topic, j.source_partition, j.source_offset,
+SELECT NULL::bigint, j.supplier_id, p.source_topic, p.source_partition, j.source_offset,
        CASE WHEN octet_length(j.key) <= 1024 THEN j.key END, j.event_id, j.practice_code,
        j.activity_date, j.revision, 'rejected', j.reason, j.detail, j.received_at,
        NULL::timestamptz, NULL::text
 FROM triage.outcome_progress p
-JOIN triage.rejected_events j
-  ON j.source_topic = p.source_topic AND j.source_partition = p.source_partition
- AND j.source_offset >= p.next_offset
-WHERE j.supplier_id IS NOT NULL;
+CROSS JOIN LATERAL (
+    SELECT j.supplier_id, j.source_offset, j.key, j.event_id, j.practice_code,
+           j.activity_date, j.revision, j.reason, j.detail, j.received_at
+    FROM triage.rejected_events j
+    WHERE j.source_topic = p.source_topic AND j.source_partition = p.source_partition
+      AND j.source_offset >= p.next_offset AND j.supplier_id IS NOT NULL
+    OFFSET 0
+) j;
 
 COMMENT ON VIEW triage.outcome_outbox IS
     'Submission outcomes not yet acknowledged on the feedback topics: the outbox rows (parked'
