@@ -25,12 +25,12 @@ from typing import Any
 
 import asyncpg
 
-from ingest.contract.model import TOPIC_PREFIX, Outcome, Reason, supplier_of_topic
+from ingest.consumer.outbox import OUTCOME_COLUMNS
+from ingest.contract.model import supplier_of_topic, topic_for
 from ingest.contract.outcomes import (
     DETAIL_MAX_CHARS,
     OUTCOME_KEY_MAX_BYTES,
     OutcomeEncoder,
-    SubmissionOutcome,
 )
 from ingest.db.queries import queries
 
@@ -47,16 +47,7 @@ _MOVE_MARKS_SQL = _SQL["move_outcome_marks"]
 _PARK_SQL = _SQL["park_outcomes"]
 _PARK_READ_SQL = _SQL["park_read_outcomes"]
 # the columns of a row read, beyond its position and key, that a parked copy keeps
-_PARKED_FIELDS = (
-    "event_id",
-    "practice_code",
-    "activity_date",
-    "revision",
-    "outcome",
-    "reason",
-    "detail",
-    "processed_at",
-)
+_PARKED_FIELDS = (*OUTCOME_COLUMNS[OUTCOME_COLUMNS.index("key") + 1 :], "processed_at")
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs twice as much
@@ -74,28 +65,11 @@ class Pending:
     outbox_id: int | None
     row: Mapping[str, Any]
 
-    def outcome(self) -> SubmissionOutcome:
-        """The outcome this record carries (for messages and tests; the relay sends
-        ``value``)."""
-        row = self.row
-        return SubmissionOutcome(
-            source_partition=self.source_partition,
-            source_offset=self.source_offset,
-            event_id=row["event_id"],
-            practice_code=row["practice_code"],
-            activity_date=row["activity_date"],
-            revision=row["revision"],
-            outcome=Outcome(row["outcome"]),
-            reason=None if row["reason"] is None else Reason(row["reason"]),
-            detail=row["detail"],
-            processed_at=row["processed_at"],
-        )
-
 
 @dataclass
 class Reading:
-    """One partition read from its mark: the offsets read and where the mark can go once
-    they are all done (``complete``: read up to the fence)."""
+    """One partition read from its mark up to at most its fence: the last offset read, and
+    whether the read reached the fence (where the mark can go once all it read is done)."""
 
     topic: str
     partition: int
@@ -119,10 +93,6 @@ class Round:
 
     def suppliers(self) -> set[str]:
         return {p.supplier_id for p in self.outcomes}
-
-
-def feed_topic(supplier_id: str) -> str:
-    return f"{TOPIC_PREFIX}{supplier_id}"
 
 
 def _pending(
@@ -153,7 +123,7 @@ async def waiting_suppliers(conn: asyncpg.Connection, sitting_out: Sequence[str]
     fence with an outcome to send), leaving out ``sitting_out``; sorted. Reads only: a round
     writes nothing before its outcomes are acknowledged."""
     carried = [r["supplier_id"] for r in await conn.fetch(_CARRIED_WAITING_SQL, sitting_out)]
-    behind = await conn.fetch(_BEHIND_SQL, [feed_topic(s) for s in sitting_out])
+    behind = await conn.fetch(_BEHIND_SQL, [topic_for(s) for s in sitting_out])
     found = set(carried)
     for row in behind:
         supplier = supplier_of_topic(row["source_topic"])
@@ -181,7 +151,7 @@ async def take_round(
         taken.outcomes.append(
             _pending(encoder, row, supplier, row["source_topic"], row["source_partition"])
         )
-    partitions = await conn.fetch(_TAKE_PARTITIONS_SQL, [feed_topic(s) for s in suppliers])
+    partitions = await conn.fetch(_TAKE_PARTITIONS_SQL, [topic_for(s) for s in suppliers])
     for part in partitions:
         supplier = supplier_of_topic(part["source_topic"])
         if supplier is None or share_of.get(supplier, 0) <= 0:

@@ -208,7 +208,7 @@ class Store:
                 await count_key_mismatches(self._conn, mismatched, now)
                 result.key_mismatches.update(e.supplier_id for e in mismatched)
             await self._write_rejections(rejected)
-            await note_partitions(self._conn, _first_offsets(triaged))
+            await note_partitions(self._conn, triaged.first_offsets)
             await write_outcomes(self._conn, outcome_rows(triaged, valid, resolution.outcomes))
             await self._advance(group, next_offsets)
             _count(result, valid, resolution, rejected)
@@ -360,17 +360,6 @@ def _tp(item: DailyEvent | Rejection) -> TopicPartitionKey:
     return (item.source.topic, item.source.partition)
 
 
-def _first_offsets(triaged: Triaged) -> dict[TopicPartitionKey, int]:
-    """The batch's lowest offset per partition (as triage noted it, else from its records)."""
-    if triaged.first_offsets:
-        return triaged.first_offsets
-    lowest: dict[TopicPartitionKey, int] = {}
-    for source in [e.source for e in triaged.valid] + [r.source for r in triaged.rejections]:
-        tp = (source.topic, source.partition)
-        lowest[tp] = min(lowest.get(tp, source.offset), source.offset)
-    return lowest
-
-
 def _unfenced(
     triaged: Triaged, fence: Mapping[TopicPartitionKey, int]
 ) -> tuple[list[DailyEvent], list[Rejection]]:
@@ -414,16 +403,10 @@ def _revision_row(e: DailyEvent, key: bytes | None) -> tuple[object, ...]:
 
 def _rejection_row(r: Rejection) -> tuple[object, ...]:
     s, summary = r.source, r.summary
+    row = (s.topic, s.partition, s.offset, r.key, r.value, r.supplier_id, r.reason.value, r.detail)
     if summary is None:
-        return (
-            *(s.topic, s.partition, s.offset, r.key, r.value, r.supplier_id, r.reason.value),
-            *(r.detail, None, None, None, None),
-        )
-    return (
-        *(s.topic, s.partition, s.offset, r.key, r.value, r.supplier_id, r.reason.value),
-        *(r.detail, summary.event_id, summary.practice_code, summary.activity_date),
-        summary.revision,
-    )
+        return (*row, None, None, None, None)
+    return (*row, summary.event_id, summary.practice_code, summary.activity_date, summary.revision)
 
 
 def _conflict_rejections(resolution: Resolution, triaged: Triaged) -> list[Rejection]:
